@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <strings.h>
+
+#include "block.h"
+#include "util.h"
+
+static const char *const state_names[] = {
+	[MO_STATE_UNKNOWN] = "unknown",
+	[MO_STATE_ONLINE] = "online",
+	[MO_STATE_OFFLINE] = "offline",
+	[MO_STATE_GOING_OFFLINE] = "going-offline",
+};
+
+const char *mo_state_to_string(enum mo_state s)
+{
+	if ((size_t) s >= ARRAY_SIZE(state_names))
+		return "unknown";
+	return state_names[s];
+}
+
+enum mo_state mo_state_from_string(const char *s)
+{
+	for (size_t i = 1; i < ARRAY_SIZE(state_names); i++)
+		if (streq(s, state_names[i]))
+			return (enum mo_state) i;
+	return MO_STATE_UNKNOWN;
+}
+
+/* Parse a whole string of hex digits (optional 0x), no sign, no junk. */
+static int parse_hex_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s)
+		return -EBADMSG;
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -EBADMSG;
+		if (v > (UINT64_MAX >> 4))
+			return -ERANGE;
+		v = (v << 4) | (uint64_t) d;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* "memory123" -> 123; anything else -> -EINVAL. */
+static int parse_block_name(const char *name, uint64_t *ret)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (!startswith(name, "memory"))
+		return -EINVAL;
+	p = name + strlen("memory");
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char) *p))
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t) (*p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+static int block_node(const struct mo_root *root, const char *dir)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = mo_root_open(root, false, dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		const char *p = de->d_name;
+		char *end;
+		long n;
+
+		if (!startswith(p, "node") || !isdigit((unsigned char) p[4]))
+			continue;
+		errno = 0;
+		n = strtol(p + 4, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 0 && n < 1 << 20)
+			return (int) n;
+	}
+	return -1;
+}
+
+void mo_block_done(struct mo_block *blk)
+{
+	free(blk->valid_zones);
+	free(blk->device);
+	blk->valid_zones = blk->device = NULL;
+}
+
+int mo_block_read_state(const struct mo_root *root, uint64_t index, enum mo_state *ret)
+{
+	char path[96], buf[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), MO_SYSFS_MEMORY "/memory%" PRIu64 "/state", index);
+	n = mo_root_read(root, false, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int) n;
+	*ret = mo_state_from_string(buf);
+	return 0;
+}
+
+int mo_block_read(const struct mo_root *root, uint64_t index, uint64_t block_size, struct mo_block *blk)
+{
+	char dir[64], path[128], buf[256];
+	ssize_t n;
+
+	memset(blk, 0, sizeof(*blk));
+	blk->index = blk->phys_index = index;
+	blk->size = block_size;
+	blk->start = index * block_size;
+	blk->removable = -1;
+	blk->node = -1;
+	snprintf(dir, sizeof(dir), MO_SYSFS_MEMORY "/memory%" PRIu64, index);
+
+	/* state is the attribute every kernel has: its absence means the block is gone. */
+	snprintf(path, sizeof(path), "%s/state", dir);
+	n = mo_root_read(root, false, path, blk->state_raw, sizeof(blk->state_raw));
+	if (n < 0)
+		return (int) n == -ENOENT || (int) n == -ENODEV ? -ENOENT : (int) n;
+	blk->state = mo_state_from_string(blk->state_raw);
+
+	snprintf(path, sizeof(path), "%s/phys_index", dir);
+	if (mo_root_read(root, false, path, buf, sizeof(buf)) > 0)
+		(void) parse_hex_u64(buf, &blk->phys_index);
+
+	snprintf(path, sizeof(path), "%s/removable", dir);
+	if (mo_root_read(root, false, path, buf, sizeof(buf)) > 0)
+		blk->removable = streq(buf, "1") ? 1 : streq(buf, "0") ? 0 : -1;
+
+	snprintf(path, sizeof(path), "%s/valid_zones", dir);
+	if (mo_root_read(root, false, path, buf, sizeof(buf)) > 0) {
+		blk->valid_zones = strdup(buf);
+		if (!blk->valid_zones)
+			return -ENOMEM;
+	}
+
+	blk->node = block_node(root, dir);
+
+	snprintf(path, sizeof(path), "%s/firmware_node", dir);
+	if (mo_root_readlink_base(root, false, path, buf, sizeof(buf)) > 0) {
+		blk->device = strdup(buf);
+		if (!blk->device) {
+			mo_block_done(blk);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	const uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+	return x < y ? -1 : x > y;
+}
+
+void mo_memory_free(struct mo_memory *mem)
+{
+	if (!mem)
+		return;
+	for (size_t i = 0; i < mem->n_blocks; i++)
+		mo_block_done(&mem->blocks[i]);
+	free(mem->blocks);
+	free(mem);
+}
+
+int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
+{
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint64_t *idx = NULL;
+	size_t n_idx = 0, cap = 0;
+	struct dirent *de;
+	char buf[64];
+	ssize_t n;
+	int fd, r;
+
+	mem = calloc(1, sizeof(*mem));
+	if (!mem)
+		return -ENOMEM;
+
+	n = mo_root_read(root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
+	if (n < 0)
+		return (int) n;
+	r = parse_hex_u64(buf, &mem->block_size);
+	if (r < 0 || mem->block_size == 0 || (mem->block_size & (mem->block_size - 1)))
+		return -EBADMSG;
+	(void) mo_root_read(root, false, MO_SYSFS_MEMORY "/auto_online_blocks",
+			    mem->auto_online, sizeof(mem->auto_online));
+
+	fd = mo_root_open(root, false, MO_SYSFS_MEMORY, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		uint64_t v;
+
+		if (parse_block_name(de->d_name, &v) < 0)
+			continue;
+		if (n_idx == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			uint64_t *p = realloc(idx, ncap * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			idx = p;
+			cap = ncap;
+		}
+		idx[n_idx++] = v;
+	}
+	if (errno)
+		return -errno;
+	qsort(idx, n_idx, sizeof(*idx), cmp_index);
+
+	mem->blocks = calloc(n_idx ? n_idx : 1, sizeof(*mem->blocks));
+	if (!mem->blocks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_idx; i++) {
+		struct mo_block *b = &mem->blocks[mem->n_blocks];
+
+		r = mo_block_read(root, idx[i], mem->block_size, b);
+		if (r == -ENOENT)
+			continue; /* removed while we were reading */
+		if (r < 0)
+			return r;
+		mem->n_blocks++;
+		if (b->node >= 0)
+			mem->have_nodes = true;
+		if (b->valid_zones)
+			mem->have_zones = true;
+	}
+	*ret = TAKE_PTR(mem);
+	return 0;
+}
+
+struct mo_block *mo_memory_find(const struct mo_memory *mem, uint64_t index)
+{
+	size_t lo = 0, hi = mem->n_blocks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mem->blocks[mid].index == index)
+			return &mem->blocks[mid];
+		if (mem->blocks[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool mo_block_has_zone(const struct mo_block *blk, const char *zone)
+{
+	const char *p = blk->valid_zones;
+	size_t len = strlen(zone);
+
+	if (!p)
+		return false;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (strncasecmp(p, zone, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return false;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The memory-block model: what /sys/devices/system/memory says about each
+ * block, read once into plain structs.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "root.h"
+
+enum mo_state {
+	MO_STATE_UNKNOWN = 0,
+	MO_STATE_ONLINE,
+	MO_STATE_OFFLINE,
+	MO_STATE_GOING_OFFLINE,
+};
+
+struct mo_block {
+	uint64_t index;        /* N of memoryN */
+	uint64_t phys_index;   /* phys_index attribute (hex); == index when absent */
+	uint64_t start;        /* first physical byte: index * block size */
+	uint64_t size;         /* block size in bytes */
+	enum mo_state state;
+	char state_raw[32];    /* what the state file said ("" when unreadable) */
+	int removable;         /* 1, 0, or -1 when the attribute is absent */
+	int node;              /* NUMA node from the nodeN link, or -1 */
+	char *valid_zones;     /* raw valid_zones ("Normal Movable", "none"), or NULL */
+	char *device;          /* owning ACPI device (firmware_node basename), or NULL */
+};
+
+struct mo_memory {
+	uint64_t block_size;
+	char auto_online[32];  /* auto_online_blocks ("" when absent) */
+	struct mo_block *blocks; /* sorted by index */
+	size_t n_blocks;
+	bool have_nodes;       /* at least one block has a nodeN link */
+	bool have_zones;       /* at least one block has valid_zones */
+};
+
+#define MO_SYSFS_MEMORY "devices/system/memory"
+
+/**
+ * mo_memory_load() - enumerate every memory block under @root.
+ *
+ * Blocks that vanish while being read (hot-remove) are left out; gaps in the
+ * numbering are fine; missing optional attributes (removable, valid_zones,
+ * node links, firmware_node) are recorded as unknown.
+ *
+ * Return: 0; -ENOENT when the kernel has no memory-block sysfs at all;
+ * -EBADMSG when block_size_bytes is malformed; another negative errno.
+ */
+int mo_memory_load(const struct mo_root *root, struct mo_memory **ret);
+void mo_memory_free(struct mo_memory *mem);
+static inline void mo_memory_freep(struct mo_memory **m) { mo_memory_free(*m); }
+
+/**
+ * mo_block_read() - (re)read one block's attributes into @blk.
+ * @block_size: the system's block size
+ *
+ * Return: 0; -ENOENT when the block does not exist (or vanished).
+ */
+int mo_block_read(const struct mo_root *root, uint64_t index, uint64_t block_size, struct mo_block *blk);
+void mo_block_done(struct mo_block *blk);
+
+/** mo_block_read_state() - re-read only the state of block @index. */
+int mo_block_read_state(const struct mo_root *root, uint64_t index, enum mo_state *ret);
+
+/** mo_memory_find() - the block with @index, or NULL. */
+struct mo_block *mo_memory_find(const struct mo_memory *mem, uint64_t index);
+
+const char *mo_state_to_string(enum mo_state s);
+enum mo_state mo_state_from_string(const char *s);
+
+/**
+ * mo_block_has_zone() - whether @zone ("Movable", "Normal", ...) appears in
+ * the block's valid_zones. Comparison ignores case.
+ */
+bool mo_block_has_zone(const struct mo_block *blk, const char *zone);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static void die(const char *what, const char *path)
+{
+	fprintf(stderr, "fixture: %s %s: %m\n", what, path);
+	abort();
+}
+
+static void mkparents(const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		die("path too long", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			die("mkdir", buf);
+		*p = '/';
+	}
+}
+
+char *fx_mkroot(void)
+{
+	char tmpl[] = "/tmp/memoff-fx-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	if (!d)
+		die("mkdtemp", tmpl);
+	return strdup(d);
+}
+
+void fx_rmroot(char *root)
+{
+	char cmd[4200];
+
+	if (!root || strncmp(root, "/tmp/memoff-fx-", 15) != 0)
+		abort();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fixture: could not remove %s\n", root);
+	free(root);
+}
+
+void fx_write(const char *root, const char *rel, const char *content)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	f = fopen(path, "we");
+	if (!f)
+		die("open", path);
+	fputs(content, f);
+	if (fclose(f) != 0)
+		die("close", path);
+}
+
+void fx_symlink(const char *root, const char *rel, const char *target)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	if (symlink(target, path) < 0)
+		die("symlink", path);
+}
+
+void fx_unlink(const char *root, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (unlink(path) < 0)
+		die("unlink", path);
+}
+
+void fx_block(const char *root, uint64_t index, const char *state, const char *zones, int node, const char *fwnode)
+{
+	char rel[256], buf[64];
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/state", index);
+	snprintf(buf, sizeof(buf), "%s\n", state);
+	fx_write(root, rel, buf);
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/phys_index", index);
+	snprintf(buf, sizeof(buf), "%08" PRIx64 "\n", index);
+	fx_write(root, rel, buf);
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/removable", index);
+	fx_write(root, rel, "1\n");
+	if (zones) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/valid_zones", index);
+		snprintf(buf, sizeof(buf), "%s\n", zones);
+		fx_write(root, rel, buf);
+	}
+	if (node >= 0) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/node%d", index, node);
+		snprintf(buf, sizeof(buf), "../../node/node%d", node);
+		fx_symlink(root, rel, buf);
+	}
+	if (fwnode) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%" PRIu64 "/firmware_node", index);
+		snprintf(buf, sizeof(buf), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fwnode);
+		fx_symlink(root, rel, buf);
+	}
+}
