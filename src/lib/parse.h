@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Parsers of what users type: sizes, address ranges, block ranges, durations.
+ *
+ * SIZE
+ *   A decimal number with an optional fraction and an optional unit suffix,
+ *   meaning what chmem(8) makes of it:
+ *
+ *     K, M, G, T, P, E        powers of 1024 (KiB, MiB, ...); "KiB" and the
+ *                             lower-case letters (k, m, g, ...) mean the same
+ *     KB, MB, GB, TB, PB, EB  powers of 1000
+ *     no suffix               mebibytes: "512" is 512M
+ *
+ *   "512M", "4G", "4GiB", "1.5G" and "6GB" are sizes. A fraction needs a
+ *   suffix ("1.5" alone is refused, as chmem refuses it) and must come to a
+ *   whole number of bytes. "0" parses (as zero bytes); the alignment check
+ *   refuses a zero size. The decimal point is '.', whatever the locale.
+ *
+ *   Refused rather than guessed at, where chmem would read something else
+ *   than most people mean: a leading zero before another digit ("010M",
+ *   octal 8M to chmem) and hexadecimal sizes ("0x10G"). A bare "B" (bytes) is
+ *   refused, as chmem refuses it.
+ *
+ * RANGE
+ *   START-END: two hexadecimal physical addresses, each written with a "0x"
+ *   prefix, END inclusive, as chmem takes them: "0x100000000-0x13fffffff".
+ *   START must be aligned to the memory block size and END + 1 too.
+ *
+ * BLOCKS
+ *   FIRST-LAST or a single N: decimal memory block numbers (the N of
+ *   memoryN), LAST inclusive: "32-39", "40".
+ *
+ * DURATION
+ *   A number with a unit, or several written together or separated by
+ *   spaces, which add up: "5s", "500ms", "1.5s", "2min", "1h", "1min30s",
+ *   "1min 30s". Units: us (usec, µs), ms (msec), s (sec, second, seconds),
+ *   min (m, minute, minutes), h (hr, hour, hours), d (day, days). A number
+ *   alone means seconds: "5" is 5s. Precision is one microsecond; finer
+ *   fractions are dropped. "0" parses; whoever needs a non-zero duration
+ *   says so.
+ *
+ * Everywhere: no signs, no whitespace before, after or inside a number, no
+ * trailing characters; numbers that do not fit in 64 bits are refused.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Enough for any duration mo_format_duration() writes, with its NUL. */
+#define MO_DURATION_MAX 48
+
+/**
+ * mo_parse_size() - parse a SIZE (see above) into bytes.
+ * @s:   the text; NULL is refused
+ * @ret: the size in bytes, written only on success
+ * @why: when not NULL, set on failure to a short static reason that reads
+ *       well after "invalid size '...': "
+ *
+ * Return: 0; -EINVAL when @s is malformed; -ERANGE when the size does not
+ * fit in 64 bits.
+ */
+int mo_parse_size(const char *s, uint64_t *ret, const char **why);
+
+/**
+ * mo_parse_range() - parse a RANGE "0xSTART-0xEND" of physical addresses.
+ * @s:     the text
+ * @first: the first address, written only on success
+ * @last:  the last address (inclusive), written only on success
+ * @why:   set on failure to a short static reason
+ *
+ * Alignment is not checked here: see mo_check_range_aligned().
+ *
+ * Return: 0; -EINVAL when malformed; -ERANGE when an address does not fit in
+ * 64 bits; -EDOM when END is below START.
+ */
+int mo_parse_range(const char *s, uint64_t *first, uint64_t *last, const char **why);
+
+/**
+ * mo_parse_blocks() - parse BLOCKS "FIRST-LAST" or "N" (decimal).
+ * @s:     the text
+ * @first: the first block number, written only on success
+ * @last:  the last block number (inclusive; == @first for "N"), written only
+ *         on success
+ * @why:   set on failure to a short static reason
+ *
+ * Return: 0; -EINVAL when malformed; -ERANGE when a number does not fit in
+ * 64 bits; -EDOM when LAST is below FIRST.
+ */
+int mo_parse_blocks(const char *s, uint64_t *first, uint64_t *last, const char **why);
+
+/**
+ * mo_parse_duration() - parse a DURATION into microseconds.
+ * @s:    the text
+ * @usec: the duration in microseconds, written only on success; may be 0
+ * @why:  set on failure to a short static reason
+ *
+ * Return: 0; -EINVAL when malformed; -ERANGE when the total does not fit in
+ * 64 bits of microseconds.
+ */
+int mo_parse_duration(const char *s, uint64_t *usec, const char **why);
+
+/**
+ * mo_check_size_aligned() - check that @size is a non-zero multiple of
+ * @block_size.
+ * @size:       bytes
+ * @block_size: the memory block size in bytes
+ * @why:        set on failure to a short static reason; the caller adds the
+ *              block size if it wants to show it
+ *
+ * Return: 0; -EDOM when @size is zero or not a multiple; -EINVAL when
+ * @block_size is zero.
+ */
+int mo_check_size_aligned(uint64_t size, uint64_t block_size, const char **why);
+
+/**
+ * mo_check_range_aligned() - check that [@first, @last] covers whole blocks.
+ * @first:      first byte
+ * @last:       last byte (inclusive)
+ * @block_size: the memory block size in bytes
+ * @why:        set on failure to a short static reason
+ *
+ * @first must be a multiple of @block_size and @last + 1 too (computed
+ * without overflow, so a range ending at the top of the address space is
+ * fine).
+ *
+ * Return: 0; -EDOM when reversed or misaligned; -EINVAL when @block_size is
+ * zero.
+ */
+int mo_check_range_aligned(uint64_t first, uint64_t last, uint64_t block_size, const char **why);
+
+/**
+ * mo_format_duration() - write @usec for a human, in a form
+ * mo_parse_duration() reads back to the same value.
+ * @usec: microseconds
+ * @buf:  where to write
+ * @len:  size of @buf; MO_DURATION_MAX is always enough, less truncates
+ *
+ * Examples: 0 → "0s", 500000 → "500ms", 1500000 → "1.5s", 120000000 →
+ * "2min", 90000000 → "1min30s", 1500 → "1.5ms", 3723000000 → "1h2min3s".
+ *
+ * Return: @buf.
+ */
+char *mo_format_duration(uint64_t usec, char *buf, size_t len);
