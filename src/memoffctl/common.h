@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What every memoffctl verb shares: the context built from the common
+ * options, option parsing that handles those options once for all verbs,
+ * exit codes, and error messages in one format.
+ *
+ * A verb is a `const struct ctl_verb` defined in its own file and listed in
+ * memoffctl.c's table. Its run() parses its own options with ctl_getopt(),
+ * which takes care of --sysroot, --procroot, --direct, -h/--help and
+ * -V/--version wherever they appear on the command line.
+ */
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "root.h"
+#include "util.h"
+
+/* Exit codes: the contract in DESIGN.md. */
+enum {
+	CTL_EXIT_OK = 0,        /* all done */
+	CTL_EXIT_FAILED = 1,    /* failed, or nothing done */
+	CTL_EXIT_USAGE = 2,     /* usage error */
+	CTL_EXIT_PARTIAL = 64,  /* partly done */
+};
+
+struct ctl_ctx;
+
+struct ctl_verb {
+	const char *name;       /* "list" */
+	const char *summary;    /* one line for `memoffctl --help` */
+	/* argv[0] is the verb name; returns a CTL_EXIT_* code. */
+	int (*run)(struct ctl_ctx *ctx, int argc, char *argv[]);
+	/* Full usage, printed for `memoffctl VERB --help`. */
+	void (*help)(FILE *out);
+};
+
+struct ctl_ctx {
+	const char *sysroot;    /* --sysroot DIR; NULL means "/" */
+	const char *procroot;   /* --procroot DIR; NULL means the sysroot */
+	bool direct;            /* --direct: run the core in-process, no daemon */
+	const struct ctl_verb *verb; /* running verb (the global pseudo-verb before dispatch) */
+};
+
+/* getopt values of the common long-only options. */
+enum {
+	CTL_OPT_SYSROOT = 0x100,
+	CTL_OPT_PROCROOT,
+	CTL_OPT_DIRECT,
+	/* A verb numbers its own long-only options from here on. */
+	CTL_OPT_VERB_FIRST = 0x200,
+};
+
+/* Put this at the end of a verb's struct option array, before the { NULL } terminator. */
+#define CTL_COMMON_LONGOPTS                                             \
+	{ "help",     no_argument,       NULL, 'h' },                   \
+	{ "version",  no_argument,       NULL, 'V' },                   \
+	{ "sysroot",  required_argument, NULL, CTL_OPT_SYSROOT },       \
+	{ "procroot", required_argument, NULL, CTL_OPT_PROCROOT },      \
+	{ "direct",   no_argument,       NULL, CTL_OPT_DIRECT }
+
+/* Returned by ctl_getopt() when the verb must return *ret_exit right away. */
+#define CTL_GETOPT_EXIT (-2)
+
+/**
+ * ctl_getopt() - getopt_long() for a verb, with the common options handled.
+ * @shortopts: the verb's own short options ("abJo:"); "hV" is added, and
+ *             a leading '+' (stop at the first non-option) is honoured
+ * @longopts: the verb's long options, ending with CTL_COMMON_LONGOPTS, { NULL }
+ * @ret_exit: where the exit code goes when CTL_GETOPT_EXIT is returned
+ *
+ * Returns the verb's next option as getopt_long() would (optarg and optind
+ * as usual), -1 after the last option, or CTL_GETOPT_EXIT after --help or
+ * --version (printed, *ret_exit = 0) or a usage error (printed with a hint,
+ * *ret_exit = CTL_EXIT_USAGE). Common options are stored in @ctx and never
+ * returned.
+ */
+int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts,
+	       const struct option *longopts, int *ret_exit);
+
+/** ctl_print_common_options() - the common options' lines for a verb's help. */
+void ctl_print_common_options(FILE *out);
+
+/**
+ * ctl_usage_error() - print "memoffctl: MESSAGE" and the --help hint to stderr.
+ * Return: CTL_EXIT_USAGE, for `return ctl_usage_error(...)`.
+ */
+int ctl_usage_error(const char *fmt, ...) _printf_(1, 2);
+
+/**
+ * ctl_error() - print "memoffctl: MESSAGE" to stderr.
+ * Return: CTL_EXIT_FAILED.
+ */
+int ctl_error(const char *fmt, ...) _printf_(1, 2);
+
+/**
+ * ctl_error_errno() - print "memoffctl: MESSAGE: strerror(-r)" to stderr.
+ * @r: a negative errno (its sign is ignored)
+ * Return: CTL_EXIT_FAILED.
+ */
+int ctl_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+
+/**
+ * ctl_open_root() - open the root that --sysroot/--procroot name.
+ *
+ * Prints the error (with the path) itself. Return: 0 or a negative errno.
+ */
+int ctl_open_root(const struct ctl_ctx *ctx, struct mo_root **ret);
+
+/**
+ * ctl_sys_path() - a path under the root's sys/ as a user would type it,
+ * for messages: ("/", "devices/system/memory") -> "/sys/devices/system/memory".
+ * Return: a new string, or NULL on OOM.
+ */
+char *ctl_sys_path(const char *sysroot, const char *rel);
+
+/** ctl_print_version() - "memoffctl from memoff X.Y.Z" on stdout. */
+void ctl_print_version(void);

@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memoffctl list: the memory blocks, merged into ranges, as util-linux
+ * 2.38's lsmem prints them (same columns, defaults, merging, sizes, summary
+ * and JSON types), plus memoff's own DEVICE column.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <libsmartcols.h>
+#include <strings.h>
+
+#include "block.h"
+#include "common.h"
+#include "format.h"
+#include "verbs.h"
+
+enum {
+	COL_RANGE,
+	COL_SIZE,
+	COL_STATE,
+	COL_REMOVABLE,
+	COL_BLOCK,
+	COL_NODE,
+	COL_ZONES,
+	COL_DEVICE,
+	_COL_MAX,
+};
+
+static const struct coldesc {
+	const char *name;
+	double whint;
+	int flags;
+	const char *help;
+} coldescs[_COL_MAX] = {
+	[COL_RANGE]     = { "RANGE", 0, 0, "start and end address of the memory range" },
+	[COL_SIZE]      = { "SIZE", 5, SCOLS_FL_RIGHT, "size of the memory range" },
+	[COL_STATE]     = { "STATE", 0, SCOLS_FL_RIGHT, "online status of the memory range" },
+	[COL_REMOVABLE] = { "REMOVABLE", 0, SCOLS_FL_RIGHT, "memory is removable" },
+	[COL_BLOCK]     = { "BLOCK", 0, SCOLS_FL_RIGHT, "memory block number or blocks range" },
+	[COL_NODE]      = { "NODE", 0, SCOLS_FL_RIGHT, "numa node of memory" },
+	[COL_ZONES]     = { "ZONES", 0, SCOLS_FL_RIGHT, "valid zones for the memory range" },
+	[COL_DEVICE]    = { "DEVICE", 0, 0, "hot-pluggable device owning the memory range" },
+};
+
+/* lsmem's default columns; DEVICE and the rest only on request (-o, --output-all). */
+static const int default_columns[] = { COL_RANGE, COL_SIZE, COL_STATE, COL_REMOVABLE, COL_BLOCK };
+
+/* Zones as lsmem names them; a valid_zones word matches ignoring case. */
+enum {
+	ZONE_DMA,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_HIGHMEM,
+	ZONE_MOVABLE,
+	ZONE_DEVICE,
+	ZONE_NONE,     /* the block spans zones: the kernel says "none" */
+	ZONE_UNKNOWN,  /* a word we do not know */
+	_ZONE_MAX,
+};
+
+static const char *const zone_names[_ZONE_MAX] = {
+	[ZONE_DMA] = "DMA",
+	[ZONE_DMA32] = "DMA32",
+	[ZONE_NORMAL] = "Normal",
+	[ZONE_HIGHMEM] = "Highmem",
+	[ZONE_MOVABLE] = "Movable",
+	[ZONE_DEVICE] = "Device",
+	[ZONE_NONE] = "None",
+	[ZONE_UNKNOWN] = "Unknown",
+};
+
+#define MAX_ZONES_PER_BLOCK 8
+
+/* One output row: a run of blocks merged under the split policy. */
+struct row {
+	uint64_t first;         /* index of the first block */
+	uint64_t count;         /* number of blocks */
+	enum mo_state state;
+	bool removable;         /* lsmem's reading: only "1" is removable */
+	int node;
+	int zones[MAX_ZONES_PER_BLOCK];
+	int nr_zones;
+	const char *device;     /* borrowed from the block, or NULL */
+};
+
+struct list_opts {
+	bool all, bytes, json, pairs, raw, noheadings;
+	bool want_table, want_summary;
+	bool output_all;
+	const char *outarg, *splitarg;
+	int columns[_COL_MAX * 2];  /* each column may be asked for twice, as in lsmem */
+	size_t n_columns;
+	bool split[_COL_MAX];
+	/* Facts of the machine that decide what some cells show. */
+	bool have_nodes, have_zones;
+};
+
+enum {
+	OPT_SUMMARY = CTL_OPT_VERB_FIRST,
+	OPT_OUTPUT_ALL,
+};
+
+static void list_help(FILE *out)
+{
+	fputs("\nUsage:\n"
+	      " memoffctl list [options]\n"
+	      "\n"
+	      "List the ranges of memory with their online status (lsmem-compatible).\n"
+	      "\n"
+	      "Options:\n"
+	      " -J, --json            use JSON output format\n"
+	      " -P, --pairs           use key=\"value\" output format\n"
+	      " -a, --all             list each individual memory block\n"
+	      " -b, --bytes           print SIZE in bytes rather than in human readable format\n"
+	      " -n, --noheadings      don't print headings\n"
+	      " -o, --output <list>   output columns (+<list> adds to the default ones)\n"
+	      "     --output-all      output all columns\n"
+	      " -r, --raw             use raw output format\n"
+	      " -S, --split <list>    split ranges by specified columns (or \"none\")\n"
+	      " -s <dir>              the same as --sysroot <dir>\n"
+	      "     --summary[=when]  print summary information (never, always or only)\n", out);
+	ctl_print_common_options(out);
+	fputs("\nAvailable output columns:\n", out);
+	for (size_t i = 0; i < _COL_MAX; i++)
+		fprintf(out, " %10s  %s\n", coldescs[i].name, coldescs[i].help);
+	fputs("\nDefault columns: RANGE,SIZE,STATE,REMOVABLE,BLOCK.\n"
+	      "For more details see memoffctl(8).\n", out);
+}
+
+static int column_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < _COL_MAX; i++)
+		if (strlen(coldescs[i].name) == len && strncasecmp(coldescs[i].name, name, len) == 0)
+			return (int) i;
+	return -1;
+}
+
+/*
+ * Parse "A,B,C" into @ids starting at *@n; a leading '+' keeps what is
+ * there (appends), anything else replaces it. Prints usage errors itself.
+ */
+static int parse_columns(const char *list, int *ids, size_t max, size_t *n)
+{
+	const char *p = list;
+
+	if (*p == '+')
+		p++;
+	else
+		*n = 0;
+	if (!*p)
+		return ctl_usage_error("empty column list");
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int id;
+
+		if (len == 0)
+			return ctl_usage_error("empty column name in '%s'", list);
+		id = column_by_name(p, len);
+		if (id < 0)
+			return ctl_usage_error("unknown column: %.*s", (int) len, p);
+		if (*n >= max)
+			return ctl_usage_error("too many columns specified, the limit is %zu columns", max);
+		ids[(*n)++] = id;
+		p += len;
+		if (!*p)
+			return 0;
+		p++; /* the comma */
+		if (!*p)
+			return ctl_usage_error("empty column name in '%s'", list);
+	}
+}
+
+static int parse_zone(const char *word, size_t len)
+{
+	for (int i = 0; i < ZONE_UNKNOWN; i++)
+		if (strlen(zone_names[i]) == len && strncasecmp(zone_names[i], word, len) == 0)
+			return i;
+	return ZONE_UNKNOWN;
+}
+
+static void row_from_block(struct row *row, const struct mo_block *b)
+{
+	const char *p = b->valid_zones;
+
+	*row = (struct row) {
+		.first = b->index,
+		.count = 1,
+		.state = b->state,
+		/* lsmem's reading: a missing or odd removable file is "no". */
+		.removable = b->removable == 1,
+		.node = b->node,
+		.device = b->device,
+	};
+	while (p && row->nr_zones < MAX_ZONES_PER_BLOCK) {
+		size_t len;
+
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (len == 0)
+			break;
+		row->zones[row->nr_zones++] = parse_zone(p, len);
+		p += len;
+	}
+}
+
+static bool same_device(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return streq(a, b);
+}
+
+/* Whether block @next continues @row under the split policy. */
+static bool mergeable(const struct list_opts *o, const struct row *row, const struct row *next)
+{
+	if (o->all)
+		return false;
+	if (row->first + row->count != next->first)
+		return false; /* a gap in the numbering */
+	if (o->split[COL_STATE] && row->state != next->state)
+		return false;
+	if (o->split[COL_REMOVABLE] && row->removable != next->removable)
+		return false;
+	if (o->split[COL_NODE] && o->have_nodes && row->node != next->node)
+		return false;
+	if (o->split[COL_ZONES] && o->have_zones) {
+		if (row->nr_zones != next->nr_zones)
+			return false;
+		for (int i = 0; i < row->nr_zones; i++)
+			/* lsmem never merges what it does not understand */
+			if (row->zones[i] == ZONE_UNKNOWN || row->zones[i] != next->zones[i])
+				return false;
+	}
+	if (o->split[COL_DEVICE] && !same_device(row->device, next->device))
+		return false;
+	return true;
+}
+
+static const char *state_cell(enum mo_state s)
+{
+	switch (s) {
+	case MO_STATE_ONLINE:
+		return "online";
+	case MO_STATE_OFFLINE:
+		return "offline";
+	case MO_STATE_GOING_OFFLINE:
+		return "on->off";
+	default:
+		return "?";
+	}
+}
+
+/* The text of one cell, or NULL for a cell left empty (JSON null/false). */
+static int cell(const struct list_opts *o, const struct mo_memory *mem, const struct row *row,
+		int col, char **ret)
+{
+	uint64_t start = row->first * mem->block_size, size = row->count * mem->block_size;
+	char buf[MO_FORMAT_SIZE_MAX];
+	char *s = NULL;
+	int r = 0;
+
+	switch (col) {
+	case COL_RANGE:
+		r = asprintf(&s, "0x%016" PRIx64 "-0x%016" PRIx64, start, start + size - 1);
+		break;
+	case COL_SIZE:
+		if (o->bytes)
+			r = asprintf(&s, "%" PRIu64, size);
+		else
+			s = strdup(mo_format_size(size, buf));
+		break;
+	case COL_STATE:
+		s = strdup(state_cell(row->state));
+		break;
+	case COL_REMOVABLE:
+		if (row->state == MO_STATE_ONLINE)
+			s = strdup(row->removable ? "yes" : "no");
+		else
+			return 0;
+		break;
+	case COL_BLOCK:
+		if (row->count == 1)
+			r = asprintf(&s, "%" PRIu64, row->first);
+		else
+			r = asprintf(&s, "%" PRIu64 "-%" PRIu64, row->first, row->first + row->count - 1);
+		break;
+	case COL_NODE:
+		if (!o->have_nodes)
+			return 0;
+		r = asprintf(&s, "%d", row->node);
+		break;
+	case COL_ZONES: {
+		size_t len = 0;
+
+		if (!o->have_zones)
+			return 0;
+		for (int i = 0; i < row->nr_zones; i++)
+			len += strlen(zone_names[row->zones[i]]) + 1;
+		s = malloc(len + 1);
+		if (s) {
+			*s = '\0';
+			for (int i = 0; i < row->nr_zones; i++) {
+				if (i)
+					strcat(s, "/");
+				strcat(s, zone_names[row->zones[i]]);
+			}
+		}
+		break;
+	}
+	case COL_DEVICE:
+		if (!row->device)
+			return 0;
+		s = strdup(row->device);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0 || !s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+static int add_line(struct libscols_table *tb, const struct list_opts *o,
+		    const struct mo_memory *mem, const struct row *row)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+	if (!ln)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_columns; i++) {
+		char *s = NULL;
+		int r = cell(o, mem, row, o->columns[i], &s);
+
+		if (r < 0)
+			return r;
+		if (s && scols_line_refer_data(ln, i, s) < 0) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int print_table(const struct list_opts *o, const struct mo_memory *mem)
+{
+	struct libscols_table *tb;
+	struct row row = {};
+	bool have_row = false;
+	int r = -ENOMEM;
+
+	tb = scols_new_table();
+	if (!tb)
+		return -ENOMEM;
+	scols_table_enable_raw(tb, o->raw);
+	scols_table_enable_export(tb, o->pairs);
+	scols_table_enable_json(tb, o->json);
+	scols_table_enable_noheadings(tb, o->noheadings);
+	if (o->json && scols_table_set_name(tb, "memory") < 0)
+		goto out;
+
+	for (size_t i = 0; i < o->n_columns; i++) {
+		const struct coldesc *d = &coldescs[o->columns[i]];
+		struct libscols_column *cl = scols_table_new_column(tb, d->name, d->whint, d->flags);
+
+		if (!cl)
+			goto out;
+		if (!o->json)
+			continue;
+		/* lsmem's JSON types: numbers for NODE and byte SIZEs, a boolean REMOVABLE. */
+		switch (o->columns[i]) {
+		case COL_SIZE:
+			if (o->bytes)
+				scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
+			break;
+		case COL_NODE:
+			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
+			break;
+		case COL_REMOVABLE:
+			scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN);
+			break;
+		}
+	}
+
+	for (size_t i = 0; i < mem->n_blocks; i++) {
+		struct row next;
+
+		row_from_block(&next, &mem->blocks[i]);
+		if (have_row && mergeable(o, &row, &next)) {
+			row.count++;
+			continue;
+		}
+		if (have_row && (r = add_line(tb, o, mem, &row)) < 0)
+			goto out;
+		row = next;
+		have_row = true;
+	}
+	if (have_row && (r = add_line(tb, o, mem, &row)) < 0)
+		goto out;
+
+	r = scols_print_table(tb);
+	if (r > 0)
+		r = -r;
+out:
+	scols_unref_table(tb);
+	return r;
+}
+
+static void print_summary(const struct list_opts *o, const struct mo_memory *mem)
+{
+	static const char *const labels[] = {
+		"Memory block size:", "Total online memory:", "Total offline memory:",
+	};
+	uint64_t values[] = { mem->block_size, 0, 0 };
+
+	/* Going-offline and unreadable blocks count as offline, as in lsmem. */
+	for (size_t i = 0; i < mem->n_blocks; i++)
+		values[mem->blocks[i].state == MO_STATE_ONLINE ? 1 : 2] += mem->block_size;
+
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++) {
+		char buf[MO_FORMAT_SIZE_MAX];
+
+		if (o->bytes)
+			printf("%-23s %15" PRIu64 "\n", labels[i], values[i]);
+		else
+			printf("%-23s %5s\n", labels[i], mo_format_size(values[i], buf));
+	}
+}
+
+static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct list_opts *o, int *ret_exit)
+{
+	static const struct option longopts[] = {
+		{ "all",        no_argument,       NULL, 'a' },
+		{ "bytes",      no_argument,       NULL, 'b' },
+		{ "json",       no_argument,       NULL, 'J' },
+		{ "noheadings", no_argument,       NULL, 'n' },
+		{ "output",     required_argument, NULL, 'o' },
+		{ "output-all", no_argument,       NULL, OPT_OUTPUT_ALL },
+		{ "pairs",      no_argument,       NULL, 'P' },
+		{ "raw",        no_argument,       NULL, 'r' },
+		{ "split",      required_argument, NULL, 'S' },
+		{ "summary",    optional_argument, NULL, OPT_SUMMARY },
+		CTL_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	o->want_table = o->want_summary = true;
+	while ((c = ctl_getopt(ctx, argc, argv, "abJno:PrS:s:", longopts, ret_exit)) != -1) {
+		switch (c) {
+		case CTL_GETOPT_EXIT:
+			return -1;
+		case 'a':
+			o->all = true;
+			break;
+		case 'b':
+			o->bytes = true;
+			break;
+		case 'J':
+			o->json = true;
+			o->want_summary = false;
+			break;
+		case 'n':
+			o->noheadings = true;
+			break;
+		case 'o':
+			o->outarg = optarg;
+			break;
+		case OPT_OUTPUT_ALL:
+			o->output_all = true;
+			break;
+		case 'P':
+			o->pairs = true;
+			o->want_summary = false;
+			break;
+		case 'r':
+			o->raw = true;
+			o->want_summary = false;
+			break;
+		case 'S':
+			o->splitarg = optarg;
+			break;
+		case 's':
+			ctx->sysroot = optarg;
+			break;
+		case OPT_SUMMARY:
+			/* Order matters, as in lsmem: "-J --summary=always" prints both. */
+			if (!optarg || streq(optarg, "only"))
+				o->want_table = false;
+			else if (streq(optarg, "never"))
+				o->want_summary = false;
+			else if (streq(optarg, "always"))
+				o->want_summary = true;
+			else
+				goto usage_summary;
+			break;
+		default:
+			*ret_exit = ctl_usage_error("unexpected option");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		*ret_exit = ctl_usage_error("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->json + o->pairs + o->raw > 1) {
+		*ret_exit = ctl_usage_error("mutually exclusive arguments: %s%s%s",
+					    o->json ? "--json " : "", o->pairs ? "--pairs " : "",
+					    o->raw ? "--raw" : "");
+		return -1;
+	}
+	if (o->splitarg && o->all) {
+		*ret_exit = ctl_usage_error("mutually exclusive arguments: --split --all");
+		return -1;
+	}
+	if (!o->want_table && !o->want_summary) {
+		*ret_exit = ctl_usage_error("options --{raw,json,pairs} and --summary=only are mutually exclusive");
+		return -1;
+	}
+	return 0;
+
+usage_summary:
+	*ret_exit = ctl_usage_error("unsupported --summary argument '%s' (never, always or only)", optarg);
+	return -1;
+}
+
+static int setup_columns(struct list_opts *o)
+{
+	int split[_COL_MAX * 2];
+	size_t n_split = 0;
+
+	if (o->output_all) {
+		for (size_t i = 0; i < _COL_MAX; i++)
+			o->columns[i] = (int) i;
+		o->n_columns = _COL_MAX;
+	} else {
+		memcpy(o->columns, default_columns, sizeof(default_columns));
+		o->n_columns = ARRAY_SIZE(default_columns);
+	}
+	if (o->outarg && parse_columns(o->outarg, o->columns, ARRAY_SIZE(o->columns), &o->n_columns) != 0)
+		return -1;
+
+	/* By default rows split on whatever is shown; --split names the columns instead. */
+	if (o->splitarg && strcasecmp(o->splitarg, "none") == 0)
+		n_split = 0;
+	else if (o->splitarg) {
+		if (parse_columns(o->splitarg, split, ARRAY_SIZE(split), &n_split) != 0)
+			return -1;
+	} else {
+		memcpy(split, o->columns, o->n_columns * sizeof(int));
+		n_split = o->n_columns;
+	}
+	for (size_t i = 0; i < n_split; i++)
+		o->split[split[i]] = true;
+	return 0;
+}
+
+static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
+{
+	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	struct list_opts o = {};
+	int r, ex;
+
+	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
+		return ex;
+	if (setup_columns(&o) < 0)
+		return CTL_EXIT_USAGE;
+
+	if (ctl_open_root(ctx, &root) < 0)
+		return CTL_EXIT_FAILED;
+	r = mo_memory_load(root, &mem);
+	if (r < 0) {
+		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
+
+		if (r == -ENOENT)
+			return ctl_error("%s: no memory blocks here (%s)", strempty(p), strerror(ENOENT));
+		return ctl_error_errno(r, "%s: cannot read the memory blocks", strempty(p));
+	}
+	o.have_nodes = mem->have_nodes;
+	o.have_zones = mem->have_zones;
+
+	if (o.want_table) {
+		r = print_table(&o, mem);
+		if (r < 0)
+			return ctl_error_errno(r, "cannot print the table");
+		if (o.want_summary)
+			fputc('\n', stdout);
+	}
+	if (o.want_summary)
+		print_summary(&o, mem);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_verb ctl_verb_list = {
+	.name = "list",
+	.summary = "list memory ranges and blocks (lsmem-compatible)",
+	.run = verb_list,
+	.help = list_help,
+};

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The verbs memoffctl knows. Each is defined in its own file (list.c, ...)
+ * and listed in the table in memoffctl.c, in the order `memoffctl --help`
+ * shows them.
+ */
+
+#include "common.h"
+
+extern const struct ctl_verb ctl_verb_list;

@@ -1,0 +1,63 @@
+#!/bin/sh
+# TAP: memoffctl list against every captured sysfs tree and every case.
+#
+# A tree is any directory in tests/sysfs-trees/ that holds
+# sys/devices/system/memory; a case is a line of tests/sysfs-trees/cases
+# (NAME<TAB>ORIGIN<TAB>ARGS). Each pair is one test: run
+# `memoffctl list --sysroot TREE ARGS`, require exit status 0 and output equal
+# to TREE/expected/NAME.out. A missing expected file fails (make it with
+# tests/sysfs-trees/regen.sh). Reads the trees only.
+set -u
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${top_builddir:-$srcdir}
+memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
+trees=$srcdir/tests/sysfs-trees
+tab=$(printf '\t')
+export LC_ALL=C
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/list-trees.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+
+: > "$tmp/trees"
+for d in "$trees"/*/sys/devices/system/memory; do
+	[ -d "$d" ] && echo "${d%/sys/devices/system/memory}" >> "$tmp/trees"
+done
+grep -v -e '^#' -e '^$' "$trees/cases" > "$tmp/cases"
+n_trees=$(wc -l < "$tmp/trees")
+n_cases=$(wc -l < "$tmp/cases")
+
+if [ ! -x "$memoffctl" ]; then
+	echo "1..0 # SKIP $memoffctl is not built"
+	exit 0
+fi
+if [ "$n_trees" -eq 0 ] || [ "$n_cases" -eq 0 ]; then
+	echo "1..1"
+	echo "not ok 1 - no trees ($n_trees) or no cases ($n_cases) under $trees"
+	exit 1
+fi
+
+echo "1..$((n_trees * n_cases))"
+i=0
+while read -r tree; do
+	t=${tree##*/}
+	while IFS="$tab" read -r name origin args; do
+		i=$((i + 1))
+		exp=$tree/expected/$name.out
+		got=$tmp/$t.$name.out
+		# shellcheck disable=SC2086 # ARGS split on blanks on purpose
+		"$memoffctl" list --sysroot "$tree" $args > "$got" 2> "$tmp/err"
+		rc=$?
+		what="$t $name ($origin): memoffctl list $args"
+		if [ ! -f "$exp" ]; then
+			echo "not ok $i - $what # no $exp: run tests/sysfs-trees/regen.sh"
+		elif [ $rc -ne 0 ]; then
+			echo "not ok $i - $what # exit status $rc"
+			sed 's/^/# /' "$tmp/err"
+		elif ! diff -u "$exp" "$got" > "$tmp/diff"; then
+			echo "not ok $i - $what"
+			sed 's/^/# /' "$tmp/diff"
+		else
+			echo "ok $i - $what"
+		fi
+	done < "$tmp/cases"
+done < "$tmp/trees"
