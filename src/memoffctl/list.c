@@ -163,11 +163,9 @@ static int parse_columns(const char *list, int *ids, size_t max, size_t *n)
 			return ctl_usage_error("too many columns specified, the limit is %zu columns", max);
 		ids[(*n)++] = id;
 		p += len;
-		if (!*p)
-			return 0;
+		if (!*p || !p[1])
+			return 0; /* the end, or a trailing comma (lsmem accepts it too) */
 		p++; /* the comma */
-		if (!*p)
-			return ctl_usage_error("empty column name in '%s'", list);
 	}
 }
 
@@ -574,9 +572,7 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	if (r < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
 
-		if (r == -ENOENT)
-			return ctl_error("%s: no memory blocks here (%s)", strempty(p), strerror(ENOENT));
-		return ctl_error_errno(r, "%s: cannot read the memory blocks", strempty(p));
+		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
 	}
 	o.have_nodes = mem->have_nodes;
 	o.have_zones = mem->have_zones;
