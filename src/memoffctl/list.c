@@ -124,8 +124,10 @@ static void list_help(FILE *out)
 	fputs("\nAvailable output columns:\n", out);
 	for (size_t i = 0; i < _COL_MAX; i++)
 		fprintf(out, " %10s  %s\n", coldescs[i].name, coldescs[i].help);
-	fputs("\nDefault columns: RANGE,SIZE,STATE,REMOVABLE,BLOCK.\n"
-	      "For more details see memoffctl(8).\n", out);
+	fputs("\nDefault columns:", out);
+	for (size_t i = 0; i < ARRAY_SIZE(default_columns); i++)
+		fprintf(out, "%s%s", i ? "," : " ", coldescs[default_columns[i]].name);
+	fputs(".\nFor more details see memoffctl(8).\n", out);
 }
 
 static int column_by_name(const char *name, size_t len)
@@ -503,9 +505,9 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct list_o
 		return -1;
 	}
 	if (o->json + o->pairs + o->raw > 1) {
-		*ret_exit = ctl_usage_error("mutually exclusive arguments: %s%s%s",
-					    o->json ? "--json " : "", o->pairs ? "--pairs " : "",
-					    o->raw ? "--raw" : "");
+		*ret_exit = ctl_usage_error("mutually exclusive arguments:%s%s%s",
+					    o->json ? " --json" : "", o->pairs ? " --pairs" : "",
+					    o->raw ? " --raw" : "");
 		return -1;
 	}
 	if (o->splitarg && o->all) {
