@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install everything memoff needs to build, test and run its real-kernel suite
+# on Debian 12. Idempotent; needs root (or sudo).
+set -eu
+pkgs="gcc make autoconf automake pkg-config
+      libudev-dev libsystemd-dev libnuma-dev libsmartcols-dev libinih-dev libcmocka-dev
+      util-linux python3
+      qemu-system-x86 busybox-static cpio gzip zstd xz-utils"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $pkgs
