@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * /proc/iomem: find the driver-managed System RAM that memoff leaves alone.
+ *
+ * Each line is "START-END : NAME" in hex, inclusive, indented by two spaces
+ * per nesting level:
+ *
+ *     100000000-13fffffff : System RAM
+ *     140000000-17fffffff : System RAM (virtio_mem)
+ *     180000000-37fffffff : Soft Reserved
+ *       180000000-37fffffff : dax0.0
+ *         180000000-37fffffff : System RAM (kmem)
+ *
+ * Memory added with add_memory_driver_managed() is named "System RAM
+ * ($DRIVER)" (the kernel insists on that form): virtio_mem, kmem (dax), and
+ * whatever comes next. Such ranges are collected at any nesting depth;
+ * adjacent ranges of the same driver are merged (virtio-mem adds one
+ * resource per memory block).
+ *
+ * Without CAP_SYS_ADMIN the kernel prints every address as zero. The names
+ * are still collected, and mo_iomem_managed() then answers conservatively:
+ * any range may be driver-managed when some driver-managed memory exists.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+
+#include "iomem.h"
+#include "util.h"
+
+#define PROC_IOMEM "iomem"
+#define SYSRAM_DRIVER_PREFIX "System RAM ("
+
+struct parse_state {
+	bool any;        /* at least one well-formed line */
+	bool nonzero;    /* some line had a nonzero address */
+	size_t cap;
+};
+
+static bool parse_hex(const char **p, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (;; s++, digits++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (v >> 60)
+			return false; /* more than 64 bits */
+		v = (v << 4) | (uint64_t) d;
+	}
+	if (digits == 0)
+		return false;
+	*p = s;
+	*ret = v;
+	return true;
+}
+
+static bool driver_managed(const char *name, size_t len)
+{
+	size_t plen = strlen(SYSRAM_DRIVER_PREFIX);
+
+	/* "System RAM (" + at least one character + ")" */
+	return len > plen + 1 && strneq(name, SYSRAM_DRIVER_PREFIX, plen) && name[len - 1] == ')';
+}
+
+static int add_managed(struct mo_iomem *io, struct parse_state *st, uint64_t start, uint64_t end,
+		       const char *name, size_t len)
+{
+	struct mo_iomem_range *last = io->n_managed ? &io->managed[io->n_managed - 1] : NULL;
+	size_t n = len < sizeof(last->name) - 1 ? len : sizeof(last->name) - 1;
+
+	if (last && last->end != UINT64_MAX && last->end + 1 == start && strlen(last->name) == n &&
+	    strneq(last->name, name, n)) {
+		last->end = end;
+		return 0;
+	}
+	if (io->n_managed == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		struct mo_iomem_range *m = realloc(io->managed, cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		io->managed = m;
+		st->cap = cap;
+	}
+	last = &io->managed[io->n_managed++];
+	last->start = start;
+	last->end = end;
+	memcpy(last->name, name, n);
+	last->name[n] = '\0';
+	return 0;
+}
+
+/* One line (without its newline, @len bytes). Malformed lines are skipped. */
+static int parse_line(const char *line, size_t len, struct mo_iomem *io, struct parse_state *st)
+{
+	const char *p = line, *e = line + len, *name;
+	uint64_t start, end;
+
+	while (p < e && *p == ' ')
+		p++;
+	if (p >= e || !parse_hex(&p, &start) || p >= e || *p != '-')
+		return 0;
+	p++;
+	if (!parse_hex(&p, &end) || end < start)
+		return 0;
+	if (e - p < 3 || !strneq(p, " : ", 3))
+		return 0;
+	name = p + 3;
+	while (e > name && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+
+	st->any = true;
+	if (start != 0 || end != 0)
+		st->nonzero = true;
+	if (!driver_managed(name, (size_t) (e - name)))
+		return 0;
+	return add_managed(io, st, start, end, name, (size_t) (e - name));
+}
+
+static void finish(struct mo_iomem *io, const struct parse_state *st)
+{
+	io->addresses_hidden = st->any && !st->nonzero;
+}
+
+int mo_iomem_parse(const char *text, struct mo_iomem *out)
+{
+	struct parse_state st = {};
+	const char *p = text;
+
+	memset(out, 0, sizeof(*out));
+	if (!text)
+		return -EINVAL;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t) (nl - p) : strlen(p);
+		int r = parse_line(p, len, out, &st);
+
+		if (r < 0) {
+			mo_iomem_done(out);
+			return r;
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	finish(out, &st);
+	return 0;
+}
+
+int mo_iomem_read(const struct mo_root *root, struct mo_iomem *out)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	struct parse_state st = {};
+	size_t cap = 0;
+	ssize_t n;
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	fd = mo_root_open(root, true, PROC_IOMEM, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "r");
+	if (!f) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	errno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		int r;
+
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		r = parse_line(line, (size_t) n, out, &st);
+		if (r < 0) {
+			mo_iomem_done(out);
+			return r;
+		}
+	}
+	if (ferror(f)) {
+		int r = errno > 0 ? -errno : -EIO;
+		mo_iomem_done(out);
+		return r;
+	}
+	finish(out, &st);
+	return 0;
+}
+
+void mo_iomem_done(struct mo_iomem *io)
+{
+	if (!io)
+		return;
+	free(io->managed);
+	io->managed = NULL;
+	io->n_managed = 0;
+	io->addresses_hidden = false;
+}
+
+const struct mo_iomem_range *mo_iomem_managed(const struct mo_iomem *io, uint64_t start, uint64_t end)
+{
+	if (io->n_managed == 0)
+		return NULL;
+	if (io->addresses_hidden)
+		return &io->managed[0];
+	for (size_t i = 0; i < io->n_managed; i++)
+		if (io->managed[i].start <= end && start <= io->managed[i].end)
+			return &io->managed[i];
+	return NULL;
+}
