@@ -107,7 +107,7 @@ struct walk {
 };
 
 /* Attributes that belong to the whole folio and that tails inherit. */
-#define FOLIO_ATTRS (MO_KPF_DIRTY | MO_KPF_WRITEBACK | MO_KPF_THP)
+#define FOLIO_ATTRS (MO_KPF(MO_KPF_DIRTY) | MO_KPF(MO_KPF_WRITEBACK) | MO_KPF(MO_KPF_THP))
 
 int mo_census_reader_new(const struct mo_root *root, struct mo_census_reader **ret)
 {
@@ -196,23 +196,23 @@ static inline enum page_class classify(uint64_t f)
 {
 	if (f == 0)
 		return PC_NOFLAGS;
-	if (f & MO_KPF_NOPAGE)
+	if (f & MO_KPF(MO_KPF_NOPAGE))
 		return PC_NOPAGE;
-	if (f & MO_KPF_BUDDY)
+	if (f & MO_KPF(MO_KPF_BUDDY))
 		return PC_FREE;
-	if (f & MO_KPF_HUGE)
-		return (f & (MO_KPF_MMAP | MO_KPF_ANON | MO_KPF_DIRTY)) ? PC_HUGETLB : PC_FREE;
-	if (f & MO_KPF_OFFLINE)
+	if (f & MO_KPF(MO_KPF_HUGE))
+		return (f & (MO_KPF(MO_KPF_MMAP) | MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_DIRTY))) ? PC_HUGETLB : PC_FREE;
+	if (f & MO_KPF(MO_KPF_OFFLINE))
 		return PC_OFFLINE;
-	if (f & MO_KPF_SLAB)
+	if (f & MO_KPF(MO_KPF_SLAB))
 		return PC_SLAB;
-	if (f & MO_KPF_PGTABLE)
+	if (f & MO_KPF(MO_KPF_PGTABLE))
 		return PC_PGTABLE;
-	if (f & MO_KPF_RESERVED)
+	if (f & MO_KPF(MO_KPF_RESERVED))
 		return PC_RESERVED;
-	if (f & (MO_KPF_ANON | MO_KPF_SWAPCACHE))
+	if (f & (MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_SWAPCACHE)))
 		return PC_ANON;
-	if (f & MO_KPF_LRU)
+	if (f & MO_KPF(MO_KPF_LRU))
 		return PC_FILE;
 	return PC_OTHER;
 }
@@ -229,16 +229,16 @@ static bool find_head(struct mo_census_reader *r, uint64_t pfn, uint64_t *ret)
 		uint64_t n = pfn - lowest < CHUNK_PFNS ? pfn - lowest : CHUNK_PFNS;
 		uint64_t start = pfn - n;
 
-		if (read_words(r->flags_fd, start, n, r->back, MO_KPF_NOPAGE) < 0)
+		if (read_words(r->flags_fd, start, n, r->back, MO_KPF(MO_KPF_NOPAGE)) < 0)
 			return false;
 		for (uint64_t i = n; i-- > 0;) {
 			uint64_t f = r->back[i];
 
-			if (f & MO_KPF_COMPOUND_HEAD) {
+			if (f & MO_KPF(MO_KPF_COMPOUND_HEAD)) {
 				*ret = f;
 				return true;
 			}
-			if (!(f & MO_KPF_COMPOUND_TAIL))
+			if (!(f & MO_KPF(MO_KPF_COMPOUND_TAIL)))
 				return false;
 		}
 		pfn = start;
@@ -255,9 +255,9 @@ static inline enum page_class walk_page(struct mo_census_reader *r, struct walk 
 {
 	enum page_class c;
 
-	if (!(f & MO_KPF_COMPOUND_TAIL)) {
+	if (!(f & MO_KPF(MO_KPF_COMPOUND_TAIL))) {
 		c = classify(f);
-		w->in_compound = f & MO_KPF_COMPOUND_HEAD;
+		w->in_compound = f & MO_KPF(MO_KPF_COMPOUND_HEAD);
 		w->head_cls = c;
 		w->head_flags = f;
 		*attr = f;
@@ -273,7 +273,7 @@ static inline enum page_class walk_page(struct mo_census_reader *r, struct walk 
 		} else {
 			/* No head to ask: judge by the tail, and never call a
 			 * hugetlb tail free (its head would know, not the tail). */
-			w->head_cls = (f & MO_KPF_HUGE) ? PC_HUGETLB : classify(f);
+			w->head_cls = (f & MO_KPF(MO_KPF_HUGE)) ? PC_HUGETLB : classify(f);
 			w->head_flags = f;
 		}
 	}
@@ -307,7 +307,7 @@ int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 		bool any_mapped = false;
 		int k;
 
-		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF_NOPAGE);
+		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF(MO_KPF_NOPAGE));
 		if (k < 0)
 			return k;
 
@@ -323,20 +323,20 @@ int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 			}
 			c = walk_page(r, &w, pfn0 + i, f, &attr);
 			cnt[c]++;
-			if (attr & MO_KPF_MMAP) {
+			if (attr & MO_KPF(MO_KPF_MMAP)) {
 				mapped++;
 				any_mapped = true;
 			}
 			if (c == PC_ANON || c == PC_FILE || c == PC_HUGETLB) {
 				uint64_t pc = c == PC_HUGETLB ? MO_CENSUS_COST_HUGETLB : MO_CENSUS_COST_PAGE;
 
-				if (attr & (MO_KPF_DIRTY | MO_KPF_WRITEBACK)) {
+				if (attr & (MO_KPF(MO_KPF_DIRTY) | MO_KPF(MO_KPF_WRITEBACK))) {
 					dirty++;
 					pc += MO_CENSUS_COST_DIRTY;
 				}
-				if (attr & MO_KPF_MMAP)
+				if (attr & MO_KPF(MO_KPF_MMAP))
 					pc += MO_CENSUS_COST_MAPPED;
-				if (c != PC_HUGETLB && (attr & MO_KPF_THP))
+				if (c != PC_HUGETLB && (attr & MO_KPF(MO_KPF_THP)))
 					thp++;
 				movable_cost += pc;
 			}
@@ -403,7 +403,7 @@ int mo_census_pfns(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 		size_t n = n_pfns - done < CHUNK_PFNS ? (size_t) (n_pfns - done) : CHUNK_PFNS;
 		int k;
 
-		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF_NOPAGE);
+		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF(MO_KPF_NOPAGE));
 		if (k < 0)
 			return k;
 		for (size_t i = 0; i < n; i++) {

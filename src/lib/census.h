@@ -20,50 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kpageflags.h"
 #include "root.h"
 
-/*
- * kpageflags bits (include/uapi/linux/kernel-page-flags.h; RESERVED and up
- * are the kernel-internal ones from include/linux/kernel-page-flags.h), as
- * masks for building and decoding the words mo_census_pfns() hands out.
- *
- * Careful: kpageflags.h names the bit *numbers* MO_KPF_*; the two headers
- * cannot be used in one translation unit until they agree. Fail loudly
- * rather than mix masks and bit numbers.
- */
-#ifdef MO_KPF_IDENTITY_MASK
-#error "census.h (MO_KPF_* masks) and kpageflags.h (MO_KPF_* bit numbers) clash"
-#endif
-#define MO_KPF(bit) (UINT64_C(1) << (bit))
-#define MO_KPF_LOCKED        MO_KPF(0)
-#define MO_KPF_ERROR         MO_KPF(1)
-#define MO_KPF_REFERENCED    MO_KPF(2)
-#define MO_KPF_UPTODATE      MO_KPF(3)
-#define MO_KPF_DIRTY         MO_KPF(4)
-#define MO_KPF_LRU           MO_KPF(5)
-#define MO_KPF_ACTIVE        MO_KPF(6)
-#define MO_KPF_SLAB          MO_KPF(7)
-#define MO_KPF_WRITEBACK     MO_KPF(8)
-#define MO_KPF_RECLAIM       MO_KPF(9)
-#define MO_KPF_BUDDY         MO_KPF(10)
-#define MO_KPF_MMAP          MO_KPF(11)
-#define MO_KPF_ANON          MO_KPF(12)
-#define MO_KPF_SWAPCACHE     MO_KPF(13)
-#define MO_KPF_SWAPBACKED    MO_KPF(14)
-#define MO_KPF_COMPOUND_HEAD MO_KPF(15)
-#define MO_KPF_COMPOUND_TAIL MO_KPF(16)
-#define MO_KPF_HUGE          MO_KPF(17)
-#define MO_KPF_UNEVICTABLE   MO_KPF(18)
-#define MO_KPF_HWPOISON      MO_KPF(19)
-#define MO_KPF_NOPAGE        MO_KPF(20)
-#define MO_KPF_KSM           MO_KPF(21)
-#define MO_KPF_THP           MO_KPF(22)
-#define MO_KPF_OFFLINE       MO_KPF(23)
-#define MO_KPF_ZERO_PAGE     MO_KPF(24)
-#define MO_KPF_IDLE          MO_KPF(25)
-#define MO_KPF_PGTABLE       MO_KPF(26)
-#define MO_KPF_RESERVED      MO_KPF(32)
-#define MO_KPF_MLOCKED       MO_KPF(33)
+/* kpageflags words use the bit names of kpageflags.h: MO_KPF(MO_KPF_ANON) is a mask. */
 
 struct mo_census {
 	uint64_t pages;           /* PFNs examined */
@@ -133,7 +93,7 @@ int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 
 /**
  * mo_census_pfns() - call @cb for every PFN of the range whose page is in use
- * (neither free nor a hole), with its raw kpageflags word (MO_KPF_* above). Used by forensics
+ * (neither free nor a hole), with its raw kpageflags word (decode with kpageflags.h). Used by forensics
  * to list the pages that block an offline. Pages without any flag (noflags)
  * are reported too: they may be kernel allocations. Stops early when @cb
  * returns < 0.
