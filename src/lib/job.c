@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "job.h"
+#include "util.h"
+
+struct entry {
+	struct mo_block_result r;
+	uint64_t next_try;      /* not before (monotonic µs) */
+	bool final;             /* nothing more to do on this block */
+	bool taken;             /* this request changed its state and it still is changed */
+};
+
+struct mo_job {
+	const struct mo_root *root;
+	struct mo_job_request req;
+	uint64_t *blocks;
+	struct mo_job_options o;
+	struct mo_memory *mem;
+	struct mo_iomem io;
+	bool have_io;
+	struct entry *e;
+	size_t n;
+	struct mo_job_result res;
+	uint64_t rng;
+	uint64_t t0, deadline;
+	bool ran;
+};
+
+static const char *const stop_names[_MO_STOP_MAX] = {
+	[MO_STOP_FINISHED] = "finished",
+	[MO_STOP_DEADLINE] = "deadline reached",
+	[MO_STOP_CANCELLED] = "cancelled",
+	[MO_STOP_HEADROOM] = "cut short by the headroom guard",
+	[MO_STOP_EXHAUSTED] = "no block left to try",
+	[MO_STOP_ERROR] = "cannot write the state files",
+};
+
+const char *mo_job_stop_to_string(enum mo_job_stop s)
+{
+	if ((unsigned) s >= _MO_STOP_MAX)
+		return "unknown";
+	return stop_names[s];
+}
+
+void mo_job_options_init(struct mo_job_options *o)
+{
+	*o = (struct mo_job_options) {
+		.attempt_timeout_usec = MO_JOB_ATTEMPT_TIMEOUT_USEC,
+		.deadline_usec = MO_JOB_DEADLINE_USEC,
+		.reserve = MO_JOB_RESERVE_DEFAULT,
+		.node = -1,
+	};
+	mo_backoff_default(&o->backoff, 0);
+}
+
+/* ---- default hooks ---- */
+
+static int real_attempt(void *userdata, const struct mo_root *root, uint64_t block, enum mo_action action,
+			uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
+{
+	return mo_attempt_run(root, block, action, timeout_usec, cancel, ret);
+}
+
+static uint64_t real_now(void *userdata)
+{
+	return mo_monotonic_usec();
+}
+
+static int real_sleep(void *userdata, uint64_t usec, volatile sig_atomic_t *cancel)
+{
+	return mo_attempt_sleep(usec, cancel);
+}
+
+static int real_headroom(void *userdata, const struct mo_root *root, struct mo_headroom *out)
+{
+	return mo_headroom_read(root, out);
+}
+
+static uint64_t now(struct mo_job *j)
+{
+	return j->o.hooks.now(j->o.hooks.userdata);
+}
+
+static bool cancelled(const struct mo_job *j)
+{
+	return j->o.cancel && *j->o.cancel;
+}
+
+/* ---- planning ---- */
+
+void mo_job_free(struct mo_job *j)
+{
+	if (!j)
+		return;
+	free(j->res.blocks);
+	free(j->e);
+	free(j->blocks);
+	if (j->have_io)
+		mo_iomem_done(&j->io);
+	mo_memory_free(j->mem);
+	free(j);
+}
+
+const struct mo_job_result *mo_job_result(const struct mo_job *j)
+{
+	return &j->res;
+}
+
+static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error) {
+		va_start(ap, fmt);
+		if (vasprintf(error, fmt, ap) < 0)
+			*error = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+static enum mo_action block_action(const struct mo_job *j, const struct mo_block_result *b)
+{
+	if (j->req.action != MO_ACTION_OFFLINE && j->req.prefer_movable && b->movable_zone)
+		return MO_ACTION_ONLINE_MOVABLE;
+	return j->req.action;
+}
+
+static int build_entries(struct mo_job *j, const struct mo_selection *sel)
+{
+	j->e = calloc(sel->n ? sel->n : 1, sizeof(*j->e));
+	if (!j->e)
+		return -ENOMEM;
+	j->n = sel->n;
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct mo_candidate *c = &sel->c[i];
+		struct entry *e = &j->e[i];
+		enum mo_state target = j->req.action == MO_ACTION_OFFLINE ? MO_STATE_OFFLINE : MO_STATE_ONLINE;
+
+		e->r = (struct mo_block_result) {
+			.index = c->index,
+			.start = c->start,
+			.size = c->size,
+			.node = c->node,
+			.outcome = MO_OUTCOME_NOT_TRIED,
+			.reason = "not tried",
+			.movable_zone = c->movable_zone,
+			.managed = c->managed,
+			.have_census = c->have_census,
+			.census = c->census,
+			.tier = c->tier,
+		};
+		e->r.action = block_action(j, &e->r);
+		if (c->state == target) {
+			e->r.outcome = MO_OUTCOME_ALREADY;
+			e->r.reason = target == MO_STATE_OFFLINE ? "already offline" : "already online";
+			e->final = true;
+		} else if (c->managed && !j->o.force) {
+			e->r.outcome = MO_OUTCOME_SKIPPED;
+			e->r.reason = "driver-managed memory (virtio-mem, kmem): left alone without --force";
+			e->final = true;
+		}
+	}
+	return 0;
+}
+
+int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, const struct mo_job_options *o,
+	       struct mo_job **ret, char **error)
+{
+	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
+	_cleanup_(mo_census_reader_freep) struct mo_census_reader *cr = NULL;
+	struct mo_selection sel = {};
+	struct mo_select_options so;
+	uint64_t bad = 0;
+	int r;
+
+	if (error)
+		*error = NULL;
+	if ((unsigned) req->action >= _MO_ACTION_MAX)
+		return fail(error, -EINVAL, "unknown action");
+	if ((req->size == 0) == (req->n_blocks == 0))
+		return fail(error, -EINVAL, "a request names either a size or blocks");
+	if (o->all_or_nothing && req->action != MO_ACTION_OFFLINE)
+		return fail(error, -EINVAL, "all-or-nothing applies to offline requests only");
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->root = root;
+	j->req = *req;
+	j->o = *o;
+	if (j->o.attempt_timeout_usec == 0)
+		j->o.attempt_timeout_usec = MO_JOB_ATTEMPT_TIMEOUT_USEC;
+	if (j->o.deadline_usec == 0)
+		j->o.deadline_usec = MO_JOB_DEADLINE_USEC;
+	if (j->o.backoff.initial_usec == 0 && j->o.backoff.max_usec == 0 && j->o.backoff.factor == 0.0)
+		mo_backoff_default(&j->o.backoff, j->o.backoff.seed);
+	if (mo_backoff_validate(&j->o.backoff) < 0)
+		return fail(error, -EINVAL, "invalid backoff parameters");
+	if (!j->o.hooks.attempt)
+		j->o.hooks.attempt = real_attempt;
+	if (!j->o.hooks.now)
+		j->o.hooks.now = real_now;
+	if (!j->o.hooks.sleep)
+		j->o.hooks.sleep = real_sleep;
+	if (!j->o.hooks.headroom)
+		j->o.hooks.headroom = real_headroom;
+	j->rng = mo_rng_init(j->o.backoff.seed);
+
+	if (req->n_blocks) {
+		j->blocks = malloc(req->n_blocks * sizeof(*j->blocks));
+		if (!j->blocks)
+			return -ENOMEM;
+		memcpy(j->blocks, req->blocks, req->n_blocks * sizeof(*j->blocks));
+		j->req.blocks = j->blocks;
+	}
+
+	r = mo_memory_load(root, &j->mem);
+	if (r < 0)
+		return fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+			    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
+	if (req->size % j->mem->block_size != 0)
+		return fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
+			    req->size, j->mem->block_size);
+
+	if (mo_iomem_read(root, &j->io) == 0)
+		j->have_io = true;
+	if (req->action == MO_ACTION_OFFLINE) {
+		r = mo_census_reader_new(root, &cr);
+		if (r < 0)
+			j->res.census_error = r;
+	}
+
+	so = (struct mo_select_options) {
+		.action = req->action,
+		.zones = o->zones,
+		.n_zones = o->n_zones,
+		.node = o->node,
+	};
+	if (req->n_blocks) {
+		r = mo_select_named(j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, cr, &so, &sel, &bad);
+		if (r == -ENOENT)
+			return fail(error, r, "block %" PRIu64 " does not exist", bad);
+	} else
+		r = mo_select_size(j->mem, j->have_io ? &j->io : NULL, cr, &so, &sel);
+	if (r < 0)
+		return fail(error, r, "cannot select blocks: %s", strerror(-r));
+	if (sel.census_error)
+		j->res.census_error = sel.census_error;
+
+	r = build_entries(j, &sel);
+	j->res.n_candidates = sel.n;
+	memcpy(j->res.skipped, sel.skipped, sizeof(j->res.skipped));
+	mo_selection_done(&sel);
+	if (r < 0)
+		return r;
+
+	j->res.action = req->action;
+	j->res.dry_run = o->dry_run;
+	j->res.size_request = req->size > 0;
+	j->res.block_size = j->mem->block_size;
+	j->res.wanted_blocks = req->size ? req->size / j->mem->block_size : j->n;
+	j->res.wanted_bytes = j->res.wanted_blocks * j->mem->block_size;
+	j->res.stop = MO_STOP_EXHAUSTED;
+	j->res.stop_reason = stop_names[MO_STOP_EXHAUSTED];
+	*ret = TAKE_PTR(j);
+	return 0;
+}
+
+/* ---- running ---- */
+
+static void count(struct mo_job *j)
+{
+	uint64_t done = 0, taken = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		enum mo_outcome oc = j->e[i].r.outcome;
+
+		if (oc == MO_OUTCOME_DONE || oc == MO_OUTCOME_ALREADY || oc == MO_OUTCOME_PLANNED)
+			done++;
+		if (oc == MO_OUTCOME_DONE || oc == MO_OUTCOME_PLANNED)
+			taken++;
+	}
+	j->res.done_blocks = done;
+	j->res.done_bytes = done * j->res.block_size;
+	j->res.taken_blocks = taken;
+}
+
+static void progress(struct mo_job *j, enum mo_job_phase phase, const struct entry *e, enum mo_outcome oc,
+		     uint64_t wait)
+{
+	struct mo_job_progress p;
+
+	if (!j->o.progress)
+		return;
+	count(j);
+	p = (struct mo_job_progress) {
+		.phase = phase,
+		.done_blocks = j->res.done_blocks,
+		.wanted_blocks = j->res.wanted_blocks,
+		.done_bytes = j->res.done_bytes,
+		.wanted_bytes = j->res.wanted_bytes,
+		.block = e ? e->r.index : UINT64_MAX,
+		.attempt = e ? e->r.attempts + (phase == MO_PHASE_ATTEMPT) : 0,
+		.outcome = oc,
+		.wait_usec = wait,
+		.elapsed_usec = now(j) - j->t0,
+	};
+	j->o.progress(&p, j->o.progress_userdata);
+}
+
+static void stop(struct mo_job *j, enum mo_job_stop s, const char *why)
+{
+	j->res.stop = s;
+	j->res.stop_reason = why ? why : stop_names[s];
+}
+
+/* The reserve in bytes, once the headroom is known. */
+static uint64_t reserve(struct mo_job *j)
+{
+	if (j->o.reserve != MO_JOB_RESERVE_DEFAULT)
+		return j->o.reserve;
+	return mo_headroom_default_reserve(j->res.headroom.mem_total);
+}
+
+static int read_headroom(struct mo_job *j, struct mo_headroom *h)
+{
+	*h = (struct mo_headroom) {};
+	return j->o.hooks.headroom(j->o.hooks.userdata, j->root, h);
+}
+
+static bool guarded(const struct mo_job *j)
+{
+	return j->req.action == MO_ACTION_OFFLINE && !j->o.force;
+}
+
+static void collect(struct mo_job *j)
+{
+	size_t n = 0;
+
+	count(j);
+	free(j->res.blocks);
+	j->res.blocks = calloc(j->n ? j->n : 1, sizeof(*j->res.blocks));
+	j->res.n_blocks = 0;
+	if (!j->res.blocks)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct entry *e = &j->e[i];
+
+		/* A SIZE request reports what it touched (or would touch), not every candidate. */
+		if (j->req.size && e->r.outcome == MO_OUTCOME_NOT_TRIED)
+			continue;
+		j->res.blocks[n++] = e->r;
+	}
+	j->res.n_blocks = n;
+}
+
+static int dry_run(struct mo_job *j)
+{
+	struct mo_headroom sim;
+	uint64_t planned = 0, already = 0;
+
+	for (size_t i = 0; i < j->n; i++)
+		if (j->e[i].r.outcome == MO_OUTCOME_ALREADY)
+			already++;
+
+	if (j->req.action == MO_ACTION_OFFLINE) {
+		int r = read_headroom(j, &j->res.headroom);
+
+		if (r == 0) {
+			j->res.have_headroom = true;
+			j->res.reserve = reserve(j);
+		} else if (guarded(j)) {
+			stop(j, MO_STOP_HEADROOM, "cannot read the memory statistics (meminfo) for the headroom guard");
+			goto out;
+		}
+	}
+	sim = j->res.headroom;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct entry *e = &j->e[i];
+		const char *why = NULL;
+
+		if (e->final)
+			continue;
+		if (j->req.size && planned + already >= j->res.wanted_blocks)
+			break;
+		if (guarded(j) && mo_headroom_check(&sim, e->r.node, e->r.size, j->res.reserve, &why) < 0) {
+			e->r.outcome = MO_OUTCOME_HEADROOM;
+			e->r.reason = why ? why : "would breach the memory reserve";
+			stop(j, MO_STOP_HEADROOM, e->r.reason);
+			goto out;
+		}
+		if (j->res.have_headroom)
+			mo_headroom_account(&sim, e->r.node, e->r.size);
+		e->r.outcome = MO_OUTCOME_PLANNED;
+		e->r.reason = j->req.action == MO_ACTION_OFFLINE ? "would be offlined" : "would be onlined";
+		planned++;
+	}
+	if (planned + already >= j->res.wanted_blocks)
+		stop(j, MO_STOP_FINISHED, NULL);
+	else
+		stop(j, MO_STOP_EXHAUSTED, j->req.size ? "not enough eligible blocks" : NULL);
+out:
+	j->res.headroom_after = sim;
+	return 0;
+}
+
+/* The next block to try: fewest attempts first, then rank; only those due by @t. */
+static struct entry *pick(struct mo_job *j, uint64_t t, uint64_t *earliest)
+{
+	struct entry *best = NULL;
+
+	*earliest = UINT64_MAX;
+	for (size_t i = 0; i < j->n; i++) {
+		struct entry *e = &j->e[i];
+
+		if (e->final)
+			continue;
+		if (e->next_try > t) {
+			if (e->next_try < *earliest)
+				*earliest = e->next_try;
+			continue;
+		}
+		if (!best || e->r.attempts < best->r.attempts)
+			best = e;
+	}
+	return best;
+}
+
+static void rollback(struct mo_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		struct entry *e = &j->e[i];
+		struct mo_attempt_result ar;
+		enum mo_action a;
+
+		if (!e->taken)
+			continue;
+		progress(j, MO_PHASE_ROLLBACK, e, MO_OUTCOME_DONE, 0);
+		a = e->r.movable_zone ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE;
+		/* No cancel flag: a cancelled request still gets its blocks back. */
+		(void) j->o.hooks.attempt(j->o.hooks.userdata, j->root, e->r.index, a,
+					  j->o.attempt_timeout_usec, NULL, &ar);
+		if (ar.outcome == MO_OUTCOME_INVALID && a == MO_ACTION_ONLINE_MOVABLE)
+			(void) j->o.hooks.attempt(j->o.hooks.userdata, j->root, e->r.index, MO_ACTION_ONLINE,
+						  j->o.attempt_timeout_usec, NULL, &ar);
+		j->res.rolled_back = true;
+		if (mo_outcome_is_success(ar.outcome)) {
+			e->taken = false;
+			e->r.outcome = MO_OUTCOME_ROLLED_BACK;
+			e->r.reason = "put back online (all-or-nothing)";
+		} else {
+			j->res.rollback_failed = true;
+			e->r.reason = "offlined; putting it back online failed";
+			e->r.error = ar.error;
+		}
+	}
+}
+
+static int execute(struct mo_job *j)
+{
+	const struct mo_backoff *b = &j->o.backoff;
+
+	if (j->req.action == MO_ACTION_OFFLINE) {
+		int r = read_headroom(j, &j->res.headroom);
+
+		if (r == 0) {
+			j->res.have_headroom = true;
+			j->res.reserve = reserve(j);
+		} else if (guarded(j)) {
+			stop(j, MO_STOP_HEADROOM, "cannot read the memory statistics (meminfo) for the headroom guard");
+			return 0;
+		}
+	}
+
+	for (;;) {
+		struct mo_attempt_result ar;
+		struct entry *e;
+		uint64_t t, earliest, timeout;
+
+		count(j);
+		if (j->res.done_blocks >= j->res.wanted_blocks) {
+			stop(j, MO_STOP_FINISHED, NULL);
+			break;
+		}
+		if (cancelled(j)) {
+			stop(j, MO_STOP_CANCELLED, NULL);
+			break;
+		}
+		t = now(j);
+		e = pick(j, t, &earliest);
+		if (!e) {
+			uint64_t wait;
+
+			if (earliest == UINT64_MAX) {
+				stop(j, MO_STOP_EXHAUSTED, j->req.size ? "no eligible block left to try" : NULL);
+				break;
+			}
+			if (earliest >= j->deadline) {
+				stop(j, MO_STOP_DEADLINE, NULL);
+				break;
+			}
+			wait = mo_deadline_sleep(t, earliest, j->deadline);
+			progress(j, MO_PHASE_WAIT, NULL, MO_OUTCOME_NOT_TRIED, wait);
+			if (j->o.hooks.sleep(j->o.hooks.userdata, wait, j->o.cancel) == -ECANCELED) {
+				stop(j, MO_STOP_CANCELLED, NULL);
+				break;
+			}
+			continue;
+		}
+
+		timeout = mo_deadline_attempt_timeout(j->o.attempt_timeout_usec, t, j->deadline,
+						      MO_JOB_MIN_ATTEMPT_USEC);
+		if (timeout == 0) {
+			stop(j, MO_STOP_DEADLINE, NULL);
+			break;
+		}
+
+		if (guarded(j)) {
+			struct mo_headroom h;
+			const char *why = NULL;
+
+			if (read_headroom(j, &h) < 0) {
+				stop(j, MO_STOP_HEADROOM,
+				     "cannot read the memory statistics (meminfo) for the headroom guard");
+				break;
+			}
+			if (mo_headroom_check(&h, e->r.node, e->r.size, j->res.reserve, &why) < 0) {
+				e->r.outcome = MO_OUTCOME_HEADROOM;
+				e->r.reason = why ? why : "would breach the memory reserve";
+				e->final = true;
+				stop(j, MO_STOP_HEADROOM, e->r.reason);
+				break;
+			}
+		}
+
+		progress(j, MO_PHASE_ATTEMPT, e, MO_OUTCOME_NOT_TRIED, 0);
+		(void) j->o.hooks.attempt(j->o.hooks.userdata, j->root, e->r.index, e->r.action, timeout,
+					  j->o.cancel, &ar);
+		e->r.attempts++;
+		e->r.usec += ar.usec;
+		e->r.outcome = ar.outcome;
+		e->r.reason = ar.reason ? ar.reason : mo_outcome_to_string(ar.outcome);
+		if (ar.error)
+			e->r.error = ar.error;
+		if (ar.outcome == MO_OUTCOME_DONE)
+			e->taken = true;
+
+		if (mo_outcome_is_success(ar.outcome))
+			e->final = true;
+		else if (ar.outcome == MO_OUTCOME_ERROR && (ar.error == EACCES || ar.error == EROFS)) {
+			/* Systemic: every other block would fail the same way. */
+			e->final = true;
+			progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+			stop(j, MO_STOP_ERROR, ar.reason);
+			break;
+		} else if (ar.outcome == MO_OUTCOME_CANCELLED) {
+			/* An attempt cancelled before its write did not count. */
+			if (ar.error != EINTR)
+				e->r.attempts--;
+			progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+			stop(j, MO_STOP_CANCELLED, NULL);
+			break;
+		} else if (mo_outcome_is_retryable(ar.outcome) && mo_backoff_may_retry(b, e->r.attempts))
+			e->next_try = now(j) + mo_backoff_delay(b, e->r.attempts, &j->rng);
+		else
+			e->final = true;
+		progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+	}
+
+	count(j);
+	if (j->o.all_or_nothing && j->res.done_blocks < j->res.wanted_blocks)
+		rollback(j);
+	return 0;
+}
+
+int mo_job_run(struct mo_job *j)
+{
+	int r;
+
+	if (j->ran)
+		return -EALREADY;
+	j->ran = true;
+	j->t0 = now(j);
+	j->deadline = j->t0 + j->o.deadline_usec;
+	if (j->o.dry_run)
+		r = dry_run(j);
+	else
+		r = execute(j);
+	j->res.usec = now(j) - j->t0;
+	collect(j);
+	return r;
+}
+
+int mo_job_exit_code(const struct mo_job_result *r)
+{
+	if (r->done_blocks >= r->wanted_blocks && r->wanted_blocks > 0)
+		return 0;
+	if (r->taken_blocks == 0)
+		return 1;
+	return 64;
+}

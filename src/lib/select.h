@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Which blocks a request works on.
+ *
+ * SIZE requests choose: only blocks in the right state, in an allowed zone
+ * (Movable by default for offline: only ZONE_MOVABLE is reliably removable),
+ * never a block whose valid_zones reads "none", never driver-managed memory
+ * (virtio-mem, dax/kmem: their drivers manage it), optionally one node only.
+ * Offline candidates are ranked by their page census:
+ *   tier 0  fully free: nothing to migrate (pages without flags count as free)
+ *   tier 1  only movable pages in use, by ascending migration cost
+ *   tier 2  census unknown (kpageflags unreadable)
+ *   tier 3  unmovable pages present (reserved, slab, page tables, other kernel
+ *           allocations): tried last, not excluded - an attempt is bounded and
+ *           EBUSY comes back quickly, and the count can be transient
+ * ties go to the higher block index (hot-added memory sits at the top, which
+ * is also the order chmem uses). Online candidates are offline blocks in
+ * ascending index order.
+ *
+ * Range and block-list requests use exactly the blocks named; a name that is
+ * not a block (a hole, a typo) is an error that names it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attempt.h"
+#include "block.h"
+#include "census.h"
+#include "iomem.h"
+
+struct mo_select_options {
+	enum mo_action action;      /* offline picks online blocks; online types pick offline blocks */
+	const char *const *zones;   /* allowed zones; NULL/0 = Movable for offline, any for online */
+	size_t n_zones;
+	int node;                   /* only this node; -1 = any */
+};
+
+enum mo_skip {
+	MO_SKIP_NONE = 0,
+	MO_SKIP_STATE,        /* not in the state the action starts from */
+	MO_SKIP_ZONE,         /* not in an allowed zone (or zone unknown) */
+	MO_SKIP_ZONES_NONE,   /* valid_zones "none": spans zones or has holes */
+	MO_SKIP_MANAGED,      /* driver-managed memory (virtio-mem, kmem) */
+	MO_SKIP_MANAGED_UNKNOWN, /* /proc/iomem hides addresses while it lists driver-managed memory */
+	MO_SKIP_NODE,         /* on another node */
+	_MO_SKIP_MAX,
+};
+
+struct mo_candidate {
+	uint64_t index;
+	uint64_t start, size;       /* bytes */
+	int node;                   /* -1 unknown */
+	enum mo_state state;        /* at selection time */
+	bool movable_zone;          /* valid_zones names Movable */
+	const char *managed;        /* driver-managed iomem name, or NULL (points into the mo_iomem) */
+	bool have_census;
+	struct mo_census census;    /* valid when have_census */
+	int tier;                   /* see above */
+};
+
+struct mo_selection {
+	struct mo_candidate *c;     /* ranked (SIZE) or in the order named */
+	size_t n;
+	size_t skipped[_MO_SKIP_MAX]; /* SIZE: how many blocks each rule left out */
+	int census_error;           /* negative errno of the last census failure, 0 if none */
+	size_t n_census;            /* candidates with a census */
+};
+
+void mo_selection_done(struct mo_selection *s);
+
+/**
+ * mo_select_size() - rank every block a SIZE request may use.
+ * @mem: the loaded blocks
+ * @io: driver-managed ranges (NULL: none known)
+ * @cr: census reader (NULL: no census; ranking by index only)
+ * @o: action, zones, node
+ * @out: the ranked candidates; filled even when empty
+ *
+ * The caller takes as many from the front as it needs and moves on down the
+ * list when a block fails.
+ * Return: 0 or -ENOMEM.
+ */
+int mo_select_size(const struct mo_memory *mem, const struct mo_iomem *io, struct mo_census_reader *cr,
+		   const struct mo_select_options *o, struct mo_selection *out);
+
+/**
+ * mo_select_named() - exactly the blocks named, in the order given, duplicates
+ * dropped; each gets its census (for offline) and driver-managed flag.
+ * No state, zone or node rule is applied: the engine reports blocks already in
+ * the target state as "already" and the kernel judges the rest.
+ * @bad: receives the first index that is not a block
+ * Return: 0; -ENOENT when a named block does not exist (@bad set); -ENOMEM.
+ */
+int mo_select_named(const struct mo_memory *mem, const uint64_t *blocks, size_t n_blocks,
+		    const struct mo_iomem *io, struct mo_census_reader *cr,
+		    const struct mo_select_options *o, struct mo_selection *out, uint64_t *bad);
+
+/**
+ * mo_select_range_blocks() - the block indexes of [start, end] (inclusive).
+ * Both ends must fall on block boundaries (start % bs == 0, (end + 1) % bs == 0).
+ * Return: 0; -EINVAL when misaligned or empty; -ENOMEM.
+ */
+int mo_select_range_blocks(uint64_t block_size, uint64_t start, uint64_t end, uint64_t **ret, size_t *n_ret);
+
+/** mo_skip_to_string() - why blocks were left out, for messages. */
+const char *mo_skip_to_string(enum mo_skip s);
+
+/** mo_candidate_tier() - the tier of a census (see above). */
+int mo_census_tier(const struct mo_census *c);
