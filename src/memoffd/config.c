@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "parse.h"
+#include "util.h"
+
+/* The line buffer inih reads into (its INI_MAX_LINE); longer lines are refused. */
+#define LINE_MAX_CHARS 200
+
+struct parse_ctx {
+	const char *name;          /* file name for messages */
+	struct mo_config *c;
+	char **errors;
+	int n_errors;
+	bool oom;
+	/* the reader */
+	const char *p;             /* rest of the text */
+	unsigned cur_line;         /* line just handed to inih (1-based) */
+	unsigned next_line;
+};
+
+static void add_error(char **errors, const char *fmt, ...) _printf_(2, 3);
+static void add_error(char **errors, const char *fmt, ...)
+{
+	_cleanup_free_ char *line = NULL;
+	char *joined;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	if (asprintf(&joined, "%s%s\n", strempty(*errors), line) < 0)
+		return;
+	free(*errors);
+	*errors = joined;
+}
+
+static void ctx_error(struct parse_ctx *x, const char *fmt, ...) _printf_(2, 3);
+static void ctx_error(struct parse_ctx *x, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	x->n_errors++;
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		x->oom = true;
+		return;
+	}
+	add_error(x->errors, "%s:%u: %s", x->name, x->cur_line, msg);
+}
+
+/*
+ * An fgets()-like reader over a string that knows which line inih is on, and
+ * refuses (rather than splits) lines longer than inih's buffer.
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *x = stream;
+	size_t n;
+	bool nl;
+
+	x->cur_line = x->next_line;
+	if (!*x->p)
+		return NULL;
+	n = strcspn(x->p, "\n");
+	nl = x->p[n] == '\n';
+	x->next_line++;
+	if (n + 2 > (size_t) num || n + 3 > LINE_MAX_CHARS) {
+		ctx_error(x, "line longer than %d characters (split it: list keys may be repeated)",
+			  LINE_MAX_CHARS - 3);
+		x->p += n + nl;
+		str[0] = '\n';
+		str[1] = '\0';
+		return str;
+	}
+	memcpy(str, x->p, n);
+	if (nl)
+		str[n++] = '\n';
+	str[n] = '\0';
+	x->p += n;
+	return str;
+}
+
+/* ---- value parsers: return 0 or set *why ---- */
+
+static int parse_unsigned(const char *v, unsigned max, unsigned *ret)
+{
+	uint64_t n = 0;
+
+	if (!*v)
+		return -EINVAL;
+	if (v[0] == '0' && v[1])
+		return -EINVAL;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -EINVAL;
+		n = n * 10 + (unsigned) (*v - '0');
+		if (n > max)
+			return -ERANGE;
+	}
+	*ret = (unsigned) n;
+	return 0;
+}
+
+/* "2", "1.5": digits with an optional fraction, locale-independent. */
+static int parse_factor(const char *v, double *ret)
+{
+	double whole = 0, frac = 0, scale = 1;
+	const char *p = v;
+
+	if (!isdigit((unsigned char) *p))
+		return -EINVAL;
+	for (; isdigit((unsigned char) *p); p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > 1e6)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char) *p))
+			return -EINVAL;
+		for (; isdigit((unsigned char) *p) && scale < 1e9; p++) {
+			scale *= 10;
+			frac = frac * 10 + (*p - '0');
+		}
+		while (isdigit((unsigned char) *p))
+			p++;
+	}
+	if (*p)
+		return -EINVAL;
+	*ret = whole + frac / scale;
+	return 0;
+}
+
+/* "20%" (the '%' may be left out). */
+static int parse_percent(const char *v, unsigned max, unsigned *ret)
+{
+	_cleanup_free_ char *s = strdup(v);
+	size_t n;
+
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	if (n > 0 && s[n - 1] == '%')
+		s[n - 1] = '\0';
+	return parse_unsigned(s, max, ret);
+}
+
+static int parse_group(const char *v, gid_t *ret)
+{
+	struct group grp, *res = NULL;
+	char buf[4096];
+	unsigned gid;
+	int r;
+
+	if (parse_unsigned(v, (unsigned) INT32_MAX, &gid) == 0) {
+		*ret = (gid_t) gid;
+		return 0;
+	}
+	r = getgrnam_r(v, &grp, buf, sizeof(buf), &res);
+	if (r != 0)
+		return -r;
+	if (!res)
+		return -ESRCH;
+	*ret = res->gr_gid;
+	return 0;
+}
+
+/* ---- keys ---- */
+
+enum key_type {
+	K_DURATION, K_DURATION_INF, K_UNSIGNED, K_FACTOR, K_PERCENT, K_RESERVE,
+	K_ZONES, K_RANGES, K_POLICY, K_GROUP,
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;      /* into struct mo_config */
+	uint64_t min, max;  /* for numbers (durations in µs) */
+};
+
+#define OFF(f) offsetof(struct mo_config, f)
+
+static const struct key keys[] = {
+	{ "Offline",   "AttemptTimeout",     K_DURATION,     OFF(attempt_timeout_usec), 1000, UINT64_MAX },
+	{ "Offline",   "AttemptsPerBlock",   K_UNSIGNED,     OFF(attempts_per_block), 0, 1000000 },
+	{ "Offline",   "BackoffInitial",     K_DURATION,     OFF(backoff_initial_usec), 0, UINT64_MAX },
+	{ "Offline",   "BackoffFactor",      K_FACTOR,       OFF(backoff_factor), 1, 1000 },
+	{ "Offline",   "BackoffCap",         K_DURATION,     OFF(backoff_cap_usec), 0, UINT64_MAX },
+	{ "Offline",   "BackoffJitter",      K_PERCENT,      OFF(backoff_jitter_pct), 0, 99 },
+	{ "Offline",   "Deadline",           K_DURATION_INF, OFF(deadline_usec), 0, UINT64_MAX },
+	{ "Offline",   "Reserve",            K_RESERVE,      OFF(reserve_bytes), 0, UINT64_MAX },
+	{ "Offline",   "AllowedZones",       K_ZONES,        OFF(allowed_zones), 0, 0 },
+	{ "Offline",   "ExcludedRanges",     K_RANGES,       OFF(excluded), 0, 0 },
+	{ "Forensics", "LongLivedThreshold", K_DURATION,     OFF(long_lived_usec), 1000, UINT64_MAX },
+	{ "Hotplug",   "Policy",             K_POLICY,       OFF(hotplug_policy), 0, 0 },
+	{ "Hotplug",   "MovableRatio",       K_PERCENT,      OFF(movable_ratio_pct), 0, 100000 },
+	{ "Access",    "AllowedGroup",       K_GROUP,        OFF(allowed_group), 0, 0 },
+};
+
+static const char *const policy_names[_MO_HOTPLUG_MAX] = {
+	[MO_HOTPLUG_OFF] = "off",
+	[MO_HOTPLUG_ONLINE] = "online",
+	[MO_HOTPLUG_ONLINE_MOVABLE] = "online_movable",
+	[MO_HOTPLUG_AUTO] = "auto",
+};
+
+static const char *const zone_names[] = {
+	"DMA", "DMA32", "Normal", "HighMem", "Movable", "Device",
+};
+
+const char *mo_config_key(size_t i, const char **section)
+{
+	if (i >= ARRAY_SIZE(keys))
+		return NULL;
+	if (section)
+		*section = keys[i].section;
+	return keys[i].name;
+}
+
+const char *mo_hotplug_policy_to_string(enum mo_hotplug_policy p)
+{
+	return (unsigned) p < _MO_HOTPLUG_MAX ? policy_names[p] : "unknown";
+}
+
+int mo_hotplug_policy_from_string(const char *s)
+{
+	for (unsigned i = 0; i < _MO_HOTPLUG_MAX; i++)
+		if (streq(s, policy_names[i]))
+			return (int) i;
+	return -EINVAL;
+}
+
+unsigned mo_zone_from_string(const char *s)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
+		if (strcasecmp(s, zone_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+char *mo_zones_to_string(unsigned zones, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++) {
+		int n;
+
+		if (!(zones & (1u << i)))
+			continue;
+		n = snprintf(buf + pos, len - pos, "%s%s", pos ? " " : "", zone_names[i]);
+		if (n < 0 || (size_t) n >= len - pos)
+			break;
+		pos += (size_t) n;
+	}
+	return buf;
+}
+
+bool mo_config_zone_allowed(const struct mo_config *c, const char *zone)
+{
+	unsigned z = mo_zone_from_string(zone);
+
+	return z && (c->allowed_zones & z);
+}
+
+bool mo_config_excluded(const struct mo_config *c, uint64_t first, uint64_t last)
+{
+	for (size_t i = 0; i < c->n_excluded; i++)
+		if (first <= c->excluded[i].last && c->excluded[i].first <= last)
+			return true;
+	return false;
+}
+
+void mo_config_init(struct mo_config *c)
+{
+	*c = (struct mo_config) {
+		.attempt_timeout_usec = MO_CONFIG_ATTEMPT_TIMEOUT_USEC,
+		.attempts_per_block = MO_CONFIG_ATTEMPTS_PER_BLOCK,
+		.backoff_initial_usec = MO_CONFIG_BACKOFF_INITIAL_USEC,
+		.backoff_factor = MO_CONFIG_BACKOFF_FACTOR,
+		.backoff_cap_usec = MO_CONFIG_BACKOFF_CAP_USEC,
+		.backoff_jitter_pct = MO_CONFIG_BACKOFF_JITTER_PCT,
+		.deadline_usec = MO_CONFIG_DEADLINE_USEC,
+		.reserve_auto = true,
+		.allowed_zones = MO_ZONE_MOVABLE,
+		.long_lived_usec = MO_CONFIG_LONG_LIVED_USEC,
+		.hotplug_policy = MO_HOTPLUG_AUTO,
+		.movable_ratio_pct = MO_CONFIG_MOVABLE_RATIO_PCT,
+	};
+}
+
+void mo_config_done(struct mo_config *c)
+{
+	free(c->excluded);
+	free(c->allowed_group);
+	c->excluded = NULL;
+	c->n_excluded = 0;
+	c->allowed_group = NULL;
+}
+
+static int set_zones(struct parse_ctx *x, const struct key *k, const char *v)
+{
+	_cleanup_free_ char *copy = strdup(v);
+	unsigned zones = 0;
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		unsigned z = mo_zone_from_string(w);
+
+		if (!z) {
+			ctx_error(x, "%s=: unknown zone '%s' (known: DMA DMA32 Normal HighMem Movable Device)",
+				  k->name, w);
+			return 0;
+		}
+		zones |= z;
+	}
+	/* An empty assignment resets to the default. */
+	x->c->allowed_zones = zones ? zones : MO_ZONE_MOVABLE;
+	return 0;
+}
+
+static int set_ranges(struct parse_ctx *x, const struct key *k, const char *v)
+{
+	_cleanup_free_ char *copy = strdup(v);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!*v) {
+		free(x->c->excluded);
+		x->c->excluded = NULL;
+		x->c->n_excluded = 0;
+		return 0;
+	}
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		struct mo_config_range *n;
+		const char *why = NULL;
+		uint64_t first, last;
+
+		if (mo_parse_range(w, &first, &last, &why) < 0) {
+			ctx_error(x, "%s=: invalid range '%s': %s", k->name, w, strempty(why));
+			continue;
+		}
+		n = realloc(x->c->excluded, (x->c->n_excluded + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		n[x->c->n_excluded++] = (struct mo_config_range) { first, last };
+		x->c->excluded = n;
+	}
+	return 0;
+}
+
+static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
+{
+	void *field = (char *) x->c + k->offset;
+	const char *why = NULL;
+	uint64_t u64;
+	unsigned u;
+	double d;
+	gid_t gid;
+	int r;
+
+	switch (k->type) {
+	case K_DURATION_INF:
+		if (streq(v, "infinity") || streq(v, "0")) {
+			*(uint64_t *) field = 0;
+			return 0;
+		}
+		__attribute__((fallthrough));
+	case K_DURATION:
+		r = mo_parse_duration(v, &u64, &why);
+		if (r < 0) {
+			ctx_error(x, "%s=: invalid duration '%s': %s", k->name, v, strempty(why));
+			return 0;
+		}
+		if (u64 < k->min) {
+			ctx_error(x, "%s=: '%s' is too short", k->name, v);
+			return 0;
+		}
+		*(uint64_t *) field = u64;
+		return 0;
+	case K_UNSIGNED:
+		r = parse_unsigned(v, (unsigned) k->max, &u);
+		if (r < 0) {
+			ctx_error(x, "%s=: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
+				  k->name, v, k->min, k->max);
+			return 0;
+		}
+		*(unsigned *) field = u;
+		return 0;
+	case K_PERCENT:
+		r = parse_percent(v, (unsigned) k->max, &u);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			ctx_error(x, "%s=: '%s' is not a percentage from %" PRIu64 "%% to %" PRIu64 "%%",
+				  k->name, v, k->min, k->max);
+			return 0;
+		}
+		*(unsigned *) field = u;
+		return 0;
+	case K_FACTOR:
+		r = parse_factor(v, &d);
+		if (r < 0 || d < (double) k->min || d > (double) k->max) {
+			ctx_error(x, "%s=: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+				  k->name, v, k->min, k->max);
+			return 0;
+		}
+		*(double *) field = d;
+		return 0;
+	case K_RESERVE:
+		if (streq(v, "auto")) {
+			x->c->reserve_auto = true;
+			x->c->reserve_bytes = 0;
+			return 0;
+		}
+		r = mo_parse_size(v, &u64, &why);
+		if (r < 0) {
+			ctx_error(x, "%s=: invalid size '%s': %s (or \"auto\")", k->name, v, strempty(why));
+			return 0;
+		}
+		x->c->reserve_auto = false;
+		x->c->reserve_bytes = u64;
+		return 0;
+	case K_ZONES:
+		return set_zones(x, k, v);
+	case K_RANGES:
+		return set_ranges(x, k, v);
+	case K_POLICY:
+		r = mo_hotplug_policy_from_string(v);
+		if (r < 0) {
+			ctx_error(x, "%s=: unknown policy '%s' (off, online, online_movable, auto)", k->name, v);
+			return 0;
+		}
+		x->c->hotplug_policy = (enum mo_hotplug_policy) r;
+		return 0;
+	case K_GROUP:
+		if (!*v) {
+			free(x->c->allowed_group);
+			x->c->allowed_group = NULL;
+			return 0;
+		}
+		r = parse_group(v, &gid);
+		if (r < 0) {
+			ctx_error(x, "%s=: unknown group '%s'", k->name, v);
+			return 0;
+		}
+		free(x->c->allowed_group);
+		x->c->allowed_group = strdup(v);
+		if (!x->c->allowed_group)
+			return -ENOMEM;
+		x->c->allowed_gid = gid;
+		return 0;
+	}
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *x = user;
+	bool known_section = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!streq(section, keys[i].section))
+			continue;
+		known_section = true;
+		if (!streq(name, keys[i].name))
+			continue;
+		if (set_value(x, &keys[i], value) < 0)
+			x->oom = true;
+		return 1;
+	}
+	if (!*section)
+		ctx_error(x, "'%s=' outside of any section", name);
+	else if (!known_section)
+		ctx_error(x, "unknown section [%s]", section);
+	else
+		ctx_error(x, "unknown key '%s' in section [%s]", name, section);
+	return 1;
+}
+
+int mo_config_parse_text(const char *name, const char *text, struct mo_config *c, char **errors)
+{
+	struct parse_ctx x = {
+		.name = name, .c = c, .errors = errors, .p = text, .next_line = 1,
+	};
+	int r;
+
+	r = ini_parse_stream(reader, &x, handler, &x);
+	if (r > 0) {
+		/*
+		 * inih's own complaint, about the first line that is neither
+		 * [Section] nor Key=Value (lines the reader refused reach inih
+		 * as blank lines, so this is always a new problem).
+		 */
+		x.cur_line = (unsigned) r;
+		ctx_error(&x, "syntax error: expected [Section], Key=Value or a comment");
+	} else if (r < 0)
+		return -ENOMEM;
+	if (x.oom)
+		return -ENOMEM;
+	return x.n_errors > 0 ? -EINVAL : 0;
+}
+
+static int mo_config_validate(const struct mo_config *c, const char *name, char **errors)
+{
+	char a[MO_DURATION_MAX], b[MO_DURATION_MAX];
+	int r = 0;
+
+	if (c->backoff_cap_usec < c->backoff_initial_usec) {
+		add_error(errors, "%s: BackoffCap=%s is below BackoffInitial=%s", name,
+			  mo_format_duration(c->backoff_cap_usec, a, sizeof(a)),
+			  mo_format_duration(c->backoff_initial_usec, b, sizeof(b)));
+		r = -EINVAL;
+	}
+	if (c->attempts_per_block == 0 && c->deadline_usec == 0) {
+		add_error(errors, "%s: AttemptsPerBlock=0 (unlimited) needs a Deadline=", name);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+static int read_text(const char *path, char **ret)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char chunk[4096];
+	size_t n;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		char *nb;
+
+		if (len + n > 1024 * 1024)
+			return -EFBIG;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	if (ferror(f))
+		return -EIO;
+	if (!buf && !(buf = strdup("")))
+		return -ENOMEM;
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		return -EBADMSG; /* a NUL byte inside */
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int parse_file(const char *path, struct mo_config *c, char **errors, bool missing_ok)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = read_text(path, &text);
+	if (r == -ENOENT && missing_ok)
+		return 0;
+	if (r < 0) {
+		add_error(errors, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	return mo_config_parse_text(path, text, c, errors);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool is_dropin(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && streq(name + n - 5, ".conf");
+}
+
+int mo_config_load(const char *path, struct mo_config *ret, char **errors)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int r, result = 0;
+
+	mo_config_init(ret);
+	r = parse_file(path, ret, errors, true);
+	if (r < 0)
+		result = r;
+
+	if (asprintf(&dir, "%s.d", path) < 0)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d && errno != ENOENT) {
+		r = -errno;
+		add_error(errors, "%s: cannot read: %s", dir, strerror(-r));
+		result = result ?: r;
+	}
+	while (d && (errno = 0, de = readdir(d))) {
+		char **nn;
+
+		if (!is_dropin(de->d_name))
+			continue;
+		nn = realloc(names, (n + 1) * sizeof(*names));
+		if (!nn) {
+			result = -ENOMEM;
+			break;
+		}
+		names = nn;
+		if (!(names[n] = strdup(de->d_name))) {
+			result = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (result != -ENOMEM) {
+			if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
+				result = -ENOMEM;
+			else if ((r = parse_file(p, ret, errors, false)) < 0)
+				result = (result && result != -EINVAL) ? result : r;
+		}
+		free(names[i]);
+	}
+	free(names);
+
+	if (result == 0)
+		result = mo_config_validate(ret, path, errors);
+	if (result < 0) {
+		mo_config_done(ret);
+		mo_config_init(ret);
+	}
+	return result;
+}
+
+bool mo_config_equal(const struct mo_config *a, const struct mo_config *b)
+{
+	if (a->attempt_timeout_usec != b->attempt_timeout_usec ||
+	    a->attempts_per_block != b->attempts_per_block ||
+	    a->backoff_initial_usec != b->backoff_initial_usec ||
+	    a->backoff_factor != b->backoff_factor ||
+	    a->backoff_cap_usec != b->backoff_cap_usec ||
+	    a->backoff_jitter_pct != b->backoff_jitter_pct ||
+	    a->deadline_usec != b->deadline_usec ||
+	    a->reserve_bytes != b->reserve_bytes ||
+	    a->reserve_auto != b->reserve_auto ||
+	    a->allowed_zones != b->allowed_zones ||
+	    a->n_excluded != b->n_excluded ||
+	    a->long_lived_usec != b->long_lived_usec ||
+	    a->hotplug_policy != b->hotplug_policy ||
+	    a->movable_ratio_pct != b->movable_ratio_pct ||
+	    !a->allowed_group != !b->allowed_group)
+		return false;
+	if (a->allowed_group && (!streq(a->allowed_group, b->allowed_group) || a->allowed_gid != b->allowed_gid))
+		return false;
+	for (size_t i = 0; i < a->n_excluded; i++)
+		if (a->excluded[i].first != b->excluded[i].first || a->excluded[i].last != b->excluded[i].last)
+			return false;
+	return true;
+}

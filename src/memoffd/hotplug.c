@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hotplug.h"
+
+#include "util.h"
+
+static bool zones_have(const char *zones, const char *zone)
+{
+	struct mo_block b = { .valid_zones = (char *) zones };
+
+	return zones && mo_block_has_zone(&b, zone);
+}
+
+/* Some zone other than Movable that an online_kernel write can use. */
+static bool zones_have_kernel(const char *zones)
+{
+	static const char *const kernel_zones[] = { "Normal", "DMA32", "DMA", "HighMem" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_zones); i++)
+		if (zones_have(zones, kernel_zones[i]))
+			return true;
+	return false;
+}
+
+static void set(struct mo_hotplug_decision *out, bool act, enum mo_action a, const char *reason)
+{
+	out->act = act;
+	out->action = a;
+	out->reason = reason;
+}
+
+void mo_hotplug_decide(enum mo_hotplug_policy policy, unsigned ratio_pct,
+		       const struct mo_hotplug_input *in, struct mo_hotplug_decision *out)
+{
+	bool movable_ok;
+
+	if (in->state != MO_STATE_OFFLINE) {
+		set(out, false, MO_ACTION_ONLINE,
+		    in->state == MO_STATE_ONLINE ? "already online (the kernel onlined it)" :
+		    "not offline");
+		return;
+	}
+	if (in->driver_managed) {
+		set(out, false, MO_ACTION_ONLINE, "driver-managed memory (virtio-mem, dax): its driver decides");
+		return;
+	}
+	if (in->valid_zones && streq(in->valid_zones, "none")) {
+		set(out, false, MO_ACTION_ONLINE, "the block spans several zones or has holes (valid_zones: none)");
+		return;
+	}
+	movable_ok = zones_have(in->valid_zones, "Movable");
+
+	switch (policy) {
+	case MO_HOTPLUG_OFF:
+		set(out, false, MO_ACTION_ONLINE, "hotplug policy is off");
+		return;
+	case MO_HOTPLUG_ONLINE:
+		set(out, true, MO_ACTION_ONLINE, "policy online: the kernel's default zone");
+		return;
+	case MO_HOTPLUG_ONLINE_MOVABLE:
+		if (movable_ok)
+			set(out, true, MO_ACTION_ONLINE_MOVABLE, "policy online_movable");
+		else
+			set(out, false, MO_ACTION_ONLINE_MOVABLE,
+			    in->valid_zones ? "policy online_movable, but the block cannot go to ZONE_MOVABLE" :
+			    "policy online_movable, but the block's valid zones are unknown");
+		return;
+	case MO_HOTPLUG_AUTO:
+	default:
+		break;
+	}
+
+	if (!in->valid_zones) {
+		set(out, true, MO_ACTION_ONLINE, "policy auto: valid zones unknown, the kernel's default zone");
+		return;
+	}
+	if (movable_ok) {
+		/* (movable + block) / kernel <= ratio / 100, without overflow for sane sizes */
+		unsigned __int128 lhs = (unsigned __int128) (in->movable_bytes + in->block_bytes) * 100;
+		unsigned __int128 rhs = (unsigned __int128) in->kernel_bytes * ratio_pct;
+
+		if (lhs <= rhs) {
+			set(out, true, MO_ACTION_ONLINE_MOVABLE, "policy auto: movable, within MovableRatio");
+			return;
+		}
+		if (!zones_have_kernel(in->valid_zones)) {
+			set(out, true, MO_ACTION_ONLINE_MOVABLE,
+			    "policy auto: over MovableRatio, but ZONE_MOVABLE is the only zone the block can join");
+			return;
+		}
+		set(out, true, MO_ACTION_ONLINE_KERNEL,
+		    "policy auto: movable memory would exceed MovableRatio, kernel zone");
+		return;
+	}
+	set(out, true, MO_ACTION_ONLINE, "policy auto: the block cannot go to ZONE_MOVABLE, kernel zone");
+}
+
+void mo_hotplug_count(const struct mo_memory *mem, uint64_t *movable, uint64_t *kernel)
+{
+	*movable = *kernel = 0;
+	for (size_t i = 0; i < mem->n_blocks; i++) {
+		const struct mo_block *b = &mem->blocks[i];
+
+		if (b->state != MO_STATE_ONLINE && b->state != MO_STATE_GOING_OFFLINE)
+			continue;
+		if (b->valid_zones && streq(b->valid_zones, "Movable"))
+			*movable += b->size;
+		else
+			*kernel += b->size;
+	}
+}

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "memoffd/config.h"
+#include "util.h"
+
+#define SEC UINT64_C(1000000)
+
+static void test_defaults(void **state)
+{
+	struct mo_config c;
+
+	mo_config_init(&c);
+	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
+	assert_int_equal(c.attempts_per_block, 5);
+	assert_int_equal(c.backoff_initial_usec, 1 * SEC);
+	assert_true(c.backoff_factor == 2.0);
+	assert_int_equal(c.backoff_cap_usec, 15 * SEC);
+	assert_int_equal(c.backoff_jitter_pct, 20);
+	assert_int_equal(c.deadline_usec, 120 * SEC);
+	assert_true(c.reserve_auto);
+	assert_int_equal(c.allowed_zones, MO_ZONE_MOVABLE);
+	assert_int_equal(c.n_excluded, 0);
+	assert_int_equal(c.long_lived_usec, 30 * SEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_AUTO);
+	assert_int_equal(c.movable_ratio_pct, 301);
+	assert_null(c.allowed_group);
+	mo_config_done(&c);
+}
+
+static char *read_shipped(void)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/conf/memoffd.conf", top ? top : ".");
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	return text;
+}
+
+/*
+ * The shipped file documents every key with its default: parsed as shipped
+ * (all commented) it is the defaults; with every "#Key=" line uncommented it
+ * is still the defaults, and every known key was among them.
+ */
+static void test_shipped_file(void **state)
+{
+	_cleanup_free_ char *text = read_shipped(), *errors = NULL;
+	struct mo_config def, c;
+	char *out, *o;
+	bool seen[64] = {};
+	const char *sec, *key;
+
+	mo_config_init(&def);
+	mo_config_init(&c);
+	assert_int_equal(mo_config_parse_text("memoffd.conf", text, &c, &errors), 0);
+	assert_null(errors);
+	assert_true(mo_config_equal(&c, &def));
+
+	/* uncomment "#Key=..." lines */
+	out = o = calloc(1, strlen(text) + 1);
+	assert_non_null(out);
+	for (const char *p = text; *p;) {
+		const char *eol = strchrnul(p, '\n');
+		bool keyline = p[0] == '#' && p[1] >= 'A' && p[1] <= 'Z' && memchr(p, '=', (size_t) (eol - p));
+
+		if (keyline) {
+			for (size_t i = 0; (key = mo_config_key(i, &sec)); i++)
+				if (strneq(p + 1, key, strlen(key)) && p[1 + strlen(key)] == '=')
+					seen[i] = true;
+			p++;
+		}
+		memcpy(o, p, (size_t) (eol - p));
+		o += eol - p;
+		if (*eol)
+			*o++ = '\n';
+		p = *eol ? eol + 1 : eol;
+	}
+	mo_config_done(&c);
+	mo_config_init(&c);
+	if (mo_config_parse_text("uncommented", out, &c, &errors) < 0)
+		fail_msg("%s", errors);
+	assert_true(mo_config_equal(&c, &def));
+	for (size_t i = 0; (key = mo_config_key(i, &sec)); i++)
+		if (!seen[i])
+			fail_msg("conf/memoffd.conf does not show [%s] %s=", sec, key);
+	free(out);
+	mo_config_done(&c);
+	mo_config_done(&def);
+}
+
+static void test_values(void **state)
+{
+	_cleanup_free_ char *errors = NULL;
+	struct mo_config c;
+	const char *text =
+		"[Offline]\n"
+		"AttemptTimeout=2s 500ms\n"
+		"AttemptsPerBlock=0\n"
+		"BackoffInitial=250ms\n"
+		"BackoffFactor=1.5\n"
+		"BackoffCap=1min\n"
+		"BackoffJitter=0%\n"
+		"Deadline=10min\n"
+		"Reserve=1G\n"
+		"AllowedZones=Normal movable\n"
+		"ExcludedRanges=0x0-0x7fffffff 0x100000000-0x10fffffff\n"
+		"ExcludedRanges=0x200000000-0x207ffffff\n"
+		"; a comment\n"
+		"# another\n"
+		"[Forensics]\n"
+		"LongLivedThreshold=2min\n"
+		"[Hotplug]\n"
+		"Policy = online_movable\n"
+		"MovableRatio=100\n"
+		"[Access]\n"
+		"AllowedGroup=root\n";
+
+	mo_config_init(&c);
+	if (mo_config_parse_text("t.conf", text, &c, &errors) < 0)
+		fail_msg("%s", errors);
+	assert_int_equal(c.attempt_timeout_usec, 2500000);
+	assert_int_equal(c.attempts_per_block, 0);
+	assert_int_equal(c.backoff_initial_usec, 250000);
+	assert_true(c.backoff_factor == 1.5);
+	assert_int_equal(c.backoff_cap_usec, 60 * SEC);
+	assert_int_equal(c.backoff_jitter_pct, 0);
+	assert_int_equal(c.deadline_usec, 600 * SEC);
+	assert_false(c.reserve_auto);
+	assert_int_equal(c.reserve_bytes, GIB);
+	assert_int_equal(c.allowed_zones, MO_ZONE_NORMAL | MO_ZONE_MOVABLE);
+	assert_true(mo_config_zone_allowed(&c, "Normal"));
+	assert_false(mo_config_zone_allowed(&c, "DMA32"));
+	assert_int_equal(c.n_excluded, 3);
+	assert_int_equal(c.excluded[1].first, 0x100000000);
+	assert_int_equal(c.excluded[1].last, 0x10fffffff);
+	assert_true(mo_config_excluded(&c, 0x108000000, 0x10fffffff));
+	assert_true(mo_config_excluded(&c, 0x0, 0x7ffffff));
+	assert_false(mo_config_excluded(&c, 0x110000000, 0x117ffffff));
+	assert_int_equal(c.long_lived_usec, 120 * SEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_ONLINE_MOVABLE);
+	assert_int_equal(c.movable_ratio_pct, 100);
+	assert_string_equal(c.allowed_group, "root");
+	assert_int_equal(c.allowed_gid, 0);
+
+	/* Empty values reset: the list empties, zones go back to Movable. */
+	assert_int_equal(mo_config_parse_text("u.conf",
+		"[Offline]\nExcludedRanges=\nAllowedZones=\nReserve=auto\nDeadline=infinity\n"
+		"[Access]\nAllowedGroup=\n", &c, &errors), 0);
+	assert_int_equal(c.n_excluded, 0);
+	assert_int_equal(c.allowed_zones, MO_ZONE_MOVABLE);
+	assert_true(c.reserve_auto);
+	assert_int_equal(c.deadline_usec, 0);
+	assert_null(c.allowed_group);
+	mo_config_done(&c);
+}
+
+/* Every problem is reported with FILE:LINE, all of them, and the parse fails. */
+static void test_errors(void **state)
+{
+	_cleanup_free_ char *errors = NULL;
+	char longline[400];
+	char text[2048];
+	struct mo_config c;
+
+	memset(longline, '1', sizeof(longline));
+	memcpy(longline, "Deadline=", 9);
+	longline[sizeof(longline) - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "Stray=1\n"                        /* 1: outside a section */
+		 "[Offline]\n"
+		 "AttemptTimeout=5 parsecs\n"       /* 3 */
+		 "AttemptsPerBlock=-1\n"            /* 4 */
+		 "BackoffFactor=0.5\n"              /* 5 */
+		 "BackoffJitter=150%%\n"            /* 6 */
+		 "Reserve=lots\n"                   /* 7 */
+		 "AllowedZones=Movable Bogus\n"     /* 8 */
+		 "ExcludedRanges=0x2000-0x1000\n"   /* 9 */
+		 "Colour=blue\n"                    /* 10: unknown key */
+		 "%s\n"                             /* 11: too long */
+		 "AttemptTimeout=0\n"               /* 12: too short */
+		 "[Hotplug]\n"
+		 "Policy=sometimes\n"               /* 14 */
+		 "MovableRatio=x\n"                 /* 15 */
+		 "[Access]\n"
+		 "AllowedGroup=no-such-group-memoff\n" /* 17 */
+		 "[Nonsense]\n"
+		 "Key=1\n"                          /* 19 */
+		 "[Offline]\n"
+		 "this line has no equals sign\n",  /* 21: syntax */
+		 longline);
+	mo_config_init(&c);
+	assert_int_equal(mo_config_parse_text("bad.conf", text, &c, &errors), -EINVAL);
+	assert_non_null(errors);
+	for (unsigned line = 1; line <= 21; line++) {
+		char tag[32];
+		bool expect = !(line == 2 || line == 13 || line == 16 || line == 18 || line == 20);
+
+		snprintf(tag, sizeof(tag), "bad.conf:%u: ", line);
+		if (expect != (strstr(errors, tag) != NULL))
+			fail_msg("line %u %s reported:\n%s", line, expect ? "not" : "wrongly", errors);
+	}
+	assert_non_null(strstr(errors, "bad.conf:10: unknown key 'Colour' in section [Offline]"));
+	assert_non_null(strstr(errors, "bad.conf:19: unknown section [Nonsense]"));
+	assert_non_null(strstr(errors, "AttemptTimeout=: invalid duration '5 parsecs'"));
+	assert_non_null(strstr(errors, "unknown zone 'Bogus'"));
+	assert_non_null(strstr(errors, "unknown group 'no-such-group-memoff'"));
+	assert_non_null(strstr(errors, "line longer than"));
+	mo_config_done(&c);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_dropins(void **state)
+{
+	char *root = fx_mkroot();
+	char path[4096], dir[4096];
+	_cleanup_free_ char *errors = NULL;
+	struct mo_config c;
+
+	/* No file at all: the defaults. */
+	snprintf(path, sizeof(path), "%s/memoffd.conf", root);
+	assert_int_equal(mo_config_load(path, &c, &errors), 0);
+	assert_null(errors);
+	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
+	mo_config_done(&c);
+
+	write_file(root, "memoffd.conf", "[Offline]\nAttemptTimeout=7s\nDeadline=1min\n");
+	snprintf(dir, sizeof(dir), "%s/memoffd.conf.d", root);
+	fx_write(root, "memoffd.conf.d/20-b.conf", "[Offline]\nAttemptTimeout=9s\n");
+	fx_write(root, "memoffd.conf.d/10-a.conf", "[Offline]\nAttemptTimeout=8s\nBackoffCap=20s\n");
+	fx_write(root, "memoffd.conf.d/9-z.conf", "[Hotplug]\nPolicy=off\n");
+	fx_write(root, "memoffd.conf.d/30-c.conf.disabled", "[Offline]\nAttemptTimeout=99s\n");
+	fx_write(root, "memoffd.conf.d/.hidden.conf", "garbage\n");
+	assert_int_equal(mo_config_load(path, &c, &errors), 0);
+	assert_null(errors);
+	/* 20-b after 10-a, 9-z last ("9" sorts after "2"), others ignored */
+	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);
+	assert_int_equal(c.backoff_cap_usec, 20 * SEC);
+	assert_int_equal(c.deadline_usec, 60 * SEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_OFF);
+	mo_config_done(&c);
+
+	/* A bad drop-in fails the whole load, names itself, and leaves defaults. */
+	fx_write(root, "memoffd.conf.d/15-bad.conf", "# comment\n[Offline]\nAttemptTimeout=forever\n");
+	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	assert_non_null(errors);
+	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:3: AttemptTimeout=: invalid duration 'forever'"));
+	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_AUTO);
+	mo_config_done(&c);
+	free(errors);
+	errors = NULL;
+	fx_unlink(root, "memoffd.conf.d/15-bad.conf");
+
+	/* Keys that only make sense together are checked after all files. */
+	fx_write(root, "memoffd.conf.d/40-cap.conf", "[Offline]\nBackoffInitial=30s\n");
+	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	assert_non_null(strstr(errors, "BackoffCap=20s is below BackoffInitial=30s"));
+	mo_config_done(&c);
+	free(errors);
+	errors = NULL;
+	fx_unlink(root, "memoffd.conf.d/40-cap.conf");
+
+	fx_write(root, "memoffd.conf.d/40-inf.conf", "[Offline]\nAttemptsPerBlock=0\nDeadline=infinity\n");
+	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	assert_non_null(strstr(errors, "AttemptsPerBlock=0 (unlimited) needs a Deadline="));
+	mo_config_done(&c);
+
+	fx_rmroot(root);
+}
+
+static void test_names(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(mo_hotplug_policy_from_string("auto"), MO_HOTPLUG_AUTO);
+	assert_int_equal(mo_hotplug_policy_from_string("online_movable"), MO_HOTPLUG_ONLINE_MOVABLE);
+	assert_int_equal(mo_hotplug_policy_from_string("Auto"), -EINVAL);
+	assert_string_equal(mo_hotplug_policy_to_string(MO_HOTPLUG_OFF), "off");
+	assert_int_equal(mo_zone_from_string("dma32"), MO_ZONE_DMA32);
+	assert_int_equal(mo_zone_from_string("Zone"), 0);
+	assert_string_equal(mo_zones_to_string(MO_ZONE_NORMAL | MO_ZONE_MOVABLE, buf, sizeof(buf)), "Normal Movable");
+	assert_string_equal(mo_zones_to_string(0, buf, sizeof(buf)), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_shipped_file),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_load_dropins),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
