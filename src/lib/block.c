@@ -242,7 +242,8 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 	}
 	if (errno)
 		return -errno;
-	qsort(idx, n_idx, sizeof(*idx), cmp_index);
+	if (n_idx > 0)
+		qsort(idx, n_idx, sizeof(*idx), cmp_index);
 
 	mem->blocks = calloc(n_idx ? n_idx : 1, sizeof(*mem->blocks));
 	if (!mem->blocks)

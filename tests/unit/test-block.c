@@ -120,6 +120,25 @@ static void test_no_memory_sysfs(void **state)
 	(void) state;
 }
 
+/* Found by fuzz-block: a memory directory without any memoryN (qsort of NULL). */
+static void test_no_blocks(void **state)
+{
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	char *root = fx_mkroot();
+	struct mo_memory *m = NULL;
+
+	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_memory_load(r, &m), 0);
+	assert_non_null(m);
+	assert_int_equal(m->n_blocks, 0);
+	assert_int_equal(m->block_size, 128 * MIB);
+	assert_null(mo_memory_find(m, 0));
+	mo_memory_free(m);
+	fx_rmroot(root);
+	(void) state;
+}
+
 static void test_root_missing(void **state)
 {
 	struct mo_root *r = NULL;
@@ -157,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_optional, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_block_size, setup, teardown),
 		cmocka_unit_test(test_no_memory_sysfs),
+		cmocka_unit_test(test_no_blocks),
 		cmocka_unit_test(test_root_missing),
 		cmocka_unit_test_setup_teardown(test_write_guard, setup, teardown),
 	};
