@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * memoffd's D-Bus API (doc/org.memoff.Manager1.md): org.memoff.Manager1 at
+ * /org/memoff/Manager1 and one org.memoff.Job1 object per job at
+ * /org/memoff/job/N, served
+ *
+ *  - on the system bus, under the name org.memoff.Manager1, when there is one;
+ *  - always on a private socket, RUNTIME_DIR/control, where every accepted
+ *    connection is a peer-to-peer sd-bus server (no broker): the CLI works
+ *    without a bus, and early in boot.
+ *
+ * Mutating methods are allowed to uid 0 and to members of AllowedGroup=;
+ * the caller's credentials come from the bus driver or, peer to peer, from
+ * SO_PEERCRED/SO_PEERGROUPS of the connection.
+ */
+
+#include "jobs.h"
+
+struct manager;
+
+#define MO_BUS_NAME        "org.memoff.Manager1"
+#define MO_BUS_PATH        "/org/memoff/Manager1"
+#define MO_BUS_INTERFACE   "org.memoff.Manager1"
+#define MO_BUS_JOB_PREFIX  "/org/memoff/job"
+#define MO_BUS_JOB_IFACE   "org.memoff.Job1"
+
+/* Errors (the D-Bus error names clients see) */
+#define MO_ERROR_INVALID_ARGUMENT "org.memoff.Error.InvalidArgument"
+#define MO_ERROR_ACCESS_DENIED    "org.memoff.Error.AccessDenied"
+#define MO_ERROR_OVERLAP          "org.memoff.Error.Overlap"
+#define MO_ERROR_NO_SUCH_JOB      "org.memoff.Error.NoSuchJob"
+#define MO_ERROR_NO_SUCH_BLOCK    "org.memoff.Error.NoSuchBlock"
+#define MO_ERROR_NOT_SUPPORTED    "org.memoff.Error.NotSupported"
+#define MO_ERROR_JOB_FINISHED     "org.memoff.Error.JobFinished"
+#define MO_ERROR_SHUTTING_DOWN    "org.memoff.Error.ShuttingDown"
+#define MO_ERROR_CONFIG           "org.memoff.Error.Config"
+#define MO_ERROR_FAILED           "org.memoff.Error.Failed"
+
+/* Connections accepted on the private socket at the same time, at most. */
+#define MO_BUS_MAX_CONNECTIONS 64
+
+/**
+ * bus_setup() - listen on RUNTIME_DIR/control and, when asked, join the
+ * system bus and take the name. Refuses to start when another memoffd
+ * answers on the socket or owns the name.
+ * Return: 0 or a negative errno (logged).
+ */
+int bus_setup(struct manager *m, bool system_bus);
+
+/** bus_done() - close every connection and remove the socket. */
+void bus_done(struct manager *m);
+
+/* Hooks from the job queue and the manager: signals and PropertiesChanged. */
+void bus_job_new(struct manager *m, struct job *j);
+void bus_job_changed(struct manager *m, struct job *j, unsigned what);
+void bus_job_finished(struct manager *m, struct job *j);
+void bus_job_removed(struct manager *m, struct job *j);
+void bus_manager_changed(struct manager *m, const char *property);
+
+/** bus_job_path() - "/org/memoff/job/N" into @buf (at least 32 bytes). */
+char *bus_job_path(unsigned id, char *buf, size_t len);

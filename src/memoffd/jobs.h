@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's job queue: requests become jobs that run one at a time (the
+ * kernel serializes memory hotplug anyway), each in a worker thread that
+ * calls the job engine (job.h). The event loop never blocks on a job:
+ *
+ *  - the worker publishes its plan, progress and per-block outcomes under
+ *    the job's mutex and wakes the loop through an eventfd;
+ *  - cancel sets the engine's cancel flag and sends MO_ATTEMPT_SIGNAL to the
+ *    worker thread, which interrupts a write in progress (the kernel rolls
+ *    the block back) or a backoff sleep.
+ *
+ * A request whose blocks overlap those of a queued or running job is refused.
+ * Every job is kept in a state file (job-record.h) written atomically at
+ * each change of state, so that after a crash the jobs that were queued or
+ * running are reported as interrupted, and their blocks' real states are
+ * read back from sysfs.
+ */
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "attempt.h"
+#include "backoff.h"
+#include "job-record.h"
+#include "root.h"
+
+/* What a request asks for, complete: the manager fills it from the D-Bus call and the config. */
+struct job_params {
+	enum job_kind kind;
+	enum mo_action action;       /* offline, or the online type */
+	bool prefer_movable;         /* online: movable where the block allows it */
+	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named */
+	uint64_t *blocks;            /* named blocks (owned) */
+	size_t n_blocks;
+	unsigned zones;              /* SIZE selection: MO_ZONE_* bits, 0 = the engine's default */
+	int node;                    /* -1 = any */
+	uint64_t attempt_timeout_usec;
+	uint64_t deadline_usec;
+	struct mo_backoff backoff;
+	uint64_t reserve;            /* bytes, or MO_JOB_RESERVE_DEFAULT */
+	bool all_or_nothing, force, dry_run;
+};
+
+void job_params_done(struct job_params *p);
+
+/* What changed, for the hooks. */
+enum {
+	JOB_CHANGED_STATE    = 1 << 0,
+	JOB_CHANGED_PROGRESS = 1 << 1,
+	JOB_CHANGED_BLOCKS   = 1 << 2,   /* per-block outcomes */
+	JOB_CHANGED_CLAIMS   = 1 << 3,
+};
+
+struct job;
+struct job_queue;
+
+struct job_queue_hooks {
+	void (*job_new)(struct job *j, void *userdata);
+	void (*job_changed)(struct job *j, unsigned what, void *userdata);
+	void (*job_finished)(struct job *j, void *userdata);
+	void (*job_removed)(struct job *j, void *userdata);   /* just before it is freed */
+	void (*idle)(void *userdata);                         /* nothing queued or running any more */
+	void *userdata;
+};
+
+/** job_record() - the job's public record (valid until the job is removed). */
+const struct job_record *job_record(const struct job *j);
+static inline unsigned job_id(const struct job *j) { return job_record(j)->id; }
+/** job_userdata() - the userdata of the queue's hooks. */
+void *job_userdata(const struct job *j);
+/** job_current_block() - the block being worked on, UINT64_MAX when none. */
+uint64_t job_current_block(const struct job *j);
+
+/**
+ * job_queue_new() - an empty queue on @event.
+ * @root: the blocks' root (borrowed; outlives the queue)
+ * @state_path: the state file, or NULL to keep nothing
+ * Return: 0 or a negative errno.
+ */
+int job_queue_new(sd_event *event, const struct mo_root *root, const char *state_path,
+		  const struct job_queue_hooks *hooks, struct job_queue **ret);
+
+/**
+ * job_queue_free() - free the queue. A running worker is cancelled and
+ * joined first (this can take up to one attempt timeout).
+ */
+void job_queue_free(struct job_queue *q);
+
+/**
+ * job_queue_load() - read the state file: finished jobs come back as they
+ * were; jobs that were queued or running are finished as interrupted, each
+ * of their blocks' state read back from sysfs.
+ * @n_interrupted: receives how many jobs were interrupted
+ * Return: 0 (also without a state file); -EBADMSG when it is not ours (it is
+ * then left alone and replaced at the next write); another negative errno.
+ */
+int job_queue_load(struct job_queue *q, unsigned *n_interrupted);
+
+/**
+ * job_queue_submit() - queue a request; it starts at once when the queue is idle.
+ * @p: the request; taken over (cleared) on success
+ * @request: its human-readable form, e.g. "offline 512M"
+ * @ret: the new job
+ * @error: on -EBUSY, a message naming the job it overlaps (caller frees)
+ * Return: 0; -EBUSY when named blocks overlap a queued or running job's
+ * blocks; -ENOMEM.
+ */
+int job_queue_submit(struct job_queue *q, struct job_params *p, const char *request, uint64_t block_size,
+		     struct job **ret, char **error);
+
+/**
+ * job_queue_cancel() - cancel a job: a queued job finishes as cancelled at
+ * once, a running one as soon as its worker notices (within one attempt
+ * timeout). Return: 0; -EALREADY when it has already finished.
+ */
+int job_queue_cancel(struct job_queue *q, struct job *j);
+
+/** job_queue_cancel_all() - cancel every queued and running job (daemon stop). */
+void job_queue_cancel_all(struct job_queue *q);
+
+struct job *job_queue_find(struct job_queue *q, unsigned id);
+size_t job_queue_size(struct job_queue *q);
+struct job *job_queue_nth(struct job_queue *q, size_t i);
+struct job *job_queue_running(struct job_queue *q);
+/** job_queue_busy() - a job is queued or running. */
+bool job_queue_busy(struct job_queue *q);
+/** job_queue_claimed_by() - the queued or running job that claims @block, or NULL. */
+struct job *job_queue_claimed_by(struct job_queue *q, uint64_t block);

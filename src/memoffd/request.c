@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "request.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "block.h"
+#include "job.h"
+#include "parse.h"
+#include "util.h"
+
+static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error) {
+		va_start(ap, fmt);
+		if (vasprintf(error, fmt, ap) < 0)
+			*error = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+static int named_blocks(uint64_t first, uint64_t last, const struct mo_root *root, struct job_params *p,
+			char **error)
+{
+	if (last - first >= REQUEST_MAX_BLOCKS)
+		return fail(error, -EINVAL, "%" PRIu64 " blocks is more than a request may name (%u)",
+			    last - first + 1, REQUEST_MAX_BLOCKS);
+	p->n_blocks = (size_t) (last - first + 1);
+	p->blocks = malloc(p->n_blocks * sizeof(*p->blocks));
+	if (!p->blocks)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_blocks; i++) {
+		enum mo_state st;
+
+		p->blocks[i] = first + i;
+		if (mo_block_read_state(root, first + i, &st) == -ENOENT)
+			return fail(error, -ENOENT, "block %" PRIu64 " does not exist", first + i);
+	}
+	return 0;
+}
+
+int request_build(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
+		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,
+		  struct job_params *ret, char **text, char **error)
+{
+	struct job_params p = { .kind = kind, .node = -1 };
+	const char *why = NULL;
+	uint64_t first, last;
+	char tmo[MO_DURATION_MAX], dl[MO_DURATION_MAX];
+	int r;
+
+	if (kind != JOB_OFFLINE && kind != JOB_ONLINE)
+		return fail(error, -EINVAL, "unsupported job kind");
+	if (!block_size)
+		return fail(error, -EINVAL, "the memory block size is unknown");
+
+	if (streq(by, "size")) {
+		if (mo_parse_size(what, &p.size, &why) < 0)
+			return fail(error, -EINVAL, "invalid size '%s': %s", what, strempty(why));
+		if (mo_check_size_aligned(p.size, block_size, &why) < 0)
+			return fail(error, -EINVAL, "invalid size '%s': %s (block size %" PRIu64 " bytes)",
+				    what, strempty(why), block_size);
+	} else if (streq(by, "range")) {
+		if (mo_parse_range(what, &first, &last, &why) < 0 ||
+		    mo_check_range_aligned(first, last, block_size, &why) < 0)
+			return fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
+		r = named_blocks(first / block_size, last / block_size, root, &p, error);
+		if (r < 0)
+			goto fail;
+	} else if (streq(by, "blocks")) {
+		if (mo_parse_blocks(what, &first, &last, &why) < 0)
+			return fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
+		r = named_blocks(first, last, root, &p, error);
+		if (r < 0)
+			goto fail;
+	} else
+		return fail(error, -EINVAL, "invalid request type '%s': expected \"size\", \"range\" or \"blocks\"", by);
+
+	if (o->node < -1) {
+		r = fail(error, -EINVAL, "invalid node %d", o->node);
+		goto fail;
+	}
+	p.node = o->node;
+	if (kind == JOB_OFFLINE) {
+		p.action = MO_ACTION_OFFLINE;
+		p.zones = c->allowed_zones;
+		if (o->zone) {
+			p.zones = mo_zone_from_string(o->zone);
+			if (!p.zones) {
+				r = fail(error, -EINVAL, "invalid zone '%s'", o->zone);
+				goto fail;
+			}
+		}
+	} else {
+		p.action = MO_ACTION_ONLINE;
+		p.prefer_movable = true;
+		if (o->zone) {
+			unsigned z = mo_zone_from_string(o->zone);
+
+			if (!z) {
+				r = fail(error, -EINVAL, "invalid zone '%s'", o->zone);
+				goto fail;
+			}
+			p.prefer_movable = false;
+			p.action = z == MO_ZONE_MOVABLE ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
+		}
+	}
+	p.attempt_timeout_usec = o->attempt_timeout_usec ?: c->attempt_timeout_usec;
+	p.deadline_usec = o->deadline_usec ?: c->deadline_usec;
+	if (!p.deadline_usec)                      /* Deadline=infinity */
+		p.deadline_usec = UINT64_C(100) * 365 * 24 * 3600 * 1000000;
+	p.backoff = (struct mo_backoff) {
+		.initial_usec = c->backoff_initial_usec,
+		.factor = c->backoff_factor,
+		.max_usec = c->backoff_cap_usec,
+		.jitter = c->backoff_jitter_pct / 100.0,
+		.max_attempts = c->attempts_per_block,
+		.seed = mo_monotonic_usec(),
+	};
+	p.reserve = c->reserve_auto ? MO_JOB_RESERVE_DEFAULT : c->reserve_bytes;
+	p.all_or_nothing = o->all_or_nothing;
+	p.force = o->force;
+	p.dry_run = o->dry_run;
+
+	if (text) {
+		if (asprintf(text, "%s %s%s%s%s%s%s%s%s%s%s%s%s",
+			     job_kind_to_string(kind), streq(by, "blocks") ? "blocks " : "", what,
+			     o->zone ? " zone=" : "", o->zone ? o->zone : "",
+			     o->node >= 0 ? " node=" : "", o->node >= 0 ? (snprintf(dl, sizeof(dl), "%d", o->node), dl) : "",
+			     o->attempt_timeout_usec ? " attempt-timeout=" : "",
+			     o->attempt_timeout_usec ? mo_format_duration(o->attempt_timeout_usec, tmo, sizeof(tmo)) : "",
+			     o->all_or_nothing ? " all-or-nothing" : "",
+			     o->force ? " force" : "",
+			     o->dry_run ? " dry-run" : "",
+			     "") < 0) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (o->deadline_usec) {
+			char *t2;
+
+			if (asprintf(&t2, "%s deadline=%s", *text,
+				     mo_format_duration(o->deadline_usec, dl, sizeof(dl))) < 0) {
+				free(*text);
+				r = -ENOMEM;
+				goto fail;
+			}
+			free(*text);
+			*text = t2;
+		}
+	}
+	*ret = p;
+	return 0;
+fail:
+	job_params_done(&p);
+	return r;
+}

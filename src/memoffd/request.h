@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * From what a client asked (kind, "size" / "range" / "blocks", the text of
+ * it, options) to the parameters of a job, with the configuration's
+ * defaults. Every refusal comes with a message that names the bad argument.
+ */
+
+#include <stdint.h>
+
+#include "config.h"
+#include "jobs.h"
+#include "root.h"
+
+struct request_options {
+	const char *zone;               /* NULL: AllowedZones= (offline), movable where possible (online) */
+	int node;                       /* -1: any */
+	uint64_t attempt_timeout_usec;  /* 0: AttemptTimeout= */
+	uint64_t deadline_usec;         /* 0: Deadline= */
+	bool all_or_nothing, force, dry_run;
+};
+
+#define REQUEST_OPTIONS_INIT { .node = -1 }
+
+/* Named requests larger than this are refused (a typo like 0-99999999). */
+#define REQUEST_MAX_BLOCKS (1u << 20)
+
+/**
+ * request_build() - check a request and turn it into job parameters.
+ * @kind: offline or online
+ * @by: "size", "range" or "blocks"
+ * @what: "512M", "0x100000000-0x13fffffff" or "32-39"
+ * @o: options
+ * @c: the configuration (defaults)
+ * @block_size: the memory block size
+ * @root: to check that named blocks exist
+ * @ret: the parameters (job_params_done() them)
+ * @text: receives the request as text, e.g. "offline blocks 32-39 zone=Movable"
+ * @error: on failure, a message naming the argument
+ *
+ * Return: 0; -EINVAL for a malformed or unaligned argument; -ENOENT when a
+ * named block does not exist; -ENOMEM.
+ */
+int request_build(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
+		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,
+		  struct job_params *ret, char **text, char **error);

@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The generated units and rules: systemd-analyze verify accepts the service,
+# the D-Bus policy is well-formed XML, and the udev rule names the installed
+# memoffctl. Skips what the machine has no tool for, saying why.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+
+unit=$top_builddir/units/memoffd.service
+T=$(mktemp -d /tmp/memoff-units.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+if [ ! -f "$unit" ]; then
+	not_ok "units/memoffd.service was generated"
+elif ! command -v systemd-analyze >/dev/null; then
+	skip "systemd-analyze verify: systemd-analyze is not installed (package systemd)"
+else
+	# verify wants the ExecStart binary to exist: point it at the build.
+	sed "s|^ExecStart=.*|ExecStart=$top_builddir/src/memoffd/memoffd|" "$unit" > "$T/memoffd.service"
+	if out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$T/memoffd.service" 2>&1) &&
+	   ! printf '%s\n' "$out" | grep -v "Failed to open /dev/tty\|No such file or directory" | grep -q "memoffd.service"; then
+		ok "systemd-analyze verify accepts memoffd.service"
+	else
+		not_ok "systemd-analyze verify accepts memoffd.service"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+fi
+if grep -q '^ProtectKernelTunables=yes' "$unit" 2>/dev/null; then
+	not_ok "memoffd.service does not set ProtectKernelTunables (it makes /sys read-only)"
+else
+	ok "memoffd.service does not set ProtectKernelTunables (it makes /sys read-only)"
+fi
+if grep -q "^ExecStart=/.*/memoffd$" "$unit" 2>/dev/null && grep -q "RUN+=\"/.*/memoffctl hotplug %k\"" "$top_builddir/units/60-memoff.rules"; then
+	ok "the unit and the rule name absolute installed paths"
+else
+	not_ok "the unit and the rule name absolute installed paths"
+fi
+if command -v python3 >/dev/null; then
+	if python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$top_srcdir/conf/org.memoff.Manager1.conf"; then
+		ok "the D-Bus policy is well-formed XML"
+	else
+		not_ok "the D-Bus policy is well-formed XML"
+	fi
+else
+	skip "python3 is not installed"
+fi
+echo "1..$n"
