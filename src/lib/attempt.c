@@ -180,15 +180,6 @@ static int read_attr(const struct mo_root *root, const char *rel, char *buf, siz
 	return 0;
 }
 
-static bool timer_expired(timer_t t)
-{
-	struct itimerspec its;
-
-	if (timer_gettime(t, &its) < 0)
-		return false;
-	return its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0;
-}
-
 /* Take any MO_ATTEMPT_SIGNAL that is pending while the thread blocks it. */
 static void drain_pending(const sigset_t *only)
 {
@@ -267,9 +258,15 @@ int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action ac
 	}
 
 	if (have_timer) {
+		/*
+		 * After the first expiry the timer keeps firing every 50 ms: a
+		 * signal that lands just before write() enters the kernel would
+		 * otherwise be lost, and the write would spin with no timer left.
+		 */
 		struct itimerspec its = {
 			.it_value.tv_sec = (time_t) (timeout_usec / 1000000),
 			.it_value.tv_nsec = (long) (timeout_usec % 1000000) * 1000,
+			.it_interval.tv_nsec = 50 * 1000 * 1000,
 		};
 		if (timer_settime(timer, 0, &its, NULL) < 0) {
 			err = errno;
@@ -297,7 +294,7 @@ int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action ac
 			cancelled = true;
 			break;
 		}
-		if (have_timer && timer_expired(timer)) {
+		if (have_timer && mo_monotonic_usec() - t0 >= timeout_usec) {
 			timed_out = true;
 			break;
 		}
