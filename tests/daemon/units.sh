@@ -49,4 +49,23 @@ if command -v python3 >/dev/null; then
 else
 	skip "python3 is not installed"
 fi
+# The man pages document every option of --help and every config key.
+memoffd=$top_builddir/src/memoffd/memoffd
+if [ -x "$memoffd" ]; then
+	missing=
+	for opt in $("$memoffd" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		man_opt=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+		grep -q -- "$man_opt" "$top_srcdir/doc/memoffd.8" || missing="$missing $opt"
+	done
+	if [ -z "$missing" ]; then ok "memoffd(8) documents every option of --help"
+	else not_ok "memoffd(8) documents every option of --help (missing:$missing)"; fi
+else
+	not_ok "memoffd was built"
+fi
+missing=
+for key in $(sed -n 's/^#\([A-Z][A-Za-z]*\)=.*/\1/p' "$top_srcdir/conf/memoffd.conf"); do
+	grep -q "^\.BI $key=" "$top_srcdir/doc/memoffd.conf.5" || missing="$missing $key"
+done
+if [ -z "$missing" ]; then ok "memoffd.conf(5) describes every key of conf/memoffd.conf"
+else not_ok "memoffd.conf(5) describes every key of conf/memoffd.conf (missing:$missing)"; fi
 echo "1..$n"
