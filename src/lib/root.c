@@ -35,7 +35,7 @@ int mo_root_new(const char *sysroot, const char *procroot, struct mo_root **ret)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->sys_fd = r->proc_fd = -1;
+	r->sys_fd = r->proc_fd = r->dev_fd = -1;
 	r->sysroot = strdup(sysroot);
 	r->procroot = strdup(procroot);
 	if (!r->sysroot || !r->procroot) {
@@ -51,6 +51,9 @@ int mo_root_new(const char *sysroot, const char *procroot, struct mo_root **ret)
 	r->proc_fd = open_dir(procroot, "proc");
 	if (r->proc_fd < 0)
 		r->proc_fd = -1;
+	r->dev_fd = open_dir(sysroot, "dev");
+	if (r->dev_fd < 0)
+		r->dev_fd = -1;
 	/* O_PATH descriptors work with fstatfs(). */
 	r->sys_is_sysfs = fstatfs(r->sys_fd, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC;
 	*ret = r;
@@ -65,6 +68,8 @@ void mo_root_free(struct mo_root *r)
 		close(r->sys_fd);
 	if (r->proc_fd >= 0)
 		close(r->proc_fd);
+	if (r->dev_fd >= 0)
+		close(r->dev_fd);
 	free(r->sysroot);
 	free(r->procroot);
 	free(r);
@@ -94,6 +99,20 @@ int mo_root_open(const struct mo_root *root, bool proc, const char *rel, int fla
 			return r;
 	}
 	fd = openat(dfd, *rel ? rel : ".", flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int mo_root_open_dev(const struct mo_root *root, const char *rel, int flags)
+{
+	int fd;
+
+	if (root->dev_fd < 0)
+		return -ENOENT;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS;
+	while (*rel == '/')
+		rel++;
+	fd = openat(root->dev_fd, *rel ? rel : ".", flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 

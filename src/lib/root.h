@@ -5,10 +5,10 @@
  * The one injectable root behind every sysfs and procfs path memoff uses.
  *
  * A root is a pair of directory file descriptors, <sysroot>/sys and
- * <procroot>/proc; every read and write goes through openat() relative to
- * them, so a captured tree, a fault-injection tree and the live machine look
- * the same to the rest of the code. No other module builds an absolute
- * /sys or /proc path.
+ * <procroot>/proc (plus <sysroot>/dev, read-only, for /dev/kmsg); every read
+ * and write goes through openat() relative to them, so a captured tree, a
+ * fault-injection tree and the live machine look the same to the rest of the
+ * code. No other module builds an absolute /sys, /proc or /dev path.
  *
  * The write guard: when the environment variable MEMOFF_FORBID_HOST_WRITES is
  * set to 1 (make check exports it), any attempt to open a file for writing
@@ -25,6 +25,7 @@
 struct mo_root {
 	int sys_fd;      /* <sysroot>/sys, O_PATH|O_DIRECTORY */
 	int proc_fd;     /* <procroot>/proc, or -1 when that directory is absent */
+	int dev_fd;      /* <sysroot>/dev (read-only use: kmsg), or -1 when absent */
 	char *sysroot;   /* as given ("/" by default), for messages */
 	char *procroot;
 	bool sys_is_sysfs; /* sys_fd lives on a real sysfs mount */
@@ -54,6 +55,16 @@ static inline void mo_root_freep(struct mo_root **r) { mo_root_free(*r); }
  * a real sysfs under the write guard returns -EROFS.
  */
 int mo_root_open(const struct mo_root *root, bool proc, const char *rel, int flags);
+
+/**
+ * mo_root_open_dev() - open a file relative to <sysroot>/dev for reading.
+ * @rel: path relative to dev/, e.g. "kmsg"
+ * @flags: open(2) flags; O_CLOEXEC is always added. Only read access is
+ *         allowed (-EROFS otherwise): memoff never writes to a device node.
+ *
+ * Return: a file descriptor, or a negative errno (-ENOENT without dev/).
+ */
+int mo_root_open_dev(const struct mo_root *root, const char *rel, int flags);
 
 /**
  * mo_root_read() - read a small attribute file into @buf.

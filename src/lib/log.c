@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+#define MESSAGE_MAX 2048
+#define MAX_FIELDS 64
+
+static int max_level = LOG_INFO;
+static enum mo_log_target target = MO_LOG_TARGET_AUTO;
+static enum mo_log_target resolved = MO_LOG_TARGET_AUTO; /* AUTO: not resolved yet */
+static mo_log_journal_sink_t journal_sink;
+
+void mo_log_set_max_level(int level)
+{
+	if (level < LOG_EMERG)
+		level = LOG_EMERG;
+	if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	max_level = level;
+}
+
+int mo_log_get_max_level(void)
+{
+	return max_level;
+}
+
+void mo_log_set_target(enum mo_log_target t)
+{
+	target = t;
+	resolved = MO_LOG_TARGET_AUTO;
+}
+
+void mo_log_set_journal_sink(mo_log_journal_sink_t sink)
+{
+	journal_sink = sink;
+}
+
+bool mo_log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n = 0;
+
+	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &n) != 2 || e[n] != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+enum mo_log_target mo_log_get_target(void)
+{
+	if (target != MO_LOG_TARGET_AUTO)
+		return target;
+	if (resolved == MO_LOG_TARGET_AUTO)
+		resolved = mo_log_stderr_is_journal() ? MO_LOG_TARGET_JOURNAL : MO_LOG_TARGET_STDERR;
+	return resolved;
+}
+
+int mo_log_level_from_string(const char *s)
+{
+	static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+		return s[0] - '0';
+	if (streq(s, "error"))
+		return LOG_ERR;
+	if (streq(s, "warn"))
+		return LOG_WARNING;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (streq(s, names[i]))
+			return (int) i;
+	return -EINVAL;
+}
+
+void mo_log_parse_environment(void)
+{
+	const char *e = getenv("MEMOFF_LOG_LEVEL");
+	int l;
+
+	if (e && (l = mo_log_level_from_string(e)) >= 0)
+		mo_log_set_max_level(l);
+	e = getenv("MEMOFF_LOG_TARGET");
+	if (e) {
+		if (streq(e, "journal"))
+			mo_log_set_target(MO_LOG_TARGET_JOURNAL);
+		else if (streq(e, "stderr") || streq(e, "console"))
+			mo_log_set_target(MO_LOG_TARGET_STDERR);
+		else if (streq(e, "auto"))
+			mo_log_set_target(MO_LOG_TARGET_AUTO);
+	}
+}
+
+const char *mo_log_field(char *buf, size_t size, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (size == 0)
+		return buf;
+	n = snprintf(buf, size, "%s=", name);
+	if (n < 0 || (size_t) n >= size) {
+		buf[0] = '\0';
+		return buf;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - (size_t) n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static int write_journal(int level, const char *message_id, const char *const *fields, const char *file, int line,
+			 const char *func, const char *msg)
+{
+	struct iovec iov[MAX_FIELDS + 8];
+	char prio[32], ident[128], cfile[512], cline[32], cfunc[128], mid[64];
+	_cleanup_free_ char *m = NULL;
+	int n = 0;
+
+	if (asprintf(&m, "MESSAGE=%s", msg) < 0)
+		return -ENOMEM;
+#define ADD(s)                                                 \
+	do {                                                   \
+		iov[n].iov_base = (void *) (s);                \
+		iov[n].iov_len = strlen(s);                    \
+		n++;                                           \
+	} while (0)
+	ADD(m);
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+	ADD(prio);
+	snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", program_invocation_short_name);
+	ADD(ident);
+	if (message_id) {
+		snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);
+		ADD(mid);
+	}
+	if (file) {
+		snprintf(cfile, sizeof(cfile), "CODE_FILE=%s", file);
+		ADD(cfile);
+		snprintf(cline, sizeof(cline), "CODE_LINE=%d", line);
+		ADD(cline);
+	}
+	if (func) {
+		snprintf(cfunc, sizeof(cfunc), "CODE_FUNC=%s", func);
+		ADD(cfunc);
+	}
+	for (size_t i = 0; fields && fields[i] && n < (int) ARRAY_SIZE(iov); i++)
+		if (strchr(fields[i], '=') && fields[i][0] != '=')
+			ADD(fields[i]);
+#undef ADD
+	return journal_sink ? journal_sink(iov, n) : sd_journal_sendv(iov, n);
+}
+
+static void write_stderr(const char *const *fields, const char *msg)
+{
+	char line[MESSAGE_MAX + 1024];
+	size_t len;
+	int k;
+
+	k = snprintf(line, sizeof(line), "%s: %s", program_invocation_short_name, msg);
+	len = k < 0 ? 0 : (size_t) k >= sizeof(line) ? sizeof(line) - 1 : (size_t) k;
+	/* the fields are for the journal; show them only when debugging */
+	if (max_level >= LOG_DEBUG && fields && fields[0]) {
+		for (size_t i = 0; fields[i] && len + 2 < sizeof(line); i++) {
+			k = snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : " [", fields[i]);
+			len = k < 0 ? len : len + (size_t) k >= sizeof(line) ? sizeof(line) - 1 : len + (size_t) k;
+		}
+		if (len + 2 < sizeof(line))
+			line[len++] = ']';
+	}
+	if (len + 1 >= sizeof(line))
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	/* one write(2), so that lines of concurrent writers do not mix */
+	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+		;
+}
+
+int mo_log_internal(int level, const char *message_id, const char *const *fields, const char *file, int line,
+		    const char *func, const char *fmt, ...)
+{
+	char msg[MESSAGE_MAX];
+	int saved_errno = errno, r = 0;
+	va_list ap;
+
+	level = LOG_PRI(level);
+	if (level > max_level)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
+		r = write_journal(level, message_id, fields, file, line, func, msg);
+		if (r >= 0) {
+			errno = saved_errno;
+			return 0;
+		}
+	}
+	write_stderr(fields, msg);
+	errno = saved_errno;
+	return r < 0 ? r : 0;
+}

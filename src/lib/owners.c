@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "owners.h"
+#include "util.h"
+
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_SWAP (UINT64_C(1) << 62)
+#define PM_FILE (UINT64_C(1) << 61)
+#define PM_EXCLUSIVE (UINT64_C(1) << 56)
+#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+
+#define DEFAULT_MAX_OWNERS 8
+#define PAGEMAP_CHUNK 8192        /* entries a read: 64 KiB, 32 MiB of address space */
+#define BITMAP_MAX_SPAN (UINT64_C(1) << 24)
+
+const char *mo_map_kind_to_string(enum mo_map_kind k)
+{
+	switch (k) {
+	case MO_MAP_ANON:
+		return "anon";
+	case MO_MAP_HEAP:
+		return "heap";
+	case MO_MAP_STACK:
+		return "stack";
+	case MO_MAP_FILE:
+		return "file";
+	case MO_MAP_SHMEM:
+		return "shmem";
+	case MO_MAP_OTHER:
+		return "other";
+	}
+	return "other";
+}
+
+enum mo_map_kind mo_owners_classify_mapping(const char *path, bool shared)
+{
+	if (!path || !*path)
+		return shared ? MO_MAP_SHMEM : MO_MAP_ANON;
+	if (streq(path, "[heap]"))
+		return MO_MAP_HEAP;
+	if (startswith(path, "[stack"))
+		return MO_MAP_STACK;
+	if (startswith(path, "/SYSV") || startswith(path, "/memfd:") || startswith(path, "/dev/shm/") ||
+	    startswith(path, "/dev/zero") || startswith(path, "[anon_shmem:"))
+		return MO_MAP_SHMEM;
+	if (path[0] == '[')
+		return MO_MAP_OTHER;
+	if (startswith(path, "/dev/"))
+		return MO_MAP_OTHER;
+	return MO_MAP_FILE;
+}
+
+struct range {
+	uint64_t start, end, offset;
+	const char *path;   /* into the maps text */
+	bool shared;
+};
+
+struct scan {
+	const struct mo_root *root;
+	struct mo_owners *o;
+	unsigned max_owners;
+	bool exhaustive;
+	uint64_t *sorted;      /* the PFNs, sorted, unique (same order as o->pfns) */
+	uint64_t *want;        /* owners wanted per PFN before it counts as done */
+	size_t n_todo;
+	uint64_t min, max;
+	uint64_t *bitmap;      /* over [min, max], or NULL */
+	long page_size;
+	bool saw_present, saw_pfn;
+	unsigned denied;
+	uint64_t buf[PAGEMAP_CHUNK];
+	/* the process being scanned */
+	pid_t pid;
+	char comm[17];
+	bool have_comm;
+	char *cgroup;
+	bool have_cgroup;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+const struct mo_pfn_owners *mo_owners_find(const struct mo_owners *o, uint64_t pfn)
+{
+	size_t lo = 0, hi = o ? o->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->pfns[mid].pfn == pfn)
+			return &o->pfns[mid];
+		if (o->pfns[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void mo_owners_free(struct mo_owners *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		struct mo_pfn_owners *p = &o->pfns[i];
+
+		for (size_t j = 0; j < p->n_owners; j++) {
+			free(p->owners[j].mapping);
+			free(p->owners[j].cgroup);
+		}
+		free(p->owners);
+	}
+	free(o->pfns);
+	free(o);
+}
+
+/* Read a whole (small, procfs) file relative to proc/ into a NUL-terminated buffer. */
+static int read_proc_file(const struct mo_root *root, const char *rel, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	fd = mo_root_open(root, true, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t) n;
+	}
+	if (!buf) {
+		buf = strdup("");
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+/* Parse the maps text in place into ranges. */
+static int parse_maps(char *text, struct range **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct range *v = NULL;
+	size_t n = 0, cap = 0;
+	char *line = text;
+
+	while (line && *line) {
+		char *eol = strchr(line, '\n'), *p, *e;
+		struct range r = {};
+
+		if (eol)
+			*eol = '\0';
+		/* start-end perms offset dev inode [path] */
+		errno = 0;
+		r.start = strtoull(line, &e, 16);
+		if (*e != '-')
+			goto next;
+		r.end = strtoull(e + 1, &e, 16);
+		if (*e != ' ' || r.end <= r.start || errno)
+			goto next;
+		p = e + 1;
+		if (strlen(p) < 5 || p[4] != ' ')
+			goto next;
+		r.shared = p[3] == 's';
+		/* no access at all: a reservation, not scanned */
+		if (p[0] == '-' && p[1] == '-' && p[2] == '-')
+			goto next;
+		p += 5;
+		r.offset = strtoull(p, &e, 16);
+		if (*e != ' ')
+			goto next;
+		p = e + 1;
+		p = strchr(p, ' '); /* dev */
+		if (!p)
+			goto next;
+		p++;
+		while (*p && *p != ' ')
+			p++; /* inode */
+		while (*p == ' ')
+			p++;
+		r.path = p;
+		/* kernel addresses ([vsyscall]) are not in pagemap */
+		if (r.start >= (UINT64_C(1) << 63))
+			goto next;
+		if (n == cap) {
+			struct range *nv;
+
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+		}
+		v[n++] = r;
+next:
+		line = eol ? eol + 1 : NULL;
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static void read_comm(struct scan *s)
+{
+	char rel[64], buf[64];
+	ssize_t n;
+
+	if (s->have_comm)
+		return;
+	s->have_comm = true;
+	snprintf(rel, sizeof(rel), "%d/comm", (int) s->pid);
+	n = mo_root_read(s->root, true, rel, buf, sizeof(buf));
+	if (n < 0)
+		snprintf(s->comm, sizeof(s->comm), "?");
+	else
+		snprintf(s->comm, sizeof(s->comm), "%.16s", buf);
+}
+
+/*
+ * The cgroup of the process: the v2 line "0::/path" when there is one, else
+ * the v1 memory controller's, else the first.
+ */
+static void read_cgroup(struct scan *s)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *best = NULL, *first = NULL;
+	char rel[64], *line, *save = NULL;
+
+	if (s->have_cgroup)
+		return;
+	s->have_cgroup = true;
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int) s->pid);
+	if (read_proc_file(s->root, rel, &text, NULL) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2;
+
+		if (!c1)
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (!first)
+			first = c2 + 1;
+		if (startswith(line, "0:") && c1[1] == '\0') {
+			best = c2 + 1;
+			break;
+		}
+		{
+			/* controllers list, comma separated */
+			char *ctl = c1 + 1, *tok, *s2 = NULL;
+			char tmp[256];
+
+			snprintf(tmp, sizeof(tmp), "%s", ctl);
+			for (tok = strtok_r(tmp, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
+				if (streq(tok, "memory") && !best)
+					best = c2 + 1;
+		}
+	}
+	if (!best)
+		best = first;
+	if (best)
+		s->cgroup = strdup(best);
+}
+
+static int add_owner(struct scan *s, size_t idx, const struct range *r, uint64_t vaddr, uint64_t entry)
+{
+	struct mo_pfn_owners *p = &s->o->pfns[idx];
+	struct mo_owner *w;
+
+	p->n_found++;
+	if (p->n_found == s->want[idx] && s->n_todo > 0)
+		s->n_todo--;
+	if (p->n_owners >= s->max_owners)
+		return 0;
+	if (!p->owners) {
+		p->owners = calloc(s->max_owners, sizeof(*p->owners));
+		if (!p->owners)
+			return -ENOMEM;
+	}
+	read_comm(s);
+	read_cgroup(s);
+	w = &p->owners[p->n_owners];
+	*w = (struct mo_owner) {
+		.pid = s->pid,
+		.vaddr = vaddr,
+		.kind = mo_owners_classify_mapping(r->path, r->shared),
+		.file_offset = r->offset + (vaddr - r->start),
+		.exclusive = entry & PM_EXCLUSIVE,
+		.file_shared = entry & PM_FILE,
+	};
+	memcpy(w->comm, s->comm, sizeof(w->comm));
+	w->mapping = strdup(*r->path ? r->path : "[anon]");
+	if (!w->mapping)
+		return -ENOMEM;
+	if (s->cgroup) {
+		w->cgroup = strdup(s->cgroup);
+		if (!w->cgroup)
+			return -ENOMEM;
+	}
+	p->n_owners++;
+	return 0;
+}
+
+static inline bool maybe_target(const struct scan *s, uint64_t pfn)
+{
+	uint64_t off;
+
+	if (pfn < s->min || pfn > s->max)
+		return false;
+	if (!s->bitmap)
+		return true;
+	off = pfn - s->min;
+	return s->bitmap[off / 64] & (UINT64_C(1) << (off % 64));
+}
+
+static ssize_t find_index(const struct scan *s, uint64_t pfn)
+{
+	size_t lo = 0, hi = s->o->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->sorted[mid] == pfn)
+			return (ssize_t) mid;
+		if (s->sorted[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Return 1 when every PFN has all its owners (stop), 0 to go on, < 0 on error. */
+static int scan_range(struct scan *s, int pm_fd, const struct range *r)
+{
+	uint64_t ps = (uint64_t) s->page_size;
+	uint64_t first = r->start / ps, last = (r->end - 1) / ps;
+
+	for (uint64_t page = first; page <= last;) {
+		uint64_t want = last - page + 1;
+		ssize_t n;
+		size_t got;
+
+		if (want > PAGEMAP_CHUNK)
+			want = PAGEMAP_CHUNK;
+		n = pread(pm_fd, s->buf, want * sizeof(uint64_t), (off_t) (page * sizeof(uint64_t)));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0; /* the process is going away: skip the rest of it */
+		}
+		got = (size_t) n / sizeof(uint64_t);
+		if (got == 0)
+			return 0;
+		for (size_t i = 0; i < got; i++) {
+			uint64_t e = s->buf[i], pfn;
+			ssize_t idx;
+			int k;
+
+			if (!(e & PM_PRESENT))
+				continue;
+			s->saw_present = true;
+			pfn = e & PM_PFN_MASK;
+			if (pfn == 0)
+				continue;
+			s->saw_pfn = true;
+			if (!maybe_target(s, pfn))
+				continue;
+			idx = find_index(s, pfn);
+			if (idx < 0)
+				continue;
+			k = add_owner(s, (size_t) idx, r, (page + i) * ps, e);
+			if (k < 0)
+				return k;
+			if (s->n_todo == 0 && !s->exhaustive)
+				return 1;
+		}
+		page += got;
+	}
+	return 0;
+}
+
+static int scan_pid(struct scan *s, pid_t pid)
+{
+	_cleanup_free_ char *maps = NULL;
+	_cleanup_free_ struct range *ranges = NULL;
+	_cleanup_close_ int pm_fd = -1;
+	size_t n_ranges = 0;
+	char rel[64];
+	int r;
+
+	s->pid = pid;
+	s->have_comm = s->have_cgroup = false;
+	free(s->cgroup);
+	s->cgroup = NULL;
+
+	snprintf(rel, sizeof(rel), "%d/maps", (int) pid);
+	r = read_proc_file(s->root, rel, &maps, NULL);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		if (r == -EACCES || r == -EPERM)
+			s->denied++;
+		s->o->procs_skipped++;
+		return 0;
+	}
+	r = parse_maps(maps, &ranges, &n_ranges);
+	if (r < 0)
+		return r;
+	if (n_ranges == 0)
+		return 0; /* a kernel thread, or nothing mapped */
+
+	snprintf(rel, sizeof(rel), "%d/pagemap", (int) pid);
+	pm_fd = mo_root_open(s->root, true, rel, O_RDONLY);
+	if (pm_fd < 0) {
+		if (pm_fd == -EACCES || pm_fd == -EPERM)
+			s->denied++;
+		s->o->procs_skipped++;
+		return 0;
+	}
+	s->o->procs_scanned++;
+	for (size_t i = 0; i < n_ranges; i++) {
+		r = scan_range(s, pm_fd, &ranges[i]);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool parse_pid(const char *name, pid_t *ret)
+{
+	char *e;
+	long v;
+
+	if (name[0] < '1' || name[0] > '9')
+		return false;
+	errno = 0;
+	v = strtol(name, &e, 10);
+	if (errno || *e || v <= 0 || v > INT32_MAX)
+		return false;
+	*ret = (pid_t) v;
+	return true;
+}
+
+/* kpageflags, kpagecount and kpagecgroup of every PFN, in runs of consecutive PFNs. */
+static void read_page_info(const struct mo_root *root, struct mo_owners *o)
+{
+	static const char *const files[] = { "kpageflags", "kpagecount", "kpagecgroup" };
+
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		_cleanup_close_ int fd = mo_root_open(root, true, files[f], O_RDONLY);
+		uint64_t buf[512];
+
+		if (fd < 0)
+			continue;
+		for (size_t i = 0; i < o->n;) {
+			size_t run = 1;
+			ssize_t n;
+
+			while (i + run < o->n && run < ARRAY_SIZE(buf) && o->pfns[i + run].pfn == o->pfns[i].pfn + run)
+				run++;
+			n = pread(fd, buf, run * sizeof(uint64_t), (off_t) (o->pfns[i].pfn * sizeof(uint64_t)));
+			for (size_t j = 0; n > 0 && j < (size_t) n / sizeof(uint64_t); j++) {
+				struct mo_pfn_owners *p = &o->pfns[i + j];
+
+				switch (f) {
+				case 0:
+					p->kpageflags = buf[j];
+					p->have_kpageflags = true;
+					break;
+				case 1:
+					p->mapcount = buf[j];
+					p->have_mapcount = true;
+					break;
+				default:
+					p->memcg_ino = buf[j];
+					p->have_memcg = true;
+					break;
+				}
+			}
+			i += run;
+		}
+	}
+}
+
+int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n_pfns,
+		      const struct mo_owners_opts *opts, struct mo_owners **ret)
+{
+	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
+	_cleanup_free_ uint64_t *sorted = NULL, *want = NULL, *bitmap = NULL;
+	_cleanup_free_ struct scan *s = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (root->proc_fd < 0)
+		return -ENOENT;
+	o = calloc(1, sizeof(*o));
+	s = calloc(1, sizeof(*s));
+	if (!o || !s)
+		return -ENOMEM;
+	if (n_pfns > 0) {
+		sorted = malloc(n_pfns * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		memcpy(sorted, pfns, n_pfns * sizeof(*sorted));
+		qsort(sorted, n_pfns, sizeof(*sorted), cmp_u64);
+		for (size_t i = 0; i < n_pfns; i++)
+			if (n == 0 || sorted[n - 1] != sorted[i])
+				sorted[n++] = sorted[i];
+		o->pfns = calloc(n, sizeof(*o->pfns));
+		want = calloc(n, sizeof(*want));
+		if (!o->pfns || !want)
+			return -ENOMEM;
+	}
+	o->n = n;
+	for (size_t i = 0; i < n; i++)
+		o->pfns[i].pfn = sorted[i];
+	if (n == 0) {
+		*ret = TAKE_PTR(o);
+		return 0;
+	}
+
+	read_page_info(root, o);
+
+	*s = (struct scan) {
+		.root = root,
+		.o = o,
+		.max_owners = opts && opts->max_owners ? opts->max_owners : DEFAULT_MAX_OWNERS,
+		.exhaustive = opts && opts->exhaustive,
+		.sorted = sorted,
+		.want = want,
+		.min = sorted[0],
+		.max = sorted[n - 1],
+		.page_size = sysconf(_SC_PAGESIZE),
+	};
+	for (size_t i = 0; i < n; i++) {
+		/* kpagecount says how many mappings to look for; unknown: one */
+		want[i] = o->pfns[i].have_mapcount ? o->pfns[i].mapcount : 1;
+		if (want[i] > 0)
+			s->n_todo++;
+	}
+	if (s->max - s->min < BITMAP_MAX_SPAN) {
+		uint64_t span = s->max - s->min + 1;
+
+		bitmap = calloc((size_t) (span + 63) / 64, sizeof(uint64_t));
+		if (bitmap) {
+			for (size_t i = 0; i < n; i++) {
+				uint64_t off = sorted[i] - s->min;
+
+				bitmap[off / 64] |= UINT64_C(1) << (off % 64);
+			}
+			s->bitmap = bitmap;
+		}
+	}
+
+	if (s->n_todo == 0 && !s->exhaustive)
+		goto done; /* nothing mapped: the flags say it all */
+
+	if (opts && opts->pid > 0) {
+		r = scan_pid(s, opts->pid);
+	} else {
+		int dfd = mo_root_open(root, true, ".", O_RDONLY | O_DIRECTORY);
+		struct dirent *de;
+
+		if (dfd < 0)
+			return dfd;
+		d = fdopendir(dfd);
+		if (!d) {
+			r = -errno;
+			close(dfd);
+			return r;
+		}
+		while ((de = readdir(d))) {
+			pid_t pid;
+
+			if (!parse_pid(de->d_name, &pid))
+				continue;
+			r = scan_pid(s, pid);
+			if (r != 0)
+				break;
+		}
+	}
+	free(s->cgroup);
+	s->cgroup = NULL;
+	if (r < 0)
+		return r;
+	o->stopped_early = r > 0;
+
+	/* pagemap hid every PFN: no CAP_SYS_ADMIN */
+	if (s->saw_present && !s->saw_pfn)
+		return -EPERM;
+	if (o->procs_scanned == 0 && s->denied > 0)
+		return -EPERM;
+done:
+	*ret = TAKE_PTR(o);
+	return 0;
+}
