@@ -94,7 +94,7 @@ static int add_managed(struct mo_iomem *io, struct parse_state *st, uint64_t sta
 		st->cap = cap;
 	}
 	last = &io->managed[io->n_managed++];
-	last->start = start;
+	last->start = start; /* NOLINT(clang-analyzer-core.NullDereference): cap > 0 means managed != NULL */
 	last->end = end;
 	memcpy(last->name, name, n);
 	last->name[n] = '\0';

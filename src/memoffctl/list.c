@@ -552,6 +552,7 @@ static int setup_columns(struct list_opts *o)
 		n_split = o->n_columns;
 	}
 	for (size_t i = 0; i < n_split; i++)
+		/* cppcheck-suppress uninitvar ; split[] holds n_split columns on every path */
 		o->split[split[i]] = true;
 	return 0;
 }

@@ -474,7 +474,7 @@ static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
 		x->c->allowed_group = strdup(v);
 		if (!x->c->allowed_group)
 			return -ENOMEM;
-		x->c->allowed_gid = gid;
+		x->c->allowed_gid = gid; /* NOLINT(clang-analyzer-core.uninitialized.Assign): getgrnam_r() filled it */
 		return 0;
 	}
 	return 0;
