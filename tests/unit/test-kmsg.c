@@ -704,7 +704,7 @@ static void test_dump_fuzz(void **state)
 		line[len] = '\0';
 		/* mutate: flip, cut, or replace bytes */
 		for (unsigned k = 0; k < 1 + (x >> 60); k++) {
-			size_t at = len ? (size_t) ((x >> (k * 8)) % len) : 0;
+			size_t at = len ? (size_t) ((x >> ((k * 8) % 64)) % len) : 0;
 
 			switch ((x >> (k + 3)) % 4) {
 			case 0:
