@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The real-kernel VM suite's TAP runner.
+
+    run-suite.py [PATTERN]...
+
+Runs every tests/vm/scenarios/NN-name.py (or those whose name contains one of
+the PATTERNs, or matches $MEMOFF_VM_SCENARIOS, a comma-separated list), each
+in a fresh VM, and prints TAP: one test point per assertion, the plan at the
+end. Prints `1..0 # SKIP reason` and exits 0 when QEMU or the kernel cannot be
+had, or when $MEMOFF_VM_SUITE=0.
+
+The guest image holds the project's binaries found under $top_builddir
+(src/memoffctl/memoffctl, src/memoffd/memoffd, tests/vm/pinner), lsmem and
+chmem from this machine, and tests/sysfs-trees/capture.sh as
+/usr/share/memoff/capture.sh. $MEMOFF_VM_CACHE is where the kernel is cached
+(default $top_builddir/tests/vm/cache). $MEMOFF_VM_KEEP=1 keeps each VM's
+work directory (console.log, qemu.log). See README.md.
+"""
+
+import glob
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+# Leave no __pycache__ in the source tree (it may be read-only, too).
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import vm as vmmod  # noqa: E402
+
+TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
+TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
+
+# name in the guest -> path under $top_builddir
+BINARIES = {
+    "memoffctl": "src/memoffctl/memoffctl",
+    "memoffd": "src/memoffd/memoffd",
+    "pinner": "tests/vm/pinner",
+}
+
+
+class ScenarioTimeout(Exception):
+    pass
+
+
+class Tap:
+    """What a scenario asserts with. Every assertion is one TAP point,
+    named "<scenario>: <name>"."""
+
+    def __init__(self, out=sys.stdout):
+        self.out = out
+        self.n = 0
+        self.failed = 0
+        self.skipped = 0
+        self.prefix = ""
+        # Set per scenario by the runner:
+        self.binaries = {}          # guest name -> host path, what the image holds
+        self.srcdir = TOP_SRCDIR
+        self.builddir = TOP_BUILDDIR
+        self.outdir = None          # a host directory for this scenario's artifacts
+        self._vms = []
+        self._vm_args = None
+
+    def _emit(self, s):
+        self.out.write(s + "\n")
+        self.out.flush()
+
+    def diag(self, msg):
+        """A comment line (or several) in the TAP stream."""
+        for line in str(msg).splitlines() or [""]:
+            self._emit("# " + line)
+
+    def ok(self, cond, name, diag=None):
+        """One test point: passes when cond is true. On failure `diag` (a
+        string, or a callable returning one) is printed below it."""
+        self.n += 1
+        name = (self.prefix + name).replace("#", "\\#")
+        if cond:
+            self._emit("ok %d - %s" % (self.n, name))
+        else:
+            self.failed += 1
+            self._emit("not ok %d - %s" % (self.n, name))
+            if diag is not None:
+                self.diag(diag() if callable(diag) else diag)
+        return bool(cond)
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, lambda: "got:  %r\nwant: %r" % (got, want))
+
+    def match(self, pattern, text, name):
+        """Passes when the regex `pattern` matches somewhere in `text`
+        (multiline); returns the match object."""
+        m = re.search(pattern, text, re.M)
+        self.ok(m is not None, name, lambda: "no match for %r in:\n%s" % (pattern, text[-3000:]))
+        return m
+
+    def skip(self, name, reason):
+        self.n += 1
+        self.skipped += 1
+        self._emit("ok %d - %s%s # SKIP %s" % (self.n, self.prefix, name.replace("#", "\\#"), reason))
+
+    def new_vm(self, **kw):
+        """Boot another VM with the suite's kernel and image (VM() keyword
+        arguments override); it is closed when the scenario ends."""
+        args = dict(self._vm_args)
+        args.update(kw)
+        v = vmmod.VM(**args)
+        self._vms.append(v)
+        return v.start()
+
+    def _close_vms(self):
+        for v in self._vms:
+            v.close()
+        self._vms = []
+
+
+def skip_all(reason):
+    print("1..0 # SKIP %s" % reason)
+    sys.stdout.flush()
+    sys.exit(0)
+
+
+def fetch_kernel(cache):
+    r = subprocess.run(["sh", os.path.join(HERE, "fetch-kernel.sh"), cache],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    for line in r.stderr.splitlines():
+        print("# " + line)
+    if r.returncode != 0:
+        why = [l for l in r.stderr.splitlines() if "SKIP" in l or l.strip()]
+        skip_all("no kernel for the VM suite (%s)" % (why[-1] if why else "fetch-kernel.sh failed"))
+    return r.stdout.strip().splitlines()[-1]
+
+
+def build_initramfs(out, binaries):
+    args = ["sh", os.path.join(HERE, "mkinitramfs.sh"), out]
+    capture = os.path.join(TOP_SRCDIR, "tests", "sysfs-trees", "capture.sh")
+    if os.path.exists(capture):
+        args += ["--add", capture + ":/usr/share/memoff/capture.sh"]
+    args += list(binaries.values())
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=300)
+    for line in r.stdout.splitlines():
+        print("# " + line)
+    if r.returncode == 77:
+        skip_all("cannot build the guest image (%s)" % r.stdout.strip().splitlines()[-1])
+    if r.returncode != 0:
+        print("Bail out! mkinitramfs.sh failed")
+        sys.exit(1)
+
+
+def load_scenario(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location("scenario_" + re.sub(r"\W", "_", name), path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return name, mod
+
+
+def on_alarm(signum, frame):
+    raise ScenarioTimeout("scenario ran past its TIMEOUT")
+
+
+def main():
+    if os.environ.get("MEMOFF_VM_SUITE", "1") == "0":
+        skip_all("MEMOFF_VM_SUITE=0")
+    qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
+    if shutil.which(qemu) is None:
+        skip_all("%s not found (apt-get install qemu-system-x86)" % qemu)
+
+    patterns = sys.argv[1:]
+    if os.environ.get("MEMOFF_VM_SCENARIOS"):
+        patterns += [p for p in os.environ["MEMOFF_VM_SCENARIOS"].split(",") if p]
+    scenarios = sorted(glob.glob(os.path.join(HERE, "scenarios", "[0-9][0-9]-*.py")))
+    if patterns:
+        scenarios = [s for s in scenarios if any(p in os.path.basename(s) for p in patterns)]
+    if not scenarios:
+        skip_all("no scenario selected")
+
+    cache = os.environ.get("MEMOFF_VM_CACHE") or os.path.join(TOP_BUILDDIR, "tests", "vm", "cache")
+    work = os.path.join(TOP_BUILDDIR, "tests", "vm", "work")
+    os.makedirs(work, exist_ok=True)
+    kernel = fetch_kernel(cache)
+
+    binaries = {}
+    for name, rel in BINARIES.items():
+        p = os.path.join(TOP_BUILDDIR, rel)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            binaries[name] = p
+    print("# guest binaries: %s" % (", ".join(sorted(binaries)) or "none"))
+    initrd = os.path.join(work, "initramfs.gz")
+    build_initramfs(initrd, binaries)
+
+    t = Tap()
+    t.binaries = binaries
+    signal.signal(signal.SIGALRM, on_alarm)
+    suite_start = time.monotonic()
+    for path in scenarios:
+        try:
+            name, mod = load_scenario(path)
+        except Exception:
+            name = os.path.basename(path)
+            t.prefix = ""
+            t.ok(False, "%s: loads" % name, traceback.format_exc())
+            continue
+        t.prefix = name + ": "
+        t.outdir = os.path.join(work, name)
+        shutil.rmtree(t.outdir, ignore_errors=True)
+        os.makedirs(t.outdir)
+        missing = [b for b in getattr(mod, "REQUIRES", ()) if b not in binaries]
+        if missing:
+            t.skip("all", "not built: %s" % ", ".join(missing))
+            continue
+        t._vm_args = dict(kernel=kernel, initrd=initrd, qemu=qemu,
+                          dimms=getattr(mod, "DIMMS", ()), smp=getattr(mod, "SMP", 1),
+                          append=getattr(mod, "APPEND", ""), log=sys.stdout)
+        t._vm_args.update(getattr(mod, "VM_ARGS", {}))
+        t.diag("scenario %s: %s" % (name, (mod.__doc__ or "").strip().splitlines()[0]
+                                    if mod.__doc__ else ""))
+        start = time.monotonic()
+        signal.alarm(int(getattr(mod, "TIMEOUT", 300)))
+        v = None
+        try:
+            v = vmmod.VM(**t._vm_args)
+            t._vms.append(v)
+            v.start()
+            t.diag("boot took %.1f s" % v.boot_seconds)
+            mod.run(t, v)
+        except BaseException as e:
+            signal.alarm(0)
+            if isinstance(e, KeyboardInterrupt):
+                t._close_vms()
+                raise
+            tail = ""
+            if v is not None and v._console is not None:
+                tail = "\n--- console tail:\n" + v.console_text()[-2000:]
+            t.ok(False, "runs to the end", "%s%s" % (traceback.format_exc(), tail))
+        finally:
+            signal.alarm(0)
+            t._close_vms()
+        t.diag("scenario %s took %.1f s" % (name, time.monotonic() - start))
+    t.prefix = ""
+    print("1..%d" % t.n)
+    print("# VM suite: %d points, %d failed, %d skipped, %.1f s"
+          % (t.n, t.failed, t.skipped, time.monotonic() - suite_start))
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
