@@ -13,6 +13,11 @@
 /* The order `memoffctl --help` lists them in. */
 static const struct ctl_verb *const verbs[] = {
 	&ctl_verb_list,
+	&ctl_verb_status,
+	&ctl_verb_jobs,
+	&ctl_verb_watch,
+	&ctl_verb_cancel,
+	&ctl_verb_hotplug,
 };
 
 static void main_help(FILE *out)

@@ -10,3 +10,9 @@
 #include "common.h"
 
 extern const struct ctl_verb ctl_verb_list;
+/* Through memoffd (client.c). */
+extern const struct ctl_verb ctl_verb_status;
+extern const struct ctl_verb ctl_verb_jobs;
+extern const struct ctl_verb ctl_verb_watch;
+extern const struct ctl_verb ctl_verb_cancel;
+extern const struct ctl_verb ctl_verb_hotplug;

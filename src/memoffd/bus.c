@@ -264,6 +264,24 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 			r = read_duration_option(msg, key, sig, field, error);
 			if (r >= 0 && *field == 0)
 				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: zero", key);
+		} else if (streq(key, "reserve")) {
+			const char *text, *why = NULL;
+
+			WANT(streq(sig, "t") || streq(sig, "s"), "bytes (t) or a size (s)");
+			if (streq(sig, "t"))
+				r = sd_bus_message_read(msg, "v", "t", &o->reserve);
+			else if ((r = sd_bus_message_read(msg, "v", "s", &text)) >= 0 &&
+				 mo_parse_size(text, &o->reserve, &why) < 0)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid reserve '%s': %s",
+							 text, strempty(why));
+		} else if (streq(key, "max-attempts")) {
+			uint32_t n;
+
+			WANT(streq(sig, "u"), "a uint32 (u)");
+			r = sd_bus_message_read(msg, "v", "u", &n);
+			if (r >= 0 && n > 1000000)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid max-attempts %u", n);
+			o->max_attempts = (int) n;
 		} else if (streq(key, "all-or-nothing") || streq(key, "force") || streq(key, "dry-run")) {
 			WANT(streq(sig, "b"), "a boolean (b)");
 			r = sd_bus_message_read(msg, "v", "b", &b);
@@ -276,7 +294,7 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 		} else
 			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
 						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
-						 "all-or-nothing, force, dry-run)", key);
+						 "reserve, max-attempts, all-or-nothing, force, dry-run)", key);
 #undef WANT
 		if (r < 0)
 			return r;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hotplug.h"
 
+#include "iomem.h"
 #include "util.h"
 
 static bool zones_have(const char *zones, const char *zone)
@@ -107,4 +108,56 @@ void mo_hotplug_count(const struct mo_memory *mem, uint64_t *movable, uint64_t *
 		else
 			*kernel += b->size;
 	}
+}
+
+int mo_hotplug_apply(const struct mo_root *root, enum mo_hotplug_policy policy, unsigned ratio_pct,
+		     uint64_t timeout_usec, uint64_t index, struct mo_hotplug_outcome *out)
+{
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	struct mo_iomem io = {};
+	struct mo_hotplug_input in = {};
+	struct mo_hotplug_decision d;
+	struct mo_attempt_result ar;
+	const struct mo_block *b;
+	int r;
+
+	*out = (struct mo_hotplug_outcome) { .action = MO_ACTION_ONLINE, .reason = "" };
+	r = mo_memory_load(root, &mem);
+	if (r < 0) {
+		out->reason = "cannot read the memory blocks";
+		return r;
+	}
+	b = mo_memory_find(mem, index);
+	if (!b) {
+		out->reason = "no such block";
+		return -ENOENT;
+	}
+	in.state = b->state;
+	in.valid_zones = b->valid_zones;
+	in.block_bytes = b->size;
+	if (mo_iomem_read(root, &io) == 0) {
+		in.driver_managed = mo_iomem_managed(&io, b->start, b->start + b->size - 1) != NULL;
+		mo_iomem_done(&io);
+	}
+	mo_hotplug_count(mem, &in.movable_bytes, &in.kernel_bytes);
+	mo_hotplug_decide(policy, ratio_pct, &in, &d);
+	out->action = d.action;
+	out->reason = d.reason;
+	if (!d.act)
+		return 0;
+	r = mo_attempt_run(root, index, d.action, timeout_usec, NULL, &ar);
+	if (r < 0) {
+		out->reason = "cannot set up the write";
+		return r;
+	}
+	if (ar.outcome == MO_OUTCOME_ALREADY) {
+		out->reason = "already online (onlined meanwhile)";
+		return 0;
+	}
+	if (!mo_outcome_is_success(ar.outcome)) {
+		out->reason = ar.reason;
+		return ar.error ? -ar.error : -EIO;
+	}
+	out->acted = true;
+	return 0;
 }

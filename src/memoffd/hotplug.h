@@ -50,6 +50,31 @@ struct mo_hotplug_decision {
 void mo_hotplug_decide(enum mo_hotplug_policy policy, unsigned ratio_pct,
 		       const struct mo_hotplug_input *in, struct mo_hotplug_decision *out);
 
+struct mo_hotplug_outcome {
+	bool acted;               /* a write succeeded */
+	enum mo_action action;    /* what was (or would have been) written */
+	const char *reason;       /* static, never NULL */
+};
+
+/**
+ * mo_hotplug_apply() - read block @index and the memory around it, decide,
+ * and write the decision.
+ * @root: the blocks
+ * @policy: the policy
+ * @ratio_pct: MovableRatio=
+ * @timeout_usec: bound of the write (it waits for the kernel's hotplug lock,
+ *                which a running offline attempt may hold)
+ * @index: the block
+ * @out: what happened
+ *
+ * Return: 0 when the policy was applied (also when it left the block
+ * alone, or the block was onlined meanwhile); -ENOENT when the block does
+ * not exist; another negative errno when the write failed (@out->reason
+ * says how).
+ */
+int mo_hotplug_apply(const struct mo_root *root, enum mo_hotplug_policy policy, unsigned ratio_pct,
+		     uint64_t timeout_usec, uint64_t index, struct mo_hotplug_outcome *out);
+
 /**
  * mo_hotplug_count() - online memory in ZONE_MOVABLE and in other zones.
  * @mem: the blocks (an online block's valid_zones is its zone)

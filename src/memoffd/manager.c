@@ -11,7 +11,6 @@
 #include "bus.h"
 #include "dlog.h"
 #include "hotplug.h"
-#include "iomem.h"
 #include "util.h"
 
 /* The property a udev rule sets when it has already applied the policy (60-memoff.rules). */
@@ -153,68 +152,36 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int manager_apply_hotplug(struct manager *m, uint64_t index, const char **action, const char **reason)
 {
-	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
-	struct mo_iomem io = {};
-	struct mo_hotplug_input in = {};
-	struct mo_hotplug_decision d;
-	struct mo_attempt_result ar;
-	const struct mo_block *b;
+	struct mo_hotplug_outcome o;
 	struct job *owner;
 	int r;
 
 	*action = "";
 	*reason = "";
-	r = mo_memory_load(m->root, &mem);
-	if (r < 0) {
-		*reason = "cannot read the memory blocks";
-		return r;
-	}
-	b = mo_memory_find(mem, index);
-	if (!b)
-		return -ENOENT;
 	owner = job_queue_claimed_by(m->jobs, index);
 	if (owner) {
 		*reason = "the block belongs to a queued or running job";
 		log_info("memory%" PRIu64 ": hotplug policy not applied: %s (job %u)", index, *reason, job_id(owner));
 		return 0;
 	}
-	in.state = b->state;
-	in.valid_zones = b->valid_zones;
-	in.block_bytes = b->size;
-	if (mo_iomem_read(m->root, &io) == 0) {
-		in.driver_managed = mo_iomem_managed(&io, b->start, b->start + b->size - 1) != NULL;
-		mo_iomem_done(&io);
-	}
-	mo_hotplug_count(mem, &in.movable_bytes, &in.kernel_bytes);
-	mo_hotplug_decide(m->config.hotplug_policy, m->config.movable_ratio_pct, &in, &d);
-	*reason = d.reason;
-	if (!d.act) {
-		log_info("memory%" PRIu64 ": left as it is: %s", index, d.reason);
-		return 0;
-	}
 	/*
-	 * Onlining does not migrate anything and is quick, but it waits for the
-	 * kernel's hotplug lock, which a running offline attempt holds for up to
-	 * one attempt timeout: bound the write by twice that.
+	 * Onlining migrates nothing and is quick, but it waits for the kernel's
+	 * hotplug lock, which a running offline attempt holds for up to one
+	 * attempt timeout: bound the write by twice that.
 	 */
-	r = mo_attempt_run(m->root, index, d.action, 2 * m->config.attempt_timeout_usec, NULL, &ar);
-	if (r < 0) {
-		log_error_errno(r, "memory%" PRIu64 ": cannot attempt %s: %m", index, mo_action_to_string(d.action));
+	r = mo_hotplug_apply(m->root, m->config.hotplug_policy, m->config.movable_ratio_pct,
+			     2 * m->config.attempt_timeout_usec, index, &o);
+	*reason = o.reason;
+	if (r == -ENOENT)
 		return r;
-	}
-	if (ar.outcome == MO_OUTCOME_ALREADY) {
-		*reason = "already online (onlined meanwhile)";
-		log_info("memory%" PRIu64 ": %s", index, *reason);
-		return 0;
-	}
-	if (!mo_outcome_is_success(ar.outcome)) {
-		*reason = ar.reason;
-		log_error("memory%" PRIu64 ": %s failed: %s (%s)", index, mo_action_to_string(d.action),
-			  mo_outcome_to_string(ar.outcome), ar.reason);
-		return ar.error ? -ar.error : -EIO;
-	}
-	*action = mo_action_to_string(d.action);
-	log_info("memory%" PRIu64 ": %s (%s)", index, *action, d.reason);
+	if (r < 0)
+		return log_error_errno(r, "memory%" PRIu64 ": %s failed: %s", index,
+				       mo_action_to_string(o.action), o.reason);
+	if (o.acted) {
+		*action = mo_action_to_string(o.action);
+		log_info("memory%" PRIu64 ": %s (%s)", index, *action, o.reason);
+	} else
+		log_info("memory%" PRIu64 ": left as it is: %s", index, o.reason);
 	return 0;
 }
 

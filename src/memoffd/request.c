@@ -122,6 +122,10 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		.seed = mo_monotonic_usec(),
 	};
 	p.reserve = c->reserve_auto ? MO_JOB_RESERVE_DEFAULT : c->reserve_bytes;
+	if (o->reserve)
+		p.reserve = o->reserve;
+	if (o->max_attempts >= 0)
+		p.backoff.max_attempts = (unsigned) o->max_attempts;
 	p.all_or_nothing = o->all_or_nothing;
 	p.force = o->force;
 	p.dry_run = o->dry_run;

@@ -18,10 +18,12 @@ struct request_options {
 	int node;                       /* -1: any */
 	uint64_t attempt_timeout_usec;  /* 0: AttemptTimeout= */
 	uint64_t deadline_usec;         /* 0: Deadline= */
+	uint64_t reserve;               /* bytes kept available; 0: Reserve= */
+	int max_attempts;               /* per block; -1: AttemptsPerBlock= (0 = unlimited) */
 	bool all_or_nothing, force, dry_run;
 };
 
-#define REQUEST_OPTIONS_INIT { .node = -1 }
+#define REQUEST_OPTIONS_INIT { .node = -1, .max_attempts = -1 }
 
 /* Named requests larger than this are refused (a typo like 0-99999999). */
 #define REQUEST_MAX_BLOCKS (1u << 20)

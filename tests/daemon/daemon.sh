@@ -260,6 +260,45 @@ else
 	for _ in 1 2 3; do ok "# SKIP dbus-daemon is not installed (package dbus-daemon)"; done
 fi
 
+# ---- memoffctl through the daemon ----
+CTL=$top_builddir/src/memoffctl/memoffctl
+if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
+	export MEMOFF_SOCKET=$T/run/control
+	out=$("$CTL" --sysroot "$T" offline -b 9 2>&1); rc=$?
+	check "memoffctl offline -b 9 runs through the daemon (exit $rc: $(echo "$out" | tail -1))" \
+		test $rc = 0 -a "$(state 9)" = offline
+	check "... and the job is in memoffctl jobs" grep -q "offline blocks 9" <<<"$("$CTL" jobs)"
+	out=$("$CTL" --sysroot "$T" online -b 9 -J 2>&1); rc=$?
+	check "memoffctl online -b 9 -J through the daemon: exit 0 and a JSON report" \
+		test $rc = 0 -a "$(state 9)" = online_movable
+	echo online > "$MEM/memory9/state"
+	"$CTL" --sysroot "$T" offline -b 13 --attempt-timeout 300ms --deadline 1s >/dev/null 2>&1
+	check "a block that does not go offline by the deadline: exit 1, as with --direct" test $? = 1
+	"$CTL" --sysroot "$T" offline 5X >/dev/null 2>&1
+	check "a malformed size through the daemon: usage error, exit 2" test $? = 2
+	p=$(call Offline 'ssa{sv}' blocks 12-13 2 attempt-timeout s 500ms deadline s 2min | path_of)
+	for _ in $(seq 50); do [ "$(state 12)" = offline ] && break; sleep 0.1; done
+	"$CTL" cancel "${p##*/}" >/dev/null 2>&1
+	check "memoffctl cancel JOB waits for the end: exit 64 (one of two blocks done)" test $? = 64
+	echo online > "$MEM/memory12/state"
+	check "memoffctl status answers" grep -q "^memoffd .*: idle" <<<"$("$CTL" status)"
+	check "memoffctl jobs -J is JSON with the jobs" \
+		python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["jobs"]) >= 3' <<<"$("$CTL" jobs -J)"
+	echo offline > "$MEM/memory14/state"
+	check "memoffctl hotplug memory14 applies the daemon's policy" \
+		grep -q "memory14: online_movable" <<<"$("$CTL" --sysroot "$T" hotplug memory14)"
+	echo offline > "$MEM/memory14/state"
+	out=$(MEMOFF_SOCKET=$T/none "$CTL" --sysroot "$T" hotplug -c "$CONF" memory14 2>&1)
+	check "without a daemon, memoffctl hotplug applies the policy itself ($out)" test "$(state 14)" = online_movable
+	out=$(MEMOFF_SOCKET=$T/none "$CTL" --sysroot "$T" offline -b 9 2>&1); rc=$?
+	check "without a daemon, memoffctl offline falls back to the engine in-process (exit $rc)" \
+		test $rc = 0 -a "$(state 9)" = offline
+	echo online > "$MEM/memory9/state"
+	unset MEMOFF_SOCKET
+else
+	for _ in $(seq 11); do ok "# SKIP memoffctl offline/online are not built"; done
+fi
+
 # ---- stop and restart ----
 p=$(call Offline 'ssa{sv}' blocks 13 1 attempt-timeout s 500ms | path_of)
 sleep 0.5

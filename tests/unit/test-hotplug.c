@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,11 +100,62 @@ static void test_count(void **state)
 	fx_rmroot(root);
 }
 
+static void read_state(const char *root, uint64_t index, char *buf, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory%" PRIu64 "/state", root, index);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, (int) len, f));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Applying writes the decision to the block's state, and only then. */
+static void test_apply(void **state)
+{
+	char *root = fx_mkroot();
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	struct mo_hotplug_outcome o;
+	char buf[64];
+
+	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+	fx_block(root, 0, "online", "Normal", 0, NULL);
+	fx_block(root, 1, "online", "Normal", 0, NULL);
+	fx_block(root, 8, "offline", "Normal Movable", 0, "PNP0C80:00");
+	fx_block(root, 9, "online", "Movable", 0, "PNP0C80:00");
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+
+	assert_int_equal(mo_hotplug_apply(r, MO_HOTPLUG_OFF, 301, 0, 8, &o), 0);
+	assert_false(o.acted);
+	read_state(root, 8, buf, sizeof(buf));
+	assert_string_equal(buf, "offline");
+
+	/* 1 block movable + this one = 2 ≤ 3.01 × 2 kernel blocks */
+	assert_int_equal(mo_hotplug_apply(r, MO_HOTPLUG_AUTO, 301, 0, 8, &o), 0);
+	assert_true(o.acted);
+	assert_int_equal(o.action, MO_ACTION_ONLINE_MOVABLE);
+	read_state(root, 8, buf, sizeof(buf));
+	assert_string_equal(buf, "online_movable");
+
+	/* An online block is left alone. */
+	assert_int_equal(mo_hotplug_apply(r, MO_HOTPLUG_ONLINE, 301, 0, 9, &o), 0);
+	assert_false(o.acted);
+	read_state(root, 9, buf, sizeof(buf));
+	assert_string_equal(buf, "online");
+
+	assert_int_equal(mo_hotplug_apply(r, MO_HOTPLUG_AUTO, 301, 0, 5, &o), -ENOENT);
+	fx_rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

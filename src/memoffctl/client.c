@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon client: see client.h.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "client.h"
+#include "format.h"
+#include "parse.h"
+
+#define BUS_NAME  "org.memoff.Manager1"
+#define BUS_PATH  "/org/memoff/Manager1"
+#define BUS_IFACE "org.memoff.Manager1"
+#define JOB_IFACE "org.memoff.Job1"
+
+static inline void message_unrefp(sd_bus_message **m) { sd_bus_message_unref(*m); }
+
+bool ctl_client_wanted(const struct ctl_ctx *ctx)
+{
+	if (ctx->direct)
+		return false;
+	if (ctx->sysroot && *ctx->sysroot && !streq(ctx->sysroot, "/"))
+		return getenv(CTL_SOCKET_ENV) != NULL;
+	return true;
+}
+
+int ctl_client_open(sd_bus **ret)
+{
+	const char *path = getenv(CTL_SOCKET_ENV);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	sd_bus *bus = NULL;
+	int fd, r;
+
+	if (!path || !*path)
+		path = CTL_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		/* A socket nobody may open is as good as no daemon for a fallback. */
+		return r == -EACCES ? -ECONNREFUSED : r;
+	}
+	r = sd_bus_new(&bus);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = sd_bus_set_fd(bus, fd, fd);
+	if (r < 0) {
+		close(fd);
+		sd_bus_unref(bus);
+		return r;
+	}
+	r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*ret = bus;
+	return 0;
+}
+
+void ctl_job_info_done(struct ctl_job_info *j)
+{
+	free(j->path);
+	free(j->kind);
+	free(j->state);
+	free(j->result);
+	free(j->request);
+	free(j->message);
+	for (size_t i = 0; i < j->n_blocks; i++) {
+		free(j->blocks[i].outcome);
+		free(j->blocks[i].reason);
+	}
+	free(j->blocks);
+	*j = (struct ctl_job_info) {};
+}
+
+static int read_string_variant(sd_bus_message *m, char **field)
+{
+	const char *s;
+	int r = sd_bus_message_read(m, "v", "s", &s);
+
+	if (r < 0)
+		return r;
+	free(*field);
+	*field = strdup(s);
+	return *field ? 0 : -ENOMEM;
+}
+
+static int read_results(sd_bus_message *m, struct ctl_job_info *j)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'v', "a(tsuts)");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(m, 'a', "(tsuts)");
+	if (r < 0)
+		return r;
+	for (;;) {
+		struct ctl_job_block b = {}, *nb;
+		const char *outcome, *reason;
+		uint32_t attempts;
+
+		r = sd_bus_message_read(m, "(tsuts)", &b.index, &outcome, &attempts, &b.usec, &reason);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		nb = realloc(j->blocks, (j->n_blocks + 1) * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		j->blocks = nb;
+		b.attempts = attempts;
+		b.outcome = strdup(outcome);
+		b.reason = strdup(reason);
+		j->blocks[j->n_blocks++] = b;
+	}
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret)
+{
+	_cleanup_(message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct ctl_job_info j = {};
+	int r;
+
+	r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &e, &reply,
+			       "s", JOB_IFACE);
+	sd_bus_error_free(&e);
+	if (r < 0)
+		return r;
+	j.path = strdup(path);
+	j.current_block = -1;
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *key;
+		uint32_t u;
+
+		r = sd_bus_message_read(reply, "s", &key);
+		if (r < 0)
+			break;
+		if (streq(key, "Id")) {
+			r = sd_bus_message_read(reply, "v", "u", &u);
+			j.id = u;
+		} else if (streq(key, "Kind"))
+			r = read_string_variant(reply, &j.kind);
+		else if (streq(key, "State"))
+			r = read_string_variant(reply, &j.state);
+		else if (streq(key, "Result"))
+			r = read_string_variant(reply, &j.result);
+		else if (streq(key, "Request"))
+			r = read_string_variant(reply, &j.request);
+		else if (streq(key, "Message"))
+			r = read_string_variant(reply, &j.message);
+		else if (streq(key, "BlocksDone"))
+			r = sd_bus_message_read(reply, "v", "t", &j.blocks_done);
+		else if (streq(key, "BlocksWanted"))
+			r = sd_bus_message_read(reply, "v", "t", &j.blocks_wanted);
+		else if (streq(key, "BytesDone"))
+			r = sd_bus_message_read(reply, "v", "t", &j.bytes_done);
+		else if (streq(key, "BytesWanted"))
+			r = sd_bus_message_read(reply, "v", "t", &j.bytes_wanted);
+		else if (streq(key, "CurrentBlock"))
+			r = sd_bus_message_read(reply, "v", "x", &j.current_block);
+		else if (streq(key, "Results"))
+			r = read_results(reply, &j);
+		else
+			r = sd_bus_message_skip(reply, "v");
+		if (r < 0)
+			break;
+		r = sd_bus_message_exit_container(reply);
+	}
+	if (r < 0) {
+		ctl_job_info_done(&j);
+		return r;
+	}
+	*ret = j;
+	return 0;
+}
+
+/* ---- following a job ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void progress_line(const struct ctl_job_info *j)
+{
+	char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX], bar[21];
+	unsigned fill = j->blocks_wanted ? (unsigned) (20 * j->blocks_done / j->blocks_wanted) : 0;
+
+	for (unsigned i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[20] = '\0';
+	fprintf(stderr, "\r\033[Kjob %u %s [%s] %" PRIu64 "/%" PRIu64 " blocks (%s/%s)", j->id,
+		strempty(j->request), bar, j->blocks_done, j->blocks_wanted,
+		mo_format_size(j->bytes_done, done), mo_format_size(j->bytes_wanted, wanted));
+	if (j->current_block >= 0)
+		fprintf(stderr, " memory%" PRId64, j->current_block);
+	else if (streq(strempty(j->state), "queued"))
+		fprintf(stderr, " queued");
+	fflush(stderr);
+}
+
+int ctl_client_wait(sd_bus *bus, const char *path, bool progress, bool cancel_on_signal,
+		    struct ctl_job_info *ret)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	bool cancelled = false;
+	int r;
+
+	if (cancel_on_signal) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
+	for (;;) {
+		struct ctl_job_info j;
+
+		/* Drain what arrived (PropertiesChanged wakes us), then look. */
+		while ((r = sd_bus_process(bus, NULL)) > 0)
+			;
+		if (r < 0)
+			break;
+		r = ctl_client_get_job(bus, path, &j);
+		if (r < 0)
+			break;
+		if (streq(strempty(j.state), "finished")) {
+			*ret = j;
+			r = 0;
+			break;
+		}
+		if (progress)
+			progress_line(&j);
+		ctl_job_info_done(&j);
+		if (interrupted && !cancelled) {
+			sd_bus_error e = SD_BUS_ERROR_NULL;
+
+			cancelled = true;
+			if (progress)
+				fputs("\r\033[K", stderr);
+			fprintf(stderr, "memoffctl: cancelling %s (the running attempt ends within its timeout)\n", path);
+			(void) sd_bus_call_method(bus, BUS_NAME, path, JOB_IFACE, "Cancel", &e, NULL, NULL);
+			sd_bus_error_free(&e);
+		}
+		r = sd_bus_wait(bus, 1000000);
+		if (r < 0 && r != -EINTR)
+			break;
+	}
+	if (progress)
+		fputs("\r\033[K", stderr);
+	if (cancel_on_signal) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	return r;
+}
+
+int ctl_job_exit_code(const struct ctl_job_info *j)
+{
+	const char *res = strempty(j->result);
+
+	if (streq(res, "done"))
+		return CTL_EXIT_OK;
+	if (streq(res, "partial"))
+		return CTL_EXIT_PARTIAL;
+	if ((streq(res, "cancelled") || streq(res, "interrupted")) && j->blocks_done > 0)
+		return CTL_EXIT_PARTIAL;
+	return CTL_EXIT_FAILED;
+}
+
+void ctl_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
+{
+	char buf[MO_DURATION_MAX], a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX];
+
+	if (json) {
+		fprintf(out, "{\n   \"job\": %u,\n   \"kind\": ", j->id);
+		ctl_json_string(out, j->kind);
+		fputs(",\n   \"request\": ", out);
+		ctl_json_string(out, j->request);
+		fputs(",\n   \"result\": ", out);
+		ctl_json_string(out, j->result);
+		fputs(",\n   \"message\": ", out);
+		ctl_json_string(out, j->message);
+		fprintf(out, ",\n   \"blocks_done\": %" PRIu64 ",\n   \"blocks_wanted\": %" PRIu64
+			",\n   \"bytes_done\": %" PRIu64 ",\n   \"bytes_wanted\": %" PRIu64 ",\n   \"blocks\": [",
+			j->blocks_done, j->blocks_wanted, j->bytes_done, j->bytes_wanted);
+		for (size_t i = 0; i < j->n_blocks; i++) {
+			const struct ctl_job_block *bl = &j->blocks[i];
+
+			fprintf(out, "%s\n      {\"block\": %" PRIu64 ", \"outcome\": ", i ? "," : "", bl->index);
+			ctl_json_string(out, bl->outcome);
+			fprintf(out, ", \"attempts\": %u, \"usec\": %" PRIu64 ", \"reason\": ", bl->attempts, bl->usec);
+			ctl_json_string(out, bl->reason);
+			fputc('}', out);
+		}
+		fprintf(out, "%s]\n}\n", j->n_blocks ? "\n   " : "");
+		return;
+	}
+	if (j->n_blocks) {
+		fprintf(out, "%8s %-12s %8s %9s %s\n", "BLOCK", "OUTCOME", "ATTEMPTS", "TIME", "REASON");
+		for (size_t i = 0; i < j->n_blocks; i++) {
+			const struct ctl_job_block *bl = &j->blocks[i];
+
+			fprintf(out, "%8" PRIu64 " %-12s %8u %9s %s\n", bl->index, strempty(bl->outcome), bl->attempts,
+				mo_format_duration(bl->usec, buf, sizeof(buf)), strempty(bl->reason));
+		}
+	}
+	fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),
+		j->message && *j->message ? j->message :
+		(snprintf(buf, sizeof(buf), "%s of %s", mo_format_size(j->bytes_done, a),
+			  mo_format_size(j->bytes_wanted, b)), buf));
+}
+
+int ctl_client_error(const sd_bus_error *e, int r, const char *what)
+{
+	const char *name = e && e->name ? e->name : "";
+
+	if (e && e->message)
+		ctl_error("%s", e->message);
+	else
+		ctl_error_errno(r, "%s", what);
+	if (streq(name, "org.memoff.Error.InvalidArgument"))
+		return CTL_EXIT_USAGE;
+	return CTL_EXIT_FAILED;
+}
+
+static int append_option(sd_bus_message *m, const char *key, const char *type, ...)
+{
+	va_list ap;
+	int r;
+
+	r = sd_bus_message_open_container(m, 'e', "sv");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append(m, "s", key);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(m, 'v', type);
+	if (r < 0)
+		return r;
+	va_start(ap, type);
+	r = sd_bus_message_appendv(m, type, ap);
+	va_end(ap);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_close_container(m);
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(m);
+}
+
+int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exit_code)
+{
+	_cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct ctl_job_info j = {};
+	sd_bus *bus = NULL;
+	const char *path;
+	int r;
+
+	r = ctl_client_open(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, BUS_PATH, BUS_IFACE,
+					   req->offline ? "Offline" : "Online");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", req->by, req->what);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0 && req->zone)
+		r = append_option(m, "zone", "s", req->zone);
+	if (r >= 0 && req->node >= 0)
+		r = append_option(m, "node", "i", (int32_t) req->node);
+	if (r >= 0 && req->attempt_timeout_usec)
+		r = append_option(m, "attempt-timeout", "t", req->attempt_timeout_usec);
+	if (r >= 0 && req->deadline_usec)
+		r = append_option(m, "deadline", "t", req->deadline_usec);
+	if (r >= 0 && req->reserve && req->reserve != UINT64_MAX)
+		r = append_option(m, "reserve", "t", req->reserve);
+	if (r >= 0 && req->max_attempts >= 0)
+		r = append_option(m, "max-attempts", "u", (uint32_t) req->max_attempts);
+	if (r >= 0 && req->all_or_nothing)
+		r = append_option(m, "all-or-nothing", "b", 1);
+	if (r >= 0 && req->force)
+		r = append_option(m, "force", "b", 1);
+	if (r >= 0 && req->dry_run)
+		r = append_option(m, "dry-run", "b", 1);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r < 0) {
+		sd_bus_flush_close_unref(bus);
+		*exit_code = ctl_error_errno(r, "cannot build the request");
+		return 0;
+	}
+	r = sd_bus_call(bus, m, 0, &e, &reply);
+	if (r < 0) {
+		*exit_code = ctl_client_error(&e, r, req->what);
+		sd_bus_error_free(&e);
+		sd_bus_flush_close_unref(bus);
+		return 0;
+	}
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0)
+		r = ctl_client_wait(bus, path, isatty(STDERR_FILENO) == 1 && !req->dry_run && !json, true, &j);
+	if (r < 0) {
+		*exit_code = ctl_error_errno(r, "lost track of the job");
+		sd_bus_flush_close_unref(bus);
+		return 0;
+	}
+	ctl_job_print(stdout, &j, json);
+	fflush(stdout);
+	*exit_code = ctl_job_exit_code(&j);
+	ctl_job_info_done(&j);
+	sd_bus_flush_close_unref(bus);
+	return 0;
+}

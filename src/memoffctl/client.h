@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * memoffctl's side of memoffd's D-Bus API (doc/org.memoff.Manager1.md):
+ * connect to the control socket peer to peer (no broker, works without a
+ * system bus), start jobs, follow them to the end with a progress line on a
+ * terminal (Ctrl-C cancels the job, and the command still reports how it
+ * ended), list and cancel them.
+ *
+ * Without --direct, a verb uses the daemon when one answers and runs the
+ * core in-process otherwise. With --sysroot the daemon is used only when
+ * MEMOFF_SOCKET names its socket (a daemon serves its own root).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "common.h"
+
+#define CTL_SOCKET_ENV     "MEMOFF_SOCKET"
+#define CTL_SOCKET_DEFAULT "/run/memoff/control"
+
+struct ctl_job_block {
+	uint64_t index;
+	char *outcome;
+	unsigned attempts;
+	uint64_t usec;
+	char *reason;
+};
+
+struct ctl_job_info {
+	unsigned id;
+	char *path, *kind, *state, *result, *request, *message;
+	uint64_t blocks_done, blocks_wanted, bytes_done, bytes_wanted;
+	int64_t current_block;         /* -1: none */
+	struct ctl_job_block *blocks;
+	size_t n_blocks;
+};
+
+void ctl_job_info_done(struct ctl_job_info *j);
+
+/* A request, as the D-Bus API takes it (0 / -1 / false: the daemon's default). */
+struct ctl_client_request {
+	bool offline;                  /* Offline, else Online */
+	const char *by;                /* "size", "range" or "blocks" */
+	const char *what;
+	const char *zone;
+	int node;
+	uint64_t attempt_timeout_usec, deadline_usec, reserve;
+	int max_attempts;
+	bool all_or_nothing, force, dry_run;
+};
+
+#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1 }
+
+/** ctl_client_wanted() - whether a verb should try the daemon first (see above). */
+bool ctl_client_wanted(const struct ctl_ctx *ctx);
+
+/**
+ * ctl_client_open() - connect to the daemon's control socket.
+ * Return: 0; -ENOENT or -ECONNREFUSED when no daemon listens (the caller
+ * falls back to the core in-process); another negative errno.
+ */
+int ctl_client_open(sd_bus **ret);
+
+/** ctl_client_get_job() - all properties of the job at @path. */
+int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret);
+
+/**
+ * ctl_client_wait() - follow a job until it finishes.
+ * @progress: draw a progress line on stderr (a terminal)
+ * @cancel_on_signal: SIGINT/SIGTERM cancel the job (once) and the wait goes on
+ * @ret: the finished job
+ */
+int ctl_client_wait(sd_bus *bus, const char *path, bool progress, bool cancel_on_signal,
+		    struct ctl_job_info *ret);
+
+/** ctl_job_exit_code() - 0 done, 64 partly done, 1 failed or nothing done. */
+int ctl_job_exit_code(const struct ctl_job_info *j);
+
+/** ctl_json_string() - @s as a JSON string (quoted, escaped). */
+void ctl_json_string(FILE *f, const char *s);
+
+/** ctl_job_print() - the per-block table and the summary line, or JSON. */
+void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json);
+
+/**
+ * ctl_client_run_job() - the offline/online verbs through the daemon: start
+ * the job, follow it, print the report.
+ * @exit_code: the verb's exit code when the daemon ran the job
+ * Return: 0 when the daemon handled it (even if the job failed; an error
+ * reply is printed and gives exit 1 or 2); -ENOENT / -ECONNREFUSED when no
+ * daemon runs (fall back to --direct).
+ */
+int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exit_code);
+
+/** ctl_client_error() - print a D-Bus error reply; Return: CTL_EXIT_USAGE for bad arguments, else CTL_EXIT_FAILED. */
+int ctl_client_error(const sd_bus_error *e, int r, const char *what);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memoffctl status: what the daemon is doing.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "client.h"
+#include "verbs.h"
+
+static void status_help(FILE *out)
+{
+	fputs("Usage: memoffctl status\n\n"
+	      "Show whether memoffd runs, what it is doing, and its jobs.\n"
+	      "Exit status 0 when the daemon answers, 1 otherwise.\n\n"
+	      "Options:\n", out);
+	ctl_print_common_options(out);
+}
+
+static int get_string(sd_bus *bus, const char *prop, char **ret)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r = sd_bus_get_property_string(bus, "org.memoff.Manager1", "/org/memoff/Manager1",
+					   "org.memoff.Manager1", prop, &e, ret);
+
+	sd_bus_error_free(&e);
+	return r;
+}
+
+static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, {} };
+	_cleanup_free_ char *version = NULL, *state = NULL, *policy = NULL, *autoonline = NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	unsigned queued = 0, running = 0, finished = 0;
+	sd_bus *bus = NULL;
+	int c, ex, r;
+
+	while ((c = ctl_getopt(ctx, argc, argv, "", longopts, &ex)) != -1) {
+		if (c == CTL_GETOPT_EXIT)
+			return ex;
+		return ctl_usage_error("unexpected option");
+	}
+	if (optind < argc)
+		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
+	r = ctl_client_open(&bus);
+	if (r < 0)
+		return ctl_error_errno(r, "memoffd is not running (%s)",
+				       getenv(CTL_SOCKET_ENV) ? getenv(CTL_SOCKET_ENV) : CTL_SOCKET_DEFAULT);
+	(void) get_string(bus, "Version", &version);
+	(void) get_string(bus, "State", &state);
+	(void) get_string(bus, "HotplugPolicy", &policy);
+	(void) get_string(bus, "AutoOnlineBlocks", &autoonline);
+	printf("memoffd %s: %s\n", strempty(version), strempty(state));
+	printf("hotplug policy: %s (kernel auto_online_blocks: %s)\n", strempty(policy),
+	       autoonline && *autoonline ? autoonline : "unknown");
+	r = sd_bus_call_method(bus, "org.memoff.Manager1", "/org/memoff/Manager1", "org.memoff.Manager1",
+			       "ListJobs", &e, &reply, NULL);
+	if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "(ussso)") >= 0) {
+		const char *kind, *st, *res, *path;
+		uint32_t id;
+
+		while (sd_bus_message_read(reply, "(ussso)", &id, &kind, &st, &res, &path) > 0) {
+			struct ctl_job_info j;
+
+			if (streq(st, "queued"))
+				queued++;
+			else if (streq(st, "finished"))
+				finished++;
+			else {
+				running++;
+				if (ctl_client_get_job(bus, path, &j) >= 0) {
+					printf("running: job %u (%s): %" PRIu64 " of %" PRIu64 " blocks\n", j.id,
+					       strempty(j.request), j.blocks_done, j.blocks_wanted);
+					ctl_job_info_done(&j);
+				}
+			}
+		}
+	}
+	printf("jobs: %u running, %u queued, %u finished\n", running, queued, finished);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_verb ctl_verb_status = {
+	.name = "status",
+	.summary = "show what memoffd is doing",
+	.run = verb_status,
+	.help = status_help,
+};

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memoffctl watch [JOB] and memoffctl cancel JOB: follow a job of the daemon
+ * to its end (a progress line on a terminal) and report it; cancel first.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "client.h"
+#include "verbs.h"
+
+static void watch_help(FILE *out)
+{
+	fputs("Usage: memoffctl watch [JOB] [-J]\n\n"
+	      "Follow memoffd's job JOB (default: the running one) until it finishes,\n"
+	      "with a progress line on a terminal, then report it. Ctrl-C stops\n"
+	      "watching; the job goes on. Exit status as the job's: 0 done, 64 partly\n"
+	      "done, 1 failed or nothing done.\n\n"
+	      "Options:\n"
+	      " -J, --json             use JSON output format\n", out);
+	ctl_print_common_options(out);
+}
+
+static void cancel_help(FILE *out)
+{
+	fputs("Usage: memoffctl cancel JOB [--no-wait] [-J]\n\n"
+	      "Cancel memoffd's job JOB: a queued job ends at once, a running one\n"
+	      "within one attempt timeout (the kernel puts the block being worked on\n"
+	      "back as it was). Then wait for it and report it, unless --no-wait.\n\n"
+	      "Options:\n"
+	      "     --no-wait          return once the cancel was requested\n"
+	      " -J, --json             use JSON output format\n", out);
+	ctl_print_common_options(out);
+}
+
+static int parse_job_id(const char *s, unsigned *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '1' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (unsigned) v;
+	return 0;
+}
+
+static int follow(sd_bus *bus, const char *path, bool json, bool cancel_on_signal)
+{
+	struct ctl_job_info j;
+	int r, ex;
+
+	r = ctl_client_wait(bus, path, isatty(STDERR_FILENO) == 1 && !json, cancel_on_signal, &j);
+	if (r < 0)
+		return ctl_error_errno(r, "lost track of %s", path);
+	ctl_job_print(stdout, &j, json);
+	ex = ctl_job_exit_code(&j);
+	ctl_job_info_done(&j);
+	return ex;
+}
+
+static int run(struct ctl_ctx *ctx, int argc, char *argv[], bool cancel)
+{
+	enum { OPT_NO_WAIT = CTL_OPT_VERB_FIRST };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		CTL_COMMON_LONGOPTS,
+		{}
+	};
+	sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *path = NULL;
+	sd_bus *bus = NULL;
+	bool json = false, wait = true;
+	unsigned id = 0;
+	int c, ex, r;
+
+	while ((c = ctl_getopt(ctx, argc, argv, "J", longopts, &ex)) != -1) {
+		if (c == CTL_GETOPT_EXIT)
+			return ex;
+		if (c == 'J')
+			json = true;
+		else if (c == OPT_NO_WAIT && cancel)
+			wait = false;
+		else
+			return ctl_usage_error("unexpected option");
+	}
+	if (optind < argc && parse_job_id(argv[optind++], &id) < 0)
+		return ctl_usage_error("invalid job '%s': expected a job number", argv[optind - 1]);
+	if (optind < argc)
+		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cancel && !id)
+		return ctl_usage_error("which job? (memoffctl jobs lists them)");
+
+	r = ctl_client_open(&bus);
+	if (r < 0)
+		return ctl_error_errno(r, "memoffd is not running");
+	if (id) {
+		r = sd_bus_call_method(bus, "org.memoff.Manager1", "/org/memoff/Manager1", "org.memoff.Manager1",
+				       "GetJob", &e, &reply, "u", id);
+		if (r >= 0) {
+			const char *p;
+
+			r = sd_bus_message_read(reply, "o", &p);
+			if (r >= 0 && !(path = strdup(p)))
+				r = -ENOMEM;
+		}
+	} else {
+		r = sd_bus_get_property_string(bus, "org.memoff.Manager1", "/org/memoff/Manager1",
+					       "org.memoff.Manager1", "CurrentJob", &e, &path);
+		if (r >= 0 && streq(path, "/")) {
+			ex = ctl_error("no job is running");
+			goto out;
+		}
+	}
+	if (r < 0) {
+		ex = ctl_client_error(&e, r, "job");
+		goto out;
+	}
+	if (cancel) {
+		sd_bus_error_free(&e);
+		r = sd_bus_call_method(bus, "org.memoff.Manager1", path, "org.memoff.Job1", "Cancel", &e, NULL, NULL);
+		if (r < 0) {
+			ex = ctl_client_error(&e, r, "cancel");
+			goto out;
+		}
+		if (!wait) {
+			ex = CTL_EXIT_OK;
+			goto out;
+		}
+	}
+	ex = follow(bus, path, json, false);
+out:
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return ex;
+}
+
+static int verb_watch(struct ctl_ctx *ctx, int argc, char *argv[])
+{
+	return run(ctx, argc, argv, false);
+}
+
+static int verb_cancel(struct ctl_ctx *ctx, int argc, char *argv[])
+{
+	return run(ctx, argc, argv, true);
+}
+
+const struct ctl_verb ctl_verb_watch = {
+	.name = "watch",
+	.summary = "follow a job of memoffd to its end",
+	.run = verb_watch,
+	.help = watch_help,
+};
+
+const struct ctl_verb ctl_verb_cancel = {
+	.name = "cancel",
+	.summary = "cancel a job of memoffd",
+	.run = verb_cancel,
+	.help = cancel_help,
+};
