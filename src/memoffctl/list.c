@@ -2,7 +2,7 @@
 /*
  * memoffctl list: the memory blocks, merged into ranges, as util-linux
  * 2.38's lsmem prints them (same columns, defaults, merging, sizes, summary
- * and JSON types), plus memoff's own DEVICE column.
+ * and JSON types), plus memoff's own DEVICE and PINNED columns.
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include "block.h"
 #include "common.h"
 #include "format.h"
+#include "pins.h"
 #include "verbs.h"
 
 enum {
@@ -24,6 +25,7 @@ enum {
 	COL_NODE,
 	COL_ZONES,
 	COL_DEVICE,
+	COL_PINNED,
 	_COL_MAX,
 };
 
@@ -41,6 +43,7 @@ static const struct coldesc {
 	[COL_NODE]      = { "NODE", 0, SCOLS_FL_RIGHT, "numa node of memory" },
 	[COL_ZONES]     = { "ZONES", 0, SCOLS_FL_RIGHT, "valid zones for the memory range" },
 	[COL_DEVICE]    = { "DEVICE", 0, 0, "hot-pluggable device owning the memory range" },
+	[COL_PINNED]    = { "PINNED", 0, SCOLS_FL_RIGHT, "pages that would block offlining, by their flags" },
 };
 
 /* lsmem's default columns; DEVICE and the rest only on request (-o, --output-all). */
@@ -94,6 +97,9 @@ struct list_opts {
 	bool split[_COL_MAX];
 	/* Facts of the machine that decide what some cells show. */
 	bool have_nodes, have_zones;
+	/* PINNED: the page flags, when asked for and readable */
+	struct mo_census_reader *census;
+	uint64_t page_size;
 };
 
 enum {
@@ -313,6 +319,18 @@ static int cell(const struct list_opts *o, const struct mo_memory *mem, const st
 			return 0;
 		s = strdup(row->device);
 		break;
+	case COL_PINNED: {
+		/* a sum over the row's blocks, like SIZE: it never splits rows */
+		uint64_t n = 0;
+
+		if (row->state != MO_STATE_ONLINE || !o->census)
+			return 0;
+		r = mo_pins_count(o->census, start / o->page_size, size / o->page_size, &n);
+		if (r < 0)
+			return 0;
+		r = asprintf(&s, "%" PRIu64, n);
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -379,6 +397,9 @@ static int print_table(const struct list_opts *o, const struct mo_memory *mem)
 			break;
 		case COL_REMOVABLE:
 			scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN);
+			break;
+		case COL_PINNED:
+			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
 			break;
 		}
 	}
@@ -561,6 +582,7 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 {
 	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_(mo_census_reader_freep) struct mo_census_reader *census = NULL;
 	struct list_opts o = {};
 	int r, ex;
 
@@ -579,6 +601,12 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	}
 	o.have_nodes = mem->have_nodes;
 	o.have_zones = mem->have_zones;
+	o.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < o.n_columns; i++)
+		/* without /proc/kpageflags (not root, no proc/ in the tree) the cells stay empty */
+		if (o.columns[i] == COL_PINNED && !census && mo_census_reader_new(root, &census) < 0)
+			break;
+	o.census = census;
 
 	if (o.want_table) {
 		r = print_table(&o, mem);

@@ -824,6 +824,88 @@ static void test_reader_file(void **state)
 	assert_int_equal(mo_kmsg_reader_read(k, &rec), 0);
 }
 
+/*
+ * A real capture of /dev/kmsg (Debian 12, kernel 6.1.0, under QEMU) while an
+ * offline of a block spun on three pages that tests/vm/pinner had vmspliced
+ * into a pipe: "page:(____ptrval____)" (the hash key was not ready yet),
+ * memcg and anon flags, ret:3. It starts in the middle of a dump, as a reader
+ * opened "from now" does.
+ */
+static void test_reader_real_61(void **state)
+{
+	const char *root = *state, *srcdir = getenv("top_srcdir");
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	_cleanup_(mo_kmsg_reader_freep) struct mo_kmsg_reader *k = NULL;
+	_cleanup_(mo_dump_parser_freep) struct mo_dump_parser *p = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct mo_kmsg_record rec;
+	struct collected c = {};
+	char path[4200];
+	size_t dumps = 0, migrates = 0;
+	FILE *f;
+	long len;
+
+	if (!srcdir) {
+		skip();
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/tests/unit/data/kmsg-6.1-vmsplice.txt", srcdir);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t) len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t) len, f), (size_t) len);
+	fclose(f);
+	fx_write(root, "dev/kmsg", text);
+
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_kmsg_reader_open(r, MO_KMSG_FROM_START, &k), 0);
+	assert_int_equal(mo_dump_parser_new(collect, &c, &p), 0);
+	while (mo_kmsg_reader_read(k, &rec) == 1) {
+		assert_int_equal(mo_dump_parser_feed(p, &rec), 0);
+		if (c.n > MAX_EVENTS - 8) {
+			for (size_t i = 0; i < c.n; i++) {
+				const struct mo_page_dump *d = c.ev[i].dump;
+
+				if (c.ev[i].type == MO_KMSG_EV_MIGRATE_FAILED) {
+					migrates++;
+					assert_int_equal(c.ev[i].ret, 3);
+					continue;
+				}
+				dumps++;
+				/* the dump cut at the start of the capture is not one */
+				assert_true(d->have_pfn);
+				assert_true(d->pfn >= 0x108000 && d->pfn <= 0x108002);
+				assert_true(d->complete);
+				assert_int_equal(d->kind, MO_PAGE_ANON);
+				assert_int_equal(d->refcount, 3);
+				assert_int_equal(d->mapcount, 1);
+				assert_int_equal(d->index, 0x7fdcf9a64 + (d->pfn - 0x108000));
+				assert_int_equal(d->memcg, 0xffff8d9e8111a000);
+				assert_true(d->migrate_failed);
+				assert_int_equal(d->migrate_ret, 3);
+				assert_true(mo_page_dump_has_flag(d, "mappedtodisk"));
+				/* mapped once, held by hotplug, and one reference more: the pipe */
+				assert_int_equal(mo_page_dump_extra_refs(d), 1);
+				assert_int_equal(mo_page_dump_pins(d), 0);
+			}
+			c.n = 0;
+		}
+	}
+	assert_int_equal(mo_dump_parser_flush(p), 0);
+	for (size_t i = 0; i < c.n; i++)
+		if (c.ev[i].type == MO_KMSG_EV_MIGRATE_FAILED)
+			migrates++;
+		else
+			dumps++;
+	assert_int_equal(migrates, 8);
+	assert_int_equal(dumps, 8);
+	assert_int_equal(mo_kmsg_reader_lost(k), 0);
+}
+
 static void test_reader_from_now(void **state)
 {
 	const char *root = *state;
@@ -921,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_dump_fuzz),
 		cmocka_unit_test(test_dump_callback_error),
 		cmocka_unit_test_setup_teardown(test_reader_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_real_61, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_from_now, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_missing, setup, teardown),
 		cmocka_unit_test(test_reader_live),
