@@ -23,7 +23,7 @@ struct mo_backoff {
 #define MO_BACKOFF_FACTOR         2.0
 #define MO_BACKOFF_MAX_USEC       (15 * 1000 * 1000ULL) /* 15 s */
 #define MO_BACKOFF_JITTER         0.2
-#define MO_BACKOFF_MAX_ATTEMPTS   5
+#define MO_BACKOFF_MAX_ATTEMPTS   5u
 
 /** mo_backoff_default() - the defaults above, seeded from @seed. */
 void mo_backoff_default(struct mo_backoff *b, uint64_t seed);

@@ -291,10 +291,11 @@ static void count(struct mo_job *j)
 	j->res.taken_blocks = taken;
 }
 
-static void progress(struct mo_job *j, enum mo_job_phase phase, const struct entry *e, enum mo_outcome oc,
-		     uint64_t wait)
+static void progress_full(struct mo_job *j, enum mo_job_phase phase, const struct entry *e, enum mo_outcome oc,
+			  uint64_t wait, const struct mo_attempt_result *ar)
 {
 	struct mo_job_progress p;
+	uint64_t t;
 
 	if (!j->o.progress)
 		return;
@@ -309,9 +310,23 @@ static void progress(struct mo_job *j, enum mo_job_phase phase, const struct ent
 		.attempt = e ? e->r.attempts + (phase == MO_PHASE_ATTEMPT) : 0,
 		.outcome = oc,
 		.wait_usec = wait,
-		.elapsed_usec = now(j) - j->t0,
 	};
+	t = now(j);
+	p.elapsed_usec = t - j->t0;
+	if (ar) {
+		p.reason = ar->reason;
+		p.error = ar->error;
+		p.attempt_usec = ar->usec;
+		if (e && !e->final && e->next_try > t)
+			p.next_usec = e->next_try - t;
+	}
 	j->o.progress(&p, j->o.progress_userdata);
+}
+
+static void progress(struct mo_job *j, enum mo_job_phase phase, const struct entry *e, enum mo_outcome oc,
+		     uint64_t wait)
+{
+	progress_full(j, phase, e, oc, wait, NULL);
 }
 
 static void stop(struct mo_job *j, enum mo_job_stop s, const char *why)
@@ -557,21 +572,21 @@ static int execute(struct mo_job *j)
 		else if (ar.outcome == MO_OUTCOME_ERROR && (ar.error == EACCES || ar.error == EROFS)) {
 			/* Systemic: every other block would fail the same way. */
 			e->final = true;
-			progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+			progress_full(j, MO_PHASE_RESULT, e, ar.outcome, 0, &ar);
 			stop(j, MO_STOP_ERROR, ar.reason);
 			break;
 		} else if (ar.outcome == MO_OUTCOME_CANCELLED) {
 			/* An attempt cancelled before its write did not count. */
 			if (ar.error != EINTR)
 				e->r.attempts--;
-			progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+			progress_full(j, MO_PHASE_RESULT, e, ar.outcome, 0, &ar);
 			stop(j, MO_STOP_CANCELLED, NULL);
 			break;
 		} else if (mo_outcome_is_retryable(ar.outcome) && mo_backoff_may_retry(b, e->r.attempts))
 			e->next_try = now(j) + mo_backoff_delay(b, e->r.attempts, &j->rng);
 		else
 			e->final = true;
-		progress(j, MO_PHASE_RESULT, e, ar.outcome, 0);
+		progress_full(j, MO_PHASE_RESULT, e, ar.outcome, 0, &ar);
 	}
 
 	count(j);

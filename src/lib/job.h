@@ -63,6 +63,10 @@ struct mo_job_progress {
 	uint64_t block;             /* current block, UINT64_MAX when none */
 	unsigned attempt;           /* 1-based attempt number on @block */
 	enum mo_outcome outcome;    /* MO_PHASE_RESULT */
+	const char *reason;         /* MO_PHASE_RESULT: the attempt's reason */
+	int error;                  /* MO_PHASE_RESULT: its errno, 0 if none */
+	uint64_t attempt_usec;      /* MO_PHASE_RESULT: how long it took */
+	uint64_t next_usec;         /* MO_PHASE_RESULT: retry in this long, 0 when no retry is planned */
 	uint64_t wait_usec;         /* MO_PHASE_WAIT */
 	uint64_t elapsed_usec;
 };

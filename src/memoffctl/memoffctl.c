@@ -13,6 +13,8 @@
 /* The order `memoffctl --help` lists them in. */
 static const struct ctl_verb *const verbs[] = {
 	&ctl_verb_list,
+	&ctl_verb_offline,
+	&ctl_verb_online,
 	&ctl_verb_status,
 	&ctl_verb_jobs,
 	&ctl_verb_watch,

@@ -10,6 +10,8 @@
 #include "common.h"
 
 extern const struct ctl_verb ctl_verb_list;
+extern const struct ctl_verb ctl_verb_offline;
+extern const struct ctl_verb ctl_verb_online;
 /* Through memoffd (client.c). */
 extern const struct ctl_verb ctl_verb_status;
 extern const struct ctl_verb ctl_verb_jobs;

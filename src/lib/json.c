@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "json.h"
+
+void mo_json_init(struct mo_json *j, FILE *f)
+{
+	*j = (struct mo_json) { .f = f };
+}
+
+void mo_json_escape(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\b':
+			fputs("\\b", f);
+			break;
+		case '\f':
+			fputs("\\f", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void indent(struct mo_json *j)
+{
+	for (int i = 0; i < j->depth; i++)
+		fputs("   ", j->f);
+}
+
+/* Separator, newline and indentation before a value, then its key. */
+static void prefix(struct mo_json *j, const char *key)
+{
+	if (j->depth > 0) {
+		int d = j->depth < MO_JSON_MAX_DEPTH ? j->depth : MO_JSON_MAX_DEPTH - 1;
+
+		if (j->has_items[d])
+			fputc(',', j->f);
+		j->has_items[d] = true;
+		fputc('\n', j->f);
+		indent(j);
+	}
+	if (key) {
+		mo_json_escape(j->f, key);
+		fputs(": ", j->f);
+	}
+}
+
+static void begin(struct mo_json *j, const char *key, char c)
+{
+	prefix(j, key);
+	fputc(c, j->f);
+	j->depth++;
+	if (j->depth < MO_JSON_MAX_DEPTH)
+		j->has_items[j->depth] = false;
+}
+
+static void end(struct mo_json *j, char c)
+{
+	bool had = j->depth < MO_JSON_MAX_DEPTH && j->has_items[j->depth];
+
+	j->depth--;
+	if (had) {
+		fputc('\n', j->f);
+		indent(j);
+	}
+	fputc(c, j->f);
+	if (j->depth == 0)
+		fputc('\n', j->f);
+}
+
+void mo_json_begin_object(struct mo_json *j, const char *key)
+{
+	begin(j, key, '{');
+}
+
+void mo_json_end_object(struct mo_json *j)
+{
+	end(j, '}');
+}
+
+void mo_json_begin_array(struct mo_json *j, const char *key)
+{
+	begin(j, key, '[');
+}
+
+void mo_json_end_array(struct mo_json *j)
+{
+	end(j, ']');
+}
+
+void mo_json_string(struct mo_json *j, const char *key, const char *v)
+{
+	prefix(j, key);
+	if (v)
+		mo_json_escape(j->f, v);
+	else
+		fputs("null", j->f);
+}
+
+void mo_json_u64(struct mo_json *j, const char *key, uint64_t v)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void mo_json_i64(struct mo_json *j, const char *key, int64_t v)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void mo_json_bool(struct mo_json *j, const char *key, bool v)
+{
+	prefix(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void mo_json_null(struct mo_json *j, const char *key)
+{
+	prefix(j, key);
+	fputs("null", j->f);
+}
+
+void mo_json_usec(struct mo_json *j, const char *key, uint64_t usec)
+{
+	uint64_t ms = (usec + 500) / 1000;
+
+	prefix(j, key);
+	fprintf(j->f, "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+}

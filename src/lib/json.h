@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A tiny streaming JSON writer for nested results that libsmartcols' flat
+ * tables cannot express. Output is indented like libsmartcols' JSON (three
+ * spaces per level); strings are escaped per RFC 8259; numbers never depend
+ * on the locale.
+ *
+ * Every value function takes a key: pass the member name inside an object,
+ * NULL inside an array or at the top level.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MO_JSON_MAX_DEPTH 32
+
+struct mo_json {
+	FILE *f;
+	int depth;
+	bool has_items[MO_JSON_MAX_DEPTH];
+};
+
+/** mo_json_init() - start writing to @f. */
+void mo_json_init(struct mo_json *j, FILE *f);
+
+void mo_json_begin_object(struct mo_json *j, const char *key);
+void mo_json_end_object(struct mo_json *j);
+void mo_json_begin_array(struct mo_json *j, const char *key);
+void mo_json_end_array(struct mo_json *j);
+
+/** mo_json_string() - a string, or null when @v is NULL. */
+void mo_json_string(struct mo_json *j, const char *key, const char *v);
+void mo_json_u64(struct mo_json *j, const char *key, uint64_t v);
+void mo_json_i64(struct mo_json *j, const char *key, int64_t v);
+void mo_json_bool(struct mo_json *j, const char *key, bool v);
+void mo_json_null(struct mo_json *j, const char *key);
+
+/** mo_json_usec() - @usec as a number of seconds with three decimals ("1.250"). */
+void mo_json_usec(struct mo_json *j, const char *key, uint64_t usec);
+
+/** mo_json_escape() - write @s as a quoted JSON string to @f. */
+void mo_json_escape(FILE *f, const char *s);

@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memoffctl offline / online: parse the request, run the job engine
+ * in-process, show progress on a terminal, report per block.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <libsmartcols.h>
+#include <signal.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "block.h"
+#include "client.h"
+#include "common.h"
+#include "format.h"
+#include "job.h"
+#include "client.h"
+#include "jobcli.h"
+#include "json.h"
+#include "parse.h"
+
+enum {
+	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
+	OPT_DEADLINE,
+	OPT_RESERVE,
+	OPT_FORCE,
+	OPT_ALL_OR_NOTHING,
+	OPT_DRY_RUN,
+	OPT_MAX_ATTEMPTS,
+};
+
+#define MAX_ZONES 8
+
+static const char *const known_zones[] = { "DMA", "DMA32", "Normal", "Highmem", "Movable", "Device" };
+
+struct opts {
+	bool offline;
+	bool blocks;                 /* -b: the argument is FIRST[-LAST] */
+	const char *arg;
+	const char *zone_arg;
+	const char *zones[MAX_ZONES];
+	size_t n_zones;
+	int node;
+	uint64_t attempt_timeout, deadline, reserve;
+	unsigned max_attempts;
+	bool have_max_attempts;
+	bool force, all_or_nothing, dry_run, json, verbose;
+};
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig)
+{
+	cancel_requested = 1;
+}
+
+/* Without SA_RESTART: a SIGINT/SIGTERM ends a spinning write at once. */
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	(void) sigaction(SIGINT, &sa, NULL);
+	(void) sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- help ---- */
+
+void jobcli_help(FILE *out, bool offline)
+{
+	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX];
+
+	mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1));
+	mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2));
+	mo_format_duration(MO_BACKOFF_INITIAL_USEC, d3, sizeof(d3));
+	mo_format_duration(MO_BACKOFF_MAX_USEC, d4, sizeof(d4));
+
+	if (offline)
+		fputs("\nUsage:\n"
+		      " memoffctl offline [options] <size>|<start>-<end>\n"
+		      " memoffctl offline [options] -b <first>[-<last>]\n"
+		      "\n"
+		      "Take memory offline, each attempt bounded, blocks that fail retried with\n"
+		      "backoff while others are tried, never past the deadline, never below the\n"
+		      "memory reserve. A size picks the cheapest blocks (free first, pinned last).\n"
+		      "\n"
+		      "Options:\n"
+		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
+		      " -z, --zone <list>         zones a size may take blocks from (default: Movable)\n"
+		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
+	else
+		fputs("\nUsage:\n"
+		      " memoffctl online [options] <size>|<start>-<end>\n"
+		      " memoffctl online [options] -b <first>[-<last>]\n"
+		      "\n"
+		      "Put memory online, as Movable where the block allows it. A size takes the\n"
+		      "lowest offline blocks.\n"
+		      "\n"
+		      "Options:\n"
+		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
+		      " -z, --zone <zone>         online into this zone (Movable: online_movable,\n"
+		      "                           any other: online_kernel)\n"
+		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
+	fprintf(out,
+		"     --attempt-timeout <duration>\n"
+		"                           end one write after this long (default: %s)\n"
+		"     --deadline <duration> end the whole request by then (default: %s)\n"
+		"     --max-attempts <n>    attempts per block, 0 for no limit (default: %u)\n",
+		d1, d2, MO_BACKOFF_MAX_ATTEMPTS);
+	if (offline)
+		fputs("     --reserve <size>      memory to keep available (default: the larger of\n"
+		      "                           256M and 5% of RAM)\n"
+		      "     --force               skip the headroom guard; touch driver-managed memory\n"
+		      "     --all-or-nothing      put back online what was taken if not all is done\n", out);
+	fputs("     --dry-run             print the plan and change nothing\n"
+	      " -J, --json                use JSON output format\n"
+	      " -v, --verbose             print every attempt\n", out);
+	ctl_print_common_options(out);
+	fprintf(out,
+		"\nRetries wait %s, doubling up to %s, with +/-20%% jitter.\n"
+		"Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.\n"
+		"For more details see memoffctl(8).\n", d3, d4);
+}
+
+/* ---- parsing ---- */
+
+static const char *canonical_zone(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(known_zones); i++)
+		if (strlen(known_zones[i]) == len && strncasecmp(known_zones[i], name, len) == 0)
+			return known_zones[i];
+	return NULL;
+}
+
+static int parse_zones(struct opts *o)
+{
+	const char *p = o->zone_arg;
+
+	o->n_zones = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const char *z = canonical_zone(p, len);
+
+		if (!z)
+			return ctl_usage_error("unknown zone '%.*s' (DMA, DMA32, Normal, Highmem, Movable or Device)",
+					       (int) len, p);
+		if (o->n_zones == MAX_ZONES)
+			return ctl_usage_error("too many zones in '%s'", o->zone_arg);
+		o->zones[o->n_zones++] = z;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (!o->offline && o->n_zones > 1)
+		return ctl_usage_error("online takes one zone, not '%s'", o->zone_arg);
+	if (!o->offline && streq(o->zones[0], "Device"))
+		return ctl_usage_error("memory cannot be onlined into zone Device");
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *o, int *ret_exit)
+{
+	static const struct option offline_longopts[] = {
+		{ "blocks",          no_argument,       NULL, 'b' },
+		{ "zone",            required_argument, NULL, 'z' },
+		{ "node",            required_argument, NULL, 'n' },
+		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
+		{ "reserve",         required_argument, NULL, OPT_RESERVE },
+		{ "force",           no_argument,       NULL, OPT_FORCE },
+		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
+		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "json",            no_argument,       NULL, 'J' },
+		{ "verbose",         no_argument,       NULL, 'v' },
+		CTL_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct option online_longopts[] = {
+		{ "blocks",          no_argument,       NULL, 'b' },
+		{ "zone",            required_argument, NULL, 'z' },
+		{ "node",            required_argument, NULL, 'n' },
+		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
+		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "json",            no_argument,       NULL, 'J' },
+		{ "verbose",         no_argument,       NULL, 'v' },
+		CTL_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *why = NULL;
+	unsigned long v;
+	int c, r;
+
+	while ((c = ctl_getopt(ctx, argc, argv, "bz:n:Jv", o->offline ? offline_longopts : online_longopts,
+			       ret_exit)) != -1) {
+		switch (c) {
+		case CTL_GETOPT_EXIT:
+			return -1;
+		case 'b':
+			o->blocks = true;
+			break;
+		case 'z':
+			o->zone_arg = optarg;
+			break;
+		case 'n':
+			if (parse_uint(optarg, 1 << 20, &v) < 0) {
+				*ret_exit = ctl_usage_error("invalid node '%s'", optarg);
+				return -1;
+			}
+			o->node = (int) v;
+			break;
+		case OPT_ATTEMPT_TIMEOUT:
+			if (mo_parse_duration(optarg, &o->attempt_timeout, &why) < 0 || o->attempt_timeout == 0) {
+				*ret_exit = ctl_usage_error("invalid attempt timeout '%s': %s", optarg,
+							    why ? why : "must be longer than zero");
+				return -1;
+			}
+			break;
+		case OPT_DEADLINE:
+			if (mo_parse_duration(optarg, &o->deadline, &why) < 0 || o->deadline == 0) {
+				*ret_exit = ctl_usage_error("invalid deadline '%s': %s", optarg,
+							    why ? why : "must be longer than zero");
+				return -1;
+			}
+			break;
+		case OPT_MAX_ATTEMPTS:
+			if (parse_uint(optarg, 1000000, &v) < 0) {
+				*ret_exit = ctl_usage_error("invalid number of attempts '%s'", optarg);
+				return -1;
+			}
+			o->max_attempts = (unsigned) v;
+			o->have_max_attempts = true;
+			break;
+		case OPT_RESERVE:
+			if (mo_parse_size(optarg, &o->reserve, &why) < 0) {
+				*ret_exit = ctl_usage_error("invalid reserve '%s': %s", optarg, strempty(why));
+				return -1;
+			}
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_ALL_OR_NOTHING:
+			o->all_or_nothing = true;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = true;
+			break;
+		case 'J':
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		default:
+			*ret_exit = ctl_usage_error("unexpected option");
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		*ret_exit = ctl_usage_error("no size, range or blocks given");
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		*ret_exit = ctl_usage_error("unexpected argument '%s'", argv[optind + 1]);
+		return -1;
+	}
+	o->arg = argv[optind];
+	if (o->zone_arg) {
+		r = parse_zones(o);
+		if (r != 0) {
+			*ret_exit = r;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The request from the argument: a size, a physical range or block numbers.
+ * @blocks receives the named blocks (freed by the caller).
+ */
+static int build_request(const struct opts *o, uint64_t block_size, struct mo_job_request *req,
+			 uint64_t **blocks)
+{
+	char bs[MO_FORMAT_SIZE_MAX];
+	const char *why = NULL;
+	uint64_t first, last;
+	size_t n;
+	int r;
+
+	mo_format_size(block_size, bs);
+	if (o->blocks) {
+		r = mo_parse_blocks(o->arg, &first, &last, &why);
+		if (r < 0)
+			return ctl_usage_error("invalid block range '%s': %s", o->arg, strempty(why));
+		if (last - first >= (UINT64_C(1) << 24))
+			return ctl_usage_error("block range '%s' is too large", o->arg);
+		n = (size_t) (last - first + 1);
+		*blocks = calloc(n, sizeof(**blocks));
+		if (!*blocks)
+			return ctl_error_errno(-ENOMEM, "%s", o->arg);
+		for (size_t i = 0; i < n; i++)
+			(*blocks)[i] = first + i;
+		req->blocks = *blocks;
+		req->n_blocks = n;
+	} else if (strchr(o->arg, '-')) {
+		r = mo_parse_range(o->arg, &first, &last, &why);
+		if (r < 0)
+			return ctl_usage_error("invalid range '%s': %s", o->arg, strempty(why));
+		r = mo_check_range_aligned(first, last, block_size, &why);
+		if (r < 0)
+			return ctl_usage_error("range '%s': %s (%s)", o->arg, strempty(why), bs);
+		r = mo_select_range_blocks(block_size, first, last, blocks, &n);
+		if (r == -E2BIG)
+			return ctl_usage_error("range '%s' is too large", o->arg);
+		if (r < 0)
+			return ctl_usage_error("range '%s' does not cover whole memory blocks of %s", o->arg, bs);
+		req->blocks = *blocks;
+		req->n_blocks = n;
+	} else {
+		r = mo_parse_size(o->arg, &req->size, &why);
+		if (r < 0)
+			return ctl_usage_error("invalid size '%s': %s", o->arg, strempty(why));
+		r = mo_check_size_aligned(req->size, block_size, &why);
+		if (r < 0)
+			return ctl_usage_error("size '%s': %s (%s)", o->arg, strempty(why), bs);
+	}
+	return 0;
+}
+
+/* ---- progress ---- */
+
+struct ui {
+	bool tty, verbose, offline;
+	bool line;       /* a progress line is on screen */
+};
+
+static void clear_line(struct ui *u)
+{
+	if (u->line) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		u->line = false;
+	}
+}
+
+static const char *usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
+{
+	/* milliseconds are precise enough for people */
+	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
+}
+
+static void on_progress(const struct mo_job_progress *p, void *userdata)
+{
+	struct ui *u = userdata;
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX], n[MO_DURATION_MAX];
+
+	if (u->verbose) {
+		clear_line(u);
+		switch (p->phase) {
+		case MO_PHASE_RESULT:
+			fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
+				p->attempt, mo_outcome_to_string(p->outcome), usec_str(p->attempt_usec, d),
+				strempty(p->reason));
+			if (p->next_usec)
+				fprintf(stderr, "; retry in %s", usec_str(p->next_usec, n));
+			fputc('\n', stderr);
+			break;
+		case MO_PHASE_WAIT:
+			fprintf(stderr, "memoffctl: waiting %s for the next retry\n", usec_str(p->wait_usec, d));
+			break;
+		case MO_PHASE_ROLLBACK:
+			fprintf(stderr, "memoffctl: block %" PRIu64 ": putting it back online (all-or-nothing)\n",
+				p->block);
+			break;
+		case MO_PHASE_ATTEMPT:
+			break;
+		}
+	}
+	if (!u->tty)
+		return;
+	fprintf(stderr, "\r\033[K%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)", u->offline ? "offline" : "online",
+		mo_format_size(p->done_bytes, done), mo_format_size(p->wanted_bytes, want), p->done_blocks,
+		p->wanted_blocks);
+	switch (p->phase) {
+	case MO_PHASE_ATTEMPT:
+		fprintf(stderr, ", block %" PRIu64 " attempt %u", p->block, p->attempt);
+		break;
+	case MO_PHASE_WAIT:
+		fprintf(stderr, ", waiting %s", usec_str(p->wait_usec, d));
+		break;
+	case MO_PHASE_ROLLBACK:
+		fprintf(stderr, ", putting block %" PRIu64 " back online", p->block);
+		break;
+	case MO_PHASE_RESULT:
+		fprintf(stderr, ", block %" PRIu64 " %s", p->block, mo_outcome_to_string(p->outcome));
+		break;
+	}
+	fflush(stderr);
+	u->line = true;
+}
+
+/* ---- report ---- */
+
+static void range_str(const struct mo_block_result *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%016" PRIx64 "-0x%016" PRIx64, b->start, b->start + b->size - 1);
+}
+
+static uint64_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return ps > 0 ? (uint64_t) ps : 4096;
+}
+
+static const char *errno_name(int e)
+{
+	const char *s = e ? strerrorname_np(e) : NULL;
+
+	return s;
+}
+
+static void print_json(const struct opts *o, const struct mo_job_result *r, int exit_code)
+{
+	struct mo_json j;
+	char buf[64];
+
+	mo_json_init(&j, stdout);
+	mo_json_begin_object(&j, NULL);
+	mo_json_string(&j, "action", o->offline ? "offline" : "online");
+	mo_json_string(&j, "request", o->arg);
+	mo_json_bool(&j, "dry_run", r->dry_run);
+	mo_json_begin_array(&j, "blocks");
+	for (size_t i = 0; i < r->n_blocks; i++) {
+		const struct mo_block_result *b = &r->blocks[i];
+
+		mo_json_begin_object(&j, NULL);
+		mo_json_u64(&j, "block", b->index);
+		range_str(b, buf, sizeof(buf));
+		mo_json_string(&j, "range", buf);
+		if (b->node >= 0)
+			mo_json_i64(&j, "node", b->node);
+		else
+			mo_json_null(&j, "node");
+		mo_json_string(&j, "state_change", mo_action_to_string(b->action));
+		mo_json_string(&j, "outcome", mo_outcome_to_string(b->outcome));
+		mo_json_u64(&j, "attempts", b->attempts);
+		mo_json_usec(&j, "seconds", b->usec);
+		mo_json_string(&j, "reason", b->reason);
+		mo_json_string(&j, "errno", errno_name(b->error));
+		if (o->offline) {
+			if (b->have_census) {
+				mo_json_u64(&j, "migrate_bytes", b->census.movable * page_size());
+				mo_json_u64(&j, "unmovable_pages", b->census.unmovable);
+				mo_json_u64(&j, "cost", b->census.cost);
+			} else {
+				mo_json_null(&j, "migrate_bytes");
+				mo_json_null(&j, "unmovable_pages");
+				mo_json_null(&j, "cost");
+			}
+		}
+		mo_json_string(&j, "driver_managed", b->managed);
+		mo_json_end_object(&j);
+	}
+	mo_json_end_array(&j);
+
+	mo_json_begin_object(&j, "totals");
+	mo_json_u64(&j, "wanted_blocks", r->wanted_blocks);
+	mo_json_u64(&j, "done_blocks", r->done_blocks);
+	mo_json_u64(&j, "wanted_bytes", r->wanted_bytes);
+	mo_json_u64(&j, "done_bytes", r->done_bytes);
+	mo_json_u64(&j, "changed_blocks", r->taken_blocks);
+	mo_json_usec(&j, "seconds", r->usec);
+	mo_json_string(&j, "stop", mo_job_stop_to_string(r->stop));
+	mo_json_string(&j, "reason", r->stop_reason);
+	mo_json_bool(&j, "rolled_back", r->rolled_back);
+	mo_json_bool(&j, "rollback_failed", r->rollback_failed);
+	mo_json_u64(&j, "eligible_blocks", r->n_candidates);
+	mo_json_i64(&j, "exit_code", exit_code);
+	mo_json_end_object(&j);
+
+	if (o->offline && r->have_headroom) {
+		mo_json_begin_object(&j, "headroom");
+		mo_json_u64(&j, "mem_total", r->headroom.mem_total);
+		mo_json_u64(&j, "mem_available", r->headroom.mem_available);
+		mo_json_u64(&j, "reserve", r->reserve);
+		mo_json_bool(&j, "enforced", !o->force);
+		if (r->dry_run)
+			mo_json_u64(&j, "mem_available_after", r->headroom_after.mem_available);
+		mo_json_end_object(&j);
+	} else
+		mo_json_null(&j, "headroom");
+	mo_json_end_object(&j);
+}
+
+enum {
+	COL_BLOCK,
+	COL_RANGE,
+	COL_NODE,
+	COL_OUTCOME,
+	COL_ACTION,
+	COL_MIGRATE,
+	COL_COST,
+	COL_ATTEMPTS,
+	COL_TIME,
+	COL_REASON,
+	_COL_MAX,
+};
+
+static const struct {
+	const char *name;
+	double whint;
+	int flags;
+} cols[_COL_MAX] = {
+	[COL_BLOCK] = { "BLOCK", 0, SCOLS_FL_RIGHT },
+	[COL_RANGE] = { "RANGE", 0, 0 },
+	[COL_NODE] = { "NODE", 0, SCOLS_FL_RIGHT },
+	[COL_OUTCOME] = { "OUTCOME", 0, 0 },
+	[COL_ACTION] = { "WRITE", 0, 0 },
+	[COL_MIGRATE] = { "MIGRATE", 0, SCOLS_FL_RIGHT },
+	[COL_COST] = { "COST", 0, SCOLS_FL_RIGHT },
+	[COL_ATTEMPTS] = { "ATTEMPTS", 0, SCOLS_FL_RIGHT },
+	[COL_TIME] = { "TIME", 0, SCOLS_FL_RIGHT },
+	[COL_REASON] = { "REASON", 0, SCOLS_FL_TRUNC },
+};
+
+static int print_table(const struct opts *o, const struct mo_job_result *r)
+{
+	struct libscols_table *tb;
+	int colmap[_COL_MAX], n = 0, ret = 0;
+
+	for (int i = 0; i < _COL_MAX; i++) {
+		bool show = true;
+
+		if (i == COL_ACTION)
+			show = !o->offline;
+		else if (i == COL_MIGRATE || i == COL_COST)
+			show = o->offline && r->dry_run;
+		else if (i == COL_ATTEMPTS || i == COL_TIME)
+			show = !r->dry_run;
+		colmap[i] = show ? n++ : -1;
+	}
+
+	tb = scols_new_table();
+	if (!tb)
+		return -ENOMEM;
+	for (int i = 0; i < _COL_MAX; i++) {
+		const char *name = i == COL_OUTCOME && r->dry_run ? "PLAN" : cols[i].name;
+
+		if (colmap[i] < 0)
+			continue;
+		if (!scols_table_new_column(tb, name, cols[i].whint, cols[i].flags)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < r->n_blocks; k++) {
+		const struct mo_block_result *b = &r->blocks[k];
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		char buf[_COL_MAX][64];
+		const char *cell[_COL_MAX] = {};
+
+		if (!ln) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		snprintf(buf[COL_BLOCK], 64, "%" PRIu64, b->index);
+		cell[COL_BLOCK] = buf[COL_BLOCK];
+		range_str(b, buf[COL_RANGE], 64);
+		cell[COL_RANGE] = buf[COL_RANGE];
+		if (b->node >= 0)
+			snprintf(buf[COL_NODE], 64, "%d", b->node);
+		else
+			snprintf(buf[COL_NODE], 64, "-");
+		cell[COL_NODE] = buf[COL_NODE];
+		cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
+		cell[COL_ACTION] = mo_action_to_string(b->action);
+		if (b->have_census) {
+			mo_format_size(b->census.movable * page_size(), buf[COL_MIGRATE]);
+			if (b->census.unmovable)
+				snprintf(buf[COL_COST], 64, "unmovable");
+			else
+				snprintf(buf[COL_COST], 64, "%" PRIu64, b->census.cost);
+		} else {
+			snprintf(buf[COL_MIGRATE], 64, "-");
+			snprintf(buf[COL_COST], 64, "-");
+		}
+		cell[COL_MIGRATE] = buf[COL_MIGRATE];
+		cell[COL_COST] = buf[COL_COST];
+		snprintf(buf[COL_ATTEMPTS], 64, "%u", b->attempts);
+		cell[COL_ATTEMPTS] = buf[COL_ATTEMPTS];
+		usec_str(b->usec, buf[COL_TIME]);
+		cell[COL_TIME] = buf[COL_TIME];
+		cell[COL_REASON] = b->reason;
+		for (int i = 0; i < _COL_MAX; i++)
+			if (colmap[i] >= 0 && scols_line_set_data(ln, (size_t) colmap[i], cell[i]) < 0) {
+				ret = -ENOMEM;
+				goto out;
+			}
+	}
+	ret = scols_print_table(tb);
+out:
+	scols_unref_table(tb);
+	return ret;
+}
+
+/* "8 not online, 171 not in an allowed zone, 1 spanning several zones (valid_zones: none)" */
+static void print_skipped(FILE *f, const struct mo_job_result *r)
+{
+	bool first = true;
+
+	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++) {
+		const char *what = mo_skip_to_string((enum mo_skip) i);
+
+		if (!r->skipped[i])
+			continue;
+		if (i == MO_SKIP_STATE)
+			what = r->action == MO_ACTION_OFFLINE ? "not online" : "not offline";
+		fprintf(f, "%s%zu %s", first ? "" : ", ", r->skipped[i], what);
+		first = false;
+	}
+	if (first)
+		fputs("no block at all", f);
+}
+
+static void print_summary(const struct opts *o, const struct mo_job_result *r)
+{
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX],
+		c[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX];
+	const char *verb = o->offline ? "offline" : "online";
+
+	mo_format_size(r->done_bytes, done);
+	mo_format_size(r->wanted_bytes, want);
+	if (r->dry_run)
+		printf("Plan: %s %s of %s (%" PRIu64 " of %" PRIu64 " blocks)", verb, done, want, r->done_blocks,
+		       r->wanted_blocks);
+	else
+		printf("%s %s of %s (%" PRIu64 " of %" PRIu64 " blocks) in %s", o->offline ? "Offlined" : "Onlined",
+		       done, want, r->done_blocks, r->wanted_blocks, usec_str(r->usec, d));
+	if (r->stop != MO_STOP_FINISHED)
+		printf(": %s", r->stop_reason);
+	fputs(".\n", stdout);
+
+	if (r->size_request && r->n_candidates < r->wanted_blocks) {
+		printf("Eligible blocks: %zu; left out: ", r->n_candidates);
+		print_skipped(stdout, r);
+		fputs(".\n", stdout);
+	}
+	if (o->offline && r->census_error && r->census_error != -ENOENT)
+		printf("Page census unavailable (%s): blocks ranked by address.\n", strerror(-r->census_error));
+	if (o->offline && r->have_headroom) {
+		printf("Headroom: %s available of %s, reserve %s", mo_format_size(r->headroom.mem_available, a),
+		       mo_format_size(r->headroom.mem_total, b), mo_format_size(r->reserve, c));
+		if (r->dry_run)
+			printf(", %s available after the plan", mo_format_size(r->headroom_after.mem_available, a));
+		if (o->force)
+			fputs(" (not enforced: --force)", stdout);
+		fputs(".\n", stdout);
+	}
+	if (r->rolled_back)
+		printf("All-or-nothing: %s.\n", r->rollback_failed ?
+		       "putting the blocks taken back online failed for some" :
+		       "the blocks taken were put back online");
+}
+
+/* One line on stderr saying why the exit status is not 0. */
+static void print_failure(const struct opts *o, const struct mo_job_result *r, int exit_code)
+{
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX];
+	const char *verb = o->offline ? "offline" : "online";
+
+	if (exit_code == CTL_EXIT_OK)
+		return;
+	mo_format_size(r->done_bytes, done);
+	mo_format_size(r->wanted_bytes, want);
+	if (r->size_request && r->n_candidates == 0) {
+		fprintf(stderr, "memoffctl: %s %s: no eligible block (", verb, o->arg);
+		print_skipped(stderr, r);
+		fputs(")\n", stderr);
+		return;
+	}
+	fprintf(stderr, "memoffctl: %s%s %s of %s: %s\n", r->dry_run ? "the plan would " : "", verb, done, want,
+		r->stop == MO_STOP_FINISHED ? "not every block could be done" : r->stop_reason);
+}
+
+/* ---- the verb ---- */
+
+int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
+{
+	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_(mo_job_freep) struct mo_job *job = NULL;
+	_cleanup_free_ uint64_t *blocks = NULL;
+	_cleanup_free_ char *error = NULL;
+	struct opts o = {
+		.offline = offline,
+		.node = -1,
+		.reserve = MO_JOB_RESERVE_DEFAULT,
+	};
+	struct mo_job_request req = {};
+	struct mo_job_options jo;
+	struct ui ui = {};
+	const struct mo_job_result *res;
+	int r, ex;
+
+	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
+		return ex;
+	/* From here on a SIGINT/SIGTERM is a cancel request, answered with a report. */
+	install_signals();
+	if (o.node >= 0 && (o.blocks || strchr(o.arg, '-')))
+		return ctl_usage_error("-n chooses where a size takes blocks from; blocks named are taken as named");
+
+	/* Through memoffd when it runs (client.c); in-process otherwise or with --direct. */
+	if (ctl_client_wanted(ctx) && o.n_zones <= 1) {
+		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
+
+		cr.offline = offline;
+		cr.by = o.blocks ? "blocks" : strchr(o.arg, '-') ? "range" : "size";
+		cr.what = o.arg;
+		cr.zone = o.n_zones ? o.zones[0] : NULL;
+		cr.node = o.node;
+		cr.attempt_timeout_usec = o.attempt_timeout;
+		cr.deadline_usec = o.deadline;
+		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
+		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
+		cr.all_or_nothing = o.all_or_nothing;
+		cr.force = o.force;
+		cr.dry_run = o.dry_run;
+		if (ctl_client_run_job(&cr, o.json, &ex) == 0)
+			return ex;
+	}
+
+	if (ctl_open_root(ctx, &root) < 0)
+		return CTL_EXIT_FAILED;
+	r = mo_memory_load(root, &mem);
+	if (r < 0) {
+		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
+
+		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
+	}
+	r = build_request(&o, mem->block_size, &req, &blocks);
+	if (r != 0)
+		return r;
+	if (offline && o.zone_arg && req.n_blocks)
+		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
+
+	if (offline)
+		req.action = MO_ACTION_OFFLINE;
+	else if (!o.zone_arg) {
+		req.action = MO_ACTION_ONLINE;
+		req.prefer_movable = true;
+	} else
+		req.action = streq(o.zones[0], "Movable") ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
+
+	/* A running memoffd does the work (and serializes it with its other jobs). */
+	if (ctl_client_wanted(ctx)) {
+		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
+
+		cr.offline = offline;
+		cr.by = o.blocks ? "blocks" : req.n_blocks ? "range" : "size";
+		cr.what = o.arg;
+		cr.zone = o.zone_arg;
+		cr.node = o.node;
+		cr.attempt_timeout_usec = o.attempt_timeout;
+		cr.deadline_usec = o.deadline;
+		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
+		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
+		cr.all_or_nothing = o.all_or_nothing;
+		cr.force = o.force;
+		cr.dry_run = o.dry_run;
+		r = ctl_client_run_job(&cr, o.json, &ex);
+		if (r == 0)
+			return ex;
+		if (r != -ENOENT && r != -ECONNREFUSED)
+			return ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
+		/* no daemon: run the engine here */
+	}
+
+	if (!o.dry_run && mo_root_write_allowed(root) < 0) {
+		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, NULL);
+
+		return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs",
+				 strempty(p), MO_GUARD_ENV);
+	}
+
+	mo_job_options_init(&jo);
+	if (o.attempt_timeout)
+		jo.attempt_timeout_usec = o.attempt_timeout;
+	if (o.deadline)
+		jo.deadline_usec = o.deadline;
+	if (o.have_max_attempts)
+		jo.backoff.max_attempts = o.max_attempts;
+	jo.backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec();
+	jo.reserve = o.reserve;
+	jo.force = o.force;
+	jo.all_or_nothing = o.all_or_nothing;
+	jo.dry_run = o.dry_run;
+	jo.zones = o.n_zones ? o.zones : NULL;
+	jo.n_zones = o.n_zones;
+	jo.node = o.node;
+	jo.cancel = &cancel_requested;
+	ui.tty = isatty(STDERR_FILENO) == 1 && !o.dry_run;
+	ui.verbose = o.verbose;
+	ui.offline = offline;
+	jo.progress = on_progress;
+	jo.progress_userdata = &ui;
+
+	r = mo_job_new(root, &req, &jo, &job, &error);
+	if (r == -ENOENT && req.n_blocks && o.blocks)
+		return ctl_error("%s", error ? error : strerror(-r));
+	if (r == -ENOENT && req.n_blocks)
+		return ctl_error("range '%s': %s", o.arg, error ? error : strerror(-r));
+	if (r == -EINVAL)
+		return ctl_usage_error("%s: %s", o.arg, error ? error : strerror(-r));
+	if (r < 0)
+		return ctl_error_errno(r, "%s", error ? error : o.arg);
+
+	r = mo_job_run(job);
+	clear_line(&ui);
+	if (r < 0)
+		return ctl_error_errno(r, "%s", o.arg);
+
+	res = mo_job_result(job);
+	ex = mo_job_exit_code(res);
+	if (o.json)
+		print_json(&o, res, ex);
+	else {
+		if (res->n_blocks > 0) {
+			r = print_table(&o, res);
+			if (r < 0)
+				return ctl_error_errno(r, "cannot print the table");
+		}
+		print_summary(&o, res);
+	}
+	fflush(stdout);
+	print_failure(&o, res, ex);
+	return ex;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What `memoffctl offline` and `memoffctl online` share: parsing a request
+ * (SIZE, RANGE or -b BLOCKS and the engine's options), running the job
+ * engine in-process, a progress line on a terminal, and the report (a table
+ * and a summary, or JSON).
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common.h"
+
+/** jobcli_run() - the whole verb; @offline selects offline or online. Returns a CTL_EXIT_* code. */
+int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline);
+
+/** jobcli_help() - the verb's --help text. */
+void jobcli_help(FILE *out, bool offline);
