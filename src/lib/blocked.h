@@ -13,8 +13,8 @@
  * A PFN counts as blocked once it stayed in use for the settle time (default
  * 1 s: the kernel's migration passes move everything movable well within
  * that). Blocked PFNs are grouped: contiguous PFNs with the same owner and
- * the same identity flags (MO_KPF_IDENTITY_MASK: anon, lru, slab, ... but
- * not referenced/active/dirty, which flip while a page sits there). A group
+ * the same identity flags (MO_KPF_IDENTITY_MASK: anon, slab, ... but not
+ * referenced/active/dirty/lru/mmap, which flip while a page sits there). A group
  * is long-lived once its oldest PFN has been blocked for the threshold
  * (default 30 s) and transient when it clears before that.
  *

@@ -56,16 +56,18 @@ enum {
 
 /*
  * The bits that say what a page is, as opposed to what happened to it lately
- * (referenced, active, dirty, idle, ... flip while a page sits blocked).
- * Pages are grouped by these.
+ * (referenced, active, dirty, idle, ... flip while a page sits blocked; lru
+ * and mmap flip while an offline tries to migrate it: the page is isolated
+ * from its LRU list and its mappings are replaced by migration entries, then
+ * restored). Pages are grouped by these.
  */
 #define MO_KPF_IDENTITY_MASK                                                                  \
-	(MO_KPF(MO_KPF_SLAB) | MO_KPF(MO_KPF_BUDDY) | MO_KPF(MO_KPF_MMAP) | MO_KPF(MO_KPF_ANON) | \
+	(MO_KPF(MO_KPF_SLAB) | MO_KPF(MO_KPF_BUDDY) | MO_KPF(MO_KPF_ANON) |                       \
 	 MO_KPF(MO_KPF_SWAPCACHE) | MO_KPF(MO_KPF_SWAPBACKED) | MO_KPF(MO_KPF_HUGE) |              \
 	 MO_KPF(MO_KPF_UNEVICTABLE) | MO_KPF(MO_KPF_HWPOISON) | MO_KPF(MO_KPF_NOPAGE) |            \
 	 MO_KPF(MO_KPF_KSM) | MO_KPF(MO_KPF_THP) | MO_KPF(MO_KPF_OFFLINE) |                        \
 	 MO_KPF(MO_KPF_ZERO_PAGE) | MO_KPF(MO_KPF_PGTABLE) | MO_KPF(MO_KPF_RESERVED) |             \
-	 MO_KPF(MO_KPF_MLOCKED) | MO_KPF(MO_KPF_LRU))
+	 MO_KPF(MO_KPF_MLOCKED))
 
 /**
  * mo_kpageflags_format() - "anon|lru|mmap|swapbacked" for a flags word.

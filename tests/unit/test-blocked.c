@@ -168,8 +168,10 @@ static void test_grouping(void **state)
 	struct log l = {};
 	const struct pass mixed[] = {
 		/* referenced/active flip: same group */
-		{ 10, 11, ANON, 1 },
-		{ 12, 12, ANON | MO_KPF(MO_KPF_REFERENCED) | MO_KPF(MO_KPF_ACTIVE), 1 },
+		{ 10, 10, ANON, 1 },
+		{ 11, 11, ANON | MO_KPF(MO_KPF_REFERENCED) | MO_KPF(MO_KPF_ACTIVE), 1 },
+		/* caught mid-migration (seen in a real guest): locked, off the LRU, unmapped */
+		{ 12, 12, (ANON & ~(MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_MMAP))) | MO_KPF(MO_KPF_LOCKED), 1 },
 		/* another owner */
 		{ 13, 13, ANON, 2 },
 		/* another kind of page */
