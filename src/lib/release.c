@@ -793,7 +793,9 @@ static int execute(struct mo_release *r)
 			total += sizes[i];
 		}
 		if (mo_release_plan(sizes, n, want, chosen) == 0) {
-			if (n == 0)
+			if (n == 0 && r->res.released_devices == 0)
+				stop(r, MO_STOP_EXHAUSTED, "no device could be freed");
+			else if (n == 0)
 				stop(r, MO_STOP_EXHAUSTED, "no device left that could be freed (%s of %s released)",
 				     mo_format_size(r->res.released_bytes, a), mo_format_size(r->res.wanted_bytes, b));
 			else

@@ -401,8 +401,10 @@ int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exi
 	if (r < 0)
 		return r;
 	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, BUS_PATH, BUS_IFACE,
-					   req->offline ? "Offline" : "Online");
-	if (r >= 0)
+					   req->release ? "Release" : req->offline ? "Offline" : "Online");
+	if (r >= 0 && req->release)
+		r = sd_bus_message_append(m, "s", req->what);
+	else if (r >= 0)
 		r = sd_bus_message_append(m, "ss", req->by, req->what);
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -414,6 +416,8 @@ int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exi
 		r = append_option(m, "attempt-timeout", "t", req->attempt_timeout_usec);
 	if (r >= 0 && req->deadline_usec)
 		r = append_option(m, "deadline", "t", req->deadline_usec);
+	if (r >= 0 && req->eject_timeout_usec)
+		r = append_option(m, "eject-timeout", "t", req->eject_timeout_usec);
 	if (r >= 0 && req->reserve && req->reserve != UINT64_MAX)
 		r = append_option(m, "reserve", "t", req->reserve);
 	if (r >= 0 && req->max_attempts >= 0)

@@ -44,12 +44,14 @@ void ctl_job_info_done(struct ctl_job_info *j);
 /* A request, as the D-Bus API takes it (0 / -1 / false: the daemon's default). */
 struct ctl_client_request {
 	bool offline;                  /* Offline, else Online */
+	bool release;                  /* Release (@what is the size; @by, @zone, @all_or_nothing unused) */
 	const char *by;                /* "size", "range" or "blocks" */
 	const char *what;
 	const char *zone;
 	int node;
 	uint64_t attempt_timeout_usec, deadline_usec, reserve;
-	int max_attempts;
+	uint64_t eject_timeout_usec;   /* Release only */
+	int max_attempts;              /* per block; Release: tries per device */
 	bool all_or_nothing, force, dry_run;
 };
 
@@ -87,7 +89,7 @@ void ctl_json_string(FILE *f, const char *s);
 void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json);
 
 /**
- * ctl_client_run_job() - the offline/online verbs through the daemon: start
+ * ctl_client_run_job() - the offline/online/release verbs through the daemon: start
  * the job, follow it, print the report.
  * @exit_code: the verb's exit code when the daemon ran the job
  * Return: 0 when the daemon handled it (even if the job failed; an error
