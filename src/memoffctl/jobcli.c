@@ -14,12 +14,15 @@
 #include "block.h"
 #include "client.h"
 #include "common.h"
+#include "forensics.h"
 #include "format.h"
 #include "job.h"
 #include "client.h"
 #include "jobcli.h"
+#include "log.h"
 #include "json.h"
 #include "parse.h"
+#include "pinsout.h"
 
 enum {
 	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
@@ -29,6 +32,7 @@ enum {
 	OPT_ALL_OR_NOTHING,
 	OPT_DRY_RUN,
 	OPT_MAX_ATTEMPTS,
+	OPT_LONG_LIVED,
 };
 
 #define MAX_ZONES 8
@@ -43,7 +47,7 @@ struct opts {
 	const char *zones[MAX_ZONES];
 	size_t n_zones;
 	int node;
-	uint64_t attempt_timeout, deadline, reserve;
+	uint64_t attempt_timeout, deadline, reserve, long_lived;
 	unsigned max_attempts;
 	bool have_max_attempts;
 	bool force, all_or_nothing, dry_run, json, verbose;
@@ -115,7 +119,10 @@ void jobcli_help(FILE *out, bool offline)
 		fputs("     --reserve <size>      memory to keep available (default: the larger of\n"
 		      "                           256M and 5% of RAM)\n"
 		      "     --force               skip the headroom guard; touch driver-managed memory\n"
-		      "     --all-or-nothing      put back online what was taken if not all is done\n", out);
+		      "     --all-or-nothing      put back online what was taken if not all is done\n"
+		      "     --long-lived <duration>\n"
+		      "                           call a page blocked across attempts for this long a\n"
+		      "                           long-lived reference (default: 30s)\n", out);
 	fputs("     --dry-run             print the plan and change nothing\n"
 	      " -J, --json                use JSON output format\n"
 	      " -v, --verbose             print every attempt\n", out);
@@ -189,6 +196,7 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "reserve",         required_argument, NULL, OPT_RESERVE },
 		{ "force",           no_argument,       NULL, OPT_FORCE },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
+		{ "long-lived",      required_argument, NULL, OPT_LONG_LIVED },
 		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
 		{ "verbose",         no_argument,       NULL, 'v' },
@@ -260,6 +268,13 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 			break;
 		case OPT_FORCE:
 			o->force = true;
+			break;
+		case OPT_LONG_LIVED:
+			if (mo_parse_duration(optarg, &o->long_lived, &why) < 0 || o->long_lived == 0) {
+				*ret_exit = ctl_usage_error("invalid long-lived threshold '%s': %s", optarg,
+							    why ? why : "must be longer than zero");
+				return -1;
+			}
 			break;
 		case OPT_ALL_OR_NOTHING:
 			o->all_or_nothing = true;
@@ -443,7 +458,48 @@ static const char *errno_name(int e)
 	return s;
 }
 
-static void print_json(const struct opts *o, const struct mo_job_result *r, int exit_code)
+/* Whether forensics has something to say about a block: it was attempted and not done. */
+static bool gave_up(const struct mo_block_result *b)
+{
+	return b->attempts > 0 && !mo_outcome_is_success(b->outcome) && b->outcome != MO_OUTCOME_CANCELLED &&
+	       b->outcome != MO_OUTCOME_ROLLED_BACK;
+}
+
+/* The blocked pages of every block given up on, in the order of the result (NULL for the others). */
+static struct mo_pin_report **blocked_reports(struct mo_forensics *f, const struct mo_job_result *r)
+{
+	struct mo_pin_report **v;
+
+	if (!f || r->dry_run || r->action != MO_ACTION_OFFLINE)
+		return NULL;
+	v = calloc(r->n_blocks ? r->n_blocks : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < r->n_blocks; i++) {
+		const struct mo_block_result *b = &r->blocks[i];
+
+		if (!gave_up(b))
+			continue;
+		/* what the attempts saw, tracked; else what flags and the kernel log say */
+		if (mo_forensics_report(f, b->index, &v[i]) == 0 && v[i]->n_groups == 0) {
+			mo_pin_report_free(v[i]);
+			v[i] = NULL;
+		}
+		if (!v[i])
+			(void) mo_forensics_scan(f, b->index, &v[i]);
+	}
+	return v;
+}
+
+static void free_reports(struct mo_pin_report **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		mo_pin_report_free(v[i]);
+	free(v);
+}
+
+static void print_json(const struct opts *o, const struct mo_job_result *r, int exit_code,
+		       struct mo_pin_report *const *blocked)
 {
 	struct mo_json j;
 	char buf[64];
@@ -483,6 +539,12 @@ static void print_json(const struct opts *o, const struct mo_job_result *r, int 
 			}
 		}
 		mo_json_string(&j, "driver_managed", b->managed);
+		if (o->offline) {
+			if (blocked && blocked[i])
+				pinsout_json(&j, "blocked_pages", blocked[i]);
+			else
+				mo_json_null(&j, "blocked_pages");
+		}
 		mo_json_end_object(&j);
 	}
 	mo_json_end_array(&j);
@@ -646,6 +708,27 @@ static void print_skipped(FILE *f, const struct mo_job_result *r)
 		fputs("no block at all", f);
 }
 
+/* "Blocked pages of block 33:" and a line per group, for every block given up on. */
+static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *const *blocked)
+{
+	_cleanup_free_ struct mo_pin_report **shown = calloc(r->n_blocks ? r->n_blocks : 1, sizeof(*shown));
+	size_t n = 0;
+
+	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++) {
+		if (!blocked[i])
+			continue;
+		if (blocked[i]->n_groups == 0)
+			printf("Block %" PRIu64 ": no blocked page found (the kernel log and page flags say nothing).\n",
+			       r->blocks[i].index);
+		else {
+			printf("Blocked pages of block %" PRIu64 ":\n", r->blocks[i].index);
+			pinsout_paragraph(stdout, blocked[i], "  ");
+		}
+		shown[n++] = blocked[i];
+	}
+	pinsout_notes(stdout, shown, n);
+}
+
 static void print_summary(const struct opts *o, const struct mo_job_result *r)
 {
 	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX],
@@ -713,6 +796,8 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_job_freep) struct mo_job *job = NULL;
+	_cleanup_(mo_forensics_freep) struct mo_forensics *forensics = NULL;
+	struct mo_pin_report **blocked = NULL;
 	_cleanup_free_ uint64_t *blocks = NULL;
 	_cleanup_free_ char *error = NULL;
 	struct opts o = {
@@ -827,6 +912,20 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	ui.offline = offline;
 	jo.progress = on_progress;
 	jo.progress_userdata = &ui;
+	if (offline && !o.dry_run) {
+		/*
+		 * Forensics: a census of each block while its attempt spins, and the
+		 * kernel log, name the pages (and processes) that block it; groups of
+		 * blocked pages are logged as they appear, clear or turn long-lived.
+		 */
+		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = true };
+
+		mo_log_parse_environment();
+		if (mo_forensics_new(root, &fo, &forensics) == 0) {
+			jo.hooks.attempt = mo_forensics_attempt;
+			jo.hooks.userdata = forensics;
+		}
+	}
 
 	r = mo_job_new(root, &req, &jo, &job, &error);
 	if (r == -ENOENT && req.n_blocks && o.blocks)
@@ -845,16 +944,21 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 
 	res = mo_job_result(job);
 	ex = mo_job_exit_code(res);
+	blocked = blocked_reports(forensics, res);
 	if (o.json)
-		print_json(&o, res, ex);
+		print_json(&o, res, ex, blocked);
 	else {
 		if (res->n_blocks > 0) {
 			r = print_table(&o, res);
-			if (r < 0)
+			if (r < 0) {
+				free_reports(blocked, res->n_blocks);
 				return ctl_error_errno(r, "cannot print the table");
+			}
 		}
 		print_summary(&o, res);
+		print_blocked(res, blocked);
 	}
+	free_reports(blocked, res->n_blocks);
 	fflush(stdout);
 	print_failure(&o, res, ex);
 	return ex;

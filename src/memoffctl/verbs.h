@@ -12,6 +12,7 @@
 extern const struct ctl_verb ctl_verb_list;
 extern const struct ctl_verb ctl_verb_offline;
 extern const struct ctl_verb ctl_verb_online;
+extern const struct ctl_verb ctl_verb_pins;
 extern const struct ctl_verb ctl_verb_release;
 /* Through memoffd (client.c). */
 extern const struct ctl_verb ctl_verb_status;

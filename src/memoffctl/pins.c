@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memoffctl pins: the pages that would block offlining some memory, and who
+ * holds them. Read-only: no offline attempt is made.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "block.h"
+#include "common.h"
+#include "forensics.h"
+#include "json.h"
+#include "parse.h"
+#include "pinsout.h"
+#include "select.h"
+#include "verbs.h"
+
+enum {
+	OPT_NO_KMSG = CTL_OPT_VERB_FIRST,
+};
+
+static void pins_help(FILE *out)
+{
+	fputs("\nUsage:\n"
+	      " memoffctl pins [options] <start>-<end>\n"
+	      " memoffctl pins [options] -b <first>[-<last>]\n"
+	      "\n"
+	      "List the pages that would block taking memory offline, and the processes\n"
+	      "that map them. Read-only: no offline is attempted.\n"
+	      "\n"
+	      "A page counts when its flags say kernel memory (unmovable), when it is\n"
+	      "anonymous and in use but mapped by no process (held by a pipe or another\n"
+	      "kernel reference: unmapped), or when the kernel log says an earlier offline\n"
+	      "failed to migrate it and it is still in use (kmsg). Pages pinned while still\n"
+	      "mapped show up only through the kernel log of an attempt.\n"
+	      "\n"
+	      "Options:\n"
+	      " -b, --blocks              the argument is a block number or range\n"
+	      " -p, --pages               one line per page instead of per group of pages\n"
+	      "     --no-kmsg             do not read the kernel log\n"
+	      " -J, --json                use JSON output format\n", out);
+	ctl_print_common_options(out);
+	fputs("\nOwners need CAP_SYS_ADMIN (pagemap); the kernel log needs read access to\n"
+	      "/dev/kmsg. Exit status: 0 when the blocks could be examined, 1 otherwise,\n"
+	      "2 usage error.\n"
+	      "For more details see memoffctl(8).\n", out);
+}
+
+static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "blocks",  no_argument, NULL, 'b' },
+		{ "pages",   no_argument, NULL, 'p' },
+		{ "json",    no_argument, NULL, 'J' },
+		{ "no-kmsg", no_argument, NULL, OPT_NO_KMSG },
+		CTL_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_(mo_forensics_freep) struct mo_forensics *f = NULL;
+	_cleanup_free_ uint64_t *blocks = NULL;
+	_cleanup_free_ struct mo_pin_report **reports = NULL;
+	struct mo_forensics_opts fo = {};
+	bool by_blocks = false, pages = false, json = false;
+	const char *arg, *why = NULL;
+	size_t n_blocks = 0, n_reports = 0;
+	uint64_t first, last;
+	int c, ex, r, ret = CTL_EXIT_OK;
+
+	while ((c = ctl_getopt(ctx, argc, argv, "bpJ", longopts, &ex)) != -1) {
+		switch (c) {
+		case CTL_GETOPT_EXIT:
+			return ex;
+		case 'b':
+			by_blocks = true;
+			break;
+		case 'p':
+			pages = true;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case OPT_NO_KMSG:
+			fo.no_kmsg = true;
+			break;
+		default:
+			return ctl_usage_error("unexpected option");
+		}
+	}
+	if (optind >= argc)
+		return ctl_usage_error("no range or blocks given");
+	if (optind + 1 < argc)
+		return ctl_usage_error("unexpected argument '%s'", argv[optind + 1]);
+	arg = argv[optind];
+
+	if (ctl_open_root(ctx, &root) < 0)
+		return CTL_EXIT_FAILED;
+	r = mo_memory_load(root, &mem);
+	if (r < 0) {
+		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
+
+		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
+	}
+
+	if (by_blocks) {
+		r = mo_parse_blocks(arg, &first, &last, &why);
+		if (r < 0)
+			return ctl_usage_error("invalid block range '%s': %s", arg, strempty(why));
+		if (last - first >= (UINT64_C(1) << 24))
+			return ctl_usage_error("block range '%s' is too large", arg);
+		n_blocks = (size_t) (last - first + 1);
+		blocks = calloc(n_blocks, sizeof(*blocks));
+		if (!blocks)
+			return ctl_error_errno(-ENOMEM, "%s", arg);
+		for (size_t i = 0; i < n_blocks; i++)
+			blocks[i] = first + i;
+	} else {
+		r = mo_parse_range(arg, &first, &last, &why);
+		if (r < 0)
+			return ctl_usage_error("invalid range '%s': %s", arg, strempty(why));
+		r = mo_check_range_aligned(first, last, mem->block_size, &why);
+		if (r < 0)
+			return ctl_usage_error("range '%s': %s", arg, strempty(why));
+		r = mo_select_range_blocks(mem->block_size, first, last, &blocks, &n_blocks);
+		if (r < 0)
+			return ctl_usage_error("range '%s' does not cover whole memory blocks", arg);
+	}
+	for (size_t i = 0; i < n_blocks; i++)
+		if (!mo_memory_find(mem, blocks[i]))
+			return ctl_error("block %" PRIu64 " does not exist", blocks[i]);
+
+	r = mo_forensics_new(root, &fo, &f);
+	if (r < 0)
+		return ctl_error_errno(r, "cannot examine memory");
+	reports = calloc(n_blocks ? n_blocks : 1, sizeof(*reports));
+	if (!reports)
+		return ctl_error_errno(-ENOMEM, "%s", arg);
+	for (size_t i = 0; i < n_blocks; i++) {
+		const struct mo_block *b = mo_memory_find(mem, blocks[i]);
+
+		/* an offline block has nothing in use */
+		if (b->state == MO_STATE_OFFLINE)
+			continue;
+		r = mo_forensics_scan(f, blocks[i], &reports[n_reports]);
+		if (r < 0) {
+			ret = ctl_error_errno(r, "block %" PRIu64, blocks[i]);
+			goto out;
+		}
+		if (reports[n_reports]->census_error)
+			ret = CTL_EXIT_FAILED;
+		n_reports++;
+	}
+
+	if (json) {
+		struct mo_json j;
+
+		mo_json_init(&j, stdout);
+		mo_json_begin_object(&j, NULL);
+		mo_json_begin_array(&j, "blocks");
+		for (size_t i = 0; i < n_reports; i++)
+			pinsout_json(&j, NULL, reports[i]);
+		mo_json_end_array(&j);
+		mo_json_end_object(&j);
+	} else {
+		uint64_t total = 0;
+
+		for (size_t i = 0; i < n_reports; i++)
+			total += reports[i]->pages;
+		if (total > 0) {
+			r = pinsout_table(reports, n_reports, pages);
+			if (r < 0) {
+				ret = ctl_error_errno(r, "cannot print the table");
+				goto out;
+			}
+		}
+		printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total, total == 1 ? "" : "s",
+		       n_reports, n_reports == 1 ? "" : "s");
+		pinsout_notes(stdout, reports, n_reports);
+	}
+	fflush(stdout);
+	if (ret != CTL_EXIT_OK)
+		pinsout_notes(stderr, reports, n_reports);
+out:
+	for (size_t i = 0; i < n_reports; i++)
+		mo_pin_report_free(reports[i]);
+	return ret;
+}
+
+const struct ctl_verb ctl_verb_pins = {
+	.name = "pins",
+	.summary = "show the pages that block offlining and who holds them",
+	.run = verb_pins,
+	.help = pins_help,
+};

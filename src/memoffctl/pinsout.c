@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <inttypes.h>
+#include <libsmartcols.h>
+
+#include "kpageflags.h"
+#include "parse.h"
+#include "pinsout.h"
+#include "util.h"
+
+enum {
+	COL_BLOCK,
+	COL_PFN,
+	COL_PAGES,
+	COL_WHAT,
+	COL_EVIDENCE,
+	COL_CLASS,
+	COL_BLOCKED,
+	COL_PID,
+	COL_COMM,
+	COL_VADDR,
+	COL_MAPPING,
+	COL_REFS,
+	_COL_MAX,
+};
+
+static const struct {
+	const char *name;
+	int flags;
+} cols[_COL_MAX] = {
+	[COL_BLOCK] = { "BLOCK", SCOLS_FL_RIGHT },
+	[COL_PFN] = { "PFN", 0 },
+	[COL_PAGES] = { "PAGES", SCOLS_FL_RIGHT },
+	[COL_WHAT] = { "WHAT", 0 },
+	[COL_EVIDENCE] = { "EVIDENCE", 0 },
+	[COL_CLASS] = { "CLASS", 0 },
+	[COL_BLOCKED] = { "BLOCKED", SCOLS_FL_RIGHT },
+	[COL_PID] = { "PID", SCOLS_FL_RIGHT },
+	[COL_COMM] = { "COMM", 0 },
+	[COL_VADDR] = { "VADDR", 0 },
+	[COL_MAPPING] = { "MAPPING", SCOLS_FL_TRUNC },
+	[COL_REFS] = { "REFS", 0 },
+};
+
+static const char *seconds_str(uint64_t usec, char buf[static MO_DURATION_MAX])
+{
+	return mo_format_duration(usec / 1000000 * 1000000, buf, MO_DURATION_MAX);
+}
+
+/* "+1" extra references, "pin x2", "3/1" refcount/mapcount when the sum is unknown, "-" */
+static const char *refs_str(bool have_dump, const struct mo_page_dump *d, int64_t extra, int64_t pins, char *buf,
+			    size_t size)
+{
+	if (!have_dump)
+		snprintf(buf, size, "-");
+	else if (pins > 0)
+		snprintf(buf, size, "pin x%" PRIi64, pins);
+	else if (extra >= 0)
+		snprintf(buf, size, "+%" PRIi64, extra);
+	else
+		snprintf(buf, size, "%" PRIi64 "/%" PRIi64, d->refcount, d->mapcount);
+	return buf;
+}
+
+static int add_line(struct libscols_table *tb, const int *colmap, const char *const *cell)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+	if (!ln)
+		return -ENOMEM;
+	for (int i = 0; i < _COL_MAX; i++)
+		if (colmap[i] >= 0 && scols_line_set_data(ln, (size_t) colmap[i], cell[i] ? cell[i] : "-") < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int pinsout_table(struct mo_pin_report *const *reports, size_t n, bool pages)
+{
+	struct libscols_table *tb;
+	int colmap[_COL_MAX], k = 0, r = 0;
+	bool tracked = false;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t g = 0; g < reports[i]->n_groups; g++)
+			tracked = tracked || reports[i]->groups[g].tracked;
+	for (int i = 0; i < _COL_MAX; i++)
+		colmap[i] = (i == COL_CLASS || i == COL_BLOCKED) && !tracked ? -1 : k++;
+
+	tb = scols_new_table();
+	if (!tb)
+		return -ENOMEM;
+	for (int i = 0; i < _COL_MAX; i++)
+		if (colmap[i] >= 0 && !scols_table_new_column(tb, cols[i].name, 0, cols[i].flags)) {
+			r = -ENOMEM;
+			goto out;
+		}
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_pin_report *rep = reports[i];
+
+		for (size_t gi = 0; gi < rep->n_groups; gi++) {
+			const struct mo_pin_group *g = &rep->groups[gi];
+			size_t rows = pages ? g->n_pages : 1;
+
+			for (size_t pi = 0; pi < rows; pi++) {
+				const struct mo_pin_page *p = g->n_pages ? &g->pages[pi] : NULL;
+				const struct mo_owner *w = p && p->n_owners ? &p->owners[0] : NULL;
+				char b[_COL_MAX][96];
+				const char *cell[_COL_MAX] = {};
+
+				snprintf(b[COL_BLOCK], 96, "%" PRIu64, g->block);
+				if (pages && p)
+					snprintf(b[COL_PFN], 96, "0x%" PRIx64, p->pfn);
+				else if (g->npages == 1)
+					snprintf(b[COL_PFN], 96, "0x%" PRIx64, g->first_pfn);
+				else
+					snprintf(b[COL_PFN], 96, "0x%" PRIx64 "-0x%" PRIx64, g->first_pfn, g->last_pfn);
+				snprintf(b[COL_PAGES], 96, "%" PRIu64, pages ? 1 : g->npages);
+				snprintf(b[COL_WHAT], 96, "%s", mo_kpageflags_what(p && pages ? p->kpageflags : g->kpageflags));
+				mo_pin_evidence_format(pages && p ? p->evidence : g->evidence, b[COL_EVIDENCE], 96);
+				cell[COL_BLOCK] = b[COL_BLOCK];
+				cell[COL_PFN] = b[COL_PFN];
+				cell[COL_PAGES] = b[COL_PAGES];
+				cell[COL_WHAT] = b[COL_WHAT];
+				cell[COL_EVIDENCE] = b[COL_EVIDENCE];
+				if (g->tracked) {
+					cell[COL_CLASS] = mo_blocked_class_to_string(g->cls);
+					cell[COL_BLOCKED] = seconds_str(g->duration, b[COL_BLOCKED]);
+				}
+				if (w) {
+					snprintf(b[COL_PID], 96, "%d", (int) w->pid);
+					snprintf(b[COL_VADDR], 96, "0x%" PRIx64, w->vaddr);
+					cell[COL_PID] = b[COL_PID];
+					cell[COL_COMM] = w->comm;
+					cell[COL_VADDR] = b[COL_VADDR];
+					cell[COL_MAPPING] = w->mapping;
+				} else if (p && p->n_found == 0) {
+					cell[COL_MAPPING] = rep->owners_error ? "?" :
+							    (g->evidence & MO_PIN_EV_UNMOVABLE) ? "(kernel)" : "(none)";
+				}
+				if (pages && p)
+					cell[COL_REFS] = refs_str(p->have_dump, &g->dump, p->extra_refs, p->pins,
+								  b[COL_REFS], 96);
+				else
+					cell[COL_REFS] = refs_str(g->have_dump, &g->dump,
+								  g->have_dump ? mo_page_dump_extra_refs(&g->dump) : -1,
+								  g->have_dump ? mo_page_dump_pins(&g->dump) : -1,
+								  b[COL_REFS], 96);
+				r = add_line(tb, colmap, cell);
+				if (r < 0)
+					goto out;
+			}
+		}
+	}
+	r = scols_print_table(tb);
+out:
+	scols_unref_table(tb);
+	return r;
+}
+
+void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n)
+{
+	int owners = 0, kmsg = 0, census = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (reports[i]->owners_error && !owners)
+			owners = reports[i]->owners_error;
+		if (reports[i]->kmsg_error && !kmsg)
+			kmsg = reports[i]->kmsg_error;
+		if (reports[i]->census_error && !census)
+			census = reports[i]->census_error;
+	}
+	if (owners == -EPERM || owners == -EACCES)
+		fputs("Owners unknown: /proc/PID/pagemap shows page frames to CAP_SYS_ADMIN only.\n", out);
+	else if (owners)
+		fprintf(out, "Owners unknown: %s.\n", strerror(-owners));
+	if (kmsg == -EPERM || kmsg == -EACCES)
+		fputs("Kernel log not read: /dev/kmsg is restricted (kernel.dmesg_restrict).\n", out);
+	else if (kmsg && kmsg != -ENOTSUP)
+		fprintf(out, "Kernel log not read: %s.\n", strerror(-kmsg));
+	if (census)
+		fprintf(out, "Page flags not read (/proc/kpageflags): %s.\n", strerror(-census));
+}
+
+void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *indent)
+{
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct mo_pin_group *g = &r->groups[i];
+		char desc[768], d[MO_DURATION_MAX];
+
+		mo_pin_group_describe(g, desc, sizeof(desc));
+		fprintf(out, "%s%s", indent, desc);
+		if (g->tracked)
+			fprintf(out, "; %s, blocking for %s", mo_blocked_class_to_string(g->cls),
+				seconds_str(g->duration, d));
+		fputs(".\n", out);
+	}
+}
+
+static void json_hex(struct mo_json *j, const char *key, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	mo_json_string(j, key, buf);
+}
+
+static void json_owner(struct mo_json *j, const char *key, const struct mo_owner *w)
+{
+	mo_json_begin_object(j, key);
+	mo_json_i64(j, "pid", w->pid);
+	mo_json_string(j, "comm", w->comm);
+	json_hex(j, "vaddr", w->vaddr);
+	mo_json_string(j, "mapping", w->mapping);
+	mo_json_string(j, "kind", mo_map_kind_to_string(w->kind));
+	mo_json_string(j, "cgroup", w->cgroup);
+	mo_json_end_object(j);
+}
+
+static void json_dump(struct mo_json *j, const char *key, const struct mo_page_dump *d)
+{
+	int64_t extra = mo_page_dump_extra_refs(d), pins = mo_page_dump_pins(d);
+
+	mo_json_begin_object(j, key);
+	json_hex(j, "pfn", d->pfn);
+	mo_json_i64(j, "refcount", d->refcount);
+	mo_json_i64(j, "mapcount", d->mapcount);
+	if (d->pincount >= 0)
+		mo_json_i64(j, "pincount", d->pincount);
+	else
+		mo_json_null(j, "pincount");
+	mo_json_i64(j, "order", d->order);
+	if (extra >= 0)
+		mo_json_i64(j, "extra_refs", extra);
+	else
+		mo_json_null(j, "extra_refs");
+	if (pins >= 0)
+		mo_json_i64(j, "foll_pins", pins);
+	else
+		mo_json_null(j, "foll_pins");
+	mo_json_string(j, "kind", d->kind == MO_PAGE_ANON ? "anon" : d->kind == MO_PAGE_KSM ? "ksm" :
+				  d->kind == MO_PAGE_FILE ? "file" : NULL);
+	mo_json_string(j, "flags", d->flags_text);
+	mo_json_string(j, "aops", d->aops[0] ? d->aops : NULL);
+	mo_json_string(j, "file", d->dentry[0] ? d->dentry : NULL);
+	mo_json_string(j, "reason", d->reason[0] ? d->reason : NULL);
+	if (d->migrate_failed)
+		mo_json_i64(j, "migrate_ret", d->migrate_ret);
+	else
+		mo_json_null(j, "migrate_ret");
+	mo_json_u64(j, "kmsg_seq", d->seq);
+	mo_json_usec(j, "kmsg_time", d->ts_usec);
+	mo_json_end_object(j);
+}
+
+static void json_evidence(struct mo_json *j, const char *key, unsigned ev)
+{
+	char buf[64], *save = NULL;
+
+	mo_pin_evidence_format(ev, buf, sizeof(buf));
+	mo_json_begin_array(j, key);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		mo_json_string(j, NULL, t);
+	mo_json_end_array(j);
+}
+
+static const char *error_str(int e)
+{
+	return e ? strerror(-e) : NULL;
+}
+
+void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r)
+{
+	mo_json_begin_object(j, key);
+	mo_json_u64(j, "block", r->block);
+	json_hex(j, "first_pfn", r->first_pfn);
+	json_hex(j, "last_pfn", r->first_pfn + r->n_pfns - 1);
+	mo_json_u64(j, "blocked_pages", r->pages);
+	mo_json_string(j, "owners_error", error_str(r->owners_error));
+	mo_json_string(j, "kmsg_error", r->kmsg_error == -ENOTSUP ? NULL : error_str(r->kmsg_error));
+	mo_json_string(j, "census_error", error_str(r->census_error));
+	mo_json_begin_array(j, "groups");
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct mo_pin_group *g = &r->groups[i];
+		const struct mo_pin_page *p0 = g->n_pages ? &g->pages[0] : NULL;
+		char flags[256];
+
+		mo_json_begin_object(j, NULL);
+		json_hex(j, "first_pfn", g->first_pfn);
+		json_hex(j, "last_pfn", g->last_pfn);
+		mo_json_u64(j, "pages", g->npages);
+		mo_kpageflags_format(g->kpageflags, flags, sizeof(flags));
+		mo_json_string(j, "flags", flags);
+		mo_json_string(j, "what", mo_kpageflags_what(g->kpageflags));
+		json_evidence(j, "evidence", g->evidence);
+		if (g->tracked) {
+			mo_json_string(j, "class", mo_blocked_class_to_string(g->cls));
+			mo_json_usec(j, "blocked_seconds", g->duration);
+			mo_json_u64(j, "attempts_seen", g->passes);
+		} else {
+			mo_json_null(j, "class");
+			mo_json_null(j, "blocked_seconds");
+			mo_json_null(j, "attempts_seen");
+		}
+		if (p0 && p0->n_owners)
+			json_owner(j, "owner", &p0->owners[0]);
+		else
+			mo_json_null(j, "owner");
+		mo_json_string(j, "unmapped", p0 && p0->n_found == 0 && !r->owners_error ?
+			       mo_kpageflags_unmapped_why(g->kpageflags) : NULL);
+		if (g->have_dump)
+			json_dump(j, "kernel_log", &g->dump);
+		else
+			mo_json_null(j, "kernel_log");
+		mo_json_begin_array(j, "page_list");
+		for (size_t k = 0; g->pages && k < g->n_pages; k++) {
+			const struct mo_pin_page *p = &g->pages[k];
+
+			mo_json_begin_object(j, NULL);
+			json_hex(j, "pfn", p->pfn);
+			json_evidence(j, "evidence", p->evidence);
+			mo_json_u64(j, "mappings", p->n_found);
+			if (p->have_dump && p->extra_refs >= 0)
+				mo_json_i64(j, "extra_refs", p->extra_refs);
+			else
+				mo_json_null(j, "extra_refs");
+			mo_json_begin_array(j, "owners");
+			for (size_t w = 0; w < p->n_owners; w++)
+				json_owner(j, NULL, &p->owners[w]);
+			mo_json_end_array(j);
+			mo_json_end_object(j);
+		}
+		mo_json_end_array(j);
+		mo_json_end_object(j);
+	}
+	mo_json_end_array(j);
+	mo_json_end_object(j);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Blocked-page reports (pins.h) for people and programs: a table, one line
+ * per group of pages (or per page), a paragraph per block for `offline`, and
+ * JSON objects. Shared by `memoffctl pins` and `memoffctl offline`.
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "pins.h"
+
+/**
+ * pinsout_table() - the groups (or, with @pages, every page listed) of
+ * @reports in one table on stdout: BLOCK PFN PAGES WHAT EVIDENCE PID COMM
+ * VADDR MAPPING REFS, and CLASS/BLOCKED when a report was tracked.
+ * Return: 0 or a negative errno.
+ */
+int pinsout_table(struct mo_pin_report *const *reports, size_t n, bool pages);
+
+/**
+ * pinsout_notes() - what the reports could not say, on @out: owners need
+ * CAP_SYS_ADMIN, the kernel log is not readable, ...; once each.
+ */
+void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n);
+
+/**
+ * pinsout_paragraph() - "  3 pages at PFN ... mapped by pinner[117] at ...;
+ * kernel log: ...; long-lived, blocking for 31s" for each group of @r, on
+ * @out, every line starting with @indent.
+ */
+void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *indent);
+
+/**
+ * pinsout_json() - @r as a JSON object (member @key, or an array element
+ * when @key is NULL): block, pfn range, blocked page count, errors, groups
+ * with evidence, class, kernel log, owner and the pages one by one.
+ */
+void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r);

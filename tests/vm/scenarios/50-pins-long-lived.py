@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Pinned pages: memoff names the process that pins a block, its pages and
+their addresses, in the log records and in `memoffctl pins -J`, and calls a
+reference held across attempts for longer than the threshold long-lived.
+
+pinner vmsplices three pages of a DIMM block into a pipe nobody reads. An
+offline of that block times out attempt after attempt; memoffctl's records
+(the journal's fields, on stderr at debug level), its -J output and a later
+read-only `memoffctl pins -J` must all name pinner's pid and comm and the
+very virtual addresses pinner printed.
+"""
+
+import json
+import re
+
+REQUIRES = ["memoffctl", "pinner"]
+DIMMS = ["512M"]
+TIMEOUT = 420
+
+
+def pins_of(text):
+    """pinner's PIN lines: {pfn: (pid, vaddr)}."""
+    return {int(m.group(3), 16): (int(m.group(1)), int(m.group(2), 16))
+            for m in re.finditer(r"^PIN pid=(\d+) vaddr=0x([0-9a-f]+) pfn=0x([0-9a-f]+) block=\d+$", text, re.M)}
+
+
+def run_split(vm, cmd, timeout):
+    """Run cmd with stdout and stderr in guest files; (rc, stdout, stderr)."""
+    rc, _ = vm.run("(%s) > /tmp/o.txt 2> /tmp/e.txt" % cmd, timeout=timeout)
+    return rc, vm.read_file("/tmp/o.txt").decode(), vm.read_file("/tmp/e.txt").decode()
+
+
+def records(stderr):
+    """The log lines memoffctl wrote with their fields (MEMOFF_LOG_LEVEL=debug)."""
+    out = []
+    for line in stderr.splitlines():
+        m = re.search(r"\[(MEMOFF_[A-Z_]+=.*)\]$", line)
+        if m:
+            out.append(dict(f.split("=", 1) for f in m.group(1).split(" MEMOFF_") if "=" in f))
+    # the first field keeps its MEMOFF_ prefix, the others lost it in the split
+    return [{(k if k.startswith("MEMOFF_") else "MEMOFF_" + k): v for k, v in r.items()} for r in out]
+
+
+def page_list(group):
+    """{pfn: (pid, comm, vaddr)} of a JSON group's pages with an owner."""
+    res = {}
+    for p in group["page_list"]:
+        if p["owners"]:
+            w = p["owners"][0]
+            res[int(p["pfn"], 16)] = (w["pid"], w["comm"], int(w["vaddr"], 16))
+    return res
+
+
+def run(t, vm):
+    blk = vm.dimm_blocks("d1")[1]
+    vm.spawn("pinner --pin-block %d --count 3" % blk, "pin")
+    text = vm.wait_output("/tmp/pin.out", r"^(READY|NOTFOUND)", timeout=180)
+    pins = pins_of(text)
+    t.ok(len(pins) == 3 and "READY" in text, "pinner pins 3 pages of block %d" % blk, text)
+    if len(pins) != 3:
+        return
+    pid = next(iter(pins.values()))[0]
+    want = {pfn: (pid, "pinner", vaddr) for pfn, (pid, vaddr) in pins.items()}
+
+    rc, out, err = run_split(vm, "MEMOFF_LOG_LEVEL=debug memoffctl offline -b %d --attempt-timeout 1s "
+                                 "--deadline 7s --long-lived 3s -J" % blk, timeout=120)
+    t.eq(rc, 1, "offline of the pinned block fails (exit 1)")
+    try:
+        res = json.loads(out)
+    except ValueError:
+        res = None
+    t.ok(res is not None, "offline -J is JSON", out)
+    if not res:
+        return
+    b = res["blocks"][0]
+    t.eq(b["outcome"], "timed-out", "every attempt timed out")
+    t.diag("measured: %d attempts in %.1f s" % (b["attempts"], b["seconds"]))
+    bp = b.get("blocked_pages")
+    groups = bp["groups"] if bp else []
+    t.ok(len(groups) >= 1, "offline -J reports the blocked pages of the block it gave up on", out)
+    if not groups:
+        return
+    g = next((g for g in groups if g["owner"] and g["owner"]["pid"] == pid), groups[0])
+    t.eq((g["owner"]["pid"], g["owner"]["comm"]), (pid, "pinner"), "offline -J names the pinning process")
+    t.eq(page_list(g), want, "offline -J lists pinner's pages with the virtual addresses it printed")
+    t.ok("attempt" in g["evidence"], "the pages stayed in use through the attempts", repr(g["evidence"]))
+    t.eq(g["class"], "long-lived", "held across attempts for longer than 3 s: long-lived")
+    kl = g.get("kernel_log") or {}
+    t.eq((kl.get("refcount"), kl.get("mapcount"), kl.get("extra_refs")), (3, 1, 1),
+         "the kernel log's dump_page: refcount 3, mapcount 1, one extra reference (the pipe)")
+
+    recs = records(err)
+    new = [r for r in recs if r.get("MEMOFF_EVENT") == "new"]
+    ll = [r for r in recs if r.get("MEMOFF_EVENT") == "long-lived"]
+    t.ok(len(new) == 1, "one record when the pages first block, not one per attempt", err)
+    t.ok(len(ll) == 1, "one record when they turn long-lived", err)
+    first = min(pins)
+    for name, r in (("new", new[0] if new else {}), ("long-lived", ll[0] if ll else {})):
+        t.eq((r.get("MEMOFF_BLOCK"), r.get("MEMOFF_PID"), r.get("MEMOFF_COMM"), r.get("MEMOFF_PFN"),
+              r.get("MEMOFF_VADDR")),
+             (str(blk), str(pid), "pinner", "0x%x" % first, "0x%x" % pins[first][1]),
+             "the %s record names block, pid, comm, first PFN and its address" % name)
+    t.eq(ll[0].get("MEMOFF_CLASS") if ll else None, "long-lived", "and classifies it long-lived")
+
+    # read-only afterwards: the kernel log of those attempts still names the pages
+    rc, out, err = run_split(vm, "memoffctl pins -b %d -J" % blk, timeout=60)
+    t.eq(rc, 0, "pins -b %d exits 0" % blk)
+    try:
+        res = json.loads(out)
+        groups = res["blocks"][0]["groups"]
+    except (ValueError, KeyError, IndexError):
+        groups = []
+    got = {}
+    for g in groups:
+        if "kmsg" in g["evidence"]:
+            got.update(page_list(g))
+    t.eq(got, want, "pins -J names pinner and its addresses from the kernel log")
