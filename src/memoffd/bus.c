@@ -257,8 +257,9 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 			if (r >= 0 && node < -1)
 				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid node %d", node);
 			o->node = node;
-		} else if (streq(key, "attempt-timeout") || streq(key, "deadline")) {
-			uint64_t *field = streq(key, "deadline") ? &o->deadline_usec : &o->attempt_timeout_usec;
+		} else if (streq(key, "attempt-timeout") || streq(key, "deadline") || streq(key, "eject-timeout")) {
+			uint64_t *field = streq(key, "deadline") ? &o->deadline_usec :
+					  streq(key, "eject-timeout") ? &o->eject_timeout_usec : &o->attempt_timeout_usec;
 
 			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
 			r = read_duration_option(msg, key, sig, field, error);
@@ -294,7 +295,7 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 		} else
 			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
 						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
-						 "reserve, max-attempts, all-or-nothing, force, dry-run)", key);
+						 "eject-timeout, reserve, max-attempts, all-or-nothing, force, dry-run)", key);
 #undef WANT
 		if (r < 0)
 			return r;
@@ -307,6 +308,7 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 	return sd_bus_message_exit_container(msg);
 }
 
+/* Offline and Online take (s by, s what, a{sv} options), Release (s size, a{sv} options). */
 static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind, sd_bus_error *error)
 {
 	struct request_options o = REQUEST_OPTIONS_INIT;
@@ -322,7 +324,11 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 		return r;
 	if (m->stopping)
 		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
-	r = sd_bus_message_read(msg, "ss", &by, &what);
+	if (kind == JOB_RELEASE) {
+		by = "size";
+		r = sd_bus_message_read(msg, "s", &what);
+	} else
+		r = sd_bus_message_read(msg, "ss", &by, &what);
 	if (r < 0)
 		return r;
 	r = read_options(msg, &o, error);
@@ -354,12 +360,7 @@ static int method_online(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
 static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-	int r = check_access(msg, userdata, error);
-
-	if (r < 0)
-		return r;
-	return sd_bus_error_set(error, MO_ERROR_NOT_SUPPORTED,
-				"release (freeing and ejecting whole DIMMs) is not available in this version");
+	return start_job(msg, userdata, JOB_RELEASE, error);
 }
 
 static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *error)

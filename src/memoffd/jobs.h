@@ -4,7 +4,8 @@
 /*
  * The daemon's job queue: requests become jobs that run one at a time (the
  * kernel serializes memory hotplug anyway), each in a worker thread that
- * calls the job engine (job.h). The event loop never blocks on a job:
+ * calls the job engine (job.h), or for a release job release.h (which drives
+ * the engine device by device). The event loop never blocks on a job:
  *
  *  - the worker publishes its plan, progress and per-block outcomes under
  *    the job's mutex and wakes the loop through an eventfd;
@@ -35,14 +36,15 @@ struct job_params {
 	enum job_kind kind;
 	enum mo_action action;       /* offline, or the online type */
 	bool prefer_movable;         /* online: movable where the block allows it */
-	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named */
+	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named; release: always SIZE */
 	uint64_t *blocks;            /* named blocks (owned) */
 	size_t n_blocks;
 	unsigned zones;              /* SIZE selection: MO_ZONE_* bits, 0 = the engine's default */
 	int node;                    /* -1 = any */
 	uint64_t attempt_timeout_usec;
 	uint64_t deadline_usec;
-	struct mo_backoff backoff;
+	uint64_t eject_timeout_usec; /* release: 0 = the library's default */
+	struct mo_backoff backoff;   /* release: max_attempts = tries per device */
 	uint64_t reserve;            /* bytes, or MO_JOB_RESERVE_DEFAULT */
 	bool all_or_nothing, force, dry_run;
 };

@@ -53,10 +53,21 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	char tmo[MO_DURATION_MAX], dl[MO_DURATION_MAX];
 	int r;
 
-	if (kind != JOB_OFFLINE && kind != JOB_ONLINE)
+	if (kind != JOB_OFFLINE && kind != JOB_ONLINE && kind != JOB_RELEASE)
 		return fail(error, -EINVAL, "unsupported job kind");
 	if (!block_size)
 		return fail(error, -EINVAL, "the memory block size is unknown");
+	if (kind == JOB_RELEASE) {
+		if (!streq(by, "size"))
+			return fail(error, -EINVAL, "a release takes a size, not %s", by);
+		if (o->zone)
+			return fail(error, -EINVAL, "option 'zone' does not apply to release "
+				    "(only ZONE_MOVABLE memory of whole devices is released)");
+		if (o->all_or_nothing)
+			return fail(error, -EINVAL, "option 'all-or-nothing' does not apply to release "
+				    "(an ejected device cannot be taken back)");
+	} else if (o->eject_timeout_usec)
+		return fail(error, -EINVAL, "option 'eject-timeout' applies to release only");
 
 	if (streq(by, "size")) {
 		if (mo_parse_size(what, &p.size, &why) < 0)
@@ -85,7 +96,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		goto fail;
 	}
 	p.node = o->node;
-	if (kind == JOB_OFFLINE) {
+	if (kind == JOB_OFFLINE || kind == JOB_RELEASE) {
 		p.action = MO_ACTION_OFFLINE;
 		p.zones = c->allowed_zones;
 		if (o->zone) {
@@ -111,6 +122,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	}
 	p.attempt_timeout_usec = o->attempt_timeout_usec ?: c->attempt_timeout_usec;
 	p.deadline_usec = o->deadline_usec ?: c->deadline_usec;
+	p.eject_timeout_usec = o->eject_timeout_usec;
 	if (!p.deadline_usec)                      /* Deadline=infinity */
 		p.deadline_usec = UINT64_C(100) * 365 * 24 * 3600 * 1000000;
 	p.backoff = (struct mo_backoff) {
@@ -149,6 +161,18 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 
 			if (asprintf(&t2, "%s deadline=%s", *text,
 				     mo_format_duration(o->deadline_usec, dl, sizeof(dl))) < 0) {
+				free(*text);
+				r = -ENOMEM;
+				goto fail;
+			}
+			free(*text);
+			*text = t2;
+		}
+		if (o->eject_timeout_usec) {
+			char *t2;
+
+			if (asprintf(&t2, "%s eject-timeout=%s", *text,
+				     mo_format_duration(o->eject_timeout_usec, dl, sizeof(dl))) < 0) {
 				free(*text);
 				r = -ENOMEM;
 				goto fail;

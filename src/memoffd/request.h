@@ -18,6 +18,7 @@ struct request_options {
 	int node;                       /* -1: any */
 	uint64_t attempt_timeout_usec;  /* 0: AttemptTimeout= */
 	uint64_t deadline_usec;         /* 0: Deadline= */
+	uint64_t eject_timeout_usec;    /* release only; 0: the library's default */
 	uint64_t reserve;               /* bytes kept available; 0: Reserve= */
 	int max_attempts;               /* per block; -1: AttemptsPerBlock= (0 = unlimited) */
 	bool all_or_nothing, force, dry_run;
@@ -30,8 +31,8 @@ struct request_options {
 
 /**
  * request_build() - check a request and turn it into job parameters.
- * @kind: offline or online
- * @by: "size", "range" or "blocks"
+ * @kind: offline, online or release
+ * @by: "size", "range" or "blocks" (release: "size" only)
  * @what: "512M", "0x100000000-0x13fffffff" or "32-39"
  * @o: options
  * @c: the configuration (defaults)
@@ -41,8 +42,12 @@ struct request_options {
  * @text: receives the request as text, e.g. "offline blocks 32-39 zone=Movable"
  * @error: on failure, a message naming the argument
  *
- * Return: 0; -EINVAL for a malformed or unaligned argument; -ENOENT when a
- * named block does not exist; -ENOMEM.
+ * A release takes neither a zone (only ZONE_MOVABLE memory of whole devices
+ * is released) nor all-or-nothing (an ejected device cannot be taken back);
+ * eject-timeout applies to a release only.
+ *
+ * Return: 0; -EINVAL for a malformed or unaligned argument or an option the
+ * kind does not take; -ENOENT when a named block does not exist; -ENOMEM.
  */
 int request_build(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
 		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,

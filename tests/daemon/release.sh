@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# memoffd's Release method against a fake sysfs tree with two ACPI memory
+# devices (writes go to the tree, never to the host: make check exports
+# MEMOFF_FORBID_HOST_WRITES=1), on its private socket. A background loop
+# plays the kernel's hot-remove worker: when a device's eject file reads 1 it
+# removes the device's blocks. Bad arguments, a dry run, a release through
+# busctl and one through memoffctl, a size nothing can make.
+#
+# Needs: busctl (systemd).
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+MEMOFFD=$top_builddir/src/memoffd/memoffd
+MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
+[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
+[ -x "$MEMOFFCTL" ] || skip_all "memoffctl was not built"
+[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
+
+T=$(mktemp -d /tmp/memoffd-release.XXXXXX)
+DAEMON_PID=
+KERNEL_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	[ -n "$KERNEL_PID" ] && kill "$KERNEL_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# 128M blocks; 0-7 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
+MEM=$T/sys/devices/system/memory
+ACPI=$T/sys/bus/acpi/devices
+mkdir -p "$MEM" "$T/proc" "$T/sys/devices/system/node/node0" "$ACPI/PNP0C80:00" "$ACPI/PNP0C80:01"
+echo 8000000 > "$MEM/block_size_bytes"
+for i in 0 1 2 3 4 5 6 7 32 33 34 35 36 37 38 39; do
+	mkdir -p "$MEM/memory$i"
+	echo online > "$MEM/memory$i/state"
+	ln -s ../../node/node0 "$MEM/memory$i/node0"
+	if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$MEM/memory$i/valid_zones"
+	[ "$i" -lt 32 ] && continue
+	ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:0$(( (i - 32) / 4 ))" "$MEM/memory$i/firmware_node"
+done
+: > "$ACPI/PNP0C80:00/eject"
+: > "$ACPI/PNP0C80:01/eject"
+cat > "$T/proc/meminfo" <<EOF
+MemTotal:       16384000 kB
+MemFree:        12000000 kB
+MemAvailable:   14000000 kB
+EOF
+CONF=$T/memoffd.conf
+printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$CONF"
+
+(
+	while :; do
+		for d in 0 1; do
+			e=$ACPI/PNP0C80:0$d/eject
+			[ "$(cat "$e" 2>/dev/null)" = 1 ] || continue
+			for i in 0 1 2 3; do rm -rf "$MEM/memory$((32 + 4 * d + i))"; done
+			: > "$e"
+		done
+		sleep 0.05
+	done
+) &
+KERNEL_PID=$!
+
+PRIV="--address=unix:path=$T/run/control"
+DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
+call() { busctl $PRIV call $DEST "$@"; }
+jobprop() { busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null; }
+path_of() { sed -n 's/^o "\(.*\)"$/\1/p'; }
+gone() { for i; do [ -e "$MEM/memory$i" ] && return 1; done; return 0; }
+online() { for i; do [ "$(cat "$MEM/memory$i/state" 2>/dev/null)" = online ] || return 1; done; return 0; }
+wait_job() {
+	local s
+	for _ in $(seq 300); do
+		s=$(jobprop "$1" State)
+		[ "$s" = 's "finished"' ] && { jobprop "$1" Result; return 0; }
+		sleep 0.1
+	done
+	echo "timeout"
+	return 1
+}
+expect_error() {
+	local name=$1 what=$2 out
+	shift 2
+	out=$(SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 </dev/null)
+	if echo "$out" | grep -q "error-name=$name"; then
+		ok "$what ($(echo "$out" | sed -n 's/^Call failed: //p' | head -1))"
+	else
+		not_ok "$what"
+		echo "$out" | grep -E "error-name|Call failed" | sed 's/^/# /'
+	fi
+}
+
+echo "1..19"
+
+"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" -v >> "$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+started=false
+for _ in $(seq 100); do call ListJobs >/dev/null 2>&1 && { started=true; break; }; sleep 0.1; done
+check "memoffd starts and answers on the private socket" $started
+
+# ---- bad arguments ----
+expect_error org.memoff.Error.InvalidArgument "Release of a malformed size is refused" call Release 'sa{sv}' 5X 0
+expect_error org.memoff.Error.InvalidArgument "Release of a size that is not whole blocks is refused" call Release 'sa{sv}' 100M 0
+expect_error org.memoff.Error.InvalidArgument "Release takes no zone" call Release 'sa{sv}' 512M 1 zone s Movable
+expect_error org.memoff.Error.InvalidArgument "Release takes no all-or-nothing" call Release 'sa{sv}' 512M 1 all-or-nothing b true
+expect_error org.memoff.Error.InvalidArgument "eject-timeout is for Release only" call Offline 'ssa{sv}' blocks 32 1 eject-timeout s 5s
+
+# ---- a size the devices cannot make ----
+p=$(call Release 'sa{sv}' 2G 0 | path_of)
+check "Release 2G returns a job ($p)" test -n "$p"
+check "... which fails" test "$(wait_job "$p")" = 's "failed"'
+check "... saying why" grep -q "cannot release 2G as whole devices: the 2 eligible of 2 hot-pluggable devices hold 1G" \
+	<<<"$(jobprop "$p" Message)"
+
+# ---- dry run ----
+p=$(call Release 'sa{sv}' 512M 1 dry-run b true | path_of)
+check "a dry run finishes done" test "$(wait_job "$p")" = 's "done"'
+check "... names the device it would release" \
+	test "$(jobprop "$p" Message)" = 's "dry run: would release 512M of 512M (PNP0C80:01)"'
+check "... and changes nothing" online 32 33 34 35 36 37 38 39
+
+# ---- a release through busctl ----
+p=$(call Release 'sa{sv}' 512M 1 deadline s 1min | path_of)
+check "Release 512M finishes done" test "$(wait_job "$p")" = 's "done"'
+check "... its Request and Kind" test "$(jobprop "$p" Request) $(jobprop "$p" Kind)" = 's "release 512M deadline=1min" s "release"'
+released01() { gone 36 37 38 39 && online 32 33 34 35; }
+check "... PNP0C80:01's blocks are gone, PNP0C80:00's online" released01
+check "... each of its blocks reported released" \
+	test "$(jobprop "$p" Results | grep -o '"released" 1 [0-9]* "PNP0C80:01 released (offline, ejected)"' | wc -l)" = 4
+
+# ---- through memoffctl ----
+out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 512M 2>&1)
+rc=$?
+check "memoffctl release 512M through the daemon exits 0" test $rc = 0
+check "... reports the job done" grep -q "(release 512M): done: released 512M of 512M (PNP0C80:00)" <<<"$out"
+out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 128M 2>&1)
+rc=$?
+nothing_left() { [ $rc = 1 ] && grep -q 'no hot-pluggable memory device' <<<"$out"; }
+check "with no device left: exit 1, saying so" nothing_left
