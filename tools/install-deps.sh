@@ -6,7 +6,7 @@ pkgs="gcc make autoconf automake pkg-config
       libudev-dev libsystemd-dev libnuma-dev libsmartcols-dev libinih-dev libcmocka-dev
       util-linux python3 systemd dbus-daemon
       qemu-system-x86 busybox-static cpio gzip zstd xz-utils
-      clang libclang-rt-14-dev clang-tidy cppcheck valgrind"
+      clang libclang-rt-14-dev clang-tidy cppcheck valgrind libc6-dbg"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
