@@ -25,6 +25,11 @@
  *
  *   MEMOFF_FAULT_LOG=FILE  append "OP PATH ACTION" for every injected fault,
  *                          so that a test can tell its fault was hit
+ *   MEMOFF_FAULT_SYSFS=GLOB  make regular files matching GLOB behave like
+ *                          sysfs attributes: an open for writing does not
+ *                          truncate, and each write() replaces the whole
+ *                          content; so a failed write leaves the old value,
+ *                          as the kernel does
  *
  * Counts are per process. Nothing else changes: unmatched calls go straight
  * to the C library.
@@ -238,6 +243,27 @@ static const char *fd_path(int fd, char *buf, size_t size)
 	return buf;
 }
 
+/* MEMOFF_FAULT_SYSFS: whether @path is to behave like a sysfs attribute. */
+static bool sysfs_like(const char *path)
+{
+	const char *glob = getenv("MEMOFF_FAULT_SYSFS");
+
+	return glob && *glob && path && fnmatch(glob, path, 0) == 0;
+}
+
+static int sysfs_flags(int dirfd, const char *path, int flags)
+{
+	char buf[PATH_MAX + 256];
+	int saved = errno;
+
+	if ((flags & O_ACCMODE) == O_RDONLY || !(flags & O_TRUNC) || !getenv("MEMOFF_FAULT_SYSFS"))
+		return flags;
+	if (sysfs_like(resolve(dirfd, path, buf, sizeof(buf))))
+		flags &= ~O_TRUNC;
+	errno = saved;
+	return flags;
+}
+
 static bool open_faults(int dirfd, const char *path, int flags)
 {
 	char buf[PATH_MAX + 256];
@@ -276,7 +302,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 		real = (int (*)(int, const char *, int, ...)) dlsym(RTLD_NEXT, "openat");
 	if (open_faults(dirfd, path, flags))
 		return -1;
-	return real(dirfd, path, flags, mode);
+	return real(dirfd, path, sysfs_flags(dirfd, path, flags), mode);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...);
@@ -290,7 +316,7 @@ int openat64(int dirfd, const char *path, int flags, ...)
 		real = (int (*)(int, const char *, int, ...)) dlsym(RTLD_NEXT, "openat64");
 	if (open_faults(dirfd, path, flags))
 		return -1;
-	return real(dirfd, path, flags, mode);
+	return real(dirfd, path, sysfs_flags(dirfd, path, flags), mode);
 }
 
 int open(const char *path, int flags, ...);
@@ -304,7 +330,7 @@ int open(const char *path, int flags, ...)
 		real = (int (*)(const char *, int, ...)) dlsym(RTLD_NEXT, "open");
 	if (open_faults(AT_FDCWD, path, flags))
 		return -1;
-	return real(path, flags, mode);
+	return real(path, sysfs_flags(AT_FDCWD, path, flags), mode);
 }
 
 int open64(const char *path, int flags, ...);
@@ -318,7 +344,7 @@ int open64(const char *path, int flags, ...)
 		real = (int (*)(const char *, int, ...)) dlsym(RTLD_NEXT, "open64");
 	if (open_faults(AT_FDCWD, path, flags))
 		return -1;
-	return real(path, flags, mode);
+	return real(path, sysfs_flags(AT_FDCWD, path, flags), mode);
 }
 
 ssize_t read(int fd, void *buf, size_t n)
@@ -344,7 +370,17 @@ ssize_t write(int fd, const void *buf, size_t n)
 		real = (ssize_t (*)(int, const void *, size_t)) dlsym(RTLD_NEXT, "write");
 	if (n_rules < 0)
 		load_rules();
-	if (have_op[OP_WRITE] && fd_path(fd, path, sizeof(path)) && inject(OP_WRITE, path))
-		return -1;
+	if ((have_op[OP_WRITE] || getenv("MEMOFF_FAULT_SYSFS")) && fd_path(fd, path, sizeof(path))) {
+		if (have_op[OP_WRITE] && inject(OP_WRITE, path))
+			return -1;
+		if (sysfs_like(path)) {
+			int saved = errno;
+
+			/* A sysfs store replaces the value. */
+			if (ftruncate(fd, 0) == 0)
+				(void) lseek(fd, 0, SEEK_SET);
+			errno = saved;
+		}
+	}
 	return real(fd, buf, n);
 }
