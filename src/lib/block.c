@@ -69,6 +69,9 @@ static int parse_block_name(const char *name, uint64_t *ret)
 	p = name + strlen("memory");
 	if (!*p)
 		return -EINVAL;
+	/* The kernel writes no leading zero: "memory09" is not block 9. */
+	if (p[0] == '0' && p[1])
+		return -EINVAL;
 	for (; *p; p++) {
 		if (!isdigit((unsigned char) *p))
 			return -EINVAL;

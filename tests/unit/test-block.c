@@ -139,6 +139,27 @@ static void test_no_blocks(void **state)
 	(void) state;
 }
 
+/* Found by fuzz-block: "memory09" made a second block 9. */
+static void test_leading_zero_name(void **state)
+{
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	char *root = fx_mkroot();
+	struct mo_memory *m = NULL;
+
+	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+	fx_block(root, 9, "online", "Movable", 0, NULL);
+	fx_write(root, "sys/devices/system/memory/memory09/state", "offline\n");
+	fx_write(root, "sys/devices/system/memory/memory00/state", "offline\n");
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_memory_load(r, &m), 0);
+	assert_int_equal(m->n_blocks, 1);
+	assert_int_equal(m->blocks[0].index, 9);
+	assert_int_equal(m->blocks[0].state, MO_STATE_ONLINE);
+	mo_memory_free(m);
+	fx_rmroot(root);
+	(void) state;
+}
+
 static void test_root_missing(void **state)
 {
 	struct mo_root *r = NULL;
@@ -177,6 +198,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_block_size, setup, teardown),
 		cmocka_unit_test(test_no_memory_sysfs),
 		cmocka_unit_test(test_no_blocks),
+		cmocka_unit_test(test_leading_zero_name),
 		cmocka_unit_test(test_root_missing),
 		cmocka_unit_test_setup_teardown(test_write_guard, setup, teardown),
 	};
