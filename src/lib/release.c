@@ -774,7 +774,7 @@ static int execute(struct mo_release *r)
 	}
 
 	while (!r->stopped) {
-		uint64_t t, want, earliest = UINT64_MAX, total = 0;
+		uint64_t t, want, earliest = UINT64_MAX;
 		struct cand *next = NULL;
 		size_t n;
 
@@ -788,21 +788,20 @@ static int execute(struct mo_release *r)
 		}
 		want = r->res.wanted_bytes - r->res.released_bytes;
 		n = in_play(r, play);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			sizes[i] = play[i]->dev->size;
-			total += sizes[i];
-		}
-		if (mo_release_plan(sizes, n, want, chosen) == 0) {
-			if (n == 0 && r->res.released_devices == 0)
+		if (n == 0) {
+			if (r->res.released_devices == 0)
 				stop(r, MO_STOP_EXHAUSTED, "no device could be freed");
-			else if (n == 0)
+			else
 				stop(r, MO_STOP_EXHAUSTED, "no device left that could be freed (%s of %s released)",
 				     mo_format_size(r->res.released_bytes, a), mo_format_size(r->res.wanted_bytes, b));
-			else
-				stop(r, MO_STOP_EXHAUSTED, "the devices left to try hold %s, %s more is wanted",
-				     mo_format_size(total, a), mo_format_size(want, b));
 			break;
 		}
+		/* Devices failed and the rest cannot make up the size: release what can be (partly done). */
+		if (mo_release_plan(sizes, n, want, chosen) == 0)
+			for (size_t i = 0; i < n; i++)
+				chosen[i] = true;
 		t = now(r);
 		for (size_t i = 0; i < n && !next; i++) {
 			if (!chosen[i])

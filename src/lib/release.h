@@ -25,7 +25,9 @@
  *  3. the device counts as released when its blocks have vanished from sysfs.
  * A device that failed (busy: timed out, unmovable, no memory) is retried
  * after a backoff while others are tried meanwhile, fewest tries first, up to
- * backoff.max_attempts tries per device. The whole request ends by its
+ * backoff.max_attempts tries per device. When devices have failed for good
+ * and the others cannot make up the rest of SIZE, the others are still
+ * released: the request is then partly done. The whole request ends by its
  * deadline and can be cancelled like the engine (the cancel flag interrupts
  * a write in progress; blocks taken are put back). Once eject is written it
  * cannot be taken back: when the blocks do not vanish within the eject

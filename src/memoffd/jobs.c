@@ -13,6 +13,7 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
+#include "release.h"
 #include "util.h"
 
 #define KEEP_FINISHED 32
@@ -24,9 +25,11 @@ static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "
 struct live_block {
 	uint64_t index;
 	enum mo_outcome outcome;
+	const char *outcome_name;   /* instead of @outcome's name (a release: "released"), or NULL */
 	unsigned attempts;
 	uint64_t usec;
 	const char *reason;
+	char *reason_owned;         /* a composed @reason (a release names the device) */
 };
 
 /* Written by the worker, read by the loop, both under job->lock. */
@@ -103,6 +106,8 @@ void job_params_done(struct job_params *p)
 
 static void shared_done(struct shared *s)
 {
+	for (size_t i = 0; i < s->n_live; i++)
+		free(s->live[i].reason_owned);
 	free(s->plan);
 	free(s->live);
 	free(s->message);
@@ -461,6 +466,209 @@ finish:
 	return NULL;
 }
 
+/* ---- the release worker ---- */
+
+struct release_ctx {
+	struct job *j;
+	struct mo_release *rel;     /* set once planned */
+};
+
+static const struct mo_release_device_result *release_device(const struct release_ctx *c, const char *name)
+{
+	const struct mo_release_result *res;
+
+	if (!c->rel || !name)
+		return NULL;
+	res = mo_release_result(c->rel);
+	for (size_t i = 0; i < res->n_devices; i++)
+		if (streq(res->devices[i].name, name))
+			return &res->devices[i];
+	return NULL;
+}
+
+static void on_release_progress(const struct mo_release_progress *p, void *userdata)
+{
+	struct release_ctx *c = userdata;
+	struct job *j = c->j;
+	const struct mo_job_progress *jp = p->job;
+	const struct mo_release_device_result *d;
+	uint64_t bs = j->q->block_size;
+	struct live_block *lb;
+
+	pthread_mutex_lock(&j->lock);
+	j->sh.progress_dirty = true;
+	j->sh.bytes_done = p->released_bytes;
+	j->sh.bytes_wanted = p->wanted_bytes;
+	j->sh.blocks_done = bs ? p->released_bytes / bs : 0;
+	j->sh.blocks_wanted = bs ? p->wanted_bytes / bs : 0;
+	j->sh.current = jp && jp->phase != MO_PHASE_WAIT ? jp->block : UINT64_MAX;
+	/* A device's blocks become the job's when it is tried (overlap checks). */
+	if (p->phase == MO_RELEASE_PHASE_DEVICE && (d = release_device(c, p->device)))
+		for (size_t i = 0; i < d->n_blocks; i++)
+			plan_add(&j->sh, d->blocks[i].index);
+	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp && jp->phase == MO_PHASE_RESULT && jp->block != UINT64_MAX &&
+	    (lb = live_find(&j->sh, jp->block))) {
+		lb->outcome = jp->outcome;
+		lb->outcome_name = NULL;
+		lb->attempts = jp->attempt;
+		lb->reason = mo_outcome_to_string(jp->outcome);
+		j->sh.blocks_dirty = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+}
+
+static enum job_result map_release_result(const struct mo_release_result *r)
+{
+	if (r->stop == MO_STOP_CANCELLED)
+		return JOB_RESULT_CANCELLED;
+	switch (mo_release_exit_code(r)) {
+	case 0:
+		return JOB_RESULT_DONE;
+	case 64:
+		return JOB_RESULT_PARTIAL;
+	default:
+		return JOB_RESULT_FAILED;
+	}
+}
+
+/* "released 512M of 512M (PNP0C80:01)", "dry run: would release ...", with the stop reason. */
+static char *release_summary(const struct mo_release_result *r)
+{
+	char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX], names[256] = "";
+	enum mo_release_outcome want = r->dry_run ? MO_RELEASE_PLANNED : MO_RELEASE_RELEASED;
+	size_t pos = 0;
+	char *s = NULL;
+
+	for (size_t i = 0; i < r->n_devices && pos < sizeof(names); i++) {
+		int n;
+
+		if (r->devices[i].outcome != want)
+			continue;
+		n = snprintf(names + pos, sizeof(names) - pos, "%s%s", pos ? ", " : " (", r->devices[i].name);
+		if (n < 0)
+			break;
+		pos += (size_t) n;
+	}
+	if (pos && pos + 1 < sizeof(names))
+		strcat(names, ")");
+	if (asprintf(&s, "%s %s of %s%s%s%s",
+		     r->dry_run ? "dry run: would release" : "released",
+		     mo_format_size(r->dry_run ? r->planned_bytes : r->released_bytes, done),
+		     mo_format_size(r->wanted_bytes, wanted), names,
+		     r->stop == MO_STOP_FINISHED ? "" : ": ",
+		     r->stop == MO_STOP_FINISHED ? "" : strempty(r->stop_reason)) < 0)
+		return NULL;
+	return s;
+}
+
+/* The final per-block outcomes: every block of every device tried or planned, naming its device. */
+static void publish_release(struct job *j, const struct mo_release_result *res)
+{
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < res->n_devices; i++) {
+		const struct mo_release_device_result *d = &res->devices[i];
+
+		if (d->outcome == MO_RELEASE_NOT_TRIED || d->outcome == MO_RELEASE_INELIGIBLE)
+			continue;
+		for (size_t k = 0; k < d->n_blocks; k++) {
+			const struct mo_block_result *b = &d->blocks[k];
+			struct live_block *lb;
+			char *reason = NULL;
+
+			plan_add(&j->sh, b->index);
+			lb = live_find(&j->sh, b->index);
+			if (!lb)
+				break;
+			lb->outcome = b->outcome;
+			lb->outcome_name = d->outcome == MO_RELEASE_RELEASED ? "released" : NULL;
+			lb->attempts = b->attempts;
+			lb->usec = b->usec;
+			if (d->outcome == MO_RELEASE_RELEASED ?
+			    asprintf(&reason, "%s released (offline, ejected)", d->name) < 0 :
+			    asprintf(&reason, "%s %s: %s", d->name, mo_release_outcome_to_string(d->outcome),
+				     b->reason) < 0)
+				reason = NULL;
+			free(lb->reason_owned);
+			lb->reason_owned = reason;
+			lb->reason = reason ? reason : b->reason;
+		}
+	}
+	j->sh.blocks_dirty = true;
+	j->sh.progress_dirty = true;
+	j->sh.bytes_done = res->dry_run ? res->planned_bytes : res->released_bytes;
+	j->sh.bytes_wanted = res->wanted_bytes;
+	j->sh.blocks_done = res->block_size ? j->sh.bytes_done / res->block_size : 0;
+	j->sh.blocks_wanted = res->block_size ? res->wanted_bytes / res->block_size : 0;
+	j->sh.current = UINT64_MAX;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *release_worker(void *userdata)
+{
+	struct job *j = userdata;
+	struct job_params *p = &j->params;
+	struct release_ctx ctx = { .j = j };
+	struct mo_release_options o;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	_cleanup_free_ char *error = NULL;
+	const struct mo_release_result *res;
+	enum job_result result;
+	char *message;
+	int r;
+
+	mo_release_options_init(&o);
+	o.attempt_timeout_usec = p->attempt_timeout_usec;
+	o.deadline_usec = p->deadline_usec;
+	if (p->eject_timeout_usec)
+		o.eject_timeout_usec = p->eject_timeout_usec;
+	o.backoff = p->backoff;
+	o.reserve = p->reserve;
+	o.force = p->force;
+	o.dry_run = p->dry_run;
+	o.node = p->node;
+	o.cancel = &j->cancel;
+	o.progress = on_release_progress;
+	o.progress_userdata = &ctx;
+
+	r = mo_release_new(j->q->root, p->size, &o, &rel, &error);
+	if (r < 0) {
+		result = JOB_RESULT_FAILED;
+		if (!error && asprintf(&error, "cannot plan the release: %s", strerror(-r)) < 0)
+			error = NULL;
+		message = TAKE_PTR(error);
+		goto finish;
+	}
+	ctx.rel = rel;
+	pthread_mutex_lock(&j->lock);
+	j->sh.bytes_wanted = p->size;
+	j->sh.blocks_wanted = j->q->block_size ? p->size / j->q->block_size : 0;
+	j->sh.progress_dirty = true;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+
+	r = mo_release_run(rel);
+	res = mo_release_result(rel);
+	if (r < 0) {
+		result = JOB_RESULT_FAILED;
+		if (asprintf(&message, "the release could not run: %s", strerror(-r)) < 0)
+			message = NULL;
+	} else {
+		result = map_release_result(res);
+		message = release_summary(res);
+	}
+	publish_release(j, res);
+
+finish:
+	pthread_mutex_lock(&j->lock);
+	j->sh.finished = true;
+	j->sh.result = result;
+	j->sh.message = message;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+	return NULL;
+}
+
 static void start_next(struct job_queue *q);
 
 static void finish_job(struct job_queue *q, struct job *j, enum job_result result, const char *message)
@@ -508,7 +716,8 @@ static void collect(struct job_queue *q, struct job *j)
 		for (size_t i = 0; i < j->sh.n_live; i++) {
 			const struct live_block *lb = &j->sh.live[i];
 
-			(void) job_record_add_block(&j->rec, lb->index, mo_outcome_to_string(lb->outcome),
+			(void) job_record_add_block(&j->rec, lb->index,
+						    lb->outcome_name ? lb->outcome_name : mo_outcome_to_string(lb->outcome),
 						    lb->attempts, lb->usec, lb->reason);
 		}
 		j->sh.blocks_dirty = false;
@@ -560,7 +769,7 @@ static int start_job(struct job_queue *q, struct job *j)
 	/* The worker blocks every signal; the engine unblocks MO_ATTEMPT_SIGNAL around its writes. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	r = -pthread_create(&j->thread, NULL, worker, j);
+	r = -pthread_create(&j->thread, NULL, j->params.kind == JOB_RELEASE ? release_worker : worker, j);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (r < 0) {
 		q->running = NULL;
@@ -673,18 +882,26 @@ static void reconcile(struct job_queue *q, struct job *j)
 		uint64_t b = j->rec.claims[i];
 		enum mo_state st = MO_STATE_UNKNOWN;
 		char reason[96];
-		bool had = false;
+		bool had = false, reached;
 
 		for (size_t k = 0; k < j->rec.n_blocks; k++)
 			had |= j->rec.blocks[k].index == b;
-		if (mo_block_read_state(q->root, b, &st) < 0)
+		if (mo_block_read_state(q->root, b, &st) < 0) {
 			snprintf(reason, sizeof(reason), "after the restart the block no longer exists");
-		else
+			/* A release ejects the device: its blocks vanishing is what it wanted. */
+			if (j->rec.kind == JOB_RELEASE) {
+				done++;
+				(void) job_record_add_block(&j->rec, b, "released", 0, 0, reason);
+				continue;
+			}
+		} else
 			snprintf(reason, sizeof(reason), "after the restart the block is %s", mo_state_to_string(st));
-		if (st == want)
+		/* ... and a block of it still there was not released, offline or not. */
+		reached = j->rec.kind != JOB_RELEASE && st == want;
+		if (reached)
 			done++;
-		if (!had || st != want)
-			(void) job_record_add_block(&j->rec, b, st == want ? "done" : "interrupted",
+		if (!had || !reached)
+			(void) job_record_add_block(&j->rec, b, reached ? "done" : "interrupted",
 						    0, 0, reason);
 	}
 	j->rec.blocks_done = done;

@@ -624,6 +624,26 @@ static void test_release_all_pinned(void **state)
 	assert_true(f->sim.progress_waits >= 1);
 }
 
+static void test_release_partly(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_result *r;
+
+	/* all three wanted, one cannot go: the other two are still released */
+	fail_block(f, 13, MO_OUTCOME_UNMOVABLE);
+	f->o.backoff.max_attempts = 1;
+	r = run(f, 12 * bs(), &rel);
+	assert_int_equal(r->stop, MO_STOP_EXHAUSTED);
+	assert_int_equal(mo_release_exit_code(r), 64);
+	assert_int_equal(r->released_bytes, 8 * bs());
+	assert_non_null(strstr(r->stop_reason, "no device left"));
+	assert_int_equal(dev(r, "PNP0C80:02")->outcome, MO_RELEASE_BUSY);
+	assert_device_gone(f, 0);
+	assert_device_gone(f, 1);
+	assert_device_online(f, 2);
+}
+
 static void test_release_deadline(void **state)
 {
 	struct fx *f = *state;
@@ -877,6 +897,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_by_census, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_all_pinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_partly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_too_much, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_bad_size, setup, teardown),
