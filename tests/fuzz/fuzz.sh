@@ -9,6 +9,7 @@
 #   MEMOFF_FUZZ_SECONDS  total libFuzzer time, split evenly across targets
 #                        (default 48: make check stays within a minute);
 #                        0 replays the corpus under libFuzzer only (-runs=0)
+#   MEMOFF_FUZZ_TARGETS  only these targets ("block iomem"; default: all)
 #   MEMOFF_FUZZ_WORK     keep what the fuzzers learn in this directory (one
 #                        subdirectory per target; make fuzz uses it); by
 #                        default a temporary directory, removed at the end
@@ -25,6 +26,9 @@ names=
 for f in "$srcdir"/tests/fuzz/fuzz-*.c; do
 	n=$(basename "$f" .c)
 	[ "$n" = fuzz-tree ] && continue
+	if [ -n "${MEMOFF_FUZZ_TARGETS:-}" ]; then
+		case " $MEMOFF_FUZZ_TARGETS " in *" ${n#fuzz-} "*) ;; *) continue ;; esac
+	fi
 	names="$names ${n#fuzz-}"
 done
 count=$(echo $names | wc -w)
