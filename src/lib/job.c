@@ -19,7 +19,8 @@ struct mo_job {
 	struct mo_job_request req;
 	uint64_t *blocks;
 	struct mo_job_options o;
-	struct mo_memory *mem;
+	const struct mo_memory *mem;
+	struct mo_memory *own_mem;  /* loaded here; NULL when the caller lent its model (req->mem) */
 	struct mo_iomem io;
 	bool have_io;
 	struct entry *e;
@@ -101,7 +102,7 @@ void mo_job_free(struct mo_job *j)
 	free(j->blocks);
 	if (j->have_io)
 		mo_iomem_done(&j->io);
-	mo_memory_free(j->mem);
+	mo_memory_free(j->own_mem);
 	free(j);
 }
 
@@ -220,10 +221,17 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		j->req.blocks = j->blocks;
 	}
 
-	r = mo_memory_load(root, &j->mem);
-	if (r < 0)
-		return fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
-			    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
+	/* A caller that has just loaded the model saves a second walk of every block's directory. */
+	j->req.mem = NULL;
+	if (req->mem)
+		j->mem = req->mem;
+	else {
+		r = mo_memory_load(root, &j->own_mem);
+		if (r < 0)
+			return fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
+		j->mem = j->own_mem;
+	}
 	if (req->size % j->mem->block_size != 0)
 		return fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
 			    req->size, j->mem->block_size);

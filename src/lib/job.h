@@ -30,6 +30,7 @@
 
 #include "attempt.h"
 #include "backoff.h"
+#include "block.h"
 #include "census.h"
 #include "headroom.h"
 #include "root.h"
@@ -47,6 +48,8 @@ struct mo_job_request {
 	uint64_t size;              /* SIZE request in bytes (a multiple of the block size); 0 when blocks are named */
 	const uint64_t *blocks;     /* named blocks (a range or a list); borrowed */
 	size_t n_blocks;
+	const struct mo_memory *mem; /* the block model when the caller has just loaded it (borrowed: must
+	                                outlive the job); NULL: mo_job_new() loads it */
 };
 
 enum mo_job_phase {

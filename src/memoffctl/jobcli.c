@@ -849,6 +849,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	r = build_request(&o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
+	req.mem = mem;  /* the job uses this model instead of reading every block again */
 	if (offline && o.zone_arg && req.n_blocks)
 		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
 
