@@ -15,7 +15,9 @@ The guest image holds the project's binaries found under $top_builddir
 chmem from this machine, and tests/sysfs-trees/capture.sh as
 /usr/share/memoff/capture.sh. $MEMOFF_VM_CACHE is where the kernel is cached
 (default $top_builddir/tests/vm/cache). $MEMOFF_VM_KEEP=1 keeps each VM's
-work directory (console.log, qemu.log). See README.md.
+work directory (console.log, qemu.log). $MEMOFF_VM_JOBS is how many
+scenarios (VMs) run at once (default: 2 on a machine with 2 or more CPUs, a
+TCG guest keeps one busy); their TAP is printed in scenario order. See README.md.
 """
 
 import glob
@@ -188,19 +190,144 @@ def main():
     os.makedirs(work, exist_ok=True)
     kernel = fetch_kernel(cache)
 
+    binaries = guest_binaries()
+    print("# guest binaries: %s" % (", ".join(sorted(binaries)) or "none"))
+    initrd = os.path.join(work, "initramfs.gz")
+    build_initramfs(initrd, binaries)
+
+    jobs = int(os.environ.get("MEMOFF_VM_JOBS") or (2 if (os.cpu_count() or 1) >= 2 else 1))
+    suite_start = time.monotonic()
+    if jobs > 1 and len(scenarios) > 1:
+        n, failed, skipped = run_parallel(scenarios, jobs, kernel, initrd, work)
+    else:
+        t = Tap()
+        t.binaries = binaries
+        run_scenarios(t, scenarios, kernel, initrd, qemu, work)
+        n, failed, skipped = t.n, t.failed, t.skipped
+    print("1..%d" % n)
+    print("# VM suite: %d points, %d failed, %d skipped, %.1f s, %d at once"
+          % (n, failed, skipped, time.monotonic() - suite_start, max(1, jobs)))
+    return 1 if failed else 0
+
+
+def guest_binaries():
     binaries = {}
     for name, rel in BINARIES.items():
         p = os.path.join(TOP_BUILDDIR, rel)
         if os.path.isfile(p) and os.access(p, os.X_OK):
             binaries[name] = p
-    print("# guest binaries: %s" % (", ".join(sorted(binaries)) or "none"))
-    initrd = os.path.join(work, "initramfs.gz")
-    build_initramfs(initrd, binaries)
+    return binaries
 
+
+TAP_POINT = re.compile(r"^(not ok|ok) \d+(.*)$")
+
+
+def run_parallel(scenarios, jobs, kernel, initrd, work):
+    """Run each scenario in a child runner (`--one`), `jobs` at a time, and
+    print their TAP in scenario order, renumbered. Returns (points, failed,
+    skipped)."""
+    pending = list(scenarios)
+    running = []   # (path, Popen, out path, deadline)
+    done = {}
+
+    def stop_children(signum=None, frame=None):
+        for _, p, _, _ in running:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        if signum is not None:
+            sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop_children)
+    try:
+        _run_parallel_loop(pending, running, done, jobs, kernel, initrd, work)
+    finally:
+        stop_children()
+    return _print_parallel(scenarios, done)
+
+
+def _run_parallel_loop(pending, running, done, jobs, kernel, initrd, work):
+    while pending or running:
+        while pending and len(running) < jobs:
+            path = pending.pop(0)
+            name = os.path.splitext(os.path.basename(path))[0]
+            out = os.path.join(work, name + ".tap")
+            f = open(out, "w")
+            env = dict(os.environ, MEMOFF_VM_KERNEL=kernel, MEMOFF_VM_INITRD=initrd)
+            p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--one", path],
+                                 stdout=f, stderr=subprocess.STDOUT, env=env,
+                                 start_new_session=True)
+            f.close()
+            mod = None
+            try:
+                _, mod = load_scenario(path)
+            except Exception:
+                pass  # the child reports it
+            limit = int(getattr(mod, "TIMEOUT", 300)) + 120
+            running.append((path, p, out, time.monotonic() + limit))
+        time.sleep(0.5)
+        for item in list(running):
+            path, p, out, deadline = item
+            if p.poll() is None and time.monotonic() > deadline:
+                # The child's own alarm did not end it: kill its whole group.
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+                with open(out, "a") as f:
+                    f.write("not ok 1 - %s: the scenario's runner was killed past its TIMEOUT\n"
+                            % os.path.basename(path))
+            if p.poll() is not None:
+                running.remove(item)
+                done[path] = out
+
+
+def _print_parallel(scenarios, done):
+    n = failed = skipped = 0
+    for path in scenarios:
+        with open(done[path]) as f:
+            lines = f.read().splitlines()
+        points = 0
+        for line in lines:
+            m = TAP_POINT.match(line)
+            if m:
+                n += 1
+                points += 1
+                if m.group(1) == "not ok":
+                    failed += 1
+                elif "# SKIP" in m.group(2):
+                    skipped += 1
+                print("%s %d%s" % (m.group(1), n, m.group(2)))
+            elif line.startswith("1.."):
+                continue
+            elif line.startswith("#"):
+                print(line)
+            elif line.strip():
+                print("# " + line)
+        if points == 0:
+            n += 1
+            failed += 1
+            print("not ok %d - %s: ran and reported" % (n, os.path.basename(path)))
+        sys.stdout.flush()
+    return n, failed, skipped
+
+
+def run_one(path):
+    """Child mode: one scenario with the kernel and image the parent made."""
+    qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
+    work = os.path.join(TOP_BUILDDIR, "tests", "vm", "work")
     t = Tap()
-    t.binaries = binaries
+    t.binaries = guest_binaries()
+    run_scenarios(t, [path], os.environ["MEMOFF_VM_KERNEL"], os.environ["MEMOFF_VM_INITRD"],
+                  qemu, work)
+    print("1..%d" % t.n)
+    return 1 if t.failed else 0
+
+
+def run_scenarios(t, scenarios, kernel, initrd, qemu, work):
     signal.signal(signal.SIGALRM, on_alarm)
-    suite_start = time.monotonic()
     for path in scenarios:
         try:
             name, mod = load_scenario(path)
@@ -213,7 +340,7 @@ def main():
         t.outdir = os.path.join(work, name)
         shutil.rmtree(t.outdir, ignore_errors=True)
         os.makedirs(t.outdir)
-        missing = [b for b in getattr(mod, "REQUIRES", ()) if b not in binaries]
+        missing = [b for b in getattr(mod, "REQUIRES", ()) if b not in t.binaries]
         if missing:
             t.skip("all", "not built: %s" % ", ".join(missing))
             continue
@@ -246,11 +373,9 @@ def main():
             t._close_vms()
         t.diag("scenario %s took %.1f s" % (name, time.monotonic() - start))
     t.prefix = ""
-    print("1..%d" % t.n)
-    print("# VM suite: %d points, %d failed, %d skipped, %.1f s"
-          % (t.n, t.failed, t.skipped, time.monotonic() - suite_start))
-    return 1 if t.failed else 0
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        sys.exit(run_one(sys.argv[2]))
     sys.exit(main())
