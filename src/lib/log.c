@@ -119,11 +119,11 @@ const char *mo_log_field(char *buf, size_t size, const char *name, const char *f
 	return buf;
 }
 
-static int write_journal(int level, const char *message_id, const char *const *fields, const char *file, int line,
-			 const char *func, const char *msg)
+static int write_journal(int level, int error, const char *message_id, const char *const *fields, const char *file,
+			 int line, const char *func, const char *msg)
 {
-	struct iovec iov[MAX_FIELDS + 8];
-	char prio[32], ident[128], cfile[512], cline[32], cfunc[128], mid[64];
+	struct iovec iov[MAX_FIELDS + 9];
+	char prio[32], ident[128], cfile[512], cline[32], cfunc[128], mid[64], err[32];
 	_cleanup_free_ char *m = NULL;
 	int n = 0;
 
@@ -153,6 +153,10 @@ static int write_journal(int level, const char *message_id, const char *const *f
 	if (func) {
 		snprintf(cfunc, sizeof(cfunc), "CODE_FUNC=%s", func);
 		ADD(cfunc);
+	}
+	if (error > 0) {
+		snprintf(err, sizeof(err), "ERRNO=%d", error);
+		ADD(err);
 	}
 	for (size_t i = 0; fields && fields[i] && n < (int) ARRAY_SIZE(iov); i++)
 		if (strchr(fields[i], '=') && fields[i][0] != '=')
@@ -186,22 +190,23 @@ static void write_stderr(const char *const *fields, const char *msg)
 		;
 }
 
-int mo_log_internal(int level, const char *message_id, const char *const *fields, const char *file, int line,
-		    const char *func, const char *fmt, ...)
+/* @error: positive errno for %m and ERRNO=, or 0 (then %m is the caller's errno) */
+_printf_(8, 0)
+static int log_va(int level, int error, const char *message_id, const char *const *fields, const char *file,
+		  int line, const char *func, const char *fmt, va_list ap)
 {
 	char msg[MESSAGE_MAX];
 	int saved_errno = errno, r = 0;
-	va_list ap;
 
 	level = LOG_PRI(level);
 	if (level > max_level)
 		return 0;
-	va_start(ap, fmt);
+	if (error > 0)
+		errno = error;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 
 	if (mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
-		r = write_journal(level, message_id, fields, file, line, func, msg);
+		r = write_journal(level, error, message_id, fields, file, line, func, msg);
 		if (r >= 0) {
 			errno = saved_errno;
 			return 0;
@@ -210,4 +215,29 @@ int mo_log_internal(int level, const char *message_id, const char *const *fields
 	write_stderr(fields, msg);
 	errno = saved_errno;
 	return r < 0 ? r : 0;
+}
+
+int mo_log_internal(int level, const char *message_id, const char *const *fields, const char *file, int line,
+		    const char *func, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = log_va(level, 0, message_id, fields, file, line, func, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int mo_log_errno_internal(int level, int error, const char *message_id, const char *const *fields, const char *file,
+			  int line, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error < 0)
+		error = -error;
+	va_start(ap, fmt);
+	(void) log_va(level, error, message_id, fields, file, line, func, fmt, ap);
+	va_end(ap);
+	return -error;
 }

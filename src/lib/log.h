@@ -24,6 +24,9 @@
  * MEMOFF_PID, MEMOFF_COMM, MEMOFF_CGROUP, MEMOFF_VADDR, MEMOFF_MAPPING,
  * MEMOFF_CLASS, MEMOFF_DURATION_SEC, MEMOFF_ATTEMPTS,
  * MEMOFF_ATTEMPT_TIMEOUT_SEC, MEMOFF_JOB, MEMOFF_RESULT; errors as ERRNO=.
+ *
+ * mo_log_errno() and friends take an errno (either sign) for "%m" and the
+ * ERRNO= field, and return it negative, for "return mo_log_error_errno(r, ...)".
  */
 
 #include <stdbool.h>
@@ -98,6 +101,8 @@ const char *mo_log_field(char *buf, size_t size, const char *name, const char *f
 
 int mo_log_internal(int level, const char *message_id, const char *const *fields, const char *file, int line,
 		    const char *func, const char *fmt, ...) _printf_(7, 8);
+int mo_log_errno_internal(int level, int error, const char *message_id, const char *const *fields, const char *file,
+			  int line, const char *func, const char *fmt, ...) _printf_(8, 9);
 
 /**
  * mo_log_full() - log one record.
@@ -111,9 +116,26 @@ int mo_log_internal(int level, const char *message_id, const char *const *fields
 #define mo_log_full(level, message_id, fields, ...) \
 	mo_log_internal((level), (message_id), (fields), __FILE__, __LINE__, __func__, __VA_ARGS__)
 
+/**
+ * mo_log_full_errno() - log one record about an error.
+ * @error: an errno, positive or negative; "%m" in the format is its text, and
+ *         the journal record carries ERRNO=
+ *
+ * Return: -|@error| (also when the record is below the level), so that
+ * "return mo_log_error_errno(r, ...);" passes the error on.
+ */
+#define mo_log_full_errno(level, error, message_id, fields, ...) \
+	mo_log_errno_internal((level), (error), (message_id), (fields), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
 #define mo_log(level, ...) mo_log_full((level), NULL, NULL, __VA_ARGS__)
 #define mo_log_error(...) mo_log(LOG_ERR, __VA_ARGS__)
 #define mo_log_warning(...) mo_log(LOG_WARNING, __VA_ARGS__)
 #define mo_log_notice(...) mo_log(LOG_NOTICE, __VA_ARGS__)
 #define mo_log_info(...) mo_log(LOG_INFO, __VA_ARGS__)
 #define mo_log_debug(...) mo_log(LOG_DEBUG, __VA_ARGS__)
+
+#define mo_log_errno(level, error, ...) mo_log_full_errno((level), (error), NULL, NULL, __VA_ARGS__)
+#define mo_log_error_errno(error, ...) mo_log_errno(LOG_ERR, (error), __VA_ARGS__)
+#define mo_log_warning_errno(error, ...) mo_log_errno(LOG_WARNING, (error), __VA_ARGS__)
+#define mo_log_notice_errno(error, ...) mo_log_errno(LOG_NOTICE, (error), __VA_ARGS__)
+#define mo_log_debug_errno(error, ...) mo_log_errno(LOG_DEBUG, (error), __VA_ARGS__)

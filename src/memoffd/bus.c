@@ -9,7 +9,7 @@
 #include <systemd/sd-id128.h>
 
 #include "block.h"
-#include "dlog.h"
+#include "log.h"
 #include "manager.h"
 #include "parse.h"
 #include "request.h"
@@ -817,7 +817,7 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	sd_bus *bus = sd_bus_message_get_bus(msg);
 
 	if (bus == m->bus->system) {
-		log_warning("Lost the system bus; still serving on %s", m->bus->socket_path);
+		mo_log_warning("Lost the system bus; still serving on %s", m->bus->socket_path);
 		m->bus->system = NULL;
 		sd_bus_flush_close_unref(bus);
 		return 0;
@@ -837,11 +837,11 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			log_warning_errno(errno, "accept() on %s failed: %m", s->socket_path);
+			mo_log_warning_errno(errno, "accept() on %s failed: %m", s->socket_path);
 		return 0;
 	}
 	if (s->n_conns >= MO_BUS_MAX_CONNECTIONS) {
-		log_warning("Too many connections on %s, refusing one", s->socket_path);
+		mo_log_warning("Too many connections on %s, refusing one", s->socket_path);
 		close(cfd);
 		return 0;
 	}
@@ -871,7 +871,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	s->n_conns++;
 	return 0;
 fail:
-	log_warning_errno(r, "Cannot set up a connection on %s: %m", s->socket_path);
+	mo_log_warning_errno(r, "Cannot set up a connection on %s: %m", s->socket_path);
 	if (cfd >= 0)
 		close(cfd);
 	sd_bus_flush_close_unref(bus);
@@ -889,30 +889,30 @@ static int listen_private(struct manager *m)
 	if (asprintf(&s->socket_path, "%s/" MO_CONTROL_SOCKET, m->runtime_dir) < 0)
 		return -ENOMEM;
 	if (strlen(s->socket_path) >= sizeof(sa.sun_path))
-		return log_error_errno(ENAMETOOLONG, "Socket path %s is too long", s->socket_path);
+		return mo_log_error_errno(ENAMETOOLONG, "Socket path %s is too long", s->socket_path);
 	strcpy(sa.sun_path, s->socket_path);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return log_error_errno(errno, "socket() failed: %m");
+		return mo_log_error_errno(errno, "socket() failed: %m");
 	/* Someone answering there is another memoffd: do not steal its socket. */
 	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-		return log_error_errno(EADDRINUSE, "Another memoffd is serving %s", s->socket_path);
+		return mo_log_error_errno(EADDRINUSE, "Another memoffd is serving %s", s->socket_path);
 	close(fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return log_error_errno(errno, "socket() failed: %m");
+		return mo_log_error_errno(errno, "socket() failed: %m");
 	(void) unlink(s->socket_path);
 	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-		return log_error_errno(errno, "Cannot bind %s: %m", s->socket_path);
+		return mo_log_error_errno(errno, "Cannot bind %s: %m", s->socket_path);
 	/* Anyone may connect and read; the uid check guards the mutating methods. */
 	if (chmod(s->socket_path, 0666) < 0)
-		return log_error_errno(errno, "Cannot chmod %s: %m", s->socket_path);
+		return mo_log_error_errno(errno, "Cannot chmod %s: %m", s->socket_path);
 	if (listen(fd, 16) < 0)
-		return log_error_errno(errno, "listen() on %s failed: %m", s->socket_path);
+		return mo_log_error_errno(errno, "listen() on %s failed: %m", s->socket_path);
 	r = sd_event_add_io(m->event, &s->listen_source, fd, EPOLLIN, on_accept, m);
 	if (r < 0)
-		return log_error_errno(r, "Cannot watch %s: %m", s->socket_path);
+		return mo_log_error_errno(r, "Cannot watch %s: %m", s->socket_path);
 	(void) sd_event_source_set_description(s->listen_source, "control-socket");
 	s->listen_fd = TAKE_FD(fd);
 	return 0;
@@ -926,34 +926,34 @@ static int join_system_bus(struct manager *m)
 
 	r = sd_bus_open_system(&bus);
 	if (r < 0) {
-		log_info("No system bus (%s); serving on %s only", strerror(-r), s->socket_path);
+		mo_log_info("No system bus (%s); serving on %s only", strerror(-r), s->socket_path);
 		return 0;
 	}
 	if ((r = attach_objects(m, bus)) < 0 ||
 	    (r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
 				     "Disconnected", on_disconnected, m)) < 0) {
 		sd_bus_flush_close_unref(bus);
-		return log_error_errno(r, "Cannot export objects on the system bus: %m");
+		return mo_log_error_errno(r, "Cannot export objects on the system bus: %m");
 	}
 	r = sd_bus_request_name(bus, MO_BUS_NAME, 0);
 	if (r < 0) {
 		sd_bus_flush_close_unref(bus);
 		if (r == -EEXIST)
-			return log_error_errno(r, "%s is owned by another process (another memoffd?)", MO_BUS_NAME);
+			return mo_log_error_errno(r, "%s is owned by another process (another memoffd?)", MO_BUS_NAME);
 		if (r == -EACCES || r == -EPERM) {
-			log_warning("Not allowed to own %s on the system bus (install the D-Bus policy); "
+			mo_log_warning("Not allowed to own %s on the system bus (install the D-Bus policy); "
 				    "serving on %s only", MO_BUS_NAME, s->socket_path);
 			return 0;
 		}
-		return log_error_errno(r, "Cannot own %s on the system bus: %m", MO_BUS_NAME);
+		return mo_log_error_errno(r, "Cannot own %s on the system bus: %m", MO_BUS_NAME);
 	}
 	r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0) {
 		sd_bus_flush_close_unref(bus);
-		return log_error_errno(r, "Cannot attach the system bus: %m");
+		return mo_log_error_errno(r, "Cannot attach the system bus: %m");
 	}
 	s->system = bus;
-	log_debug("Serving %s on the system bus", MO_BUS_NAME);
+	mo_log_debug("Serving %s on the system bus", MO_BUS_NAME);
 	return 0;
 }
 
@@ -967,7 +967,7 @@ int bus_setup(struct manager *m, bool system_bus)
 	m->bus->listen_fd = -1;
 	r = sd_id128_randomize(&m->bus->server_id);
 	if (r < 0)
-		return log_error_errno(r, "Cannot make a server id: %m");
+		return mo_log_error_errno(r, "Cannot make a server id: %m");
 	r = listen_private(m);
 	if (r < 0)
 		return r;

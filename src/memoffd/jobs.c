@@ -9,7 +9,7 @@
 
 #include "block.h"
 #include "config.h"
-#include "dlog.h"
+#include "log.h"
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
@@ -148,7 +148,7 @@ static void persist(struct job_queue *q)
 		return;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		log_warning_errno(errno, "Cannot write %s: %m", tmp);
+		mo_log_warning_errno(errno, "Cannot write %s: %m", tmp);
 		return;
 	}
 	len = strlen(text);
@@ -158,7 +158,7 @@ static void persist(struct job_queue *q)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			log_warning_errno(n < 0 ? errno : EIO, "Cannot write %s: %m", tmp);
+			mo_log_warning_errno(n < 0 ? errno : EIO, "Cannot write %s: %m", tmp);
 			unlink(tmp);
 			return;
 		}
@@ -166,7 +166,7 @@ static void persist(struct job_queue *q)
 	}
 	r = fsync(fd);
 	if (r < 0 || rename(tmp, q->state_path) < 0) {
-		log_warning_errno(errno, "Cannot replace %s: %m", q->state_path);
+		mo_log_warning_errno(errno, "Cannot replace %s: %m", q->state_path);
 		unlink(tmp);
 	}
 }
@@ -679,7 +679,7 @@ static void finish_job(struct job_queue *q, struct job *j, enum job_result resul
 	free(j->rec.message);
 	j->rec.message = strdup(strempty(message));
 	j->current_block = UINT64_MAX;
-	log_info("Job %u (%s) %s%s%s", j->rec.id, j->rec.request, job_result_to_string(result),
+	mo_log_info("Job %u (%s) %s%s%s", j->rec.id, j->rec.request, job_result_to_string(result),
 		 message && *message ? ": " : "", strempty(message));
 	if (q->hooks.job_changed)
 		q->hooks.job_changed(j, JOB_CHANGED_STATE | JOB_CHANGED_PROGRESS, q->hooks.userdata);
@@ -777,7 +777,7 @@ static int start_job(struct job_queue *q, struct job *j)
 		return r;
 	}
 	j->have_thread = true;
-	log_info("Job %u (%s) started", j->rec.id, j->rec.request);
+	mo_log_info("Job %u (%s) started", j->rec.id, j->rec.request);
 	if (q->hooks.job_changed)
 		q->hooks.job_changed(j, JOB_CHANGED_STATE, q->hooks.userdata);
 	return 0;
@@ -934,7 +934,7 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 	if (r < 0)
 		return r;
 	if (bad)
-		log_warning("%s: %u malformed lines skipped", q->state_path, bad);
+		mo_log_warning("%s: %u malformed lines skipped", q->state_path, bad);
 	q->next_id = next;
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = job_alloc(q);
@@ -956,7 +956,7 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 			j->rec.message = strdup("the daemon stopped while the job was queued or running; "
 						"block states were read back from sysfs");
 			interrupted++;
-			log_warning("Job %u (%s) was interrupted: %" PRIu64 " of %zu blocks in the wanted state now",
+			mo_log_warning("Job %u (%s) was interrupted: %" PRIu64 " of %zu blocks in the wanted state now",
 				    j->rec.id, strempty(j->rec.request), j->rec.blocks_done, j->rec.n_claims);
 		}
 	}
@@ -1004,7 +1004,7 @@ int job_queue_submit(struct job_queue *q, struct job_params *p, const char *requ
 	(void) job_record_set_claims(&j->rec, j->params.blocks, j->params.n_blocks);
 	j->rec.blocks_wanted = j->params.n_blocks;
 	j->rec.bytes_wanted = j->params.n_blocks ? j->params.n_blocks * block_size : j->params.size;
-	log_info("Job %u (%s) queued", j->rec.id, j->rec.request);
+	mo_log_info("Job %u (%s) queued", j->rec.id, j->rec.request);
 	if (q->hooks.job_new)
 		q->hooks.job_new(j, q->hooks.userdata);
 	persist(q);
@@ -1027,7 +1027,7 @@ int job_queue_cancel(struct job_queue *q, struct job *j)
 	case JOB_RUNNING:
 	default:
 		if (!j->cancel)
-			log_info("Job %u (%s): cancelling", j->rec.id, j->rec.request);
+			mo_log_info("Job %u (%s): cancelling", j->rec.id, j->rec.request);
 		j->cancel = 1;
 		if (j->have_thread)
 			pthread_kill(j->thread, MO_ATTEMPT_SIGNAL);

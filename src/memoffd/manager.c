@@ -9,8 +9,8 @@
 #include "attempt.h"
 #include "block.h"
 #include "bus.h"
-#include "dlog.h"
 #include "hotplug.h"
+#include "log.h"
 #include "util.h"
 
 /* The property a udev rule sets when it has already applied the policy (60-memoff.rules). */
@@ -101,7 +101,7 @@ void manager_stop(struct manager *m)
 		return;
 	m->stopping = true;
 	(void) sd_notify(false, "STOPPING=1");
-	log_info("Stopping");
+	mo_log_info("Stopping");
 	job_queue_cancel_all(m->jobs);
 	manager_update_status(m);
 	bus_manager_changed(m, "State");
@@ -119,7 +119,7 @@ int manager_reload(struct manager *m, char **errors)
 	(void) sd_notify(false, "RELOADING=1");
 	r = mo_config_load(m->config_path, &c, &e);
 	if (r < 0) {
-		log_error("Configuration not reloaded, keeping the old one:\n%s", strempty(e));
+		mo_log_error("Configuration not reloaded, keeping the old one:\n%s", strempty(e));
 		mo_config_done(&c);
 		if (errors)
 			*errors = TAKE_PTR(e);
@@ -128,7 +128,7 @@ int manager_reload(struct manager *m, char **errors)
 
 		mo_config_done(&m->config);
 		m->config = c;
-		log_info("Configuration reloaded from %s", m->config_path);
+		mo_log_info("Configuration reloaded from %s", m->config_path);
 		if (policy_changed)
 			bus_manager_changed(m, "HotplugPolicy");
 	}
@@ -161,7 +161,7 @@ int manager_apply_hotplug(struct manager *m, uint64_t index, const char **action
 	owner = job_queue_claimed_by(m->jobs, index);
 	if (owner) {
 		*reason = "the block belongs to a queued or running job";
-		log_info("memory%" PRIu64 ": hotplug policy not applied: %s (job %u)", index, *reason, job_id(owner));
+		mo_log_info("memory%" PRIu64 ": hotplug policy not applied: %s (job %u)", index, *reason, job_id(owner));
 		return 0;
 	}
 	/*
@@ -175,13 +175,13 @@ int manager_apply_hotplug(struct manager *m, uint64_t index, const char **action
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
-		return log_error_errno(r, "memory%" PRIu64 ": %s failed: %s", index,
+		return mo_log_error_errno(r, "memory%" PRIu64 ": %s failed: %s", index,
 				       mo_action_to_string(o.action), o.reason);
 	if (o.acted) {
 		*action = mo_action_to_string(o.action);
-		log_info("memory%" PRIu64 ": %s (%s)", index, *action, o.reason);
+		mo_log_info("memory%" PRIu64 ": %s (%s)", index, *action, o.reason);
 	} else
-		log_info("memory%" PRIu64 ": left as it is: %s", index, o.reason);
+		mo_log_info("memory%" PRIu64 ": left as it is: %s", index, o.reason);
 	return 0;
 }
 
@@ -218,18 +218,18 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		const char *why = "", *what = "";
 
 		handled = udev_device_get_property_value(dev, UDEV_PROP_HANDLED);
-		log_info("%s: added (hot-plugged memory)", name);
+		mo_log_info("%s: added (hot-plugged memory)", name);
 		if (handled && *handled) {
 			/* Our udev rule already asked for the policy (memoffctl hotplug): do not double-online. */
-			log_debug("%s: the udev rule applied the hotplug policy (%s=%s)", name, UDEV_PROP_HANDLED, handled);
+			mo_log_debug("%s: the udev rule applied the hotplug policy (%s=%s)", name, UDEV_PROP_HANDLED, handled);
 			goto out;
 		}
 		if (!m->stopping)
 			(void) manager_apply_hotplug(m, index, &what, &why);
 	} else if (streq(action, "remove"))
-		log_info("%s: removed (hot-unplugged memory)", name);
+		mo_log_info("%s: removed (hot-unplugged memory)", name);
 	else if (streq(action, "online") || streq(action, "offline"))
-		log_debug("%s: %s", name, action);
+		mo_log_debug("%s: %s", name, action);
 out:
 	udev_device_unref(dev);
 	return 0;
@@ -243,7 +243,7 @@ static int setup_monitor(struct manager *m)
 
 	m->udev = udev_new();
 	if (!m->udev)
-		return log_error_errno(ENOMEM, "udev_new() failed");
+		return mo_log_error_errno(ENOMEM, "udev_new() failed");
 	/* Without udevd (an initramfs, a container) the raw kernel uevents are all there is. */
 	queue = udev_queue_new(m->udev);
 	if (!queue || !udev_queue_get_udev_is_active(queue))
@@ -252,7 +252,7 @@ static int setup_monitor(struct manager *m)
 	m->monitor_is_kernel = streq(source, "kernel");
 	m->monitor = udev_monitor_new_from_netlink(m->udev, source);
 	if (!m->monitor) {
-		log_warning("Cannot watch memory uevents (no netlink access): hot-added memory will not be "
+		mo_log_warning("Cannot watch memory uevents (no netlink access): hot-added memory will not be "
 			    "handled by this daemon");
 		return 0;
 	}
@@ -261,16 +261,16 @@ static int setup_monitor(struct manager *m)
 	if (r >= 0)
 		r = udev_monitor_enable_receiving(m->monitor);
 	if (r < 0) {
-		log_warning_errno(r, "Cannot watch memory uevents: %m");
+		mo_log_warning_errno(r, "Cannot watch memory uevents: %m");
 		udev_monitor_unref(m->monitor);
 		m->monitor = NULL;
 		return 0;
 	}
 	r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN, on_uevent, m);
 	if (r < 0)
-		return log_error_errno(r, "Cannot watch the udev monitor: %m");
+		return mo_log_error_errno(r, "Cannot watch the udev monitor: %m");
 	(void) sd_event_source_set_description(m->monitor_source, "udev-monitor");
-	log_debug("Watching memory uevents from %s", source);
+	mo_log_debug("Watching memory uevents from %s", source);
 	return 0;
 }
 
@@ -295,66 +295,66 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return log_error_errno(ENOMEM, "Out of memory");
+		return mo_log_error_errno(ENOMEM, "Out of memory");
 	mo_config_init(&m->config);
 	m->config_path = strdup(o->config_path);
 	m->runtime_dir = strdup(o->runtime_dir);
 	m->state_dir = strdup(o->state_dir);
 	if (!m->config_path || !m->runtime_dir || !m->state_dir)
-		return log_error_errno(ENOMEM, "Out of memory");
+		return mo_log_error_errno(ENOMEM, "Out of memory");
 
 	r = mo_config_load(m->config_path, &m->config, &errors);
 	if (r < 0) {
-		log_error("Refusing to start: the configuration has problems:\n%s", strempty(errors));
+		mo_log_error("Refusing to start: the configuration has problems:\n%s", strempty(errors));
 		return r;
 	}
 
 	r = mo_root_new(o->sysroot, o->procroot, &m->root);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open %s/sys: %m", o->sysroot ? o->sysroot : "");
+		return mo_log_error_errno(r, "Cannot open %s/sys: %m", o->sysroot ? o->sysroot : "");
 	r = mo_root_read(m->root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
 	if (r < 0)
-		return log_error_errno(r, "No memory-block sysfs under %s (%s/block_size_bytes): %m",
+		return mo_log_error_errno(r, "No memory-block sysfs under %s (%s/block_size_bytes): %m",
 				       m->root->sysroot, MO_SYSFS_MEMORY);
 	m->block_size = strtoull(buf, NULL, 16);
 	if (!m->block_size)
-		return log_error_errno(EBADMSG, "Malformed block_size_bytes '%s'", buf);
+		return mo_log_error_errno(EBADMSG, "Malformed block_size_bytes '%s'", buf);
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
-		return log_error_errno(r, "Cannot create the event loop: %m");
+		return mo_log_error_errno(r, "Cannot create the event loop: %m");
 	/* The engine's interrupt signal is only ever unblocked by the engine, around a write. */
 	r = mo_attempt_setup_signal();
 	if (r < 0)
-		return log_error_errno(r, "Cannot install the attempt signal handler: %m");
+		return mo_log_error_errno(r, "Cannot install the attempt signal handler: %m");
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
 	sigaddset(&ss, MO_ATTEMPT_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-		return log_error_errno(errno, "Cannot block signals: %m");
+		return mo_log_error_errno(errno, "Cannot block signals: %m");
 	if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m)) < 0 ||
 	    (r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m)) < 0 ||
 	    (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0)
-		return log_error_errno(r, "Cannot watch signals: %m");
+		return mo_log_error_errno(r, "Cannot watch signals: %m");
 	/* A timer only when systemd asked for a watchdog (WATCHDOG_USEC). */
 	r = sd_event_set_watchdog(m->event, true);
 	if (r < 0)
-		log_warning_errno(r, "Cannot set up the watchdog: %m");
+		mo_log_warning_errno(r, "Cannot set up the watchdog: %m");
 
 	r = mkdir_p(m->state_dir);
 	if (r < 0)
-		return log_error_errno(r, "Cannot create %s: %m", m->state_dir);
+		return mo_log_error_errno(r, "Cannot create %s: %m", m->state_dir);
 	r = mkdir_p(m->runtime_dir);
 	if (r < 0)
-		return log_error_errno(r, "Cannot create %s: %m", m->runtime_dir);
+		return mo_log_error_errno(r, "Cannot create %s: %m", m->runtime_dir);
 	if (asprintf(&state_path, "%s/" MO_STATE_FILE, m->state_dir) < 0)
-		return log_error_errno(ENOMEM, "Out of memory");
+		return mo_log_error_errno(ENOMEM, "Out of memory");
 	h.userdata = m;
 	r = job_queue_new(m->event, m->root, state_path, &h, &m->jobs);
 	if (r < 0)
-		return log_error_errno(r, "Cannot create the job queue: %m");
+		return mo_log_error_errno(r, "Cannot create the job queue: %m");
 
 	r = bus_setup(m, o->system_bus);
 	if (r < 0)
@@ -362,11 +362,11 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 
 	r = job_queue_load(m->jobs, &interrupted);
 	if (r == -EBADMSG)
-		log_warning("%s is not a memoffd state file; it will be replaced", state_path);
+		mo_log_warning("%s is not a memoffd state file; it will be replaced", state_path);
 	else if (r < 0)
-		log_warning_errno(r, "Cannot read %s: %m", state_path);
+		mo_log_warning_errno(r, "Cannot read %s: %m", state_path);
 	if (interrupted)
-		log_warning("%u job(s) were interrupted by the previous stop; their blocks were read back from sysfs",
+		mo_log_warning("%u job(s) were interrupted by the previous stop; their blocks were read back from sysfs",
 			    interrupted);
 
 	if (o->monitor) {
@@ -402,13 +402,13 @@ int manager_run(struct manager *m)
 {
 	int r;
 
-	log_info("Ready: %s memory blocks of %" PRIu64 " MiB under %s, hotplug policy %s",
+	mo_log_info("Ready: %s memory blocks of %" PRIu64 " MiB under %s, hotplug policy %s",
 		 MO_SYSFS_MEMORY, m->block_size >> 20, m->root->sysroot,
 		 mo_hotplug_policy_to_string(m->config.hotplug_policy));
 	manager_update_status(m);
 	(void) sd_notify(false, "READY=1");
 	r = sd_event_loop(m->event);
 	if (r < 0)
-		return log_error_errno(r, "Event loop failed: %m");
+		return mo_log_error_errno(r, "Event loop failed: %m");
 	return r;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "dlog.h"
+#include "log.h"
 #include "manager.h"
 #include "util.h"
 
@@ -77,6 +77,8 @@ int main(int argc, char *argv[])
 	int monitor = -1;   /* -1: when the root is the live sysfs */
 	int c, r;
 
+	/* $MEMOFF_LOG_LEVEL, $MEMOFF_LOG_TARGET; -v overrides the level */
+	mo_log_parse_environment();
 	while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -110,7 +112,7 @@ int main(int argc, char *argv[])
 			monitor = 0;
 			break;
 		case 'v':
-			dlog_set_max_level(LOG_DEBUG);
+			mo_log_set_max_level(LOG_DEBUG);
 			break;
 		case 'h':
 			help();

@@ -222,6 +222,37 @@ static void test_journal_fields(void **state)
 			assert_int_equal(strlen(sunk[i]), MO_LOG_FIELD_MAX - 1);
 }
 
+static void test_errno(void **state)
+{
+	const char *out;
+
+	/* %m is the error given, either sign; the error comes back negative */
+	mo_log_set_target(MO_LOG_TARGET_STDERR);
+	capture_begin();
+	errno = EINTR;
+	assert_int_equal(mo_log_error_errno(-EADDRINUSE, "bind %s: %m", "/run/x"), -EADDRINUSE);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(mo_log_warning_errno(ENOENT, "open: %m"), -ENOENT);
+	/* below the level: nothing written, the error still returned */
+	assert_int_equal(mo_log_debug_errno(-EIO, "quiet: %m"), -EIO);
+	out = capture_end();
+	assert_string_equal(out, "test-log: bind /run/x: Address already in use\n"
+				 "test-log: open: No such file or directory\n");
+
+	/* the journal record carries ERRNO= and the caller's fields */
+	mo_log_set_target(MO_LOG_TARGET_JOURNAL);
+	assert_int_equal(mo_log_full_errno(LOG_WARNING, -EBUSY, MO_MESSAGE_ATTEMPT_TIMED_OUT,
+					   MO_FIELDS(MO_FIELD("MEMOFF_BLOCK", "%d", 5)), "busy: %m"),
+			 -EBUSY);
+	assert_true(sunk_has("MESSAGE=busy: Device or resource busy"));
+	assert_true(sunk_has("ERRNO=16"));
+	assert_true(sunk_has("MEMOFF_BLOCK=5"));
+	assert_true(sunk_has("MESSAGE_ID=" MO_MESSAGE_ATTEMPT_TIMED_OUT));
+	/* no error, no ERRNO= */
+	mo_log_info("fine");
+	assert_false(sunk_has_prefix("ERRNO="));
+}
+
 /* Every MESSAGE_ID: 128 bits in lowercase hex, distinct, and explained in doc/memoff.catalog. */
 static void test_catalog(void **state)
 {
@@ -271,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stderr, reset),
 		cmocka_unit_test_setup(test_journal_stream_detection, reset),
 		cmocka_unit_test_setup(test_journal_fields, reset),
+		cmocka_unit_test_setup(test_errno, reset),
 		cmocka_unit_test_setup(test_catalog, reset),
 	};
 
