@@ -118,8 +118,10 @@ int mo_forensics_kmsg_error(const struct mo_forensics *f)
 
 /* ---- logging ---- */
 
-void mo_forensics_log_group(enum mo_blocked_event_type type, const struct mo_pin_group *g)
+static void log_group(enum mo_blocked_event_type type, const struct mo_pin_group *g, const char *job)
 {
+	/* last of the fields: when there is no job, the list ends one early */
+	const char *job_field = job ? MO_FIELD("MEMOFF_JOB", "%s", job) : NULL;
 	const struct mo_pin_page *p = g->n_pages ? &g->pages[0] : NULL;
 	const struct mo_owner *w = p && p->n_owners ? &p->owners[0] : NULL;
 	char desc[768], dur[MO_DURATION_MAX], flags[256];
@@ -165,25 +167,30 @@ void mo_forensics_log_group(enum mo_blocked_event_type type, const struct mo_pin
 
 	switch (type) {
 	case MO_BLOCKED_EV_NEW:
-		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "new")),
+		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "new"), job_field),
 			    "block %" PRIu64 ": offlining blocked by %s", g->block, desc);
 		break;
 	case MO_BLOCKED_EV_LONG_LIVED:
-		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "long-lived")),
+		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "long-lived"), job_field),
 			    "block %" PRIu64 ": long-lived reference, blocking for %s: %s", g->block, dur, desc);
 		break;
 	case MO_BLOCKED_EV_UPDATE:
-		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "update")),
+		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "update"), job_field),
 			    "block %" PRIu64 ": still blocked after %s (%s): %s", g->block, dur,
 			    mo_blocked_class_to_string(g->cls), desc);
 		break;
 	case MO_BLOCKED_EV_CLEARED:
-		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "cleared")),
+		mo_log_full(level, id, FIELDS(MO_FIELD("MEMOFF_EVENT", "cleared"), job_field),
 			    "block %" PRIu64 ": no longer blocked after %s (%s): %s", g->block, dur,
 			    mo_blocked_class_to_string(g->cls), desc);
 		break;
 	}
 #undef FIELDS
+}
+
+void mo_forensics_log_group(enum mo_blocked_event_type type, const struct mo_pin_group *g)
+{
+	log_group(type, g, NULL);
 }
 
 static const struct mo_page_dump *newest_dump(const struct mo_forensics *f, uint64_t first, uint64_t last)
@@ -244,7 +251,7 @@ static int on_tracker_event(const struct mo_blocked_event *ev, void *userdata)
 		g.dump = *d;
 		g.evidence |= MO_PIN_EV_KMSG;
 	}
-	mo_forensics_log_group(ev->type, &g);
+	log_group(ev->type, &g, f->o.job);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct mo_forensics_opts {
 	uint64_t sample_usec;          /* census period during an attempt; 0: an eighth of the
 					* attempt's timeout, at least 50 ms, at most 1 s */
 	bool log;                      /* log tracker events (mo_log_full, MESSAGE_IDs) */
+	const char *job;               /* MEMOFF_JOB= of those records, or NULL; borrowed */
 	bool no_kmsg;                  /* do not read /dev/kmsg */
 	struct mo_owners_opts owners;  /* for mo_owners_resolve() */
 };

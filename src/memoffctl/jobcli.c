@@ -19,6 +19,7 @@
 #include "job.h"
 #include "client.h"
 #include "jobcli.h"
+#include "joblog.h"
 #include "log.h"
 #include "json.h"
 #include "parse.h"
@@ -370,6 +371,7 @@ static int build_request(const struct opts *o, uint64_t block_size, struct mo_jo
 struct ui {
 	bool tty, verbose, offline;
 	bool line;       /* a progress line is on screen */
+	const struct mo_joblog *log;   /* journal records of the job, or NULL */
 };
 
 static void clear_line(struct ui *u)
@@ -392,6 +394,8 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 	struct ui *u = userdata;
 	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX], n[MO_DURATION_MAX];
 
+	if (u->log)
+		mo_joblog_progress(u->log, p);
 	if (u->verbose) {
 		clear_line(u);
 		switch (p->phase) {
@@ -789,6 +793,28 @@ static void print_failure(const struct opts *o, const struct mo_job_result *r, i
 		r->stop == MO_STOP_FINISHED ? "not every block could be done" : r->stop_reason);
 }
 
+/* ---- journal records ---- */
+
+/*
+ * Run under systemd (stderr is the journal), memoffctl sends the records
+ * memoffd sends for its jobs (joblog.h), the job being "memoffctl-PID". On a
+ * terminal it does not: the table and the summary say the same.
+ */
+static void log_job_end(const struct mo_joblog *l, const struct opts *o, const struct mo_job_result *r, int ex)
+{
+	char request[256], message[128];
+	const char *result = r->stop == MO_STOP_CANCELLED ? "cancelled" :
+			     ex == CTL_EXIT_OK ? "done" : ex == CTL_EXIT_PARTIAL ? "partial" : "failed";
+
+	mo_joblog_result(l, r);
+	snprintf(request, sizeof(request), "%s %s%s", o->offline ? "offline" : "online",
+		 o->blocks ? "blocks " : strchr(o->arg, '-') ? "range " : "", o->arg);
+	snprintf(message, sizeof(message), "%s %" PRIu64 " of %" PRIu64 " blocks%s%s", o->offline ? "offline" : "online",
+		 r->done_blocks, r->wanted_blocks, r->stop == MO_STOP_FINISHED ? "" : ": ",
+		 r->stop == MO_STOP_FINISHED ? "" : strempty(r->stop_reason));
+	mo_joblog_finished(l->job, request, result, message);
+}
+
 /* ---- the verb ---- */
 
 int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
@@ -808,6 +834,8 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	struct mo_job_request req = {};
 	struct mo_job_options jo;
 	struct ui ui = {};
+	struct mo_joblog jl = {};
+	char log_id[32];
 	const struct mo_job_result *res;
 	int r, ex;
 
@@ -913,15 +941,21 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	ui.offline = offline;
 	jo.progress = on_progress;
 	jo.progress_userdata = &ui;
+	mo_log_parse_environment();
+	if (!o.dry_run && mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
+		snprintf(log_id, sizeof(log_id), "memoffctl-%d", (int) getpid());
+		jl = (struct mo_joblog) { .job = log_id, .action = req.action, .block_size = mem->block_size };
+		ui.log = &jl;
+	}
 	if (offline && !o.dry_run) {
 		/*
 		 * Forensics: a census of each block while its attempt spins, and the
 		 * kernel log, name the pages (and processes) that block it; groups of
 		 * blocked pages are logged as they appear, clear or turn long-lived.
 		 */
-		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = true };
+		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = true,
+						.job = ui.log ? log_id : NULL };
 
-		mo_log_parse_environment();
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			jo.hooks.attempt = mo_forensics_attempt;
 			jo.hooks.userdata = forensics;
@@ -945,6 +979,8 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 
 	res = mo_job_result(job);
 	ex = mo_job_exit_code(res);
+	if (ui.log)
+		log_job_end(ui.log, &o, res, ex);
 	blocked = blocked_reports(forensics, res);
 	if (o.json)
 		print_json(&o, res, ex, blocked);

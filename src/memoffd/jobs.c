@@ -13,6 +13,7 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
+#include "joblog.h"
 #include "release.h"
 #include "util.h"
 
@@ -58,6 +59,9 @@ struct job {
 	volatile sig_atomic_t cancel;
 	pthread_mutex_t lock;
 	struct shared sh;
+	/* the worker's journal records (joblog.h) */
+	char log_id[16];
+	struct mo_joblog log;
 };
 
 struct job_queue {
@@ -298,6 +302,7 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 	struct job *j = userdata;
 	struct live_block *lb;
 
+	mo_joblog_progress(&j->log, p);
 	pthread_mutex_lock(&j->lock);
 	j->sh.progress_dirty = true;
 	j->sh.blocks_done = p->done_blocks;
@@ -396,7 +401,7 @@ static void *worker(void *userdata)
 		 * record per group (MESSAGE_IDs of memoff.catalog) as they appear,
 		 * turn long-lived or go away. Without it the job runs as before.
 		 */
-		const struct mo_forensics_opts fo = { .log = true };
+		const struct mo_forensics_opts fo = { .log = true, .job = j->log_id };
 
 		if (mo_forensics_new(j->q->root, &fo, &forensics) == 0) {
 			o.hooks.attempt = mo_forensics_attempt;
@@ -433,6 +438,7 @@ static void *worker(void *userdata)
 	} else {
 		result = map_result(res);
 		message = summary(j, res);
+		mo_joblog_result(&j->log, res);
 	}
 
 	pthread_mutex_lock(&j->lock);
@@ -506,6 +512,8 @@ static void on_release_progress(const struct mo_release_progress *p, void *userd
 	if (p->phase == MO_RELEASE_PHASE_DEVICE && (d = release_device(c, p->device)))
 		for (size_t i = 0; i < d->n_blocks; i++)
 			plan_add(&j->sh, d->blocks[i].index);
+	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp)
+		mo_joblog_progress(&j->log, jp);
 	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp && jp->phase == MO_PHASE_RESULT && jp->block != UINT64_MAX &&
 	    (lb = live_find(&j->sh, jp->block))) {
 		lb->outcome = jp->outcome;
@@ -604,6 +612,32 @@ static void publish_release(struct job *j, const struct mo_release_result *res)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* The journal records of a release's end: the headroom refusal, each block of a device given up. */
+static void log_release(struct job *j, const struct mo_release_result *res)
+{
+	if (res->dry_run || res->stop == MO_STOP_CANCELLED)
+		return;
+	if (res->stop == MO_STOP_HEADROOM)
+		mo_joblog_headroom(&j->log, UINT64_MAX, res->stop_reason, res->reserve);
+	for (size_t i = 0; i < res->n_devices; i++) {
+		const struct mo_release_device_result *d = &res->devices[i];
+
+		if (d->outcome == MO_RELEASE_RELEASED || d->outcome == MO_RELEASE_NOT_TRIED ||
+		    d->outcome == MO_RELEASE_INELIGIBLE)
+			continue;
+		for (size_t k = 0; k < d->n_blocks; k++) {
+			const struct mo_block_result *b = &d->blocks[k];
+			char why[160];
+
+			if (b->attempts == 0 || mo_outcome_is_success(b->outcome) ||
+			    b->outcome == MO_OUTCOME_CANCELLED || b->outcome == MO_OUTCOME_ROLLED_BACK)
+				continue;
+			snprintf(why, sizeof(why), "%s %s", d->name, mo_release_outcome_to_string(d->outcome));
+			mo_joblog_gave_up(&j->log, b, why);
+		}
+	}
+}
+
 static void *release_worker(void *userdata)
 {
 	struct job *j = userdata;
@@ -656,6 +690,7 @@ static void *release_worker(void *userdata)
 	} else {
 		result = map_release_result(res);
 		message = release_summary(res);
+		log_release(j, res);
 	}
 	publish_release(j, res);
 
@@ -679,8 +714,8 @@ static void finish_job(struct job_queue *q, struct job *j, enum job_result resul
 	free(j->rec.message);
 	j->rec.message = strdup(strempty(message));
 	j->current_block = UINT64_MAX;
-	mo_log_info("Job %u (%s) %s%s%s", j->rec.id, j->rec.request, job_result_to_string(result),
-		 message && *message ? ": " : "", strempty(message));
+	snprintf(j->log_id, sizeof(j->log_id), "%u", j->rec.id);
+	mo_joblog_finished(j->log_id, j->rec.request, job_result_to_string(result), message);
 	if (q->hooks.job_changed)
 		q->hooks.job_changed(j, JOB_CHANGED_STATE | JOB_CHANGED_PROGRESS, q->hooks.userdata);
 	if (q->hooks.job_finished)
@@ -766,6 +801,12 @@ static int start_job(struct job_queue *q, struct job *j)
 	j->rec.started = now_realtime();
 	j->current_block = UINT64_MAX;
 	q->running = j;
+	snprintf(j->log_id, sizeof(j->log_id), "%u", j->rec.id);
+	j->log = (struct mo_joblog) {
+		.job = j->log_id,
+		.action = j->params.kind == JOB_ONLINE ? j->params.action : MO_ACTION_OFFLINE,
+		.block_size = q->block_size,
+	};
 	/* The worker blocks every signal; the engine unblocks MO_ATTEMPT_SIGNAL around its writes. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);

@@ -268,12 +268,23 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	check "memoffctl offline -b 9 runs through the daemon (exit $rc: $(echo "$out" | tail -1))" \
 		test $rc = 0 -a "$(state 9)" = offline
 	check "... and the job is in memoffctl jobs" grep -q "offline blocks 9" <<<"$("$CTL" jobs)"
+	check "memoffd logged the block offlined, with its range (BLOCK_OFFLINED)" \
+		grep -q "^memoffd: block 9 offlined (attempt 1, .*MEMOFF_RANGE=0x0000000048000000-0x000000004fffffff" \
+		"$T/daemon.log"
 	out=$("$CTL" --sysroot "$T" online -b 9 -J 2>&1); rc=$?
 	check "memoffctl online -b 9 -J through the daemon: exit 0 and a JSON report" \
 		test $rc = 0 -a "$(state 9)" = online_movable
 	echo online > "$MEM/memory9/state"
-	"$CTL" --sysroot "$T" offline -b 13 --attempt-timeout 300ms --deadline 1s >/dev/null 2>&1
+	out=$("$CTL" --sysroot "$T" offline -b 13 --attempt-timeout 300ms --deadline 1s 2>&1)
 	check "a block that does not go offline by the deadline: exit 1, as with --direct" test $? = 1
+	jid=$(sed -n 's/^job \([0-9]*\) .*/\1/p' <<<"$out")
+	check "memoffd logged the timed-out attempts of job ${jid:-?} (ATTEMPT_TIMED_OUT, MEMOFF_JOB=${jid:-?})" \
+		grep -q "^memoffd: block 13: attempt 1 timed out after .*MEMOFF_BLOCK=13 .*MEMOFF_JOB=$jid\b" "$T/daemon.log"
+	check "... that it gave up on block 13 (BLOCK_GAVE_UP)" \
+		grep -q "^memoffd: block 13: gave up after [0-9]* attempts\?: .*MEMOFF_JOB=$jid .*MEMOFF_OUTCOME=timed-out\]" \
+		"$T/daemon.log"
+	check "... and that the job failed (JOB_FINISHED)" \
+		grep -q "^memoffd: Job $jid (offline blocks 13 .*) failed: .*MEMOFF_RESULT=failed\]" "$T/daemon.log"
 	"$CTL" --sysroot "$T" offline 5X >/dev/null 2>&1
 	check "a malformed size through the daemon: usage error, exit 2" test $? = 2
 	p=$(call Offline 'ssa{sv}' blocks 12-13 2 attempt-timeout s 500ms deadline s 2min | path_of)
@@ -296,7 +307,7 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	echo online > "$MEM/memory9/state"
 	unset MEMOFF_SOCKET
 else
-	for _ in $(seq 11); do ok "# SKIP memoffctl offline/online are not built"; done
+	for _ in $(seq 15); do ok "# SKIP memoffctl offline/online are not built"; done
 fi
 
 # ---- stop and restart ----
