@@ -52,6 +52,7 @@ struct ctl_client_request {
 	uint64_t attempt_timeout_usec, deadline_usec, reserve;
 	uint64_t eject_timeout_usec;   /* Release only */
 	int max_attempts;              /* per block; Release: tries per device */
+	uint64_t long_lived_usec;      /* Offline, Release: forensics' threshold; 0: the daemon's */
 	bool all_or_nothing, force, dry_run;
 };
 

@@ -123,7 +123,8 @@ void jobcli_help(FILE *out, bool offline)
 		      "     --all-or-nothing      put back online what was taken if not all is done\n"
 		      "     --long-lived <duration>\n"
 		      "                           call a page blocked across attempts for this long a\n"
-		      "                           long-lived reference (default: 30s)\n", out);
+		      "                           long-lived reference (default: 30s; through memoffd\n"
+		      "                           its LongLivedThreshold=)\n", out);
 	fputs("     --dry-run             print the plan and change nothing\n"
 	      " -J, --json                use JSON output format\n"
 	      " -v, --verbose             print every attempt\n", out);
@@ -859,6 +860,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		cr.deadline_usec = o.deadline;
 		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
 		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
+		cr.long_lived_usec = o.long_lived;
 		cr.all_or_nothing = o.all_or_nothing;
 		cr.force = o.force;
 		cr.dry_run = o.dry_run;
@@ -902,6 +904,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		cr.deadline_usec = o.deadline;
 		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
 		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
+		cr.long_lived_usec = o.long_lived;
 		cr.all_or_nothing = o.all_or_nothing;
 		cr.force = o.force;
 		cr.dry_run = o.dry_run;

@@ -257,9 +257,11 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 			if (r >= 0 && node < -1)
 				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid node %d", node);
 			o->node = node;
-		} else if (streq(key, "attempt-timeout") || streq(key, "deadline") || streq(key, "eject-timeout")) {
+		} else if (streq(key, "attempt-timeout") || streq(key, "deadline") || streq(key, "eject-timeout") ||
+			   streq(key, "long-lived")) {
 			uint64_t *field = streq(key, "deadline") ? &o->deadline_usec :
-					  streq(key, "eject-timeout") ? &o->eject_timeout_usec : &o->attempt_timeout_usec;
+					  streq(key, "eject-timeout") ? &o->eject_timeout_usec :
+					  streq(key, "long-lived") ? &o->long_lived_usec : &o->attempt_timeout_usec;
 
 			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
 			r = read_duration_option(msg, key, sig, field, error);
@@ -295,7 +297,8 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 		} else
 			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
 						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
-						 "eject-timeout, reserve, max-attempts, all-or-nothing, force, dry-run)", key);
+						 "eject-timeout, long-lived, reserve, max-attempts, all-or-nothing, force, "
+						 "dry-run)", key);
 #undef WANT
 		if (r < 0)
 			return r;

@@ -401,7 +401,11 @@ static void *worker(void *userdata)
 		 * record per group (MESSAGE_IDs of memoff.catalog) as they appear,
 		 * turn long-lived or go away. Without it the job runs as before.
 		 */
-		const struct mo_forensics_opts fo = { .log = true, .job = j->log_id };
+		const struct mo_forensics_opts fo = {
+			.long_lived_usec = p->long_lived_usec,
+			.log = true,
+			.job = j->log_id,
+		};
 
 		if (mo_forensics_new(j->q->root, &fo, &forensics) == 0) {
 			o.hooks.attempt = mo_forensics_attempt;
@@ -644,6 +648,7 @@ static void *release_worker(void *userdata)
 	struct job_params *p = &j->params;
 	struct release_ctx ctx = { .j = j };
 	struct mo_release_options o;
+	_cleanup_(mo_forensics_freep) struct mo_forensics *forensics = NULL;
 	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
 	_cleanup_free_ char *error = NULL;
 	const struct mo_release_result *res;
@@ -664,6 +669,19 @@ static void *release_worker(void *userdata)
 	o.cancel = &j->cancel;
 	o.progress = on_release_progress;
 	o.progress_userdata = &ctx;
+	if (!p->dry_run) {
+		/* as for an offline job: the pages that keep a device's blocks from going */
+		const struct mo_forensics_opts fo = {
+			.long_lived_usec = p->long_lived_usec,
+			.log = true,
+			.job = j->log_id,
+		};
+
+		if (mo_forensics_new(j->q->root, &fo, &forensics) == 0) {
+			o.hooks.job.attempt = mo_forensics_attempt;
+			o.hooks.job.userdata = forensics;
+		}
+	}
 
 	r = mo_release_new(j->q->root, p->size, &o, &rel, &error);
 	if (r < 0) {

@@ -46,6 +46,7 @@ struct job_params {
 	uint64_t eject_timeout_usec; /* release: 0 = the library's default */
 	struct mo_backoff backoff;   /* release: max_attempts = tries per device */
 	uint64_t reserve;            /* bytes, or MO_JOB_RESERVE_DEFAULT */
+	uint64_t long_lived_usec;    /* offline, release: pages blocking longer are long-lived (forensics) */
 	bool all_or_nothing, force, dry_run;
 };
 

@@ -120,6 +120,11 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 			p.action = z == MO_ZONE_MOVABLE ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
 		}
 	}
+	if (kind == JOB_ONLINE && o->long_lived_usec) {
+		r = fail(error, -EINVAL, "option 'long-lived' applies to offline and release requests");
+		goto fail;
+	}
+	p.long_lived_usec = o->long_lived_usec ?: c->long_lived_usec;
 	p.attempt_timeout_usec = o->attempt_timeout_usec ?: c->attempt_timeout_usec;
 	p.deadline_usec = o->deadline_usec ?: c->deadline_usec;
 	p.eject_timeout_usec = o->eject_timeout_usec;
@@ -173,6 +178,18 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 
 			if (asprintf(&t2, "%s eject-timeout=%s", *text,
 				     mo_format_duration(o->eject_timeout_usec, dl, sizeof(dl))) < 0) {
+				free(*text);
+				r = -ENOMEM;
+				goto fail;
+			}
+			free(*text);
+			*text = t2;
+		}
+		if (o->long_lived_usec) {
+			char *t2;
+
+			if (asprintf(&t2, "%s long-lived=%s", *text,
+				     mo_format_duration(o->long_lived_usec, dl, sizeof(dl))) < 0) {
 				free(*text);
 				r = -ENOMEM;
 				goto fail;

@@ -21,6 +21,7 @@ struct request_options {
 	uint64_t eject_timeout_usec;    /* release only; 0: the library's default */
 	uint64_t reserve;               /* bytes kept available; 0: Reserve= */
 	int max_attempts;               /* per block; -1: AttemptsPerBlock= (0 = unlimited) */
+	uint64_t long_lived_usec;       /* offline, release: 0: LongLivedThreshold= */
 	bool all_or_nothing, force, dry_run;
 };
 
@@ -44,7 +45,8 @@ struct request_options {
  *
  * A release takes neither a zone (only ZONE_MOVABLE memory of whole devices
  * is released) nor all-or-nothing (an ejected device cannot be taken back);
- * eject-timeout applies to a release only.
+ * eject-timeout applies to a release only; long-lived (the forensics'
+ * threshold) to offline and release.
  *
  * Return: 0; -EINVAL for a malformed or unaligned argument or an option the
  * kind does not take; -ENOENT when a named block does not exist; -ENOMEM.

@@ -193,6 +193,12 @@ expect_error org.memoff.Error.InvalidArgument "an unknown option is refused" bus
 expect_error org.memoff.Error.InvalidArgument "an option of the wrong type is refused" busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 deadline b true
 expect_error org.memoff.Error.InvalidArgument "an unknown zone is refused" busctl $PRIV call $DEST Online 'ssa{sv}' blocks 9 1 zone s Moveable
 expect_error org.memoff.Error.NoSuchJob "GetJob of an unknown id" busctl $PRIV call $DEST GetJob u 999
+expect_error org.memoff.Error.InvalidArgument "long-lived is refused for an online request" busctl $PRIV call $DEST Online 'ssa{sv}' blocks 9 1 long-lived s 5s
+expect_error org.memoff.Error.InvalidArgument "a long-lived threshold of zero is refused" busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 long-lived t 0
+p=$(call Offline 'ssa{sv}' blocks 9 2 long-lived s 5s dry-run b true | path_of)
+check "an offline request takes a long-lived threshold (its Request says long-lived=5s)" \
+	grep -q 'long-lived=5s' <<<"$(jobprop "$p" Request)"
+wait_job "$p" >/dev/null
 
 # ---- a job that spins: overlap, progress, cancel ----
 p=$(call Offline 'ssa{sv}' blocks 12-13 2 attempt-timeout s 500ms deadline s 2min | path_of)
