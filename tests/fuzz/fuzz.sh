@@ -39,7 +39,10 @@ if [ "$total" -gt 0 ] && [ "$count" -gt 0 ]; then
 fi
 
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# The targets' scratch trees (fuzz-tree.c), in memory when possible.
+MEMOFF_FUZZ_TREE_DIR=$(mktemp -d /dev/shm/memoff-fuzz.XXXXXX 2>/dev/null || mktemp -d) || exit 1
+export MEMOFF_FUZZ_TREE_DIR
+trap 'rm -rf "$tmp" "$MEMOFF_FUZZ_TREE_DIR"' EXIT
 echo "1..$((count * 2))"
 i=0
 diag() { sed 's/^/# /' "$1" | tail -n "${2:-30}"; }
