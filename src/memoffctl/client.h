@@ -18,6 +18,7 @@
 #include <systemd/sd-bus.h>
 
 #include "common.h"
+#include "pins.h"
 
 #define CTL_SOCKET_ENV     "MEMOFF_SOCKET"
 #define CTL_SOCKET_DEFAULT "/run/memoff/control"
@@ -37,6 +38,8 @@ struct ctl_job_info {
 	int64_t current_block;         /* -1: none */
 	struct ctl_job_block *blocks;
 	size_t n_blocks;
+	struct mo_pin_report **blocked;  /* BlockedPages: one per block given up on */
+	size_t n_blocked;
 };
 
 void ctl_job_info_done(struct ctl_job_info *j);
@@ -98,6 +101,20 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json);
  * daemon runs (fall back to --direct).
  */
 int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exit_code);
+
+/**
+ * ctl_client_pins() - `memoffctl pins` through the daemon (GetPins).
+ * @by: "blocks" or "range"
+ * @kmsg: let the daemon read the kernel log
+ * @ret: the reports, as pins_bus_read() gives them
+ * @exit_code: set when the daemon refused the request (the error is printed)
+ * Return: 0 when the daemon answered (with reports, or an error and
+ * @exit_code); -ENOENT / -ECONNREFUSED when no daemon runs, -EACCES when it
+ * does not let this user call GetPins (fall back to the core in-process);
+ * another negative errno.
+ */
+int ctl_client_pins(const char *by, const char *what, bool kmsg, struct mo_pin_report ***ret, size_t *n,
+		    int *exit_code);
 
 /** ctl_client_error() - print a D-Bus error reply; Return: CTL_EXIT_USAGE for bad arguments, else CTL_EXIT_FAILED. */
 int ctl_client_error(const sd_bus_error *e, int r, const char *what);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * memoffctl pins: the pages that would block offlining some memory, and who
- * holds them. Read-only: no offline attempt is made.
+ * holds them. Read-only: no offline attempt is made. Through memoffd
+ * (GetPins) when one runs and lets the caller: it has CAP_SYS_ADMIN for the
+ * owners, and serves members of AllowedGroup= too; in-process otherwise.
  */
 #include "config.h"
 
 #include <inttypes.h>
 
 #include "block.h"
+#include "client.h"
 #include "common.h"
 #include "forensics.h"
 #include "json.h"
@@ -95,6 +98,17 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	arg = argv[optind];
 
+	if (ctl_client_wanted(ctx)) {
+		r = ctl_client_pins(by_blocks ? "blocks" : "range", arg, !fo.no_kmsg, &reports, &n_reports, &ex);
+		if (r == 0 && ex != CTL_EXIT_OK)
+			return ex;
+		if (r == 0)
+			goto print;
+		if (r != -ENOENT && r != -ECONNREFUSED && r != -EACCES)
+			return ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
+		/* no daemon, or not for this user: look ourselves */
+	}
+
 	if (ctl_open_root(ctx, &root) < 0)
 		return CTL_EXIT_FAILED;
 	r = mo_memory_load(root, &mem);
@@ -148,10 +162,14 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 			ret = ctl_error_errno(r, "block %" PRIu64, blocks[i]);
 			goto out;
 		}
-		if (reports[n_reports]->census_error)
-			ret = CTL_EXIT_FAILED;
 		n_reports++;
 	}
+
+print:
+	for (size_t i = 0; i < n_reports; i++)
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_bus_read() set every report */
+		if (reports[i]->census_error)
+			ret = CTL_EXIT_FAILED;
 
 	if (json) {
 		struct mo_json j;

@@ -170,8 +170,10 @@ void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n)
 		if (reports[i]->census_error && !census)
 			census = reports[i]->census_error;
 	}
-	if (owners == -EPERM || owners == -EACCES)
+	if (owners == -EPERM)
 		fputs("Owners unknown: /proc/PID/pagemap shows page frames to CAP_SYS_ADMIN only.\n", out);
+	else if (owners == -EACCES)
+		fputs("Owners hidden: memoffd shows them to root and members of AllowedGroup= only.\n", out);
 	else if (owners)
 		fprintf(out, "Owners unknown: %s.\n", strerror(-owners));
 	if (kmsg == -EPERM || kmsg == -EACCES)

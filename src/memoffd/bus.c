@@ -12,12 +12,22 @@
 #include "log.h"
 #include "manager.h"
 #include "parse.h"
+#include "pins-bus.h"
+#include "pinscan.h"
 #include "request.h"
 #include "util.h"
 
 struct conn {
 	sd_bus *bus;
 	struct conn *next;
+};
+
+/* A GetPins call waiting for its scan (pinscan.h). */
+struct pins_call {
+	struct manager *m;
+	sd_bus_message *msg;
+	struct pin_scan *scan;
+	struct pins_call *next;
 };
 
 struct bus_state {
@@ -28,6 +38,8 @@ struct bus_state {
 	sd_id128_t server_id;
 	struct conn *conns;          /* private connections */
 	unsigned n_conns;
+	struct pins_call *pins;      /* GetPins calls being answered */
+	unsigned n_pins;
 };
 
 static inline void sd_bus_creds_unrefp_(sd_bus_creds **c) { sd_bus_creds_unref(*c); }
@@ -366,14 +378,129 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	return start_job(msg, userdata, JOB_RELEASE, error);
 }
 
-static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+/* GetPins' options: only "kmsg" (b). */
+static int read_pins_options(sd_bus_message *msg, bool *kmsg, sd_bus_error *error)
 {
-	int r = check_access(msg, userdata, error);
+	int r;
 
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
 	if (r < 0)
 		return r;
-	return sd_bus_error_set(error, MO_ERROR_NOT_SUPPORTED,
-				"pinned-page forensics are not available in this version");
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *key, *sig;
+		char type;
+		int b;
+
+		r = sd_bus_message_read(msg, "s", &key);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_peek_type(msg, &type, &sig);
+		if (r < 0)
+			return r;
+		if (!streq(key, "kmsg"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: kmsg)",
+						 key);
+		if (!streq(sig, "b"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
+						 "option 'kmsg' must be a boolean (b), not of type '%s'", sig);
+		r = sd_bus_message_read(msg, "v", "b", &b);
+		if (r < 0)
+			return r;
+		*kmsg = b;
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+static void pins_call_free(struct pins_call *c)
+{
+	struct bus_state *s = c->m->bus;
+
+	for (struct pins_call **p = &s->pins; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			s->n_pins--;
+			break;
+		}
+	sd_bus_message_unref(c->msg);
+	free(c);
+}
+
+/* On the loop: the scan of a GetPins call is done; reply. */
+static void on_pins_done(struct pin_scan *scan, int error, struct mo_pin_report **reports, size_t n, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp_) sd_bus_message *reply = NULL;
+	struct pins_call *c = userdata;
+	int r = error;
+
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(c->msg, &reply);
+	if (r >= 0)
+		r = pins_bus_append(reply, reports, n, true);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	else
+		(void) sd_bus_reply_method_errorf(c->msg, MO_ERROR_FAILED, "cannot examine memory: %s",
+						  strerror(-r));
+	if (r < 0)
+		mo_log_warning_errno(r, "GetPins: cannot reply: %m");
+	pins_bus_reports_free(reports, n);
+	pins_call_free(c);
+}
+
+/*
+ * GetPins: the read-only scan runs in a thread (pinscan.h: owners can take
+ * seconds); the reply is sent from the loop when it is done.
+ */
+static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ uint64_t *blocks = NULL;
+	_cleanup_free_ char *why = NULL;
+	const char *by, *what;
+	struct pins_call *c;
+	bool kmsg = true;
+	size_t n = 0;
+	int r;
+
+	r = check_access(msg, m, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(msg, "ss", &by, &what);
+	if (r < 0)
+		return r;
+	r = read_pins_options(msg, &kmsg, error);
+	if (r < 0)
+		return r;
+	if (m->stopping)
+		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
+	r = request_blocks(by, what, m->block_size, m->root, &blocks, &n, &why);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+	if (m->bus->n_pins >= MO_BUS_MAX_PIN_SCANS)
+		return sd_bus_error_setf(error, MO_ERROR_BUSY, "%u GetPins calls are being answered; try again later",
+					 m->bus->n_pins);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->msg = sd_bus_message_ref(msg);
+	r = pin_scan_start(m->event, m->root, blocks, n, kmsg, on_pins_done, c, &c->scan);
+	if (r < 0) {
+		sd_bus_message_unref(c->msg);
+		free(c);
+		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot examine memory: %s", strerror(-r));
+	}
+	c->next = m->bus->pins;
+	m->bus->pins = c;
+	m->bus->n_pins++;
+	return 1;
 }
 
 static int cancel_job(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus_error *error)
@@ -470,8 +597,9 @@ static const sd_bus_vtable manager_vtable[] = {
 				 "o", SD_BUS_PARAM(job), method_online, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("Release", "sa{sv}", SD_BUS_PARAM(size) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(job), method_release, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("GetPins", "ss", SD_BUS_PARAM(by) SD_BUS_PARAM(what),
-				 "a(ttsuus)", SD_BUS_PARAM(pins), method_get_pins, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetPins", "ssa{sv}", SD_BUS_PARAM(by) SD_BUS_PARAM(what) SD_BUS_PARAM(options),
+				 PINS_BUS_REPORTS_SIG, SD_BUS_PARAM(blocks), method_get_pins,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("CancelJob", "u", SD_BUS_PARAM(id), NULL, , method_cancel_job,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("ApplyHotplugPolicy", "t", SD_BUS_PARAM(block),
@@ -548,6 +676,32 @@ static int prop_job_results(sd_bus *bus, const char *path, const char *iface, co
 	return sd_bus_message_close_container(reply);
 }
 
+/*
+ * Owners name other processes: only callers who may call GetPins see them
+ * (doc/security.md); others get the pages without owners.
+ */
+static bool may_see_owners(sd_bus *bus, struct manager *m)
+{
+	sd_bus_message *msg = sd_bus_get_current_message(bus);
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (!msg)
+		return false;
+	r = check_access(msg, m, &e);
+	sd_bus_error_free(&e);
+	return r >= 0;
+}
+
+static int prop_job_blocked(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct mo_pin_report *const *reports;
+	size_t n = job_blocked_pages(userdata, &reports);
+
+	return pins_bus_append(reply, reports, n, may_see_owners(bus, job_userdata(userdata)));
+}
+
 static int method_job_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct job *j = userdata;
@@ -570,6 +724,8 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("CurrentBlock", "x", prop_job_current, 0, EC),
 	SD_BUS_PROPERTY("Blocks", "at", prop_job_blocks, 0, EC),
 	SD_BUS_PROPERTY("Results", "a(tsuts)", prop_job_results, 0, EC),
+	SD_BUS_PROPERTY("BlockedPages", PINS_BUS_REPORTS_SIG, prop_job_blocked, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 	SD_BUS_PROPERTY("CreatedAt", "t", prop_job_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("StartedAt", "t", prop_job_started, 0, EC),
 	SD_BUS_PROPERTY("FinishedAt", "t", prop_job_finished, 0, EC),
@@ -751,6 +907,8 @@ void bus_job_changed(struct manager *m, struct job *j, unsigned what)
 		names[n++] = "Results";
 	if (what & JOB_CHANGED_CLAIMS)
 		names[n++] = "Blocks";
+	if (what & JOB_CHANGED_BLOCKED)
+		names[n++] = "BlockedPages";
 	names[n] = NULL;
 	if (!n)
 		return;
@@ -982,9 +1140,18 @@ int bus_setup(struct manager *m, bool system_bus)
 void bus_done(struct manager *m)
 {
 	struct bus_state *s = m->bus;
+	struct pins_call *c;
 
 	if (!s)
 		return;
+	/* scans still running finish (or die with the process) on their own */
+	while ((c = s->pins)) {
+		s->pins = c->next;
+		s->n_pins--;
+		pin_scan_abandon(c->scan);
+		sd_bus_message_unref(c->msg);
+		free(c);
+	}
 	while (s->conns)
 		drop_conn(m, s->conns->bus);
 	if (s->system)

@@ -37,9 +37,12 @@ struct manager;
 #define MO_ERROR_SHUTTING_DOWN    "org.memoff.Error.ShuttingDown"
 #define MO_ERROR_CONFIG           "org.memoff.Error.Config"
 #define MO_ERROR_FAILED           "org.memoff.Error.Failed"
+#define MO_ERROR_BUSY             "org.memoff.Error.Busy"
 
 /* Connections accepted on the private socket at the same time, at most. */
 #define MO_BUS_MAX_CONNECTIONS 64
+/* GetPins calls answered at the same time, at most (each scans in a thread). */
+#define MO_BUS_MAX_PIN_SCANS 4
 
 /**
  * bus_setup() - listen on RUNTIME_DIR/control and, when asked, join the

@@ -43,6 +43,9 @@ struct shared {
 	bool blocks_dirty;
 	struct live_block *live;
 	size_t n_live;
+	bool blocked_dirty;
+	struct mo_pin_report **blocked;
+	size_t n_blocked;
 	bool finished;
 	enum job_result result;
 	char *message;
@@ -62,6 +65,9 @@ struct job {
 	/* the worker's journal records (joblog.h) */
 	char log_id[16];
 	struct mo_joblog log;
+	/* what blocked the blocks given up on (the loop's copy) */
+	struct mo_pin_report **blocked;
+	size_t n_blocked;
 };
 
 struct job_queue {
@@ -101,6 +107,19 @@ uint64_t job_current_block(const struct job *j)
 	return j->current_block;
 }
 
+size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret)
+{
+	*ret = j->blocked;
+	return j->n_blocked;
+}
+
+static void reports_free(struct mo_pin_report **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mo_pin_report_free(v[i]);
+	free(v);
+}
+
 void job_params_done(struct job_params *p)
 {
 	free(p->blocks);
@@ -115,6 +134,7 @@ static void shared_done(struct shared *s)
 	free(s->plan);
 	free(s->live);
 	free(s->message);
+	reports_free(s->blocked, s->n_blocked);
 	*s = (struct shared) {};
 }
 
@@ -125,6 +145,7 @@ static void job_free(struct job *j)
 	job_record_done(&j->rec);
 	job_params_done(&j->params);
 	shared_done(&j->sh);
+	reports_free(j->blocked, j->n_blocked);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -353,6 +374,43 @@ static char *summary(const struct job *j, const struct mo_job_result *r)
 	return s;
 }
 
+/* Whether forensics has something to say about a block: it was attempted and not done. */
+static bool gave_up(const struct mo_block_result *b)
+{
+	return b->attempts > 0 && !mo_outcome_is_success(b->outcome) && b->outcome != MO_OUTCOME_CANCELLED &&
+	       b->outcome != MO_OUTCOME_ROLLED_BACK;
+}
+
+/*
+ * Add the blocked-page report of each block of @blocks given up on to the
+ * job's (BlockedPages): what the attempts saw, tracked across them; else
+ * what the page flags and the kernel log say now.
+ */
+static void publish_blocked(struct job *j, struct mo_forensics *f, const struct mo_block_result *blocks, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++) {
+		struct mo_pin_report *rep = NULL, **v;
+
+		if (!gave_up(&blocks[i]))
+			continue;
+		if (mo_forensics_report(f, blocks[i].index, &rep) == 0 && rep->n_groups == 0) {
+			mo_pin_report_free(rep);
+			rep = NULL;
+		}
+		if (!rep && mo_forensics_scan(f, blocks[i].index, &rep) < 0)
+			continue;
+		pthread_mutex_lock(&j->lock);
+		v = realloc(j->sh.blocked, (j->sh.n_blocked + 1) * sizeof(*v));
+		if (v) {
+			j->sh.blocked = v;
+			j->sh.blocked[j->sh.n_blocked++] = rep;
+			j->sh.blocked_dirty = true;
+		} else
+			mo_pin_report_free(rep);
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
 static void *worker(void *userdata)
 {
 	struct job *j = userdata;
@@ -443,6 +501,8 @@ static void *worker(void *userdata)
 		result = map_result(res);
 		message = summary(j, res);
 		mo_joblog_result(&j->log, res);
+		if (!res->dry_run)
+			publish_blocked(j, forensics, res->blocks, res->n_blocks);
 	}
 
 	pthread_mutex_lock(&j->lock);
@@ -709,6 +769,9 @@ static void *release_worker(void *userdata)
 		result = map_release_result(res);
 		message = release_summary(res);
 		log_release(j, res);
+		for (size_t i = 0; !res->dry_run && i < res->n_devices; i++)
+			if (res->devices[i].outcome != MO_RELEASE_RELEASED)
+				publish_blocked(j, forensics, res->devices[i].blocks, res->devices[i].n_blocks);
 	}
 	publish_release(j, res);
 
@@ -775,6 +838,14 @@ static void collect(struct job_queue *q, struct job *j)
 		}
 		j->sh.blocks_dirty = false;
 		what |= JOB_CHANGED_BLOCKS;
+	}
+	if (j->sh.blocked_dirty) {
+		reports_free(j->blocked, j->n_blocked);
+		j->blocked = TAKE_PTR(j->sh.blocked);
+		j->n_blocked = j->sh.n_blocked;
+		j->sh.n_blocked = 0;
+		j->sh.blocked_dirty = false;
+		what |= JOB_CHANGED_BLOCKED;
 	}
 	finished = j->sh.finished;
 	if (finished) {

@@ -29,6 +29,7 @@
 #include "attempt.h"
 #include "backoff.h"
 #include "job-record.h"
+#include "pins.h"
 #include "root.h"
 
 /* What a request asks for, complete: the manager fills it from the D-Bus call and the config. */
@@ -58,6 +59,7 @@ enum {
 	JOB_CHANGED_PROGRESS = 1 << 1,
 	JOB_CHANGED_BLOCKS   = 1 << 2,   /* per-block outcomes */
 	JOB_CHANGED_CLAIMS   = 1 << 3,
+	JOB_CHANGED_BLOCKED  = 1 << 4,   /* blocked-page reports */
 };
 
 struct job;
@@ -79,6 +81,14 @@ static inline unsigned job_id(const struct job *j) { return job_record(j)->id; }
 void *job_userdata(const struct job *j);
 /** job_current_block() - the block being worked on, UINT64_MAX when none. */
 uint64_t job_current_block(const struct job *j);
+
+/**
+ * job_blocked_pages() - the blocked-page reports (pins.h) of the blocks the
+ * job attempted and gave up on, one each, set when the worker is done; none
+ * for a job that did not run in this daemon (they are not kept in the state
+ * file). Return: how many; @ret points at them (valid while the job lives).
+ */
+size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret);
 
 /**
  * job_queue_new() - an empty queue on @event.

@@ -204,3 +204,34 @@ fail:
 	job_params_done(&p);
 	return r;
 }
+
+int request_blocks(const char *by, const char *what, uint64_t block_size, const struct mo_root *root,
+		   uint64_t **ret, size_t *n, char **error)
+{
+	struct job_params p = {};
+	const char *why = NULL;
+	uint64_t first, last;
+	int r;
+
+	if (!block_size)
+		return fail(error, -EINVAL, "the memory block size is unknown");
+	if (streq(by, "range")) {
+		if (mo_parse_range(what, &first, &last, &why) < 0 ||
+		    mo_check_range_aligned(first, last, block_size, &why) < 0)
+			return fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
+		first /= block_size;
+		last /= block_size;
+	} else if (streq(by, "blocks")) {
+		if (mo_parse_blocks(what, &first, &last, &why) < 0)
+			return fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
+	} else
+		return fail(error, -EINVAL, "invalid request type '%s': expected \"range\" or \"blocks\"", by);
+	r = named_blocks(first, last, root, &p, error);
+	if (r < 0) {
+		job_params_done(&p);
+		return r;
+	}
+	*ret = TAKE_PTR(p.blocks);
+	*n = p.n_blocks;
+	return 0;
+}

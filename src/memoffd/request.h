@@ -54,3 +54,16 @@ struct request_options {
 int request_build(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
 		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,
 		  struct job_params *ret, char **text, char **error);
+
+/**
+ * request_blocks() - the blocks a read-only request (GetPins) names.
+ * @by: "range" or "blocks" (a size names no block)
+ * @what: "0x100000000-0x13fffffff" or "32-39"
+ * @ret: the block numbers, ascending (caller frees)
+ * @n: how many
+ * @error: on failure, a message naming the argument
+ * Return: 0; -EINVAL for a malformed or unaligned argument; -ENOENT when a
+ * named block does not exist; -ENOMEM.
+ */
+int request_blocks(const char *by, const char *what, uint64_t block_size, const struct mo_root *root,
+		   uint64_t **ret, size_t *n, char **error);

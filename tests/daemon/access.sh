@@ -137,7 +137,7 @@ refused $D "socket: Offline as nobody is refused" as_nobody busctl $PRIV call $M
 refused $D "socket: Online as nobody is refused" as_nobody busctl $PRIV call $M Online 'ssa{sv}' blocks 5 0
 refused $D "socket: Release as nobody is refused" as_nobody busctl $PRIV call $M Release 'sa{sv}' 128M 0
 refused $D "socket: GetPins as nobody is refused (other processes' mappings)" \
-	as_nobody busctl $PRIV call $M GetPins ss blocks 9
+	as_nobody busctl $PRIV call $M GetPins 'ssa{sv}' blocks 9 0
 refused $D "socket: CancelJob as nobody is refused" as_nobody busctl $PRIV call $M CancelJob u 1
 refused $D "socket: ApplyHotplugPolicy as nobody is refused" \
 	as_nobody busctl $PRIV call $M ApplyHotplugPolicy t 14
@@ -164,7 +164,7 @@ check "no property of the API is writable" \
 B=org.freedesktop.DBus.Error.AccessDenied
 if $have_bus && busctl $BUS status org.memoff.Manager1 >/dev/null 2>&1; then
 	for call in "Offline ssa{sv} blocks 9 0" "Online ssa{sv} blocks 5 0" "Release sa{sv} 128M 0" \
-		"GetPins ss blocks 9" "CancelJob u 1" "ApplyHotplugPolicy t 14" "Reload"; do
+		"GetPins ssa{sv} blocks 9 0" "CancelJob u 1" "ApplyHotplugPolicy t 14" "Reload"; do
 		# shellcheck disable=SC2086
 		refused $B "bus: ${call%% *} as nobody is refused by the policy" \
 			as_nobody busctl $BUS call $M $call
