@@ -19,6 +19,7 @@
 
 struct conn {
 	sd_bus *bus;
+	uid_t uid;          /* the peer, from SO_PEERCRED at accept */
 	struct conn *next;
 };
 
@@ -987,10 +988,37 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	return 0;
 }
 
+/*
+ * Whether one more connection of @uid fits: root always does, up to the hard
+ * limit; others share the unprivileged slots, a few each.
+ * Return: 0, -EUSERS (this uid holds its share), -EMFILE (no slot left).
+ */
+static int connection_allowed(const struct bus_state *s, uid_t uid)
+{
+	unsigned unpriv = 0, mine = 0;
+
+	if (s->n_conns >= MO_BUS_MAX_CONNECTIONS)
+		return -EMFILE;
+	if (uid == 0)
+		return 0;
+	for (const struct conn *c = s->conns; c; c = c->next) {
+		if (c->uid != 0)
+			unpriv++;
+		if (c->uid == uid)
+			mine++;
+	}
+	if (mine >= MO_BUS_MAX_PER_UID)
+		return -EUSERS;
+	if (unpriv >= MO_BUS_MAX_UNPRIVILEGED)
+		return -EMFILE;
+	return 0;
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct manager *m = userdata;
 	struct bus_state *s = m->bus;
+	struct ucred cred;
 	sd_bus *bus = NULL;
 	struct conn *c;
 	int cfd, r;
@@ -1001,8 +1029,15 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 			mo_log_warning_errno(errno, "accept() on %s failed: %m", s->socket_path);
 		return 0;
 	}
-	if (s->n_conns >= MO_BUS_MAX_CONNECTIONS) {
-		mo_log_warning("Too many connections on %s, refusing one", s->socket_path);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &(socklen_t) { sizeof(cred) }) < 0) {
+		mo_log_warning_errno(errno, "Cannot get the peer of a connection on %s: %m", s->socket_path);
+		close(cfd);
+		return 0;
+	}
+	r = connection_allowed(s, cred.uid);
+	if (r < 0) {
+		mo_log_warning("Too many connections on %s%s, refusing one of uid %u",
+			       s->socket_path, r == -EUSERS ? " from this user" : "", (unsigned) cred.uid);
 		close(cfd);
 		return 0;
 	}
@@ -1011,6 +1046,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 		close(cfd);
 		return 0;
 	}
+	c->uid = cred.uid;
 	if ((r = sd_bus_new(&bus)) < 0 ||
 	    (r = sd_bus_set_fd(bus, cfd, cfd)) < 0)
 		goto fail;

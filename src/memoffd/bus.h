@@ -39,8 +39,15 @@ struct manager;
 #define MO_ERROR_FAILED           "org.memoff.Error.Failed"
 #define MO_ERROR_BUSY             "org.memoff.Error.Busy"
 
-/* Connections accepted on the private socket at the same time, at most. */
-#define MO_BUS_MAX_CONNECTIONS 64
+/*
+ * Connections on the private socket at the same time. Unprivileged peers
+ * share MO_BUS_MAX_UNPRIVILEGED slots, at most MO_BUS_MAX_PER_UID each; the
+ * rest are kept for root, so nobody who holds idle connections can lock root
+ * out of the socket.
+ */
+#define MO_BUS_MAX_UNPRIVILEGED 64
+#define MO_BUS_MAX_PER_UID 16
+#define MO_BUS_MAX_CONNECTIONS (MO_BUS_MAX_UNPRIVILEGED + 64)
 /* GetPins calls answered at the same time, at most (each scans in a thread). */
 #define MO_BUS_MAX_PIN_SCANS 4
 

@@ -216,7 +216,7 @@ if [ "$held" -lt 65 ] 2>/dev/null || [ -z "$held" ]; then
 elif busctl $PRIV call $M ListJobs >/dev/null 2>&1; then
 	ok "with $held idle connections held by nobody, root can still call"
 else
-	not_ok "with $held idle connections held by nobody, root can still call # TODO memoffd refuses every connection past 64, whoever holds them (doc/security.md)"
+	not_ok "with $held idle connections held by nobody, root can still call"
 fi
 kill "$HOLD_PID" 2>/dev/null
 wait "$HOLD_PID" 2>/dev/null
