@@ -7,6 +7,7 @@
 #include "format.h"
 #include "joblog.h"
 #include "log.h"
+#include "parse.h"
 
 #define FIELDS_MAX 10
 
@@ -48,7 +49,13 @@ static void add_block(struct fields *f, const struct mo_joblog *l, uint64_t bloc
 		add(f, "MEMOFF_JOB", "%s", l->job);
 }
 
-/* Seconds with one decimal, "2" rather than "2.0": an attempt's length. */
+/* A duration for a message: "450ms", "2.003s" (to the millisecond). */
+static const char *duration(uint64_t usec, char buf[static MO_DURATION_MAX])
+{
+	return mo_format_duration(usec / 1000 * 1000, buf, MO_DURATION_MAX);
+}
+
+/* Seconds with one decimal, "2" rather than "2.0", for the _SEC fields. */
 static const char *seconds(uint64_t usec, char *buf, size_t size)
 {
 	uint64_t tenths = (usec + 50000) / 100000;
@@ -63,7 +70,7 @@ static const char *seconds(uint64_t usec, char *buf, size_t size)
 void mo_joblog_progress(const struct mo_joblog *l, const struct mo_job_progress *p)
 {
 	struct fields f = {};
-	char s[32], retry[64] = "";
+	char s[32], d[MO_DURATION_MAX], retry[64] = "";
 
 	if (l->action != MO_ACTION_OFFLINE || p->phase != MO_PHASE_RESULT || p->block == UINT64_MAX)
 		return;
@@ -71,22 +78,22 @@ void mo_joblog_progress(const struct mo_joblog *l, const struct mo_job_progress 
 	case MO_OUTCOME_DONE:
 		add_block(&f, l, p->block);
 		add(&f, "MEMOFF_ATTEMPTS", "%u", p->attempt);
-		mo_log_full(LOG_INFO, MO_MESSAGE_BLOCK_OFFLINED, f.v, "block %" PRIu64 " offlined (attempt %u, %s s)",
-			    p->block, p->attempt, seconds(p->attempt_usec, s, sizeof(s)));
+		mo_log_full(LOG_INFO, MO_MESSAGE_BLOCK_OFFLINED, f.v, "block %" PRIu64 " offlined (attempt %u, %s)",
+			    p->block, p->attempt, duration(p->attempt_usec, d));
 		break;
 	case MO_OUTCOME_TIMED_OUT:
 		add_block(&f, l, p->block);
 		add(&f, "MEMOFF_ATTEMPTS", "%u", p->attempt);
 		add(&f, "MEMOFF_ATTEMPT_TIMEOUT_SEC", "%s", seconds(p->attempt_usec, s, sizeof(s)));
 		if (p->next_usec) {
-			char n[32];
+			char n[32], nd[MO_DURATION_MAX];
 
-			snprintf(retry, sizeof(retry), "; next attempt in %s s", seconds(p->next_usec, n, sizeof(n)));
-			add(&f, "MEMOFF_RETRY_SEC", "%s", n);
+			snprintf(retry, sizeof(retry), "; next attempt in %s", duration(p->next_usec, nd));
+			add(&f, "MEMOFF_RETRY_SEC", "%s", seconds(p->next_usec, n, sizeof(n)));
 		}
 		mo_log_full(LOG_NOTICE, MO_MESSAGE_ATTEMPT_TIMED_OUT, f.v,
-			    "block %" PRIu64 ": attempt %u timed out after %s s, migration stalled%s", p->block,
-			    p->attempt, s, retry);
+			    "block %" PRIu64 ": attempt %u timed out after %s, migration stalled%s", p->block,
+			    p->attempt, duration(p->attempt_usec, d), retry);
 		break;
 	default:
 		break;

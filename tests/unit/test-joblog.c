@@ -114,8 +114,8 @@ static void test_progress(void **state)
 	assert_string_equal(field(r, "MEMOFF_ATTEMPT_TIMEOUT_SEC"), "2");
 	assert_string_equal(field(r, "MEMOFF_RETRY_SEC"), "4");
 	assert_string_equal(field(r, "MEMOFF_JOB"), "7");
-	assert_string_equal(field(r, "MESSAGE"), "block 37: attempt 2 timed out after 2 s, migration stalled; "
-						 "next attempt in 4 s");
+	assert_string_equal(field(r, "MESSAGE"), "block 37: attempt 2 timed out after 2.003s, migration stalled; "
+						 "next attempt in 4s");
 
 	p.outcome = MO_OUTCOME_DONE;
 	p.attempt_usec = 450000;
@@ -123,7 +123,7 @@ static void test_progress(void **state)
 	r = find(MO_MESSAGE_BLOCK_OFFLINED);
 	assert_non_null(r);
 	assert_string_equal(field(r, "MEMOFF_BLOCK"), "37");
-	assert_string_equal(field(r, "MESSAGE"), "block 37 offlined (attempt 2, 0.5 s)");
+	assert_string_equal(field(r, "MESSAGE"), "block 37 offlined (attempt 2, 450ms)");
 
 	/* other outcomes and phases, online jobs: nothing */
 	n_records = 0;
