@@ -8,7 +8,9 @@ hot-added over QMP must end up online in ZONE_MOVABLE by the "auto" policy.
 Then an offline and an online job go through memoffctl and the daemon; an
 offline job on a block with a pinned page is running when the daemon is
 killed with SIGKILL: the kernel rolls the block back, and the restarted
-daemon reports the job as interrupted with the block's real state.
+daemon reports the job as interrupted with the block's real state. Before
+that, an offline job on the pinned block times out, and the daemon's log
+records (stderr, fields shown by -v) name the pinner's pid.
 """
 
 import re
@@ -31,11 +33,10 @@ def start_daemon(vm, name):
 
 
 def job_line(vm, request):
+    """The newest job (memoffctl jobs lists them by id) whose request has `request`."""
     rc, out = vm.run("memoffctl jobs", timeout=30)
-    for line in out.splitlines():
-        if request in line:
-            return line
-    return ""
+    lines = [line for line in out.splitlines() if request in line]
+    return lines[-1] if lines else ""
 
 
 def run(t, vm):
@@ -96,6 +97,19 @@ def run(t, vm):
     ppid = vm.spawn("pinner --pin-block %d" % target, "pin")
     text = vm.wait_output("/tmp/pin.out", r"^(READY|NOTFOUND)", timeout=180)
     t.match(r"^PIN .* block=%d$" % target, text, "pinner pinned a page in block %d" % target)
+
+    # --- a timed-out offline job: the daemon's records name the pinner ----
+    m = re.search(r"^PIN pid=(\d+) ", text, re.M)
+    pin_pid = m.group(1) if m else "?"
+    rc, out = vm.run("memoffctl offline -b %d --attempt-timeout 1s --deadline 4s" % target, timeout=120)
+    t.eq(rc, 1, "offline of the pinned block through the daemon times out (exit 1)")
+    log = vm.sh("cat /tmp/memoffd.out")
+    t.match(r"memoffd: block %d: attempt 1 timed out after .*MEMOFF_BLOCK=%d " % (target, target), log,
+            "the daemon records the timed-out attempt (ATTEMPT_TIMED_OUT)")
+    t.match(r"memoffd: block %d: offlining blocked by .*MEMOFF_PID=%s MEMOFF_COMM=pinner " % (target, pin_pid),
+            log, "... and the blocked pages, naming the pinner's pid %s (PAGES_BLOCKED)" % pin_pid)
+    t.match(r"Blocked pages of block %d:\n.*pinner\[%s\]" % (target, pin_pid), out,
+            "memoffctl prints the job's BlockedPages: the pinner")
     vm.spawn("memoffctl offline -b %d --attempt-timeout 2s --deadline 5min" % target, "off")
     vm.wait_until(lambda: "running" in job_line(vm, "offline blocks %d" % target), 60,
                   what="the offline job running")
