@@ -40,7 +40,7 @@ else
 	cppcheck -q --std=c11 --enable=warning,portability,performance --inline-suppr \
 		--error-exitcode=1 --suppress=memleak -j "$jobs" \
 		-D_GNU_SOURCE '-DSD_BUS_PARAM(x)=#x "\0"' \
-		-I"$builddir" --include="$builddir/config.h" -I"$srcdir/src/lib" -I"$srcdir/src" \
+		-I"$builddir" --include="$builddir/config.h" -I"$srcdir/src/lib" -I"$srcdir/src/shared" -I"$srcdir/src" \
 		$sources >"$tmp/cppcheck.out" 2>&1
 	rc=$?
 	n=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning|portability|performance|style):' "$tmp/cppcheck.out")
@@ -56,7 +56,7 @@ fi
 if ! command -v clang-tidy >/dev/null 2>&1; then
 	echo "ok 2 # SKIP clang-tidy not installed (Debian: clang-tidy)"
 else
-	TIDY_FLAGS="-std=gnu11 -I$builddir -include $builddir/config.h -I$srcdir/src/lib -I$srcdir/src"
+	TIDY_FLAGS="-std=gnu11 -I$builddir -include $builddir/config.h -I$srcdir/src/lib -I$srcdir/src/shared -I$srcdir/src"
 	TIDY_FLAGS="$TIDY_FLAGS $(pkg-config --cflags libsystemd libudev smartcols inih numa 2>/dev/null)"
 	export TIDY_FLAGS
 	# shellcheck disable=SC2016

@@ -13,7 +13,7 @@
 #include "client.h"
 #include "format.h"
 #include "json.h"
-#include "memoffd/pins-bus.h"
+#include "pins-bus.h"
 #include "parse.h"
 #include "pinsout.h"
 

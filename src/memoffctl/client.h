@@ -17,11 +17,12 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-names.h"
 #include "common.h"
 #include "pins.h"
 
-#define CTL_SOCKET_ENV     "MEMOFF_SOCKET"
-#define CTL_SOCKET_DEFAULT "/run/memoff/control"
+#define CTL_SOCKET_ENV     MO_SOCKET_ENV
+#define CTL_SOCKET_DEFAULT MO_SOCKET_DEFAULT
 
 struct ctl_job_block {
 	uint64_t index;

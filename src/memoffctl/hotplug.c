@@ -11,8 +11,8 @@
 
 #include "attempt.h"
 #include "client.h"
-#include "memoffd/config.h"
-#include "memoffd/hotplug.h"
+#include "memoffd-conf.h"
+#include "hotplug-policy.h"
 #include "verbs.h"
 
 #ifndef MEMOFF_SYSCONFDIR

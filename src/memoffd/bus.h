@@ -16,28 +16,11 @@
  * SO_PEERCRED/SO_PEERGROUPS of the connection.
  */
 
+#include "bus-names.h"
 #include "jobs.h"
 
 struct manager;
 
-#define MO_BUS_NAME        "org.memoff.Manager1"
-#define MO_BUS_PATH        "/org/memoff/Manager1"
-#define MO_BUS_INTERFACE   "org.memoff.Manager1"
-#define MO_BUS_JOB_PREFIX  "/org/memoff/job"
-#define MO_BUS_JOB_IFACE   "org.memoff.Job1"
-
-/* Errors (the D-Bus error names clients see) */
-#define MO_ERROR_INVALID_ARGUMENT "org.memoff.Error.InvalidArgument"
-#define MO_ERROR_ACCESS_DENIED    "org.memoff.Error.AccessDenied"
-#define MO_ERROR_OVERLAP          "org.memoff.Error.Overlap"
-#define MO_ERROR_NO_SUCH_JOB      "org.memoff.Error.NoSuchJob"
-#define MO_ERROR_NO_SUCH_BLOCK    "org.memoff.Error.NoSuchBlock"
-#define MO_ERROR_NOT_SUPPORTED    "org.memoff.Error.NotSupported"
-#define MO_ERROR_JOB_FINISHED     "org.memoff.Error.JobFinished"
-#define MO_ERROR_SHUTTING_DOWN    "org.memoff.Error.ShuttingDown"
-#define MO_ERROR_CONFIG           "org.memoff.Error.Config"
-#define MO_ERROR_FAILED           "org.memoff.Error.Failed"
-#define MO_ERROR_BUSY             "org.memoff.Error.Busy"
 
 /*
  * Connections on the private socket at the same time. Unprivileged peers

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "block.h"
-#include "config.h"
+#include "memoffd-conf.h"
 #include "log.h"
 #include "forensics.h"
 #include "format.h"

@@ -9,7 +9,7 @@
 #include "attempt.h"
 #include "block.h"
 #include "bus.h"
-#include "hotplug.h"
+#include "hotplug-policy.h"
 #include "log.h"
 #include "util.h"
 

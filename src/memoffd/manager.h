@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "config.h"
+#include "memoffd-conf.h"
 #include "jobs.h"
 #include "root.h"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "memoffd-conf.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "memoffd-conf.h"
 #include "jobs.h"
 #include "root.h"
 

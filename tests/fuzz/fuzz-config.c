@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "fuzz-tree.h"
-#include "memoffd/config.h"
+#include "memoffd-conf.h"
 
 #define MAX_DROPINS 4
 

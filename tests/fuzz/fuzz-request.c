@@ -23,7 +23,7 @@
 
 #include "block.h"
 #include "fuzz-tree.h"
-#include "memoffd/config.h"
+#include "memoffd-conf.h"
 #include "memoffd/jobs.h"
 #include "memoffd/request.h"
 

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "memoffd/config.h"
+#include "memoffd-conf.h"
 #include "util.h"
 
 #define SEC UINT64_C(1000000)

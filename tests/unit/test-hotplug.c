@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "memoffd/hotplug.h"
+#include "hotplug-policy.h"
 #include "util.h"
 
 #define BLK (128 * MIB)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hotplug.h"
+#include "hotplug-policy.h"
 
 #include "iomem.h"
 #include "util.h"

@@ -20,7 +20,7 @@
 
 #include "attempt.h"
 #include "block.h"
-#include "config.h"
+#include "memoffd-conf.h"
 
 struct mo_hotplug_input {
 	enum mo_state state;      /* the block's state, read just now */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "config.h"
+#include "memoffd-conf.h"
 
 #include <ctype.h>
 #include <dirent.h>
