@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Who may call memoffd's mutating methods, and see the owners of blocked
+ * pages: uid 0, or a member (primary or supplementary group) of
+ * AllowedGroup=. The credentials are the kernel's (SO_PEERCRED and
+ * SO_PEERGROUPS peer to peer, the bus driver's on the system bus), never
+ * read from /proc.
+ */
+#include "bus-internal.h"
+
+#include "manager.h"
+#include "util.h"
+
+int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
+	const gid_t *gids = NULL;
+	uid_t uid;
+	gid_t gid;
+	int r, n;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+				      SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &c);
+	if (r < 0 || sd_bus_creds_get_euid(c, &uid) < 0)
+		return sd_bus_error_set(error, MO_ERROR_ACCESS_DENIED,
+					"cannot tell who is calling: access denied");
+	if (uid == 0)
+		return 0;
+	if (m->config.allowed_group) {
+		if (sd_bus_creds_get_egid(c, &gid) >= 0 && gid == m->config.allowed_gid)
+			return 0;
+		n = sd_bus_creds_get_supplementary_gids(c, &gids);
+		for (int i = 0; i < n; i++)
+			if (gids[i] == m->config.allowed_gid)
+				return 0;
+		return sd_bus_error_setf(error, MO_ERROR_ACCESS_DENIED,
+					 "uid %u is neither root nor in group %s: access denied",
+					 (unsigned) uid, m->config.allowed_group);
+	}
+	return sd_bus_error_setf(error, MO_ERROR_ACCESS_DENIED,
+				 "uid %u is not root: access denied", (unsigned) uid);
+}
+
+/*
+ * Owners name other processes: only callers who may call GetPins see them
+ * (doc/security.md); others get the pages without owners.
+ */
+bool bus_may_see_owners(sd_bus *bus, struct manager *m)
+{
+	sd_bus_message *msg = sd_bus_get_current_message(bus);
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (!msg)
+		return false;
+	r = bus_check_access(msg, m, &e);
+	sd_bus_error_free(&e);
+	return r >= 0;
+}

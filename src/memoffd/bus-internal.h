@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the parts of memoffd's D-Bus service share, as systemd's core shares
+ * dbus.h between dbus.c and dbus-manager.c/dbus-job.c:
+ *
+ *  - bus.c          setup, the private socket's connections, the emulated
+ *                   bus driver, signal emission to every connection;
+ *  - bus-access.c   the caller's credentials and the root/AllowedGroup= check;
+ *  - bus-manager.c  org.memoff.Manager1 (properties, methods, GetPins' scans);
+ *  - bus-job.c      org.memoff.Job1, one object per job.
+ */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
+
+#include "bus.h"
+
+struct conn {
+	sd_bus *bus;
+	uid_t uid;          /* the peer, from SO_PEERCRED at accept */
+	struct conn *next;
+};
+
+struct pins_call;
+
+struct bus_state {
+	sd_bus *system;              /* NULL when there is no system bus */
+	int listen_fd;
+	sd_event_source *listen_source;
+	char *socket_path;
+	sd_id128_t server_id;
+	struct conn *conns;          /* private connections */
+	unsigned n_conns;
+	struct pins_call *pins;      /* GetPins calls being answered (bus-manager.c) */
+	unsigned n_pins;
+};
+
+/**
+ * bus_check_access() - whether the caller of @msg may call a mutating
+ * method: uid 0, or a member of AllowedGroup=.
+ * Return: 0, or a negative errno with @error set (AccessDenied).
+ */
+int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error);
+
+/**
+ * bus_may_see_owners() - whether the caller of the message being processed
+ * on @bus passes bus_check_access(): owners of blocked pages name other
+ * processes, and only such callers see them (doc/security.md).
+ */
+bool bus_may_see_owners(sd_bus *bus, struct manager *m);
+
+/** bus_manager_add_objects() - org.memoff.Manager1 at /org/memoff/Manager1 on @bus. */
+int bus_manager_add_objects(struct manager *m, sd_bus *bus);
+
+/** bus_manager_abandon_pins() - forget the GetPins calls still waiting for their scan. */
+void bus_manager_abandon_pins(struct bus_state *s);
+
+/** bus_job_add_objects() - org.memoff.Job1 under /org/memoff/job on @bus. */
+int bus_job_add_objects(struct manager *m, sd_bus *bus);
+
+/**
+ * bus_job_cancel() - Manager1.CancelJob and Job1.Cancel: check access,
+ * cancel @j and reply to @msg.
+ */
+int bus_job_cancel(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus_error *error);

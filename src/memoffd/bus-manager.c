@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * org.memoff.Manager1 at /org/memoff/Manager1 (doc/org.memoff.Manager1.md):
+ * its properties and methods. Offline, Online and Release queue a job
+ * (jobs.h) and return its path; GetPins scans in a thread (pinscan.h) and
+ * replies from the loop when the scan is done.
+ */
+#include "bus-internal.h"
+
+#include <inttypes.h>
+
+#include "block.h"
+#include "log.h"
+#include "manager.h"
+#include "parse.h"
+#include "pins-bus.h"
+#include "pinscan.h"
+#include "request.h"
+#include "util.h"
+
+/* A GetPins call waiting for its scan (pinscan.h). */
+struct pins_call {
+	struct manager *m;
+	sd_bus_message *msg;
+	struct pin_scan *scan;
+	struct pins_call *next;
+};
+
+/* ---- Manager1 properties ---- */
+
+static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int prop_state(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", manager_state(userdata));
+}
+
+static int prop_block_size(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "t", m->block_size);
+}
+
+static int prop_auto_online(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	char buf[64] = "";
+
+	if (mo_root_read(m->root, false, MO_SYSFS_MEMORY "/auto_online_blocks", buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	return sd_bus_message_append(reply, "s", buf);
+}
+
+static int prop_hotplug_policy(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "s", mo_hotplug_policy_to_string(m->config.hotplug_policy));
+}
+
+static int prop_current_job(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	struct job *j = job_queue_running(m->jobs);
+	char p[64];
+
+	return sd_bus_message_append(reply, "o", j ? bus_job_path(job_id(j), p, sizeof(p)) : "/");
+}
+
+/* ---- Manager1 methods ---- */
+
+static int method_list_blocks(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	int r;
+
+	r = mo_memory_load(m->root, &mem);
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot read the memory blocks: %s", strerror(-r));
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(tttssis)");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < mem->n_blocks; i++) {
+		const struct mo_block *b = &mem->blocks[i];
+
+		r = sd_bus_message_append(reply, "(tttssis)", b->index, b->start, b->size,
+					  b->state_raw[0] ? b->state_raw : mo_state_to_string(b->state),
+					  strempty(b->valid_zones), b->node, strempty(b->device));
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(ussso)");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < job_queue_size(m->jobs); i++) {
+		const struct job_record *rec = job_record(job_queue_nth(m->jobs, i));
+		char p[64];
+
+		r = sd_bus_message_append(reply, "(ussso)", rec->id, job_kind_to_string(rec->kind),
+					  job_state_to_string(rec->state), job_result_to_string(rec->result),
+					  bus_job_path(rec->id, p, sizeof(p)));
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	uint32_t id;
+	char p[64];
+	int r;
+
+	r = sd_bus_message_read(msg, "u", &id);
+	if (r < 0)
+		return r;
+	if (!job_queue_find(m->jobs, id))
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_JOB, "no job %u", id);
+	return sd_bus_reply_method_return(msg, "o", bus_job_path(id, p, sizeof(p)));
+}
+
+/* A duration option: microseconds (t) or text such as "30s" (s). */
+static int read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
+				sd_bus_error *error)
+{
+	const char *s, *why = NULL;
+	int r;
+
+	if (streq(sig, "t"))
+		return sd_bus_message_read(msg, "v", "t", ret);
+	r = sd_bus_message_read(msg, "v", "s", &s);
+	if (r < 0)
+		return r;
+	if (mo_parse_duration(s, ret, &why) < 0)
+		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s': %s", key, s,
+					 strempty(why));
+	return 0;
+}
+
+static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *key, *sig;
+		char type;
+		int b;
+
+		r = sd_bus_message_read(msg, "s", &key);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_peek_type(msg, &type, &sig);
+		if (r < 0)
+			return r;
+#define WANT(cond, what) \
+		if (!(cond)) \
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, \
+						 "option '%s' must be %s, not of type '%s'", key, what, sig)
+		if (streq(key, "zone")) {
+			WANT(streq(sig, "s"), "a string (s)");
+			r = sd_bus_message_read(msg, "v", "s", &o->zone);
+			if (r >= 0 && !mo_zone_from_string(o->zone))
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid zone '%s'", o->zone);
+		} else if (streq(key, "node")) {
+			int32_t node;
+
+			WANT(streq(sig, "i"), "an int32 (i)");
+			r = sd_bus_message_read(msg, "v", "i", &node);
+			if (r >= 0 && node < -1)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid node %d", node);
+			o->node = node;
+		} else if (streq(key, "attempt-timeout") || streq(key, "deadline") || streq(key, "eject-timeout") ||
+			   streq(key, "long-lived")) {
+			uint64_t *field = streq(key, "deadline") ? &o->deadline_usec :
+					  streq(key, "eject-timeout") ? &o->eject_timeout_usec :
+					  streq(key, "long-lived") ? &o->long_lived_usec : &o->attempt_timeout_usec;
+
+			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
+			r = read_duration_option(msg, key, sig, field, error);
+			if (r >= 0 && *field == 0)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: zero", key);
+		} else if (streq(key, "reserve")) {
+			const char *text, *why = NULL;
+
+			WANT(streq(sig, "t") || streq(sig, "s"), "bytes (t) or a size (s)");
+			if (streq(sig, "t"))
+				r = sd_bus_message_read(msg, "v", "t", &o->reserve);
+			else if ((r = sd_bus_message_read(msg, "v", "s", &text)) >= 0 &&
+				 mo_parse_size(text, &o->reserve, &why) < 0)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid reserve '%s': %s",
+							 text, strempty(why));
+		} else if (streq(key, "max-attempts")) {
+			uint32_t n;
+
+			WANT(streq(sig, "u"), "a uint32 (u)");
+			r = sd_bus_message_read(msg, "v", "u", &n);
+			if (r >= 0 && n > 1000000)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid max-attempts %u", n);
+			o->max_attempts = (int) n;
+		} else if (streq(key, "all-or-nothing") || streq(key, "force") || streq(key, "dry-run")) {
+			WANT(streq(sig, "b"), "a boolean (b)");
+			r = sd_bus_message_read(msg, "v", "b", &b);
+			if (streq(key, "force"))
+				o->force = b;
+			else if (streq(key, "dry-run"))
+				o->dry_run = b;
+			else
+				o->all_or_nothing = b;
+		} else
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
+						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
+						 "eject-timeout, long-lived, reserve, max-attempts, all-or-nothing, force, "
+						 "dry-run)", key);
+#undef WANT
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+/* Offline and Online take (s by, s what, a{sv} options), Release (s size, a{sv} options). */
+static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind, sd_bus_error *error)
+{
+	struct request_options o = REQUEST_OPTIONS_INIT;
+	struct job_params p = {};
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	const char *by, *what;
+	struct job *j;
+	char path[64];
+	int r;
+
+	r = bus_check_access(msg, m, error);
+	if (r < 0)
+		return r;
+	if (m->stopping)
+		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
+	if (kind == JOB_RELEASE) {
+		by = "size";
+		r = sd_bus_message_read(msg, "s", &what);
+	} else
+		r = sd_bus_message_read(msg, "ss", &by, &what);
+	if (r < 0)
+		return r;
+	r = read_options(msg, &o, error);
+	if (r < 0)
+		return r;
+	r = request_build(kind, by, what, &o, &m->config, m->block_size, m->root, &p, &text, &why);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+	r = job_queue_submit(m->jobs, &p, text, m->block_size, &j, &why);
+	job_params_done(&p);
+	if (r == -EBUSY)
+		return sd_bus_error_setf(error, MO_ERROR_OVERLAP, "request overlaps a job: %s", strempty(why));
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "o", bus_job_path(job_id(j), path, sizeof(path)));
+}
+
+static int method_offline(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return start_job(msg, userdata, JOB_OFFLINE, error);
+}
+
+static int method_online(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return start_job(msg, userdata, JOB_ONLINE, error);
+}
+
+static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return start_job(msg, userdata, JOB_RELEASE, error);
+}
+
+/* GetPins' options: only "kmsg" (b). */
+static int read_pins_options(sd_bus_message *msg, bool *kmsg, sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *key, *sig;
+		char type;
+		int b;
+
+		r = sd_bus_message_read(msg, "s", &key);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_peek_type(msg, &type, &sig);
+		if (r < 0)
+			return r;
+		if (!streq(key, "kmsg"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: kmsg)",
+						 key);
+		if (!streq(sig, "b"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
+						 "option 'kmsg' must be a boolean (b), not of type '%s'", sig);
+		r = sd_bus_message_read(msg, "v", "b", &b);
+		if (r < 0)
+			return r;
+		*kmsg = b;
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+static void pins_call_free(struct pins_call *c)
+{
+	struct bus_state *s = c->m->bus;
+
+	for (struct pins_call **p = &s->pins; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			s->n_pins--;
+			break;
+		}
+	sd_bus_message_unref(c->msg);
+	free(c);
+}
+
+/* On the loop: the scan of a GetPins call is done; reply. */
+static void on_pins_done(struct pin_scan *scan, int error, struct mo_pin_report **reports, size_t n, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct pins_call *c = userdata;
+	int r = error;
+
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(c->msg, &reply);
+	if (r >= 0)
+		r = pins_bus_append(reply, reports, n, true);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	else
+		(void) sd_bus_reply_method_errorf(c->msg, MO_ERROR_FAILED, "cannot examine memory: %s",
+						  strerror(-r));
+	if (r < 0)
+		mo_log_warning_errno(r, "GetPins: cannot reply: %m");
+	pins_bus_reports_free(reports, n);
+	pins_call_free(c);
+}
+
+/*
+ * GetPins: the read-only scan runs in a thread (pinscan.h: owners can take
+ * seconds); the reply is sent from the loop when it is done.
+ */
+static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ uint64_t *blocks = NULL;
+	_cleanup_free_ char *why = NULL;
+	const char *by, *what;
+	struct pins_call *c;
+	bool kmsg = true;
+	size_t n = 0;
+	int r;
+
+	r = bus_check_access(msg, m, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(msg, "ss", &by, &what);
+	if (r < 0)
+		return r;
+	r = read_pins_options(msg, &kmsg, error);
+	if (r < 0)
+		return r;
+	if (m->stopping)
+		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
+	r = request_blocks(by, what, m->block_size, m->root, &blocks, &n, &why);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+	if (m->bus->n_pins >= MO_BUS_MAX_PIN_SCANS)
+		return sd_bus_error_setf(error, MO_ERROR_BUSY, "%u GetPins calls are being answered; try again later",
+					 m->bus->n_pins);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->msg = sd_bus_message_ref(msg);
+	r = pin_scan_start(m->event, m->root, blocks, n, kmsg, on_pins_done, c, &c->scan);
+	if (r < 0) {
+		sd_bus_message_unref(c->msg);
+		free(c);
+		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot examine memory: %s", strerror(-r));
+	}
+	c->next = m->bus->pins;
+	m->bus->pins = c;
+	m->bus->n_pins++;
+	return 1;
+}
+
+static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	struct job *j;
+	uint32_t id;
+	int r;
+
+	r = sd_bus_message_read(msg, "u", &id);
+	if (r < 0)
+		return r;
+	j = job_queue_find(m->jobs, id);
+	if (!j)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_JOB, "no job %u", id);
+	return bus_job_cancel(msg, m, j, error);
+}
+
+static int method_apply_hotplug(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const char *action = "", *reason = "";
+	uint64_t index;
+	int r;
+
+	r = bus_check_access(msg, m, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(msg, "t", &index);
+	if (r < 0)
+		return r;
+	r = manager_apply_hotplug(m, index, &action, &reason);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "block %" PRIu64 " does not exist", index);
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_FAILED, "block %" PRIu64 ": %s: %s", index, reason,
+					 strerror(-r));
+	return sd_bus_reply_method_return(msg, "ss", action, reason);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ char *errors = NULL;
+	int r;
+
+	r = bus_check_access(msg, m, error);
+	if (r < 0)
+		return r;
+	r = manager_reload(m, &errors);
+	if (r < 0)
+		return sd_bus_error_setf(error, MO_ERROR_CONFIG, "configuration not reloaded, the old one stays:\n%s",
+					 errors ? errors : strerror(-r));
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CurrentJob", "o", prop_current_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("BlockSize", "t", prop_block_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("AutoOnlineBlocks", "s", prop_auto_online, 0, 0),
+	SD_BUS_PROPERTY("HotplugPolicy", "s", prop_hotplug_policy, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	/*
+	 * Every method is UNPRIVILEGED for sd-bus (which would otherwise demand
+	 * CAP_SYS_ADMIN of the caller): the read-only ones are open to all, and
+	 * the mutating ones make their own check (root or AllowedGroup=).
+	 */
+	SD_BUS_METHOD_WITH_NAMES("ListBlocks", NULL, , "a(tttssis)", SD_BUS_PARAM(blocks),
+				 method_list_blocks, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ListJobs", NULL, , "a(ussso)", SD_BUS_PARAM(jobs), method_list_jobs,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetJob", "u", SD_BUS_PARAM(id), "o", SD_BUS_PARAM(job), method_get_job,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("Offline", "ssa{sv}", SD_BUS_PARAM(by) SD_BUS_PARAM(what) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(job), method_offline, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("Online", "ssa{sv}", SD_BUS_PARAM(by) SD_BUS_PARAM(what) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(job), method_online, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("Release", "sa{sv}", SD_BUS_PARAM(size) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(job), method_release, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetPins", "ssa{sv}", SD_BUS_PARAM(by) SD_BUS_PARAM(what) SD_BUS_PARAM(options),
+				 PINS_BUS_REPORTS_SIG, SD_BUS_PARAM(blocks), method_get_pins,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("CancelJob", "u", SD_BUS_PARAM(id), NULL, , method_cancel_job,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ApplyHotplugPolicy", "t", SD_BUS_PARAM(block),
+				 "ss", SD_BUS_PARAM(action) SD_BUS_PARAM(reason), method_apply_hotplug,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_NAMES("JobNew", "uo", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "uos", SD_BUS_PARAM(id) SD_BUS_PARAM(job) SD_BUS_PARAM(result), 0),
+	SD_BUS_VTABLE_END,
+};
+
+int bus_manager_add_objects(struct manager *m, sd_bus *bus)
+{
+	return sd_bus_add_object_vtable(bus, NULL, MO_BUS_PATH, MO_BUS_INTERFACE, manager_vtable, m);
+}
+
+void bus_manager_abandon_pins(struct bus_state *s)
+{
+	struct pins_call *c;
+
+	/* scans still running finish (or die with the process) on their own */
+	while ((c = s->pins)) {
+		s->pins = c->next;
+		s->n_pins--;
+		pin_scan_abandon(c->scan);
+		sd_bus_message_unref(c->msg);
+		free(c);
+	}
+}
