@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 
+#include "engine-hooks.h"
 #include "job.h"
 #include "util.h"
 
@@ -58,29 +58,6 @@ void mo_job_options_init(struct mo_job_options *o)
 	mo_backoff_default(&o->backoff, 0);
 }
 
-/* ---- default hooks ---- */
-
-static int real_attempt(void *userdata, const struct mo_root *root, uint64_t block, enum mo_action action,
-			uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
-{
-	return mo_attempt_run(root, block, action, timeout_usec, cancel, ret);
-}
-
-static uint64_t real_now(void *userdata)
-{
-	return mo_monotonic_usec();
-}
-
-static int real_sleep(void *userdata, uint64_t usec, volatile sig_atomic_t *cancel)
-{
-	return mo_attempt_sleep(usec, cancel);
-}
-
-static int real_headroom(void *userdata, const struct mo_root *root, struct mo_headroom *out)
-{
-	return mo_headroom_read(root, out);
-}
-
 static uint64_t now(struct mo_job *j)
 {
 	return j->o.hooks.now(j->o.hooks.userdata);
@@ -109,20 +86,6 @@ void mo_job_free(struct mo_job *j)
 const struct mo_job_result *mo_job_result(const struct mo_job *j)
 {
 	return &j->res;
-}
-
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		va_start(ap, fmt);
-		if (vasprintf(error, fmt, ap) < 0)
-			*error = NULL;
-		va_end(ap);
-	}
-	return r;
 }
 
 static enum mo_action block_action(const struct mo_job *j, const struct mo_block_result *b)
@@ -183,11 +146,11 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	if (error)
 		*error = NULL;
 	if ((unsigned) req->action >= _MO_ACTION_MAX)
-		return fail(error, -EINVAL, "unknown action");
+		return mo_engine_fail(error, -EINVAL, "unknown action");
 	if ((req->size == 0) == (req->n_blocks == 0))
-		return fail(error, -EINVAL, "a request names either a size or blocks");
+		return mo_engine_fail(error, -EINVAL, "a request names either a size or blocks");
 	if (o->all_or_nothing && req->action != MO_ACTION_OFFLINE)
-		return fail(error, -EINVAL, "all-or-nothing applies to offline requests only");
+		return mo_engine_fail(error, -EINVAL, "all-or-nothing applies to offline requests only");
 
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -195,22 +158,9 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	j->root = root;
 	j->req = *req;
 	j->o = *o;
-	if (j->o.attempt_timeout_usec == 0)
-		j->o.attempt_timeout_usec = MO_JOB_ATTEMPT_TIMEOUT_USEC;
-	if (j->o.deadline_usec == 0)
-		j->o.deadline_usec = MO_JOB_DEADLINE_USEC;
-	if (j->o.backoff.initial_usec == 0 && j->o.backoff.max_usec == 0 && j->o.backoff.factor == 0.0)
-		mo_backoff_default(&j->o.backoff, j->o.backoff.seed);
-	if (mo_backoff_validate(&j->o.backoff) < 0)
-		return fail(error, -EINVAL, "invalid backoff parameters");
-	if (!j->o.hooks.attempt)
-		j->o.hooks.attempt = real_attempt;
-	if (!j->o.hooks.now)
-		j->o.hooks.now = real_now;
-	if (!j->o.hooks.sleep)
-		j->o.hooks.sleep = real_sleep;
-	if (!j->o.hooks.headroom)
-		j->o.hooks.headroom = real_headroom;
+	if (mo_engine_limits_fill(&j->o.attempt_timeout_usec, &j->o.deadline_usec, &j->o.backoff) < 0)
+		return mo_engine_fail(error, -EINVAL, "invalid backoff parameters");
+	mo_engine_hooks_fill(&j->o.hooks);
 	j->rng = mo_rng_init(j->o.backoff.seed);
 
 	if (req->n_blocks) {
@@ -228,12 +178,12 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	else {
 		r = mo_memory_load(root, &j->own_mem);
 		if (r < 0)
-			return fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+			return mo_engine_fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
 				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
 		j->mem = j->own_mem;
 	}
 	if (req->size % j->mem->block_size != 0)
-		return fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
+		return mo_engine_fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
 			    req->size, j->mem->block_size);
 
 	if (mo_iomem_read(root, &j->io) == 0)
@@ -253,11 +203,11 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	if (req->n_blocks) {
 		r = mo_select_named(j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, cr, &so, &sel, &bad);
 		if (r == -ENOENT)
-			return fail(error, r, "block %" PRIu64 " does not exist", bad);
+			return mo_engine_fail(error, r, "block %" PRIu64 " does not exist", bad);
 	} else
 		r = mo_select_size(j->mem, j->have_io ? &j->io : NULL, cr, &so, &sel);
 	if (r < 0)
-		return fail(error, r, "cannot select blocks: %s", strerror(-r));
+		return mo_engine_fail(error, r, "cannot select blocks: %s", strerror(-r));
 	if (sel.census_error)
 		j->res.census_error = sel.census_error;
 

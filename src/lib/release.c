@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "engine-hooks.h"
 #include "format.h"
 #include "release.h"
 #include "util.h"
@@ -58,14 +59,18 @@ const char *mo_release_outcome_to_string(enum mo_release_outcome o)
 
 void mo_release_options_init(struct mo_release_options *o)
 {
+	struct mo_job_options jo;
+
+	/* the engine's defaults, one place for them */
+	mo_job_options_init(&jo);
 	*o = (struct mo_release_options) {
-		.attempt_timeout_usec = MO_JOB_ATTEMPT_TIMEOUT_USEC,
-		.deadline_usec = MO_JOB_DEADLINE_USEC,
+		.attempt_timeout_usec = jo.attempt_timeout_usec,
+		.deadline_usec = jo.deadline_usec,
 		.eject_timeout_usec = MO_RELEASE_EJECT_TIMEOUT_USEC,
-		.reserve = MO_JOB_RESERVE_DEFAULT,
-		.node = -1,
+		.backoff = jo.backoff,
+		.reserve = jo.reserve,
+		.node = jo.node,
 	};
-	mo_backoff_default(&o->backoff, 0);
 }
 
 uint64_t mo_release_plan(const uint64_t *sizes, size_t n, uint64_t size, bool *chosen)
@@ -97,27 +102,6 @@ uint64_t mo_release_plan(const uint64_t *sizes, size_t n, uint64_t size, bool *c
 }
 
 /* ---- hooks: the engine calls these with the release as userdata ---- */
-
-static int real_attempt(void *userdata, const struct mo_root *root, uint64_t block, enum mo_action action,
-			uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
-{
-	return mo_attempt_run(root, block, action, timeout_usec, cancel, ret);
-}
-
-static uint64_t real_now(void *userdata)
-{
-	return mo_monotonic_usec();
-}
-
-static int real_sleep(void *userdata, uint64_t usec, volatile sig_atomic_t *cancel)
-{
-	return mo_attempt_sleep(usec, cancel);
-}
-
-static int real_headroom(void *userdata, const struct mo_root *root, struct mo_headroom *out)
-{
-	return mo_headroom_read(root, out);
-}
 
 static int real_eject(void *userdata, const struct mo_root *root, const char *device)
 {
@@ -236,20 +220,6 @@ const struct mo_release_result *mo_release_result(const struct mo_release *r)
 	return &r->res;
 }
 
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		va_start(ap, fmt);
-		if (vasprintf(error, fmt, ap) < 0)
-			*error = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 static int fill_result(struct mo_release_device_result *dr, const struct mo_device *d)
 {
 	*dr = (struct mo_release_device_result) {
@@ -328,39 +298,26 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 		return -ENOMEM;
 	r->root = root;
 	r->o = *o;
-	if (!r->o.attempt_timeout_usec)
-		r->o.attempt_timeout_usec = MO_JOB_ATTEMPT_TIMEOUT_USEC;
-	if (!r->o.deadline_usec)
-		r->o.deadline_usec = MO_JOB_DEADLINE_USEC;
 	if (!r->o.eject_timeout_usec)
 		r->o.eject_timeout_usec = MO_RELEASE_EJECT_TIMEOUT_USEC;
-	if (r->o.backoff.initial_usec == 0 && r->o.backoff.max_usec == 0 && r->o.backoff.factor == 0.0)
-		mo_backoff_default(&r->o.backoff, r->o.backoff.seed);
-	if (mo_backoff_validate(&r->o.backoff) < 0)
-		return fail(error, -EINVAL, "invalid backoff parameters");
-	if (!r->o.hooks.job.attempt)
-		r->o.hooks.job.attempt = real_attempt;
-	if (!r->o.hooks.job.now)
-		r->o.hooks.job.now = real_now;
-	if (!r->o.hooks.job.sleep)
-		r->o.hooks.job.sleep = real_sleep;
-	if (!r->o.hooks.job.headroom)
-		r->o.hooks.job.headroom = real_headroom;
+	if (mo_engine_limits_fill(&r->o.attempt_timeout_usec, &r->o.deadline_usec, &r->o.backoff) < 0)
+		return mo_engine_fail(error, -EINVAL, "invalid backoff parameters");
+	mo_engine_hooks_fill(&r->o.hooks.job);
 	if (!r->o.hooks.eject)
 		r->o.hooks.eject = real_eject;
 	r->rng = mo_rng_init(r->o.backoff.seed);
 
 	rc = mo_memory_load(root, &r->mem);
 	if (rc < 0)
-		return fail(error, rc, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+		return mo_engine_fail(error, rc, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
 			    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-rc));
 	r->res.block_size = r->mem->block_size;
 	r->res.wanted_bytes = size;
 	r->res.dry_run = r->o.dry_run;
 	if (size == 0)
-		return fail(error, -EINVAL, "size must not be zero");
+		return mo_engine_fail(error, -EINVAL, "size must not be zero");
 	if (size % r->mem->block_size != 0)
-		return fail(error, -EINVAL, "size must be aligned to the memory block size (%s)",
+		return mo_engine_fail(error, -EINVAL, "size must be aligned to the memory block size (%s)",
 			    mo_format_size(r->mem->block_size, a));
 
 	if (mo_iomem_read(root, &io) == 0)
@@ -378,7 +335,7 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 	if (have_io)
 		mo_iomem_done(&io);
 	if (rc < 0)
-		return fail(error, rc, "cannot read the hot-pluggable memory devices: %s", strerror(-rc));
+		return mo_engine_fail(error, rc, "cannot read the hot-pluggable memory devices: %s", strerror(-rc));
 	if (r->devs.census_error)
 		r->res.census_error = r->devs.census_error;
 	r->res.hotplug_disabled = r->devs.hotplug_disabled;
@@ -413,9 +370,9 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 	if (r->res.eligible_bytes < size) {
 		explain(r, why, sizeof(why));
 		if (r->devs.n == 0)
-			return fail(error, -ENOSPC, "cannot release %s: no hot-pluggable memory device "
+			return mo_engine_fail(error, -ENOSPC, "cannot release %s: no hot-pluggable memory device "
 				    "(no memory block links to an ACPI memory device)", mo_format_size(size, a));
-		return fail(error, -ENOSPC, "cannot release %s as whole devices: the %zu eligible of %zu "
+		return mo_engine_fail(error, -ENOSPC, "cannot release %s as whole devices: the %zu eligible of %zu "
 			    "hot-pluggable devices hold %s%s", mo_format_size(size, a), r->res.n_eligible,
 			    r->res.n_found, mo_format_size(r->res.eligible_bytes, b), why);
 	}
