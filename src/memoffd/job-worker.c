@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The worker thread of a job (job-internal.h). Every kind of job takes one
+ * path, run_engine(): the engine's options from the job's parameters, the
+ * forensics (forensics.h) that name what blocks an offline, plan, run, the
+ * result and its message, the journal, the blocked-page reports, the final
+ * per-block outcomes. What differs by kind is behind struct engine_kind:
+ * the job engine (job.h) for offline and online, a release (release.h),
+ * which drives the engine device by device, for release.
+ */
+#include "job-internal.h"
+
+#include <inttypes.h>
+
+#include "forensics.h"
+#include "format.h"
+#include "job.h"
+#include "release.h"
+#include "util.h"
+
+/* In the order of the MO_ZONE_* bits. */
+static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
+
+/* One engine at work for a job. */
+struct engine {
+	struct job *j;
+	struct mo_forensics *forensics;   /* offline and release, not for a dry run; may be NULL */
+	const char *zones[8];             /* the zone names the options point to */
+	struct mo_job *job;               /* offline, online */
+	struct mo_release *rel;           /* release */
+};
+
+struct engine_kind {
+	const char *request;              /* "cannot plan the %s" */
+	const char *run;                  /* "the %s could not run" */
+	/* the options, then the engine planned: 0, or an errno with *error perhaps set */
+	int (*plan)(struct engine *e, char **error);
+	int (*run_it)(struct engine *e);
+	/* after a run that returned 0: the result, its message, the journal, the blocked pages */
+	enum job_result (*result)(struct engine *e, char **message);
+	/* after any run: the final per-block outcomes */
+	void (*publish)(struct engine *e);
+};
+
+/* The options mo_job_options and mo_release_options have alike, under the same names. */
+#define ENGINE_OPTIONS(o, e) \
+	do { \
+		const struct job_params *_p = &(e)->j->params; \
+		(o)->attempt_timeout_usec = _p->attempt_timeout_usec; \
+		(o)->deadline_usec = _p->deadline_usec; \
+		(o)->backoff = _p->backoff; \
+		(o)->reserve = _p->reserve; \
+		(o)->force = _p->force; \
+		(o)->dry_run = _p->dry_run; \
+		(o)->node = _p->node; \
+		(o)->cancel = &(e)->j->cancel; \
+	} while (0)
+
+static struct live_block *live_find(struct shared *s, uint64_t index)
+{
+	struct live_block *n;
+
+	for (size_t i = 0; i < s->n_live; i++)
+		if (s->live[i].index == index)
+			return &s->live[i];
+	n = realloc(s->live, (s->n_live + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->live = n;
+	s->live[s->n_live] = (struct live_block) { .index = index, .outcome = MO_OUTCOME_NOT_TRIED, .reason = "" };
+	return &s->live[s->n_live++];
+}
+
+/* Add @index to the blocks the job works on (called with the lock held). */
+static void plan_add(struct shared *s, uint64_t index)
+{
+	uint64_t *n;
+
+	for (size_t i = 0; i < s->n_plan; i++)
+		if (s->plan[i] == index)
+			return;
+	n = realloc(s->plan, (s->n_plan + 1) * sizeof(*n));
+	if (!n)
+		return;
+	s->plan = n;
+	s->plan[s->n_plan++] = index;
+	s->plan_dirty = true;
+}
+
+static void wake(struct job_queue *q)
+{
+	uint64_t one = 1;
+
+	(void) !write(q->efd, &one, sizeof(one));
+}
+
+static void on_progress(const struct mo_job_progress *p, void *userdata)
+{
+	struct job *j = userdata;
+	struct live_block *lb;
+
+	mo_joblog_progress(&j->log, p);
+	pthread_mutex_lock(&j->lock);
+	j->sh.progress_dirty = true;
+	j->sh.blocks_done = p->done_blocks;
+	j->sh.blocks_wanted = p->wanted_blocks;
+	j->sh.bytes_done = p->done_bytes;
+	j->sh.bytes_wanted = p->wanted_bytes;
+	j->sh.current = p->phase == MO_PHASE_WAIT ? UINT64_MAX : p->block;
+	if (p->block != UINT64_MAX)
+		plan_add(&j->sh, p->block);
+	if (p->phase == MO_PHASE_RESULT && p->block != UINT64_MAX && (lb = live_find(&j->sh, p->block))) {
+		lb->outcome = p->outcome;
+		lb->attempts = p->attempt;
+		lb->reason = mo_outcome_to_string(p->outcome);
+		j->sh.blocks_dirty = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+}
+
+static char *summary(const struct job *j, const struct mo_job_result *r)
+{
+	char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX];
+	char *s = NULL;
+
+	if (asprintf(&s, "%s%s %" PRIu64 " of %" PRIu64 " blocks (%s of %s)%s%s%s",
+		     r->dry_run ? "dry run: would have " : "",
+		     j->params.kind == JOB_ONLINE ? "online" : "offline",
+		     r->done_blocks, r->wanted_blocks,
+		     mo_format_size(r->done_bytes, done), mo_format_size(r->wanted_bytes, wanted),
+		     r->stop == MO_STOP_FINISHED ? "" : ": ",
+		     r->stop == MO_STOP_FINISHED ? "" : strempty(r->stop_reason),
+		     r->rolled_back ? (r->rollback_failed ? "; rollback incomplete" : "; rolled back") : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* Whether forensics has something to say about a block: it was attempted and not done. */
+static bool gave_up(const struct mo_block_result *b)
+{
+	return b->attempts > 0 && !mo_outcome_is_success(b->outcome) && b->outcome != MO_OUTCOME_CANCELLED &&
+	       b->outcome != MO_OUTCOME_ROLLED_BACK;
+}
+
+/*
+ * Add the blocked-page report of each block of @blocks given up on to the
+ * job's (BlockedPages): what the attempts saw, tracked across them; else
+ * what the page flags and the kernel log say now.
+ */
+static void publish_blocked(struct job *j, struct mo_forensics *f, const struct mo_block_result *blocks, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++) {
+		struct mo_pin_report *rep = NULL, **v;
+
+		if (!gave_up(&blocks[i]))
+			continue;
+		if (mo_forensics_report(f, blocks[i].index, &rep) == 0 && rep->n_groups == 0) {
+			mo_pin_report_free(rep);
+			rep = NULL;
+		}
+		if (!rep && mo_forensics_scan(f, blocks[i].index, &rep) < 0)
+			continue;
+		pthread_mutex_lock(&j->lock);
+		v = realloc(j->sh.blocked, (j->sh.n_blocked + 1) * sizeof(*v));
+		if (v) {
+			j->sh.blocked = v;
+			j->sh.blocked[j->sh.n_blocked++] = rep;
+			j->sh.blocked_dirty = true;
+		} else
+			mo_pin_report_free(rep);
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
+/* The forensics' attempt hook, when there are forensics. */
+static void forensics_hooks(const struct engine *e, struct mo_job_hooks *h)
+{
+	if (!e->forensics)
+		return;
+	h->attempt = mo_forensics_attempt;
+	h->userdata = e->forensics;
+}
+
+static enum job_result map_result(enum mo_job_stop stop, int exit_code)
+{
+	if (stop == MO_STOP_CANCELLED)
+		return JOB_RESULT_CANCELLED;
+	switch (exit_code) {
+	case 0:
+		return JOB_RESULT_DONE;
+	case 64:
+		return JOB_RESULT_PARTIAL;
+	default:
+		return JOB_RESULT_FAILED;
+	}
+}
+
+/* ---- offline and online: the job engine ---- */
+
+static int engine_plan(struct engine *e, char **error)
+{
+	struct job *j = e->j;
+	const struct job_params *p = &j->params;
+	const struct mo_job_request req = {
+		.action = p->action,
+		.prefer_movable = p->prefer_movable,
+		.size = p->size,
+		.blocks = p->blocks,
+		.n_blocks = p->n_blocks,
+	};
+	const struct mo_job_result *res;
+	struct mo_job_options o;
+	size_t n_zones = 0;
+	int r;
+
+	mo_job_options_init(&o);
+	ENGINE_OPTIONS(&o, e);
+	o.all_or_nothing = p->all_or_nothing;
+	o.progress = on_progress;
+	o.progress_userdata = j;
+	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
+		if (p->zones & (1u << i))
+			e->zones[n_zones++] = zone_names[i];
+	if (n_zones) {
+		o.zones = e->zones;
+		o.n_zones = n_zones;
+	}
+	forensics_hooks(e, &o.hooks);
+	r = mo_job_new(j->q->root, &req, &o, &e->job, error);
+	if (r < 0)
+		return r;
+
+	/* Publish the plan: the blocks this job works on, for overlap checks. */
+	res = mo_job_result(e->job);
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < res->n_blocks; i++)
+		plan_add(&j->sh, res->blocks[i].index);
+	j->sh.blocks_wanted = res->wanted_blocks;
+	j->sh.bytes_wanted = res->wanted_bytes;
+	j->sh.progress_dirty = true;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+	return 0;
+}
+
+static int engine_run(struct engine *e)
+{
+	return mo_job_run(e->job);
+}
+
+static enum job_result engine_result(struct engine *e, char **message)
+{
+	const struct mo_job_result *res = mo_job_result(e->job);
+
+	*message = summary(e->j, res);
+	mo_joblog_result(&e->j->log, res);
+	if (!res->dry_run)
+		publish_blocked(e->j, e->forensics, res->blocks, res->n_blocks);
+	return map_result(res->stop, mo_job_exit_code(res));
+}
+
+static void engine_publish(struct engine *e)
+{
+	const struct mo_job_result *res = mo_job_result(e->job);
+	struct job *j = e->j;
+
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < res->n_blocks; i++) {
+		const struct mo_block_result *b = &res->blocks[i];
+		struct live_block *lb = live_find(&j->sh, b->index);
+
+		if (!lb)
+			break;
+		lb->outcome = b->outcome;
+		lb->attempts = b->attempts;
+		lb->usec = b->usec;
+		lb->reason = b->reason;
+	}
+	j->sh.blocks_dirty = true;
+	j->sh.progress_dirty = true;
+	j->sh.blocks_done = res->done_blocks;
+	j->sh.blocks_wanted = res->wanted_blocks;
+	j->sh.bytes_done = res->done_bytes;
+	j->sh.bytes_wanted = res->wanted_bytes;
+	j->sh.current = UINT64_MAX;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static const struct engine_kind engine_job = {
+	.request = "request",
+	.run = "job",
+	.plan = engine_plan,
+	.run_it = engine_run,
+	.result = engine_result,
+	.publish = engine_publish,
+};
+
+/* ---- release: whole devices (release.h) ---- */
+
+static const struct mo_release_device_result *release_device(const struct engine *e, const char *name)
+{
+	const struct mo_release_result *res;
+
+	if (!e->rel || !name)
+		return NULL;
+	res = mo_release_result(e->rel);
+	for (size_t i = 0; i < res->n_devices; i++)
+		if (streq(res->devices[i].name, name))
+			return &res->devices[i];
+	return NULL;
+}
+
+static void on_release_progress(const struct mo_release_progress *p, void *userdata)
+{
+	struct engine *e = userdata;
+	struct job *j = e->j;
+	const struct mo_job_progress *jp = p->job;
+	const struct mo_release_device_result *d;
+	uint64_t bs = j->q->block_size;
+	struct live_block *lb;
+
+	pthread_mutex_lock(&j->lock);
+	j->sh.progress_dirty = true;
+	j->sh.bytes_done = p->released_bytes;
+	j->sh.bytes_wanted = p->wanted_bytes;
+	j->sh.blocks_done = bs ? p->released_bytes / bs : 0;
+	j->sh.blocks_wanted = bs ? p->wanted_bytes / bs : 0;
+	j->sh.current = jp && jp->phase != MO_PHASE_WAIT ? jp->block : UINT64_MAX;
+	/* A device's blocks become the job's when it is tried (overlap checks). */
+	if (p->phase == MO_RELEASE_PHASE_DEVICE && (d = release_device(e, p->device)))
+		for (size_t i = 0; i < d->n_blocks; i++)
+			plan_add(&j->sh, d->blocks[i].index);
+	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp)
+		mo_joblog_progress(&j->log, jp);
+	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp && jp->phase == MO_PHASE_RESULT && jp->block != UINT64_MAX &&
+	    (lb = live_find(&j->sh, jp->block))) {
+		lb->outcome = jp->outcome;
+		lb->outcome_name = NULL;
+		lb->attempts = jp->attempt;
+		lb->reason = mo_outcome_to_string(jp->outcome);
+		j->sh.blocks_dirty = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+}
+
+/* "released 512M of 512M (PNP0C80:01)", "dry run: would release ...", with the stop reason. */
+static char *release_summary(const struct mo_release_result *r)
+{
+	char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX], names[256] = "";
+	enum mo_release_outcome want = r->dry_run ? MO_RELEASE_PLANNED : MO_RELEASE_RELEASED;
+	size_t pos = 0;
+	char *s = NULL;
+
+	for (size_t i = 0; i < r->n_devices && pos < sizeof(names); i++) {
+		int n;
+
+		if (r->devices[i].outcome != want)
+			continue;
+		n = snprintf(names + pos, sizeof(names) - pos, "%s%s", pos ? ", " : " (", r->devices[i].name);
+		if (n < 0)
+			break;
+		pos += (size_t) n;
+	}
+	if (pos && pos + 1 < sizeof(names))
+		strcat(names, ")");
+	if (asprintf(&s, "%s %s of %s%s%s%s",
+		     r->dry_run ? "dry run: would release" : "released",
+		     mo_format_size(r->dry_run ? r->planned_bytes : r->released_bytes, done),
+		     mo_format_size(r->wanted_bytes, wanted), names,
+		     r->stop == MO_STOP_FINISHED ? "" : ": ",
+		     r->stop == MO_STOP_FINISHED ? "" : strempty(r->stop_reason)) < 0)
+		return NULL;
+	return s;
+}
+
+/* The final per-block outcomes: every block of every device tried or planned, naming its device. */
+static void release_publish(struct engine *e)
+{
+	const struct mo_release_result *res = mo_release_result(e->rel);
+	struct job *j = e->j;
+
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < res->n_devices; i++) {
+		const struct mo_release_device_result *d = &res->devices[i];
+
+		if (d->outcome == MO_RELEASE_NOT_TRIED || d->outcome == MO_RELEASE_INELIGIBLE)
+			continue;
+		for (size_t k = 0; k < d->n_blocks; k++) {
+			const struct mo_block_result *b = &d->blocks[k];
+			struct live_block *lb;
+			char *reason = NULL;
+
+			plan_add(&j->sh, b->index);
+			lb = live_find(&j->sh, b->index);
+			if (!lb)
+				break;
+			lb->outcome = b->outcome;
+			lb->outcome_name = d->outcome == MO_RELEASE_RELEASED ? "released" : NULL;
+			lb->attempts = b->attempts;
+			lb->usec = b->usec;
+			if (d->outcome == MO_RELEASE_RELEASED ?
+			    asprintf(&reason, "%s released (offline, ejected)", d->name) < 0 :
+			    asprintf(&reason, "%s %s: %s", d->name, mo_release_outcome_to_string(d->outcome),
+				     b->reason) < 0)
+				reason = NULL;
+			free(lb->reason_owned);
+			lb->reason_owned = reason;
+			lb->reason = reason ? reason : b->reason;
+		}
+	}
+	j->sh.blocks_dirty = true;
+	j->sh.progress_dirty = true;
+	j->sh.bytes_done = res->dry_run ? res->planned_bytes : res->released_bytes;
+	j->sh.bytes_wanted = res->wanted_bytes;
+	j->sh.blocks_done = res->block_size ? j->sh.bytes_done / res->block_size : 0;
+	j->sh.blocks_wanted = res->block_size ? res->wanted_bytes / res->block_size : 0;
+	j->sh.current = UINT64_MAX;
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The journal records of a release's end: the headroom refusal, each block of a device given up. */
+static void log_release(struct job *j, const struct mo_release_result *res)
+{
+	if (res->dry_run || res->stop == MO_STOP_CANCELLED)
+		return;
+	if (res->stop == MO_STOP_HEADROOM)
+		mo_joblog_headroom(&j->log, UINT64_MAX, res->stop_reason, res->reserve);
+	for (size_t i = 0; i < res->n_devices; i++) {
+		const struct mo_release_device_result *d = &res->devices[i];
+
+		if (d->outcome == MO_RELEASE_RELEASED || d->outcome == MO_RELEASE_NOT_TRIED ||
+		    d->outcome == MO_RELEASE_INELIGIBLE)
+			continue;
+		for (size_t k = 0; k < d->n_blocks; k++) {
+			const struct mo_block_result *b = &d->blocks[k];
+			char why[160];
+
+			if (b->attempts == 0 || mo_outcome_is_success(b->outcome) ||
+			    b->outcome == MO_OUTCOME_CANCELLED || b->outcome == MO_OUTCOME_ROLLED_BACK)
+				continue;
+			snprintf(why, sizeof(why), "%s %s", d->name, mo_release_outcome_to_string(d->outcome));
+			mo_joblog_gave_up(&j->log, b, why);
+		}
+	}
+}
+
+static int release_plan(struct engine *e, char **error)
+{
+	struct job *j = e->j;
+	const struct job_params *p = &j->params;
+	struct mo_release_options o;
+	int r;
+
+	mo_release_options_init(&o);
+	ENGINE_OPTIONS(&o, e);
+	if (p->eject_timeout_usec)
+		o.eject_timeout_usec = p->eject_timeout_usec;
+	o.progress = on_release_progress;
+	o.progress_userdata = e;
+	forensics_hooks(e, &o.hooks.job);
+	r = mo_release_new(j->q->root, p->size, &o, &e->rel, error);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&j->lock);
+	j->sh.bytes_wanted = p->size;
+	j->sh.blocks_wanted = j->q->block_size ? p->size / j->q->block_size : 0;
+	j->sh.progress_dirty = true;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+	return 0;
+}
+
+static int release_run(struct engine *e)
+{
+	return mo_release_run(e->rel);
+}
+
+static enum job_result release_result(struct engine *e, char **message)
+{
+	const struct mo_release_result *res = mo_release_result(e->rel);
+
+	*message = release_summary(res);
+	log_release(e->j, res);
+	for (size_t i = 0; !res->dry_run && i < res->n_devices; i++)
+		if (res->devices[i].outcome != MO_RELEASE_RELEASED)
+			publish_blocked(e->j, e->forensics, res->devices[i].blocks, res->devices[i].n_blocks);
+	return map_result(res->stop, mo_release_exit_code(res));
+}
+
+static const struct engine_kind engine_release = {
+	.request = "release",
+	.run = "release",
+	.plan = release_plan,
+	.run_it = release_run,
+	.result = release_result,
+	.publish = release_publish,
+};
+
+/* ---- the one path ---- */
+
+static void engine_done(struct engine *e)
+{
+	mo_job_free(e->job);
+	mo_release_free(e->rel);
+	mo_forensics_free(e->forensics);
+}
+
+static void *run_engine(struct job *j, const struct engine_kind *k)
+{
+	const struct job_params *p = &j->params;
+	struct engine e = { .j = j };
+	_cleanup_free_ char *error = NULL;
+	enum job_result result;
+	char *message = NULL;
+	int r;
+
+	if (p->action == MO_ACTION_OFFLINE && !p->dry_run) {
+		/*
+		 * Forensics (forensics.h): the pages that keep a block from going
+		 * offline, their owners and the kernel's log of them, one journal
+		 * record per group (MESSAGE_IDs of memoff.catalog) as they appear,
+		 * turn long-lived or go away. Without it the job runs as before.
+		 */
+		const struct mo_forensics_opts fo = {
+			.long_lived_usec = p->long_lived_usec,
+			.log = true,
+			.job = j->log_id,
+		};
+
+		if (mo_forensics_new(j->q->root, &fo, &e.forensics) < 0)
+			e.forensics = NULL;
+	}
+
+	r = k->plan(&e, &error);
+	if (r < 0) {
+		result = JOB_RESULT_FAILED;
+		if (!error && asprintf(&error, "cannot plan the %s: %s", k->request, strerror(-r)) < 0)
+			error = NULL;
+		message = TAKE_PTR(error);
+		goto finish;
+	}
+	r = k->run_it(&e);
+	if (r < 0) {
+		result = JOB_RESULT_FAILED;
+		if (asprintf(&message, "the %s could not run: %s", k->run, strerror(-r)) < 0)
+			message = NULL;
+	} else
+		result = k->result(&e, &message);
+	k->publish(&e);
+
+finish:
+	pthread_mutex_lock(&j->lock);
+	j->sh.finished = true;
+	j->sh.result = result;
+	j->sh.message = message;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+	engine_done(&e);
+	return NULL;
+}
+
+void *job_worker(void *userdata)
+{
+	struct job *j = userdata;
+
+	return run_engine(j, j->params.kind == JOB_RELEASE ? &engine_release : &engine_job);
+}
