@@ -3,7 +3,7 @@
 # on Debian 12. Idempotent; needs root (or sudo).
 set -eu
 pkgs="gcc make autoconf automake pkg-config
-      libudev-dev libsystemd-dev libnuma-dev libsmartcols-dev libinih-dev libcmocka-dev
+      libudev-dev libsystemd-dev libnuma-dev libsmartcols-dev libinih-dev libjson-c-dev libcmocka-dev
       util-linux python3 systemd dbus-daemon
       qemu-system-x86 busybox-static cpio gzip zstd xz-utils
       clang libclang-rt-14-dev clang-tidy cppcheck valgrind libc6-dbg"

@@ -13,7 +13,8 @@
 #include "client.h"
 #include "format.h"
 #include "json.h"
-#include "pins-bus.h"
+#include "pins-json.h"
+#include "pins-json-read.h"
 #include "parse.h"
 #include "pinsout.h"
 
@@ -87,7 +88,7 @@ void ctl_job_info_done(struct ctl_job_info *j)
 		free(j->blocks[i].reason);
 	}
 	free(j->blocks);
-	pins_bus_reports_free(j->blocked, j->n_blocked);
+	mo_pin_reports_free(j->blocked, j->n_blocked);
 	*j = (struct ctl_job_info) {};
 }
 
@@ -186,15 +187,15 @@ int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret)
 		else if (streq(key, "Results"))
 			r = read_results(reply, &j);
 		else if (streq(key, "BlockedPages")) {
-			r = sd_bus_message_enter_container(reply, 'v', PINS_BUS_REPORTS_SIG);
+			const char *doc;
+
+			r = sd_bus_message_read(reply, "v", "s", &doc);
 			if (r >= 0) {
-				pins_bus_reports_free(j.blocked, j.n_blocked);
+				mo_pin_reports_free(j.blocked, j.n_blocked);
 				j.blocked = NULL;
 				j.n_blocked = 0;
-				r = pins_bus_read(reply, &j.blocked, &j.n_blocked);
+				r = pins_json_read(doc, &j.blocked, &j.n_blocked);
 			}
-			if (r >= 0)
-				r = sd_bus_message_exit_container(reply);
 		}
 		else
 			r = sd_bus_message_skip(reply, "v");
@@ -535,8 +536,13 @@ int ctl_client_pins(const char *by, const char *what, bool kmsg, struct mo_pin_r
 	else if (r < 0 && sd_bus_error_is_set(&e)) {
 		*exit_code = ctl_client_error(&e, r, what);
 		r = 0;
-	} else if (r >= 0)
-		r = pins_bus_read(reply, ret, n);
+	} else if (r >= 0) {
+		const char *doc;
+
+		r = sd_bus_message_read(reply, "s", &doc);
+		if (r >= 0)
+			r = pins_json_read(doc, ret, n);
+	}
 	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
 	return r;

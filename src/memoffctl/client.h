@@ -107,7 +107,7 @@ int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exi
  * ctl_client_pins() - `memoffctl pins` through the daemon (GetPins).
  * @by: "blocks" or "range"
  * @kmsg: let the daemon read the kernel log
- * @ret: the reports, as pins_bus_read() gives them
+ * @ret: the reports, as pins_json_read() gives them
  * @exit_code: set when the daemon refused the request (the error is printed)
  * Return: 0 when the daemon answered (with reports, or an error and
  * @exit_code); -ENOENT / -ECONNREFUSED when no daemon runs, -EACCES when it

@@ -13,8 +13,8 @@
 #include "client.h"
 #include "common.h"
 #include "forensics.h"
-#include "json.h"
 #include "parse.h"
+#include "pins-json.h"
 #include "pinsout.h"
 #include "select.h"
 #include "verbs.h"
@@ -167,20 +167,20 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 
 print:
 	for (size_t i = 0; i < n_reports; i++)
-		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_bus_read() set every report */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_json_read() set every report */
 		if (reports[i]->census_error)
 			ret = CTL_EXIT_FAILED;
 
 	if (json) {
-		struct mo_json j;
+		/* the document GetPins returns (pins-json.h), the same bytes with or without the daemon */
+		_cleanup_free_ char *doc = NULL;
 
-		mo_json_init(&j, stdout);
-		mo_json_begin_object(&j, NULL);
-		mo_json_begin_array(&j, "blocks");
-		for (size_t i = 0; i < n_reports; i++)
-			pinsout_json(&j, NULL, reports[i]);
-		mo_json_end_array(&j);
-		mo_json_end_object(&j);
+		r = mo_pins_json_format(reports, n_reports, true, &doc);
+		if (r < 0) {
+			ret = ctl_error_errno(r, "cannot format the report");
+			goto out;
+		}
+		fputs(doc, stdout);
 	} else {
 		uint64_t total = 0;
 

@@ -6,6 +6,7 @@
 
 #include "kpageflags.h"
 #include "parse.h"
+#include "pins-json.h"
 #include "pinsout.h"
 #include "util.h"
 
@@ -199,142 +200,7 @@ void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *ind
 	}
 }
 
-static void json_hex(struct mo_json *j, const char *key, uint64_t v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	mo_json_string(j, key, buf);
-}
-
-static void json_owner(struct mo_json *j, const char *key, const struct mo_owner *w)
-{
-	mo_json_begin_object(j, key);
-	mo_json_i64(j, "pid", w->pid);
-	mo_json_string(j, "comm", w->comm);
-	json_hex(j, "vaddr", w->vaddr);
-	mo_json_string(j, "mapping", w->mapping);
-	mo_json_string(j, "kind", mo_map_kind_to_string(w->kind));
-	mo_json_string(j, "cgroup", w->cgroup);
-	mo_json_end_object(j);
-}
-
-static void json_dump(struct mo_json *j, const char *key, const struct mo_page_dump *d)
-{
-	int64_t extra = mo_page_dump_extra_refs(d), pins = mo_page_dump_pins(d);
-
-	mo_json_begin_object(j, key);
-	json_hex(j, "pfn", d->pfn);
-	mo_json_i64(j, "refcount", d->refcount);
-	mo_json_i64(j, "mapcount", d->mapcount);
-	if (d->pincount >= 0)
-		mo_json_i64(j, "pincount", d->pincount);
-	else
-		mo_json_null(j, "pincount");
-	mo_json_i64(j, "order", d->order);
-	if (extra >= 0)
-		mo_json_i64(j, "extra_refs", extra);
-	else
-		mo_json_null(j, "extra_refs");
-	if (pins >= 0)
-		mo_json_i64(j, "foll_pins", pins);
-	else
-		mo_json_null(j, "foll_pins");
-	mo_json_string(j, "kind", d->kind == MO_PAGE_ANON ? "anon" : d->kind == MO_PAGE_KSM ? "ksm" :
-				  d->kind == MO_PAGE_FILE ? "file" : NULL);
-	mo_json_string(j, "flags", d->flags_text);
-	mo_json_string(j, "aops", d->aops[0] ? d->aops : NULL);
-	mo_json_string(j, "file", d->dentry[0] ? d->dentry : NULL);
-	mo_json_string(j, "reason", d->reason[0] ? d->reason : NULL);
-	if (d->migrate_failed)
-		mo_json_i64(j, "migrate_ret", d->migrate_ret);
-	else
-		mo_json_null(j, "migrate_ret");
-	mo_json_u64(j, "kmsg_seq", d->seq);
-	mo_json_usec(j, "kmsg_time", d->ts_usec);
-	mo_json_end_object(j);
-}
-
-static void json_evidence(struct mo_json *j, const char *key, unsigned ev)
-{
-	char buf[64], *save = NULL;
-
-	mo_pin_evidence_format(ev, buf, sizeof(buf));
-	mo_json_begin_array(j, key);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		mo_json_string(j, NULL, t);
-	mo_json_end_array(j);
-}
-
-static const char *error_str(int e)
-{
-	return e ? strerror(-e) : NULL;
-}
-
 void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r)
 {
-	mo_json_begin_object(j, key);
-	mo_json_u64(j, "block", r->block);
-	json_hex(j, "first_pfn", r->first_pfn);
-	json_hex(j, "last_pfn", r->first_pfn + r->n_pfns - 1);
-	mo_json_u64(j, "blocked_pages", r->pages);
-	mo_json_string(j, "owners_error", error_str(r->owners_error));
-	mo_json_string(j, "kmsg_error", r->kmsg_error == -ENOTSUP ? NULL : error_str(r->kmsg_error));
-	mo_json_string(j, "census_error", error_str(r->census_error));
-	mo_json_begin_array(j, "groups");
-	for (size_t i = 0; i < r->n_groups; i++) {
-		const struct mo_pin_group *g = &r->groups[i];
-		const struct mo_pin_page *p0 = g->n_pages ? &g->pages[0] : NULL;
-		char flags[256];
-
-		mo_json_begin_object(j, NULL);
-		json_hex(j, "first_pfn", g->first_pfn);
-		json_hex(j, "last_pfn", g->last_pfn);
-		mo_json_u64(j, "pages", g->npages);
-		mo_kpageflags_format(g->kpageflags, flags, sizeof(flags));
-		mo_json_string(j, "flags", flags);
-		mo_json_string(j, "what", mo_kpageflags_what(g->kpageflags));
-		json_evidence(j, "evidence", g->evidence);
-		if (g->tracked) {
-			mo_json_string(j, "class", mo_blocked_class_to_string(g->cls));
-			mo_json_usec(j, "blocked_seconds", g->duration);
-			mo_json_u64(j, "attempts_seen", g->passes);
-		} else {
-			mo_json_null(j, "class");
-			mo_json_null(j, "blocked_seconds");
-			mo_json_null(j, "attempts_seen");
-		}
-		if (p0 && p0->n_owners)
-			json_owner(j, "owner", &p0->owners[0]);
-		else
-			mo_json_null(j, "owner");
-		mo_json_string(j, "unmapped", p0 && p0->n_found == 0 && !r->owners_error ?
-			       mo_kpageflags_unmapped_why(g->kpageflags) : NULL);
-		if (g->have_dump)
-			json_dump(j, "kernel_log", &g->dump);
-		else
-			mo_json_null(j, "kernel_log");
-		mo_json_begin_array(j, "page_list");
-		for (size_t k = 0; g->pages && k < g->n_pages; k++) {
-			const struct mo_pin_page *p = &g->pages[k];
-
-			mo_json_begin_object(j, NULL);
-			json_hex(j, "pfn", p->pfn);
-			json_evidence(j, "evidence", p->evidence);
-			mo_json_u64(j, "mappings", p->n_found);
-			if (p->have_dump && p->extra_refs >= 0)
-				mo_json_i64(j, "extra_refs", p->extra_refs);
-			else
-				mo_json_null(j, "extra_refs");
-			mo_json_begin_array(j, "owners");
-			for (size_t w = 0; w < p->n_owners; w++)
-				json_owner(j, NULL, &p->owners[w]);
-			mo_json_end_array(j);
-			mo_json_end_object(j);
-		}
-		mo_json_end_array(j);
-		mo_json_end_object(j);
-	}
-	mo_json_end_array(j);
-	mo_json_end_object(j);
+	mo_pins_json_report(j, key, r, true);
 }

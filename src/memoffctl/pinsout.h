@@ -36,7 +36,6 @@ void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *ind
 
 /**
  * pinsout_json() - @r as a JSON object (member @key, or an array element
- * when @key is NULL): block, pfn range, blocked page count, errors, groups
- * with evidence, class, kernel log, owner and the pages one by one.
+ * when @key is NULL), as in the blocked-page document (pins-json.h).
  */
 void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r);

@@ -9,7 +9,7 @@
 
 #include "jobs.h"
 #include "manager.h"
-#include "pins-bus.h"
+#include "pins-json.h"
 #include "util.h"
 
 int bus_job_cancel(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus_error *error)
@@ -96,8 +96,13 @@ static int prop_job_blocked(sd_bus *bus, const char *path, const char *iface, co
 {
 	struct mo_pin_report *const *reports;
 	size_t n = job_blocked_pages(userdata, &reports);
+	_cleanup_free_ char *doc = NULL;
+	int r;
 
-	return pins_bus_append(reply, reports, n, bus_may_see_owners(bus, job_userdata(userdata)));
+	r = mo_pins_json_format(reports, n, bus_may_see_owners(bus, job_userdata(userdata)), &doc);
+	if (r < 0)
+		return r;
+	return sd_bus_message_append(reply, "s", doc);
 }
 
 static int method_job_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -122,7 +127,7 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("CurrentBlock", "x", prop_job_current, 0, EC),
 	SD_BUS_PROPERTY("Blocks", "at", prop_job_blocks, 0, EC),
 	SD_BUS_PROPERTY("Results", "a(tsuts)", prop_job_results, 0, EC),
-	SD_BUS_PROPERTY("BlockedPages", PINS_BUS_REPORTS_SIG, prop_job_blocked, 0,
+	SD_BUS_PROPERTY("BlockedPages", "s", prop_job_blocked, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 	SD_BUS_PROPERTY("CreatedAt", "t", prop_job_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("StartedAt", "t", prop_job_started, 0, EC),

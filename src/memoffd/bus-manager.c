@@ -13,7 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse.h"
-#include "pins-bus.h"
+#include "pins-json.h"
 #include "pinscan.h"
 #include "request.h"
 #include "util.h"
@@ -370,22 +370,20 @@ static void pins_call_free(struct pins_call *c)
 /* On the loop: the scan of a GetPins call is done; reply. */
 static void on_pins_done(struct pin_scan *scan, int error, struct mo_pin_report **reports, size_t n, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *doc = NULL;
 	struct pins_call *c = userdata;
 	int r = error;
 
 	if (r >= 0)
-		r = sd_bus_message_new_method_return(c->msg, &reply);
+		r = mo_pins_json_format(reports, n, true, &doc);
 	if (r >= 0)
-		r = pins_bus_append(reply, reports, n, true);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	else
+		r = sd_bus_reply_method_return(c->msg, "s", doc);
+	if (r < 0) {
+		mo_log_warning_errno(r, "GetPins: cannot reply: %m");
 		(void) sd_bus_reply_method_errorf(c->msg, MO_ERROR_FAILED, "cannot examine memory: %s",
 						  strerror(-r));
-	if (r < 0)
-		mo_log_warning_errno(r, "GetPins: cannot reply: %m");
-	pins_bus_reports_free(reports, n);
+	}
+	mo_pin_reports_free(reports, n);
 	pins_call_free(c);
 }
 
@@ -520,7 +518,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_NAMES("Release", "sa{sv}", SD_BUS_PARAM(size) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(job), method_release, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("GetPins", "ssa{sv}", SD_BUS_PARAM(by) SD_BUS_PARAM(what) SD_BUS_PARAM(options),
-				 PINS_BUS_REPORTS_SIG, SD_BUS_PARAM(blocks), method_get_pins,
+				 "s", SD_BUS_PARAM(document), method_get_pins,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("CancelJob", "u", SD_BUS_PARAM(id), NULL, , method_cancel_job,
 				 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -9,6 +9,7 @@
 
 #include "block.h"
 #include "log.h"
+#include "pins-json.h"
 #include "util.h"
 
 #define KEEP_FINISHED 32
@@ -42,13 +43,6 @@ size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret)
 	return j->n_blocked;
 }
 
-static void reports_free(struct mo_pin_report **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		mo_pin_report_free(v[i]);
-	free(v);
-}
-
 void job_params_done(struct job_params *p)
 {
 	free(p->blocks);
@@ -63,7 +57,7 @@ static void shared_done(struct shared *s)
 	free(s->plan);
 	free(s->live);
 	free(s->message);
-	reports_free(s->blocked, s->n_blocked);
+	mo_pin_reports_free(s->blocked, s->n_blocked);
 	*s = (struct shared) {};
 }
 
@@ -74,7 +68,7 @@ static void job_free(struct job *j)
 	job_record_done(&j->rec);
 	job_params_done(&j->params);
 	shared_done(&j->sh);
-	reports_free(j->blocked, j->n_blocked);
+	mo_pin_reports_free(j->blocked, j->n_blocked);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -262,7 +256,7 @@ static void collect(struct job_queue *q, struct job *j)
 		what |= JOB_CHANGED_BLOCKS;
 	}
 	if (j->sh.blocked_dirty) {
-		reports_free(j->blocked, j->n_blocked);
+		mo_pin_reports_free(j->blocked, j->n_blocked);
 		j->blocked = TAKE_PTR(j->sh.blocked);
 		j->n_blocked = j->sh.n_blocked;
 		j->sh.n_blocked = 0;

@@ -27,7 +27,7 @@ struct pin_scan;
 
 /*
  * Called on the loop when the scan is done. @reports (one per online block,
- * in the order asked; owned by the callee, free with pins_bus_reports_free()
+ * in the order asked; owned by the callee, free with mo_pin_reports_free()
  * or one by one) or @error (a negative errno) say how it went.
  */
 typedef void (*pin_scan_done_t)(struct pin_scan *s, int error, struct mo_pin_report **reports, size_t n,

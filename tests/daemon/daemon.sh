@@ -239,18 +239,32 @@ check "an offline request takes a long-lived threshold (its Request says long-li
 wait_job "$p" >/dev/null
 
 # ---- GetPins ----
-pins=$(call GetPins 'ssa{sv}' blocks 2-3 0)
-check "GetPins blocks 2-3: one report per block" grep -q '^a(ttttiiia(.*)) 2 2 ' <<<"$pins"
-check "... block 2: 3 slab pages, unmovable" grep -q ' 2 65536 32768 3 .* 65552 65554 3 128 1 "unmovable" ' <<<"$pins"
+# GetPins and BlockedPages hold one JSON document (a string): pinsdoc takes
+# it out of busctl's JSON output, pyjson checks it (d) with a Python expression.
+pinsdoc() { python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; sys.stdout.write(d[0] if isinstance(d, list) else d)'; }
+pyjson() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+getpins() { busctl $PRIV --json=short call $DEST GetPins 'ssa{sv}' "$@" | pinsdoc; }
+pins=$(getpins blocks 2-3 0)
+check "GetPins blocks 2-3: a document of version 1, one report per block" \
+	pyjson 'd["version"] == 1 and [b["block"] for b in d["blocks"]] == [2, 3]' <<<"$pins"
+check "... block 2: 3 slab pages, unmovable" \
+	pyjson 'any(b["block"] == 2 and (b["first_pfn"], b["last_pfn"], b["blocked_pages"]) == ("0x10000", "0x17fff", 3) and
+		    (g["first_pfn"], g["last_pfn"], g["pages"], g["kpageflags"], g["evidence"]) ==
+		    ("0x10010", "0x10012", 3, "0x80", ["unmovable"]) for b in d["blocks"] for g in b["groups"])' <<<"$pins"
 check "... block 3: the page in a pipe (unmapped) and pinner's page the kernel logged (kmsg)" \
-	grep -q '"unmapped".*"kmsg".* 4242 "pinner" 268435456 "anon" "\[anon\]" ' <<<"$pins"
+	pyjson 'any("unmapped" in g["evidence"] for b in d["blocks"] if b["block"] == 3 for g in b["groups"]) and
+		any((w["pid"], w["comm"], w["vaddr"], w["kind"], w["mapping"]) == (4242, "pinner", "0x10000000", "anon", "[anon]")
+		    for b in d["blocks"] for g in b["groups"] if "kmsg" in g["evidence"] and g["owner_pid"] == 4242
+		    for p in g["page_list"] for w in p["owners"])' <<<"$pins"
 check "... the kernel's account of it: refcount 3, mapcount 1, migration failure" \
-	grep -q 'true 101 5000010 98369 true 3 1 .*"migration failure" "anon"' <<<"$pins"
-pins=$(call GetPins 'ssa{sv}' range 0x10000000-0x17ffffff 1 kmsg b false)
+	pyjson 'any(k and (k["pfn"], k["kmsg_seq"], k["kmsg_time"], k["refcount"], k["mapcount"], k["reason"], k["kind"]) ==
+		    ("0x18041", 101, 5.0, 3, 1, "migration failure", "anon")
+		    for b in d["blocks"] for g in b["groups"] for k in [g["kernel_log"]])' <<<"$pins"
+pins=$(getpins range 0x10000000-0x17ffffff 1 kmsg b false)
 check "GetPins by range, kmsg=false: the kernel log is not read" \
-	test "$(grep -c '"kmsg"' <<<"$pins")" = 0 -a -n "$pins"
+	pyjson 'd["blocks"] and not any("kmsg" in g["evidence"] or g["kernel_log"] for b in d["blocks"] for g in b["groups"])' <<<"$pins"
 check "GetPins leaves offline blocks out (block 14 is offline)" \
-	grep -q '^a(ttttiiia(.*)) 1 13 ' <<<"$(call GetPins 'ssa{sv}' blocks 13-14 0)"
+	pyjson '[b["block"] for b in d["blocks"]] == [13]' <<<"$(getpins blocks 13-14 0)"
 expect_error org.memoff.Error.InvalidArgument "GetPins of a size is refused" busctl $PRIV call $DEST GetPins 'ssa{sv}' size 128M 0
 expect_error org.memoff.Error.InvalidArgument "GetPins of malformed blocks is refused" busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2-x 0
 expect_error org.memoff.Error.InvalidArgument "GetPins of an unaligned range is refused" busctl $PRIV call $DEST GetPins 'ssa{sv}' range 0x1000-0x8000000 0
@@ -267,21 +281,26 @@ fi
 # ---- a job's blocked pages, tracked across its attempts ----
 p=$(call Offline 'ssa{sv}' blocks 13 3 attempt-timeout s 500ms deadline s 3s long-lived s 1s | path_of)
 check "an offline of a block whose page stays in use fails" test "$(wait_job "$p")" = 's "failed"'
-bp=$(jobprop "$p" BlockedPages)
-check "its BlockedPages name the page (0x68020 = 426016), its owner pinner, evidence attempt" \
-	grep -q ' 13 425984 32768 1 .* 426016 426016 1 .*"attempt" 4242 true ' <<<"$bp"
-check "... long-lived: held across attempts for longer than long-lived=1s" grep -q ' true "long-lived" ' <<<"$bp"
+bp=$(busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages | pinsdoc)
+check "its BlockedPages name the page (0x68020), its owner pinner, evidence attempt" \
+	pyjson 'any((b["block"], b["first_pfn"], g["first_pfn"], g["pages"], g["owner_pid"]) == (13, "0x68000", "0x68020", 1, 4242) and
+		    "attempt" in g["evidence"] and g["class"] for b in d["blocks"] for g in b["groups"])' <<<"$bp"
+check "... long-lived: held across attempts for longer than long-lived=1s" \
+	pyjson 'any(g["class"] == "long-lived" and g["blocked_usec"] >= 1000000 for b in d["blocks"] for g in b["groups"])' <<<"$bp"
 check "memoffd logged it: PAGES_BLOCKED, then LONG_LIVED_PIN, naming pinner (MEMOFF_PID=4242)" \
 	sh -c "grep -q '^memoffd: block 13: offlining blocked by .*MEMOFF_PID=4242 MEMOFF_COMM=pinner .*MEMOFF_EVENT=new' '$T/daemon.log' &&
 	       grep -q '^memoffd: block 13: long-lived reference, .*MEMOFF_PID=4242 .*MEMOFF_EVENT=long-lived MEMOFF_JOB=${p##*/}\]' '$T/daemon.log'"
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	bp=$(asnobody busctl $PRIV get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages)
+	bp=$(asnobody busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages | pinsdoc)
 	check "... a non-root reader gets BlockedPages without owners (owners_errno EACCES)" \
-		bash -c "grep -q ' 13 425984 32768 1 13 ' <<<'$bp' && ! grep -q pinner <<<'$bp'"
+		pyjson '[(b["block"], b["owners_errno"]) for b in d["blocks"]] == [(13, "EACCES")] and "pinner" not in json.dumps(d) and
+			all(g["owner_pid"] == 0 for b in d["blocks"] for g in b["groups"])' <<<"$bp"
 else
 	ok "# SKIP needs root and setpriv"
 fi
-check "a job that went well has no BlockedPages" test "$(jobprop "$(call Offline 'ssa{sv}' blocks 9 1 dry-run b true | path_of)" BlockedPages)" = "a(ttttiiia(ttttasubsttub(tttbxxxxxxitbtsssssbbib)a(ttastbxxa(istsstbbs)))) 0"
+p=$(call Offline 'ssa{sv}' blocks 9 1 dry-run b true | path_of)
+check "a job that went well has no BlockedPages" \
+	pyjson 'd == {"version": 1, "blocks": []}' <<<"$(busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages | pinsdoc)"
 
 # ---- a job that spins: overlap, progress, cancel ----
 p=$(call Offline 'ssa{sv}' blocks 12-13 2 attempt-timeout s 500ms deadline s 2min | path_of)
