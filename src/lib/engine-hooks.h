@@ -4,8 +4,8 @@
 /*
  * What the job engine (job.h) and a release (release.h) share in setting
  * themselves up: the real functions behind their test seams, the defaults
- * of the limits every request has, and the message of a refused request.
- * Internal to the core.
+ * of the limits every request has, and the message of a refused request
+ * (which memoffd's request parser gives too).
  */
 
 #include "job.h"

@@ -182,6 +182,17 @@ static void forensics_hooks(const struct engine *e, struct mo_job_hooks *h)
 	h->userdata = e->forensics;
 }
 
+/* What the job wants, once planned. */
+static void publish_wanted(struct job *j, uint64_t blocks, uint64_t bytes)
+{
+	pthread_mutex_lock(&j->lock);
+	j->sh.blocks_wanted = blocks;
+	j->sh.bytes_wanted = bytes;
+	j->sh.progress_dirty = true;
+	pthread_mutex_unlock(&j->lock);
+	wake(j->q);
+}
+
 static enum job_result map_result(enum mo_job_stop stop, int exit_code)
 {
 	if (stop == MO_STOP_CANCELLED)
@@ -236,11 +247,8 @@ static int engine_plan(struct engine *e, char **error)
 	pthread_mutex_lock(&j->lock);
 	for (size_t i = 0; i < res->n_blocks; i++)
 		plan_add(&j->sh, res->blocks[i].index);
-	j->sh.blocks_wanted = res->wanted_blocks;
-	j->sh.bytes_wanted = res->wanted_bytes;
-	j->sh.progress_dirty = true;
 	pthread_mutex_unlock(&j->lock);
-	wake(j->q);
+	publish_wanted(j, res->wanted_blocks, res->wanted_bytes);
 	return 0;
 }
 
@@ -463,12 +471,7 @@ static int release_plan(struct engine *e, char **error)
 	r = mo_release_new(j->q->root, p->size, &o, &e->rel, error);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&j->lock);
-	j->sh.bytes_wanted = p->size;
-	j->sh.blocks_wanted = j->q->block_size ? p->size / j->q->block_size : 0;
-	j->sh.progress_dirty = true;
-	pthread_mutex_unlock(&j->lock);
-	wake(j->q);
+	publish_wanted(j, j->q->block_size ? p->size / j->q->block_size : 0, p->size);
 	return 0;
 }
 

@@ -2,32 +2,18 @@
 #include "request.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 
 #include "block.h"
+#include "engine-hooks.h"
 #include "job.h"
 #include "parse.h"
 #include "util.h"
-
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		va_start(ap, fmt);
-		if (vasprintf(error, fmt, ap) < 0)
-			*error = NULL;
-		va_end(ap);
-	}
-	return r;
-}
 
 static int named_blocks(uint64_t first, uint64_t last, const struct mo_root *root, struct job_params *p,
 			char **error)
 {
 	if (last - first >= REQUEST_MAX_BLOCKS)
-		return fail(error, -EINVAL, "%" PRIu64 " blocks is more than a request may name (%u)",
+		return mo_engine_fail(error, -EINVAL, "%" PRIu64 " blocks is more than a request may name (%u)",
 			    last - first + 1, REQUEST_MAX_BLOCKS);
 	p->n_blocks = (size_t) (last - first + 1);
 	p->blocks = malloc(p->n_blocks * sizeof(*p->blocks));
@@ -38,7 +24,7 @@ static int named_blocks(uint64_t first, uint64_t last, const struct mo_root *roo
 
 		p->blocks[i] = first + i;
 		if (mo_block_read_state(root, first + i, &st) == -ENOENT)
-			return fail(error, -ENOENT, "block %" PRIu64 " does not exist", first + i);
+			return mo_engine_fail(error, -ENOENT, "block %" PRIu64 " does not exist", first + i);
 	}
 	return 0;
 }
@@ -54,45 +40,45 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	int r;
 
 	if (kind != JOB_OFFLINE && kind != JOB_ONLINE && kind != JOB_RELEASE)
-		return fail(error, -EINVAL, "unsupported job kind");
+		return mo_engine_fail(error, -EINVAL, "unsupported job kind");
 	if (!block_size)
-		return fail(error, -EINVAL, "the memory block size is unknown");
+		return mo_engine_fail(error, -EINVAL, "the memory block size is unknown");
 	if (kind == JOB_RELEASE) {
 		if (!streq(by, "size"))
-			return fail(error, -EINVAL, "a release takes a size, not %s", by);
+			return mo_engine_fail(error, -EINVAL, "a release takes a size, not %s", by);
 		if (o->zone)
-			return fail(error, -EINVAL, "option 'zone' does not apply to release "
+			return mo_engine_fail(error, -EINVAL, "option 'zone' does not apply to release "
 				    "(only ZONE_MOVABLE memory of whole devices is released)");
 		if (o->all_or_nothing)
-			return fail(error, -EINVAL, "option 'all-or-nothing' does not apply to release "
+			return mo_engine_fail(error, -EINVAL, "option 'all-or-nothing' does not apply to release "
 				    "(an ejected device cannot be taken back)");
 	} else if (o->eject_timeout_usec)
-		return fail(error, -EINVAL, "option 'eject-timeout' applies to release only");
+		return mo_engine_fail(error, -EINVAL, "option 'eject-timeout' applies to release only");
 
 	if (streq(by, "size")) {
 		if (mo_parse_size(what, &p.size, &why) < 0)
-			return fail(error, -EINVAL, "invalid size '%s': %s", what, strempty(why));
+			return mo_engine_fail(error, -EINVAL, "invalid size '%s': %s", what, strempty(why));
 		if (mo_check_size_aligned(p.size, block_size, &why) < 0)
-			return fail(error, -EINVAL, "invalid size '%s': %s (block size %" PRIu64 " bytes)",
+			return mo_engine_fail(error, -EINVAL, "invalid size '%s': %s (block size %" PRIu64 " bytes)",
 				    what, strempty(why), block_size);
 	} else if (streq(by, "range")) {
 		if (mo_parse_range(what, &first, &last, &why) < 0 ||
 		    mo_check_range_aligned(first, last, block_size, &why) < 0)
-			return fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
+			return mo_engine_fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
 		r = named_blocks(first / block_size, last / block_size, root, &p, error);
 		if (r < 0)
 			goto fail;
 	} else if (streq(by, "blocks")) {
 		if (mo_parse_blocks(what, &first, &last, &why) < 0)
-			return fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
+			return mo_engine_fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
 		r = named_blocks(first, last, root, &p, error);
 		if (r < 0)
 			goto fail;
 	} else
-		return fail(error, -EINVAL, "invalid request type '%s': expected \"size\", \"range\" or \"blocks\"", by);
+		return mo_engine_fail(error, -EINVAL, "invalid request type '%s': expected \"size\", \"range\" or \"blocks\"", by);
 
 	if (o->node < -1) {
-		r = fail(error, -EINVAL, "invalid node %d", o->node);
+		r = mo_engine_fail(error, -EINVAL, "invalid node %d", o->node);
 		goto fail;
 	}
 	p.node = o->node;
@@ -102,7 +88,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		if (o->zone) {
 			p.zones = mo_zone_from_string(o->zone);
 			if (!p.zones) {
-				r = fail(error, -EINVAL, "invalid zone '%s'", o->zone);
+				r = mo_engine_fail(error, -EINVAL, "invalid zone '%s'", o->zone);
 				goto fail;
 			}
 		}
@@ -113,7 +99,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 			unsigned z = mo_zone_from_string(o->zone);
 
 			if (!z) {
-				r = fail(error, -EINVAL, "invalid zone '%s'", o->zone);
+				r = mo_engine_fail(error, -EINVAL, "invalid zone '%s'", o->zone);
 				goto fail;
 			}
 			p.prefer_movable = false;
@@ -121,7 +107,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		}
 	}
 	if (kind == JOB_ONLINE && o->long_lived_usec) {
-		r = fail(error, -EINVAL, "option 'long-lived' applies to offline and release requests");
+		r = mo_engine_fail(error, -EINVAL, "option 'long-lived' applies to offline and release requests");
 		goto fail;
 	}
 	p.long_lived_usec = o->long_lived_usec ?: c->long_lived_usec;
@@ -214,18 +200,18 @@ int request_blocks(const char *by, const char *what, uint64_t block_size, const 
 	int r;
 
 	if (!block_size)
-		return fail(error, -EINVAL, "the memory block size is unknown");
+		return mo_engine_fail(error, -EINVAL, "the memory block size is unknown");
 	if (streq(by, "range")) {
 		if (mo_parse_range(what, &first, &last, &why) < 0 ||
 		    mo_check_range_aligned(first, last, block_size, &why) < 0)
-			return fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
+			return mo_engine_fail(error, -EINVAL, "invalid range '%s': %s", what, strempty(why));
 		first /= block_size;
 		last /= block_size;
 	} else if (streq(by, "blocks")) {
 		if (mo_parse_blocks(what, &first, &last, &why) < 0)
-			return fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
+			return mo_engine_fail(error, -EINVAL, "invalid blocks '%s': %s", what, strempty(why));
 	} else
-		return fail(error, -EINVAL, "invalid request type '%s': expected \"range\" or \"blocks\"", by);
+		return mo_engine_fail(error, -EINVAL, "invalid request type '%s': expected \"range\" or \"blocks\"", by);
 	r = named_blocks(first, last, root, &p, error);
 	if (r < 0) {
 		job_params_done(&p);
