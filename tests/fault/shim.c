@@ -347,6 +347,35 @@ int open64(const char *path, int flags, ...)
 	return real(path, sysfs_flags(AT_FDCWD, path, flags), mode);
 }
 
+/*
+ * With _FORTIFY_SOURCE (Debian's build flags), open() and openat() with
+ * flags not known at compile time become calls to these checking variants:
+ * they take no mode (O_CREAT and O_TMPFILE go to the plain functions).
+ */
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat(dirfd, path, flags);
+}
+
+int __openat64_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return openat64(dirfd, path, flags);
+}
+
+int __open_2(const char *path, int flags);
+int __open_2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+int __open64_2(const char *path, int flags);
+int __open64_2(const char *path, int flags)
+{
+	return open64(path, flags);
+}
+
 ssize_t read(int fd, void *buf, size_t n)
 {
 	static ssize_t (*real)(int, void *, size_t);
