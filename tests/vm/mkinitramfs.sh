@@ -114,6 +114,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# The command loop vm.py speaks to (shared with the full-system tier).
+mkdir -p "$root/usr/lib/memoff-test"
+cp "$(dirname "$0")/guest-loop.sh" "$root/usr/lib/memoff-test/guest-loop.sh"
+
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 : > "$root/etc/fstab"
@@ -146,46 +150,7 @@ if [ ! -c $ch ]; then
 	sleep 5
 	poweroff -f
 fi
-stty -F $ch raw -echo -ixon -ixoff 2>/dev/null
-mkdir -p /tmp/.mo
-
-# The command loop (tests/vm/vm.py speaks the other end):
-#   in:  "MO <id> <timeout-s> <length of the base64> <base64 of a sh script>"
-#   out: "@@MO-ACK <id>@@" as soon as the line is read, then
-#        "@@MO-BEGIN <id>@@", base64 of the script's stdout+stderr,
-#        "@@MO-END <id> rc=<status> to=<1 if killed by the timeout>@@"
-# Anything outside the markers is noise the host ignores.
-run_loop() {
-	printf '\n@@MO-READY@@\n'
-	last=0
-	set -f
-	while IFS= read -r line; do
-		set -- $line
-		# A line that lost bytes on the way is dropped (the host resends).
-		[ "$1" = MO ] && [ $# -eq 5 ] && [ "${#5}" = "$4" ] || continue
-		id=$2 t=$3
-		printf '@@MO-ACK %s@@\n' "$id"
-		# A resent line whose first copy did arrive runs only once.
-		[ "$id" -gt "$last" ] || continue
-		last=$id
-		printf '%s' "$5" | base64 -d > /tmp/.mo/cmd.$id 2>/dev/null
-		start=$(cut -d. -f1 /proc/uptime)
-		(cd / && exec timeout -s KILL "$t" sh /tmp/.mo/cmd.$id) \
-			< /dev/null > /tmp/.mo/out.$id 2>&1
-		rc=$?
-		end=$(cut -d. -f1 /proc/uptime)
-		to=0
-		[ $rc -eq 137 ] && [ $((end - start)) -ge "$t" ] && to=1
-		printf '\n@@MO-BEGIN %s@@\n' "$id"
-		base64 < /tmp/.mo/out.$id
-		printf '@@MO-END %s rc=%s to=%s@@\n' "$id" "$rc" "$to"
-		rm -f /tmp/.mo/cmd.$id /tmp/.mo/out.$id
-	done
-}
-while :; do
-	run_loop < $ch > $ch 2>/dev/null
-	sleep 1
-done
+exec sh /usr/lib/memoff-test/guest-loop.sh $ch
 INIT
 chmod 0755 "$root/init"
 
