@@ -30,10 +30,13 @@ else
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
 fi
-if grep -q '^ProtectKernelTunables=yes' "$unit" 2>/dev/null; then
-	not_ok "memoffd.service does not set ProtectKernelTunables (it makes /sys read-only)"
+# ProtectKernelTunables= makes /sys read-only: the unit must open the memory
+# blocks and the ACPI device tree again (tests/vm/system writes both there).
+if ! grep -q '^ProtectKernelTunables=yes' "$unit" 2>/dev/null ||
+   grep -q '^ReadWritePaths=/sys/devices/system/memory -/sys/devices/LNXSYSTM:00$' "$unit"; then
+	ok "memoffd.service can write memory block states and eject files (ReadWritePaths= under ProtectKernelTunables=)"
 else
-	ok "memoffd.service does not set ProtectKernelTunables (it makes /sys read-only)"
+	not_ok "memoffd.service can write memory block states and eject files (ReadWritePaths= under ProtectKernelTunables=)"
 fi
 if grep -q "^ExecStart=/.*/memoffd$" "$unit" 2>/dev/null && grep -q "RUN+=\"/.*/memoffctl hotplug %k\"" "$top_builddir/units/60-memoff.rules"; then
 	ok "the unit and the rule name absolute installed paths"
