@@ -11,6 +11,13 @@
 #                       line sums both (the default, and what CI runs)
 # MEMOFF_SANITIZE=0     the normal pass only
 # MEMOFF_CONFIGURE_FLAGS  extra configure arguments, for every pass
+# MEMOFF_SYSTEM_TIER=0  leave out the Debian package and the full-system VM
+#                       tier (tests/vm/system) in the normal pass
+#
+# The normal pass builds the Debian package from a clean copy of the tree
+# (tools/build-deb.sh: `make distdir`, dpkg-buildpackage, lintian; one test
+# point) before `make check`, whose full-system tier installs it in a Debian
+# 12 guest.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -35,9 +42,14 @@ run_pass() {
 		cat make.out
 		total_fail=$((total_fail + 1)); all_ok=false; cd "$top"; return
 	fi
+	deb_pass=0 deb_fail=0 deb_skip=0
+	if [ "$name" = normal ] && [ "${MEMOFF_SYSTEM_TIER:-1}" != 0 ] && [ "${MEMOFF_VM_SUITE:-1}" != 0 ]; then
+		build_deb
+		case $? in 0) deb_pass=1 ;; 77) deb_skip=1 ;; *) deb_fail=1 ;; esac
+	fi
 	{ make -j"$jobs" check 2>&1; echo $? >check.rc; } | tee check.out
 	rc=$(cat check.rc)
-	pass=$(sum PASS); fail=$(( $(sum FAIL) + $(sum ERROR) + $(sum XPASS) )); skip=$(sum SKIP)
+	pass=$(( $(sum PASS) + deb_pass )); fail=$(( $(sum FAIL) + $(sum ERROR) + $(sum XPASS) + deb_fail )); skip=$(( $(sum SKIP) + deb_skip ))
 	[ "$pass" -gt 0 ] || fail=$((fail + 1))
 	[ "$rc" -eq 0 ] || [ "$fail" -gt 0 ] || fail=1
 	echo "$name pass: $pass passed, $fail failed, $skip skipped"
@@ -46,6 +58,22 @@ run_pass() {
 	cd "$top" || exit 1
 }
 sum() { grep -E "^# $1: " check.out | awk '{ s += $3 } END { print s + 0 }'; }
+
+# The Debian package, into ./deb of the build tree, where the full-system
+# tier finds it. Its tests are the ones `make check` runs next: nocheck.
+build_deb() {
+	echo "== Debian package (tools/build-deb.sh)"
+	start=$(date +%s)
+	rm -rf deb
+	DEB_BUILD_OPTIONS="nocheck parallel=$jobs" "$top/tools/build-deb.sh" . deb
+	deb_rc=$?
+	case $deb_rc in
+	0) echo "PASS: the Debian package builds from a clean tree and lintian is clean ($(( $(date +%s) - start )) s)" ;;
+	77) echo "SKIP: the Debian package: tools missing (tools/install-deps.sh)" ;;
+	*) echo "FAIL: the Debian package (deb/build.log, deb/lintian.txt)" ;;
+	esac
+	return $deb_rc
+}
 
 # The sanitizer pass is always the last one: its settings stay exported.
 sanitizer_pass() {
