@@ -80,8 +80,9 @@ PATH=$bindir:$PATH
 tree=$top_srcdir/tests/sysfs-trees/qemu-2dimm
 online=$(cd "$tree/sys/devices/system/memory" && grep -l '^online$' memory*/state | sed 's|memory\([0-9]*\)/state|\1|')
 offline=$(cd "$tree/sys/devices/system/memory" && grep -l '^offline$' memory*/state | sed 's|memory\([0-9]*\)/state|\1|')
-all=$(cd "$tree/sys/devices/system/memory" && ls -d memory[0-9]* | sed 's/memory//')
+all=$(cd "$tree/sys/devices/system/memory" && printf '%s\n' memory[0-9]* | sed 's/memory//')
 
+# The block lists below are word lists: unquoted on purpose.
 expect "verbs" "memoffctl " list offline online pins release status jobs watch cancel hotplug
 expect "verbs by prefix" "memoffctl o" offline online
 expect "common options before the verb" "memoffctl --" --help --version --sysroot --procroot --direct
@@ -90,6 +91,7 @@ expect "release's options" "memoffctl release --ej" --eject-timeout
 expect "offline -b: the online blocks of the --sysroot tree" \
 	"memoffctl --sysroot $tree offline -b " $online
 expect "online -b: the offline blocks" "memoffctl --sysroot $tree online -b " $offline
+# shellcheck disable=SC2046,SC2086
 expect "pins -b: every block, by prefix" "memoffctl --sysroot $tree pins -b 3" \
 	$(printf '%s\n' $all | grep '^3')
 expect "offline with a size: no block numbers" "memoffctl --sysroot $tree offline "

@@ -7,7 +7,7 @@
 #   guest-loop.sh /dev/ttyS1
 ch=$1
 # Scratch in /run: systemd may mount a tmpfs on /tmp while a command runs.
-stty -F $ch raw -echo -ixon -ixoff 2>/dev/null
+stty -F "$ch" raw -echo -ixon -ixoff 2>/dev/null
 mkdir -p /run/.mo
 
 # The command loop (tests/vm/vm.py speaks the other end):
@@ -44,6 +44,6 @@ run_loop() {
 	done
 }
 while :; do
-	run_loop < $ch > $ch 2>/dev/null
+	run_loop < "$ch" > "$ch" 2>/dev/null
 	sleep 1
 done
