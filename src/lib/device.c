@@ -8,9 +8,6 @@
 #include "select.h"
 #include "util.h"
 
-/* ACPI memory devices: their _HID. */
-#define ACPI_MEMORY_HID "PNP0C80:"
-
 static const char *const skip_names[_MO_DEVICE_SKIP_MAX] = {
 	[MO_DEVICE_ELIGIBLE] = "eligible",
 	[MO_DEVICE_NO_EJECT] = "no eject file: the firmware cannot eject it",
@@ -148,7 +145,7 @@ static int scan_acpi(const struct mo_root *root, const struct mo_memory *mem, st
 	while ((de = readdir(dir))) {
 		int r;
 
-		if (!startswith(de->d_name, ACPI_MEMORY_HID) || !valid_name(de->d_name))
+		if (!startswith(de->d_name, MO_ACPI_MEMORY_HID ":") || !valid_name(de->d_name))
 			continue;
 		r = scan_physical_nodes(root, mem, de->d_name, ds);
 		if (r < 0)
@@ -252,10 +249,9 @@ static void judge(const struct mo_root *root, const struct mo_memory *mem, const
 	if (fd >= 0)
 		close(fd);
 
+	/* The switch comes last: it is the one reason a caller that holds it may overlook. */
 	if (!d->can_eject)
 		d->skip = MO_DEVICE_NO_EJECT;
-	else if (hotplug_disabled)
-		d->skip = MO_DEVICE_HOTPLUG_DISABLED;
 	else if (state_bad)
 		d->skip = MO_DEVICE_STATE;
 	else if (zone_bad)
@@ -264,6 +260,8 @@ static void judge(const struct mo_root *root, const struct mo_memory *mem, const
 		d->skip = MO_DEVICE_MANAGED;
 	else if (node >= 0 && d->node != node)
 		d->skip = MO_DEVICE_NODE;
+	else if (hotplug_disabled)
+		d->skip = MO_DEVICE_HOTPLUG_DISABLED;
 	else
 		d->skip = MO_DEVICE_ELIGIBLE;
 }

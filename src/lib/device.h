@@ -30,13 +30,14 @@
 #include "iomem.h"
 #include "root.h"
 
+#define MO_ACPI_MEMORY_HID "PNP0C80"          /* ACPI memory devices: PNP0C80:00, ... */
 #define MO_SYSFS_ACPI_DEVICES "bus/acpi/devices"
 #define MO_SYSFS_ACPI_MEMORY_HOTPLUG "firmware/acpi/hotplug/memory/enabled"
 
 enum mo_device_skip {
 	MO_DEVICE_ELIGIBLE = 0,
 	MO_DEVICE_NO_EJECT,          /* no eject file: the firmware cannot eject it */
-	MO_DEVICE_HOTPLUG_DISABLED,  /* firmware/acpi/hotplug/memory/enabled reads 0 */
+	MO_DEVICE_HOTPLUG_DISABLED,  /* firmware/acpi/hotplug/memory/enabled reads 0 (checked last) */
 	MO_DEVICE_ZONE,              /* an online block outside ZONE_MOVABLE */
 	MO_DEVICE_STATE,             /* a block neither online nor offline (going-offline, unreadable) */
 	MO_DEVICE_MANAGED,           /* a block is driver-managed memory (virtio-mem, kmem) */

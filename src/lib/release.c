@@ -6,6 +6,7 @@
 
 #include "engine-hooks.h"
 #include "format.h"
+#include "hotplug-knob.h"
 #include "release.h"
 #include "util.h"
 
@@ -314,7 +315,7 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 	r->res.block_size = r->mem->block_size;
 	r->res.wanted_bytes = size;
 	r->res.dry_run = r->o.dry_run;
-	if (size == 0)
+	if (size == 0 && !r->o.device)
 		return mo_engine_fail(error, -EINVAL, "size must not be zero");
 	if (size % r->mem->block_size != 0)
 		return mo_engine_fail(error, -EINVAL, "size must be aligned to the memory block size (%s)",
@@ -338,6 +339,30 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 		return mo_engine_fail(error, rc, "cannot read the hot-pluggable memory devices: %s", strerror(-rc));
 	if (r->devs.census_error)
 		r->res.census_error = r->devs.census_error;
+	if (r->o.device) {
+		/* One device: the others are none of this release's business. */
+		struct mo_device *d = mo_devices_find(&r->devs, r->o.device);
+
+		if (!d)
+			return mo_engine_fail(error, -ENOENT, "%s is not a hot-pluggable memory device owning memory blocks",
+				    r->o.device);
+		if (size && size != d->size)
+			return mo_engine_fail(error, -EINVAL, "%s holds %s, not %s", d->name,
+				    mo_format_size(d->size, a), mo_format_size(size, b));
+		if (d != r->devs.d) {
+			struct mo_device t = r->devs.d[0];
+
+			r->devs.d[0] = *d;
+			*d = t;
+		}
+		for (size_t i = 1; i < r->devs.n; i++)
+			free(r->devs.d[i].blocks);
+		r->devs.n = 1;
+		size = r->res.wanted_bytes = r->devs.d[0].size;
+	}
+	for (size_t i = 0; r->o.hold_hotplug_knob && i < r->devs.n; i++)
+		if (r->devs.d[i].skip == MO_DEVICE_HOTPLUG_DISABLED)
+			r->devs.d[i].skip = MO_DEVICE_ELIGIBLE;
 	r->res.hotplug_disabled = r->devs.hotplug_disabled;
 	r->res.n_found = r->devs.n;
 
@@ -510,6 +535,18 @@ static void retry_later(struct mo_release *r, struct cand *c, bool retryable)
 		c->final = true;
 }
 
+/* hold_hotplug_knob: the eject is over (its worker has run, or we stop waiting): back to 0. */
+static void knob_back(struct mo_release *r)
+{
+	int rc;
+
+	if (!r->o.hold_hotplug_knob)
+		return;
+	rc = mo_hotplug_knob_write(r->root, false);
+	if (rc < 0)
+		r->res.hotplug_knob_error = rc;
+}
+
 /* Eject a device whose blocks are all offline and wait for them to vanish. */
 static void eject(struct mo_release *r, struct cand *c)
 {
@@ -535,8 +572,19 @@ static void eject(struct mo_release *r, struct cand *c)
 
 	emit(r, MO_RELEASE_PHASE_EJECT, c, NULL, 0);
 	t0 = now(r);
+	rc = r->o.hold_hotplug_knob ? mo_hotplug_knob_write(r->root, true) : 0;
+	if (rc < 0) {
+		put_back(r, c);
+		c->res->outcome = MO_RELEASE_EJECT_FAILED;
+		set_reason(c, "cannot enable %s for the eject: %s; the blocks taken were put back online%s",
+			   MO_SYSFS_ACPI_MEMORY_HOTPLUG, strerror(-rc), c->res->rollback_failed ? " (not all of them)" : "");
+		c->final = true;
+		stop(r, MO_STOP_ERROR, "cannot write %s: %s", MO_SYSFS_ACPI_MEMORY_HOTPLUG, strerror(-rc));
+		return;
+	}
 	rc = r->o.hooks.eject(r->o.hooks.job.userdata, r->root, c->dev->name);
 	if (rc < 0) {
+		knob_back(r);
 		put_back(r, c);
 		c->res->outcome = MO_RELEASE_EJECT_FAILED;
 		set_reason(c, "writing %s/%s/eject failed: %s; the blocks taken were put back online%s",
@@ -556,6 +604,7 @@ static void eject(struct mo_release *r, struct cand *c)
 		uint64_t t;
 
 		if (mo_device_gone(r->root, c->dev) == 1) {
+			knob_back(r);
 			c->res->outcome = MO_RELEASE_RELEASED;
 			c->res->eject_usec = now(r) - t0;
 			set_reason(c, "released %s: offline, ejected, its blocks are gone",
@@ -570,6 +619,7 @@ static void eject(struct mo_release *r, struct cand *c)
 			break;
 		if (r->o.hooks.job.sleep(r->o.hooks.job.userdata, limit - t < MO_RELEASE_POLL_USEC ?
 					 limit - t : MO_RELEASE_POLL_USEC, r->o.cancel) == -ECANCELED) {
+			knob_back(r);
 			c->res->outcome = MO_RELEASE_UNCONFIRMED;
 			set_reason(c, "cancelled after the eject was written; the kernel may still complete it");
 			c->final = true;
@@ -577,6 +627,7 @@ static void eject(struct mo_release *r, struct cand *c)
 			return;
 		}
 	}
+	knob_back(r);
 	c->res->outcome = MO_RELEASE_UNCONFIRMED;
 	c->res->eject_usec = now(r) - t0;
 	set_reason(c, "eject written, but its blocks were still there after %.1f s; the kernel may still "

@@ -117,6 +117,15 @@ struct mo_release_options {
 	bool force;                     /* no headroom guard */
 	bool dry_run;                   /* plan only, no write */
 	int node;                       /* only devices on this node; -1 = any */
+	const char *device;             /* only this device ("PNP0C80:01"), all of it; NULL = any */
+	/*
+	 * The caller holds firmware/acpi/hotplug/memory/enabled at 0 (memoffd's
+	 * HandleEjectRequests=): a device is not ineligible for that, and each
+	 * eject is written with the knob at 1, set back to 0 once the device's
+	 * blocks are gone or the eject timed out (the kernel's worker reads the
+	 * knob again when it runs).
+	 */
+	bool hold_hotplug_knob;
 	volatile sig_atomic_t *cancel;  /* set (by a signal handler, another thread) to cancel */
 	void (*progress)(const struct mo_release_progress *p, void *userdata);
 	void *progress_userdata;
@@ -143,6 +152,7 @@ struct mo_release_result {
 	uint64_t eligible_bytes;
 	bool hotplug_disabled;
 	int census_error;
+	int hotplug_knob_error;         /* hold_hotplug_knob: the last failure to set it back to 0 */
 	/* Headroom (read at plan time; for a dry run also after the planned devices). */
 	bool have_headroom;
 	struct mo_headroom headroom, headroom_after;
@@ -162,9 +172,13 @@ struct mo_release;
  * @ret: the release
  * @error: on failure a message for the user (caller frees); may be NULL
  *
+ * With @o->device, @size is 0 or that device's size: the release is of that
+ * one device, whole.
+ *
  * Return: 0; -EINVAL when @size is zero or not aligned to the block size;
  * -ENOSPC when the eligible devices together hold less than @size (nothing
- * is touched); or the error of loading the blocks.
+ * is touched); -ENOENT when @o->device owns no memory block; or the error of
+ * loading the blocks.
  */
 int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_release_options *o,
 		   struct mo_release **ret, char **error);

@@ -47,6 +47,7 @@ struct sim {
 	int eject_error;                 /* the eject hook fails with this */
 	bool use_eject_hook;
 	unsigned ejects;
+	char knob_at_eject[8];           /* firmware/acpi/hotplug/memory/enabled when eject was written */
 	bool forbid_writes;
 	unsigned cancel_at_offline;      /* set the cancel flag during this offline attempt (1-based) */
 	volatile sig_atomic_t cancel;
@@ -195,7 +196,10 @@ static int sim_eject(void *userdata, const struct mo_root *root, const char *dev
 {
 	struct sim *s = userdata;
 
+	const char *k = read_rel(s->root, "sys/firmware/acpi/hotplug/memory/enabled");
+
 	s->ejects++;
+	snprintf(s->knob_at_eject, sizeof(s->knob_at_eject), "%s", k ? k : "absent");
 	if (s->eject_error)
 		return -s->eject_error;
 	return mo_device_eject(root, device);
@@ -746,6 +750,73 @@ static void test_release_already_offline(void **state)
 	assert_device_gone(f, 0);
 }
 
+/* One named device, with the hotplug knob held at 0 by the caller (memoffd's HandleEjectRequests=). */
+static void test_release_one_device_knob_held(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	struct mo_release *none = NULL;
+	const struct mo_release_result *r;
+	char *err = NULL;
+
+	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	f->o.device = "PNP0C80:01";
+	/* without holding the knob, a disabled knob makes every device ineligible */
+	assert_int_equal(mo_release_new(f->r, 0, &f->o, &none, &err), -ENOSPC);
+	assert_non_null(strstr(err, "PNP0C80:01: ACPI memory hotplug is disabled"));
+	free(err);
+	f->o.hold_hotplug_knob = true;
+	/* a device that owns no block; a size that is not the device's */
+	f->o.device = "PNP0C80:07";
+	assert_int_equal(mo_release_new(f->r, 0, &f->o, &none, &err), -ENOENT);
+	assert_non_null(strstr(err, "PNP0C80:07"));
+	free(err);
+	f->o.device = "PNP0C80:01";
+	assert_int_equal(mo_release_new(f->r, 8 * bs(), &f->o, &none, &err), -EINVAL);
+	assert_non_null(strstr(err, "PNP0C80:01 holds"));
+	free(err);
+	assert_null(none);
+
+	r = run(f, 0, &rel);
+	assert_int_equal(mo_release_exit_code(r), 0);
+	assert_int_equal(r->wanted_bytes, 4 * bs());
+	assert_int_equal(r->released_bytes, 4 * bs());
+	assert_int_equal(r->n_devices, 1);
+	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
+	/* exactly that device, not the cheaper-looking others */
+	assert_device_gone(f, 1);
+	assert_device_online(f, 0);
+	assert_device_online(f, 2);
+	/* the eject was written with the knob at 1, and it is 0 again */
+	assert_string_equal(f->sim.knob_at_eject, "1");
+	assert_string_equal(read_rel(f->root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
+	assert_int_equal(r->hotplug_knob_error, 0);
+}
+
+/* The named device cannot be freed: it stays fully online, nothing is ejected, the knob stays 0. */
+static void test_release_one_device_busy(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_result *r;
+	const struct mo_release_device_result *d;
+
+	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	f->o.device = "PNP0C80:00";
+	f->o.hold_hotplug_knob = true;
+	f->o.backoff.max_attempts = 3;
+	fail_block(f, 6, MO_OUTCOME_TIMED_OUT);
+	r = run(f, 0, &rel);
+	assert_int_equal(mo_release_exit_code(r), 1);
+	d = dev(r, "PNP0C80:00");
+	assert_int_equal(d->outcome, MO_RELEASE_BUSY);
+	assert_int_equal(d->tries, 3);
+	assert_non_null(strstr(d->reason, "block 6"));
+	assert_device_online(f, 0);
+	assert_int_equal(f->sim.ejects, 0);
+	assert_string_equal(read_rel(f->root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
+}
+
 static void test_release_eject_fails(void **state)
 {
 	struct fx *f = *state;
@@ -904,6 +975,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_no_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_rounds_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_already_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_one_device_knob_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_one_device_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_eject_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_eject_unconfirmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_eject_cut_by_deadline, setup, teardown),
