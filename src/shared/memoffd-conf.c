@@ -150,6 +150,21 @@ static int parse_factor(const char *v, double *ret)
 	return 0;
 }
 
+/* systemd's booleans. Return: 1, 0 or -EINVAL. */
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	return -EINVAL;
+}
+
 /* "20%" (the '%' may be left out). */
 static int parse_percent(const char *v, unsigned max, unsigned *ret)
 {
@@ -188,7 +203,7 @@ static int parse_group(const char *v, gid_t *ret)
 
 enum key_type {
 	K_DURATION, K_DURATION_INF, K_UNSIGNED, K_FACTOR, K_PERCENT, K_RESERVE,
-	K_ZONES, K_RANGES, K_POLICY, K_GROUP,
+	K_ZONES, K_RANGES, K_POLICY, K_GROUP, K_BOOL,
 };
 
 struct key {
@@ -215,6 +230,7 @@ static const struct key keys[] = {
 	{ "Forensics", "LongLivedThreshold", K_DURATION,     OFF(long_lived_usec), 1000, UINT64_MAX },
 	{ "Hotplug",   "Policy",             K_POLICY,       OFF(hotplug_policy), 0, 0 },
 	{ "Hotplug",   "MovableRatio",       K_PERCENT,      OFF(movable_ratio_pct), 0, 100000 },
+	{ "Cloud",     "HandleEjectRequests", K_BOOL,        OFF(handle_eject_requests), 0, 0 },
 	{ "Access",    "AllowedGroup",       K_GROUP,        OFF(allowed_group), 0, 0 },
 };
 
@@ -446,6 +462,14 @@ static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
 		}
 		x->c->reserve_auto = false;
 		x->c->reserve_bytes = u64;
+		return 0;
+	case K_BOOL:
+		r = parse_bool(v);
+		if (r < 0) {
+			ctx_error(x, "%s=: '%s' is not a boolean (yes, no, true, false, 1, 0, on, off)", k->name, v);
+			return 0;
+		}
+		*(bool *) field = r;
 		return 0;
 	case K_ZONES:
 		return set_zones(x, k, v);
@@ -688,6 +712,7 @@ bool mo_config_equal(const struct mo_config *a, const struct mo_config *b)
 	    a->long_lived_usec != b->long_lived_usec ||
 	    a->hotplug_policy != b->hotplug_policy ||
 	    a->movable_ratio_pct != b->movable_ratio_pct ||
+	    a->handle_eject_requests != b->handle_eject_requests ||
 	    !a->allowed_group != !b->allowed_group)
 		return false;
 	if (a->allowed_group && (!streq(a->allowed_group, b->allowed_group) || a->allowed_gid != b->allowed_gid))

@@ -63,6 +63,8 @@ struct mo_config {
 	/* [Hotplug] */
 	enum mo_hotplug_policy hotplug_policy; /* Policy= */
 	unsigned movable_ratio_pct;    /* MovableRatio= (percent of non-movable memory) */
+	/* [Cloud] */
+	bool handle_eject_requests;    /* HandleEjectRequests= */
 	/* [Access] */
 	char *allowed_group;           /* AllowedGroup= as written, NULL = root only */
 	gid_t allowed_gid;             /* resolved; valid when allowed_group is set */

@@ -292,6 +292,26 @@ static void test_load_dropins(void **state)
 	fx_rmroot(root);
 }
 
+/* [Cloud] HandleEjectRequests=: off by default, systemd's booleans, a bad value named. */
+static void test_cloud(void **state)
+{
+	_cleanup_free_ char *errors = NULL;
+	struct mo_config c;
+
+	mo_config_init(&c);
+	assert_false(c.handle_eject_requests);
+	assert_int_equal(mo_config_parse_text("a.conf", "[Cloud]\nHandleEjectRequests=yes\n", &c, &errors), 0);
+	assert_true(c.handle_eject_requests);
+	assert_int_equal(mo_config_parse_text("a.conf", "[Cloud]\nHandleEjectRequests=off\n", &c, &errors), 0);
+	assert_false(c.handle_eject_requests);
+	assert_int_equal(mo_config_parse_text("a.conf", "[Cloud]\nHandleEjectRequests=TRUE\n", &c, &errors), 0);
+	assert_true(c.handle_eject_requests);
+	assert_int_equal(mo_config_parse_text("b.conf", "[Cloud]\nHandleEjectRequests=maybe\n", &c, &errors),
+			 -EINVAL);
+	assert_non_null(strstr(errors, "b.conf:2: HandleEjectRequests=: 'maybe' is not a boolean"));
+	mo_config_done(&c);
+}
+
 static void test_names(void **state)
 {
 	char buf[64];
@@ -314,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_dropins),
+		cmocka_unit_test(test_cloud),
 		cmocka_unit_test(test_names),
 	};
 
