@@ -74,6 +74,7 @@ struct job_queue {
 	int efd;
 	sd_event_source *efd_source;
 	uint64_t block_size;
+	bool hold_hotplug_knob;     /* job_queue_set_hold_hotplug_knob() */
 };
 
 /**

@@ -465,13 +465,17 @@ static int release_plan(struct engine *e, char **error)
 	ENGINE_OPTIONS(&o, e);
 	if (p->eject_timeout_usec)
 		o.eject_timeout_usec = p->eject_timeout_usec;
+	o.device = p->device;
+	o.hold_hotplug_knob = p->hold_hotplug_knob;
 	o.progress = on_release_progress;
 	o.progress_userdata = e;
 	forensics_hooks(e, &o.hooks.job);
 	r = mo_release_new(j->q->root, p->size, &o, &e->rel, error);
 	if (r < 0)
 		return r;
-	publish_wanted(j, j->q->block_size ? p->size / j->q->block_size : 0, p->size);
+	/* a device's release wants the device's size */
+	publish_wanted(j, j->q->block_size ? mo_release_result(e->rel)->wanted_bytes / j->q->block_size : 0,
+		       mo_release_result(e->rel)->wanted_bytes);
 	return 0;
 }
 

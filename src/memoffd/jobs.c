@@ -48,6 +48,8 @@ void job_params_done(struct job_params *p)
 	free(p->blocks);
 	p->blocks = NULL;
 	p->n_blocks = 0;
+	free(p->device);
+	p->device = NULL;
 }
 
 static void shared_done(struct shared *s)
@@ -157,6 +159,11 @@ static void trim(struct job_queue *q)
 		} else
 			i++;
 	}
+}
+
+void job_queue_set_hold_hotplug_knob(struct job_queue *q, bool hold)
+{
+	q->hold_hotplug_knob = hold;
 }
 
 struct job *job_queue_find(struct job_queue *q, unsigned id)
@@ -304,6 +311,7 @@ static int start_job(struct job_queue *q, struct job *j)
 
 	j->rec.state = JOB_RUNNING;
 	j->rec.started = now_realtime();
+	j->params.hold_hotplug_knob = q->hold_hotplug_knob;
 	j->current_block = UINT64_MAX;
 	q->running = j;
 	snprintf(j->log_id, sizeof(j->log_id), "%u", j->rec.id);

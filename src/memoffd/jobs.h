@@ -37,7 +37,9 @@ struct job_params {
 	enum job_kind kind;
 	enum mo_action action;       /* offline, or the online type */
 	bool prefer_movable;         /* online: movable where the block allows it */
-	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named; release: always SIZE */
+	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named; release: SIZE or 0 */
+	char *device;                /* release: exactly this device ("PNP0C80:01"), whole; NULL = by size */
+	bool hold_hotplug_knob;      /* release: the queue's, set when the job starts */
 	uint64_t *blocks;            /* named blocks (owned) */
 	size_t n_blocks;
 	unsigned zones;              /* SIZE selection: MO_ZONE_* bits, 0 = the engine's default */
@@ -136,6 +138,13 @@ int job_queue_cancel(struct job_queue *q, struct job *j);
 
 /** job_queue_cancel_all() - cancel every queued and running job (daemon stop). */
 void job_queue_cancel_all(struct job_queue *q);
+
+/**
+ * job_queue_set_hold_hotplug_knob() - memoffd holds the ACPI memory hotplug
+ * knob at 0 ([Cloud] HandleEjectRequests=): release jobs started from now on
+ * eject with it at 1 (release.h, hold_hotplug_knob).
+ */
+void job_queue_set_hold_hotplug_knob(struct job_queue *q, bool hold);
 
 struct job *job_queue_find(struct job_queue *q, unsigned id);
 size_t job_queue_size(struct job_queue *q);

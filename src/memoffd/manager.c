@@ -9,6 +9,7 @@
 #include "attempt.h"
 #include "block.h"
 #include "bus.h"
+#include "cloud.h"
 #include "hotplug-policy.h"
 #include "log.h"
 #include "util.h"
@@ -89,6 +90,7 @@ static void hook_idle(void *userdata)
 
 	manager_update_status(m);
 	bus_manager_changed(m, "State");
+	cloud_idle(m->cloud);
 	if (m->stopping)
 		(void) sd_event_exit(m->event, 0);
 }
@@ -131,6 +133,7 @@ int manager_reload(struct manager *m, char **errors)
 		mo_log_info("Configuration reloaded from %s", m->config_path);
 		if (policy_changed)
 			bus_manager_changed(m, "HotplugPolicy");
+		cloud_apply(m->cloud);
 	}
 	(void) sd_notify(false, "READY=1");
 	manager_update_status(m);
@@ -369,6 +372,10 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 		mo_log_warning("%u job(s) were interrupted by the previous stop; their blocks were read back from sysfs",
 			    interrupted);
 
+	r = cloud_new(m, &m->cloud);
+	if (r < 0)
+		return r;
+
 	if (o->monitor) {
 		r = setup_monitor(m);
 		if (r < 0)
@@ -385,6 +392,8 @@ void manager_free(struct manager *m)
 	/* The queue first: it joins a running worker, which must not outlive the root. */
 	job_queue_free(m->jobs);
 	m->jobs = NULL;
+	/* then the knob: no release job can set it any more */
+	cloud_free(m->cloud);
 	bus_done(m);
 	sd_event_source_disable_unref(m->monitor_source);
 	udev_monitor_unref(m->monitor);

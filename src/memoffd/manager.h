@@ -34,6 +34,7 @@ struct manager_options {
 };
 
 struct bus_state;
+struct cloud;
 
 struct manager {
 	sd_event *event;
@@ -43,6 +44,7 @@ struct manager {
 	struct mo_config config;
 	struct job_queue *jobs;
 	struct bus_state *bus;
+	struct cloud *cloud;      /* [Cloud]: eject requests */
 	struct udev *udev;
 	struct udev_monitor *monitor;
 	sd_event_source *monitor_source;

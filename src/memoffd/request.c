@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "block.h"
+#include "eject-request.h"
 #include "engine-hooks.h"
 #include "job.h"
 #include "parse.h"
@@ -44,8 +45,8 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	if (!block_size)
 		return mo_engine_fail(error, -EINVAL, "the memory block size is unknown");
 	if (kind == JOB_RELEASE) {
-		if (!streq(by, "size"))
-			return mo_engine_fail(error, -EINVAL, "a release takes a size, not %s", by);
+		if (!streq(by, "size") && !streq(by, "device"))
+			return mo_engine_fail(error, -EINVAL, "a release takes a size or a device, not %s", by);
 		if (o->zone)
 			return mo_engine_fail(error, -EINVAL, "option 'zone' does not apply to release "
 				    "(only ZONE_MOVABLE memory of whole devices is released)");
@@ -61,6 +62,13 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		if (mo_check_size_aligned(p.size, block_size, &why) < 0)
 			return mo_engine_fail(error, -EINVAL, "invalid size '%s': %s (block size %" PRIu64 " bytes)",
 				    what, strempty(why), block_size);
+	} else if (streq(by, "device")) {
+		if (!mo_acpi_memory_device_name_valid(what))
+			return mo_engine_fail(error, -EINVAL, "invalid device '%s': not an ACPI memory device name "
+				    "(" MO_ACPI_MEMORY_HID ":XX)", what);
+		p.device = strdup(what);
+		if (!p.device)
+			return -ENOMEM;
 	} else if (streq(by, "range")) {
 		if (mo_parse_range(what, &first, &last, &why) < 0 ||
 		    mo_check_range_aligned(first, last, block_size, &why) < 0)
@@ -134,8 +142,9 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	p.dry_run = o->dry_run;
 
 	if (text) {
-		if (asprintf(text, "%s %s%s%s%s%s%s%s%s%s%s%s%s",
-			     job_kind_to_string(kind), streq(by, "blocks") ? "blocks " : "", what,
+		if (asprintf(text, "%s %s%s%s%s%s%s%s%s%s%s%s%s%s",
+			     job_kind_to_string(kind), streq(by, "blocks") || streq(by, "device") ? by : "",
+			     streq(by, "blocks") || streq(by, "device") ? " " : "", what,
 			     o->zone ? " zone=" : "", o->zone ? o->zone : "",
 			     o->node >= 0 ? " node=" : "", o->node >= 0 ? (snprintf(dl, sizeof(dl), "%d", o->node), dl) : "",
 			     o->attempt_timeout_usec ? " attempt-timeout=" : "",

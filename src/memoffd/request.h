@@ -33,8 +33,8 @@ struct request_options {
 /**
  * request_build() - check a request and turn it into job parameters.
  * @kind: offline, online or release
- * @by: "size", "range" or "blocks" (release: "size" only)
- * @what: "512M", "0x100000000-0x13fffffff" or "32-39"
+ * @by: "size", "range" or "blocks"; a release: "size" or "device"
+ * @what: "512M", "0x100000000-0x13fffffff", "32-39" or "PNP0C80:01"
  * @o: options
  * @c: the configuration (defaults)
  * @block_size: the memory block size

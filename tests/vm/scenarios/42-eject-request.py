@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A host's plain device_del made safe: memoffd answers eject requests ([Cloud] HandleEjectRequests=yes).
+
+Two 512 MiB pc-dimms, online in ZONE_MOVABLE. memoffd starts with
+HandleEjectRequests=yes and sets /sys/firmware/acpi/hotplug/memory/enabled
+to 0, saving the 1 it found in its state directory. A host device_del of d1
+(nothing pinned): the kernel refuses it at once (ACPI_DEVICE_OST status 128),
+memoffd reads "Eject disabled" from /dev/kmsg, offlines and ejects exactly
+that DIMM, and QEMU emits DEVICE_DELETED for d1 and nothing else. With a page
+of d2 pinned, a device_del of d2 gets the prompt refusal, the release job
+gives up by its deadline, d2's blocks are all online, the guest keeps running
+and memoffd's log names the pinner; once the pin is gone a second device_del
+succeeds. SIGTERM puts the knob back to 1; after a SIGKILL the knob stays 0
+until the next start (with the feature off) puts it back.
+
+These are the commands doc/cloud.md gives a host-side controller.
+"""
+
+import re
+import time
+
+REQUIRES = ["memoffd", "memoffctl", "pinner"]
+DIMMS = ["512M", "512M"]
+TIMEOUT = 600
+
+KNOB = "/sys/firmware/acpi/hotplug/memory/enabled"
+CONF = """[Offline]
+AttemptTimeout=2s
+AttemptsPerBlock=3
+BackoffInitial=1s
+Deadline=30s
+
+[Cloud]
+HandleEjectRequests=yes
+"""
+
+
+def knob(vm):
+    return vm.sh("cat %s" % KNOB).strip()
+
+
+def start_daemon(vm, name, conf="/etc/memoff/cloud.conf"):
+    pid = vm.spawn("memoffd -v -c %s --state-dir /var/lib/memoff" % conf, name)
+    vm.wait_output("/tmp/%s.out" % name, r"Ready:", timeout=60)
+    return pid
+
+
+def stop_daemon(vm, pid, sig="TERM"):
+    vm.kill(pid, sig)
+    vm.wait_until(lambda: vm.run("kill -0 %d" % pid, timeout=10)[0] != 0, 60, what="memoffd gone")
+
+
+def ost_of(dimm):
+    return lambda data: (data.get("info") or {}).get("device") == dimm
+
+
+def deleted_since(vm, since):
+    return sorted(e["data"]["device"] for e in vm.events[since:]
+                  if e.get("event") == "DEVICE_DELETED" and "device" in e.get("data", {}))
+
+
+def run(t, vm):
+    dimms = vm.dimms_info()
+    bs = vm.block_size()
+    blocks_of = {d: list(range(i["addr"] // bs, (i["addr"] + i["size"]) // bs)) for d, i in dimms.items()}
+    t.eq(knob(vm), "1", "the guest boots with ACPI memory hotplug enabled")
+    vm.sh("mkdir -p /etc/memoff")
+    vm.write_file("/etc/memoff/cloud.conf", CONF)
+    vm.write_file("/etc/memoff/plain.conf", "")
+
+    pid = start_daemon(vm, "memoffd")
+    log = vm.sh("cat /tmp/memoffd.out")
+    t.match(r"Handling eject requests of memory devices: %s is 0 \(it was 1\)" % re.escape(KNOB[5:]), log,
+            "memoffd takes the knob (it logs the value it found)")
+    t.eq(knob(vm), "0", "... which now reads 0")
+    t.match(r"^enabled=1\nboot=", vm.sh("cat /var/lib/memoff/hotplug-knob"),
+            "... and the value found is saved in the state directory")
+
+    # --- device_del of a DIMM without pins: DEVICE_DELETED --------------------------
+    t0 = time.monotonic()
+    since = vm.unplug_dimm("d1")
+    try:
+        ost = vm.wait_event("ACPI_DEVICE_OST", 30, since=since, match=ost_of("d1"))
+        t.diag("measured: device_del d1 to ACPI_DEVICE_OST %.1f s: %s" % (time.monotonic() - t0, ost["data"]))
+    except Exception as e:
+        ost = None
+        t.diag(str(e))
+    t.eq(((ost or {}).get("data", {}).get("info") or {}).get("status"), 128,
+         "the kernel refuses the request at once: ACPI_DEVICE_OST status 128")
+    try:
+        vm.wait_event("DEVICE_DELETED", 120, since=since, match={"device": "d1"})
+        seen = True
+    except Exception:
+        seen = False
+    t.ok(seen, "memoffd frees d1 and QEMU emits DEVICE_DELETED for it",
+         lambda: vm.sh("cat /tmp/memoffd.out; dmesg | tail -20"))
+    t.diag("measured: device_del d1 to DEVICE_DELETED %.1f s" % (time.monotonic() - t0))
+    t.eq(deleted_since(vm, since), ["d1"], "... and for no other DIMM")
+    log = vm.sh("cat /tmp/memoffd.out")
+    t.match(r"PNP0C80:\w+: eject requested by the firmware .*: job \d+ \(release device PNP0C80:\w+\)", log,
+            "memoffd logs the request and the job answering it")
+    t.match(r"Job \d+ \(release device PNP0C80:\w+\) done: released 512M of 512M", log,
+            "... a release job of exactly that device, done")
+    now = vm.blocks()
+    t.ok(not any(b in now for b in blocks_of["d1"]), "d1's blocks are gone from the guest")
+    t.ok(all(now[b]["state"] == "online" for b in blocks_of["d2"]), "d2's blocks are all online")
+    t.eq(knob(vm), "0", "the knob is 0 again after the eject")
+
+    # --- device_del of a DIMM with a pinned page: prompt refusal, nothing spins -------
+    ppid = vm.spawn("pinner --pin-block %d" % blocks_of["d2"][1], "pin")
+    text = vm.wait_output("/tmp/pin.out", r"^(READY|NOTFOUND)", timeout=180)
+    m = re.search(r"^PIN pid=(\d+) .* block=(\d+)$", text, re.M)
+    if not t.ok(m and int(m.group(2)) in blocks_of["d2"], "pinner pins a page in d2", text):
+        return
+    pin_pid = m.group(1)
+    t0 = time.monotonic()
+    since = vm.unplug_dimm("d2")
+    try:
+        ost = vm.wait_event("ACPI_DEVICE_OST", 30, since=since, match=ost_of("d2"))
+    except Exception:
+        ost = None
+    t.eq(((ost or {}).get("data", {}).get("info") or {}).get("status"), 128,
+         "device_del of the pinned DIMM: prompt ACPI_DEVICE_OST status 128")
+    t.diag("measured: device_del d2 (pinned) to ACPI_DEVICE_OST %.1f s" % (time.monotonic() - t0))
+    try:
+        vm.wait_until(lambda: re.search(r"Job \d+ \(release device PNP0C80:\w+\) failed",
+                                        vm.sh("cat /tmp/memoffd.out")), 120, what="the release job failed")
+        gave_up = True
+    except Exception:
+        gave_up = False
+    t.ok(gave_up, "the release job gives up (3 tries, AttemptsPerBlock=3)", lambda: vm.sh("tail -30 /tmp/memoffd.out"))
+    t.diag("measured: device_del d2 (pinned) to the job giving up %.1f s" % (time.monotonic() - t0))
+    rc, out = vm.run("echo alive", timeout=30)
+    t.ok(rc == 0 and "alive" in out, "the guest keeps running (no spinning hotplug worker)")
+    now = vm.blocks()
+    t.ok(all(now.get(b, {}).get("state") == "online" for b in blocks_of["d2"]),
+         "every block of d2 is online again", lambda: repr(now))
+    t.eq(deleted_since(vm, since), [], "QEMU deleted nothing")
+    t.ok("d2" in vm.dimms_info(), "query-memory-devices still lists d2")
+    log = vm.sh("cat /tmp/memoffd.out")
+    t.match(r"block %s: offlining blocked by .*MEMOFF_PID=%s MEMOFF_COMM=pinner " % (m.group(2), pin_pid), log,
+            "memoffd's log names the pinner (pid %s)" % pin_pid)
+    rc, jobs = vm.run("memoffctl jobs", timeout=30)
+    t.match(r"release\s+finished\s+failed\s+\S+ release device PNP0C80:\w+", jobs, "memoffctl jobs lists the failed release")
+
+    # --- the pin is gone: a second device_del succeeds --------------------------------
+    vm.kill(ppid)
+    time.sleep(1)
+    t0 = time.monotonic()
+    since = vm.unplug_dimm("d2")
+    try:
+        vm.wait_event("DEVICE_DELETED", 120, since=since, match={"device": "d2"})
+        seen = True
+    except Exception:
+        seen = False
+    t.ok(seen, "with the pin gone a second device_del of d2 ends in DEVICE_DELETED",
+         lambda: vm.sh("tail -30 /tmp/memoffd.out"))
+    t.diag("measured: second device_del d2 to DEVICE_DELETED %.1f s" % (time.monotonic() - t0))
+    t.eq(vm.dimms_info(), {}, "no DIMM is left")
+
+    # --- memoffd stops: the knob is put back ---------------------------------------
+    stop_daemon(vm, pid)
+    t.eq(knob(vm), "1", "SIGTERM: memoffd puts the knob back to 1, as found")
+    t.eq(vm.run("test -e /var/lib/memoff/hotplug-knob", timeout=10)[0], 1, "... and removes its save file")
+
+    # --- a crash: the next start puts it back ---------------------------------------
+    pid = start_daemon(vm, "memoffd2")
+    t.eq(knob(vm), "0", "a new memoffd takes the knob again")
+    stop_daemon(vm, pid, "KILL")
+    t.eq(knob(vm), "0", "after SIGKILL the knob is still 0 ...")
+    pid = start_daemon(vm, "memoffd3", conf="/etc/memoff/plain.conf")
+    t.eq(knob(vm), "1", "... and the next start, without HandleEjectRequests, puts it back to 1")
+    t.match(r"Put .*hotplug/memory/enabled back to 1, as found", vm.sh("cat /tmp/memoffd3.out"),
+            "... saying so")
+    stop_daemon(vm, pid)
