@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "hotplug-knob.h"
+#include "statefile.h"
 #include "util.h"
 
 int mo_hotplug_knob_read(const struct mo_root *root)
@@ -60,55 +61,45 @@ static void boot_id(const struct mo_root *root, char *buf, size_t size)
  */
 static int read_saved(const struct mo_root *root, const char *path)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	char line[64], boot[64], want[64];
-	int v;
+	_cleanup_free_ char *text = NULL;
+	char want[64];
+	const char *boot;
+	size_t n;
+	int v, r;
 
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f))
+	r = mo_statefile_read(path, &text);
+	if (r == -EFBIG)
 		return -EBADMSG;
-	if (streq(line, "enabled=1\n"))
+	if (r < 0)
+		return r;
+	if (startswith(text, "enabled=1\n"))
 		v = 1;
-	else if (streq(line, "enabled=0\n"))
+	else if (startswith(text, "enabled=0\n"))
 		v = 0;
 	else
 		return -EBADMSG;
-	if (!fgets(line, sizeof(line), f) || !startswith(line, "boot="))
+	boot = text + strlen("enabled=0\n");
+	if (!startswith(boot, "boot="))
 		return -EBADMSG;
-	snprintf(boot, sizeof(boot), "%s", line + 5);
-	boot[strcspn(boot, "\n")] = '\0';
+	boot += strlen("boot=");
+	n = strcspn(boot, "\n");
+	if (boot[n] != '\n' || boot[n + 1] != '\0')
+		return -EBADMSG;
 	boot_id(root, want, sizeof(want));
-	if (*boot && *want && !streq(boot, want))
+	if (n && *want && (strlen(want) != n || !strneq(boot, want, n)))
 		return -ESTALE;
 	return v;
 }
 
 static int write_saved(const struct mo_root *root, const char *path, bool enabled)
 {
-	_cleanup_free_ char *tmp = NULL, *text = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
 	char boot[64];
-	ssize_t n;
-	size_t len;
 
 	boot_id(root, boot, sizeof(boot));
-	if (asprintf(&tmp, "%s.tmp", path) < 0 || asprintf(&text, "enabled=%d\nboot=%s\n", enabled, boot) < 0)
+	if (asprintf(&text, "enabled=%d\nboot=%s\n", enabled, boot) < 0)
 		return -ENOMEM;
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	do
-		n = write(fd, text, len);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t) len || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		int r = n < 0 || n == (ssize_t) len ? -errno : -EIO;
-
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	return mo_statefile_write(path, text);
 }
 
 int mo_hotplug_knob_take(const struct mo_root *root, const char *state_dir, bool *found)
