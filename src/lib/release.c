@@ -280,8 +280,9 @@ static void explain(const struct mo_release *r, char *buf, size_t len)
 	}
 }
 
-int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_release_options *o,
-		   struct mo_release **ret, char **error)
+/* @survey: only load and rank the devices (any size, even 0, even more than there is). */
+static int release_new(const struct mo_root *root, uint64_t size, const struct mo_release_options *o, bool survey,
+		       struct mo_release **ret, char **error)
 {
 	_cleanup_(mo_release_freep) struct mo_release *r = NULL;
 	_cleanup_(mo_census_reader_freep) struct mo_census_reader *cr = NULL;
@@ -315,7 +316,7 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 	r->res.block_size = r->mem->block_size;
 	r->res.wanted_bytes = size;
 	r->res.dry_run = r->o.dry_run;
-	if (size == 0 && !r->o.device)
+	if (size == 0 && !r->o.device && !survey)
 		return mo_engine_fail(error, -EINVAL, "size must not be zero");
 	if (size % r->mem->block_size != 0)
 		return mo_engine_fail(error, -EINVAL, "size must be aligned to the memory block size (%s)",
@@ -392,7 +393,7 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 		}
 	}
 
-	if (r->res.eligible_bytes < size) {
+	if (r->res.eligible_bytes < size && !survey) {
 		explain(r, why, sizeof(why));
 		if (r->devs.n == 0)
 			return mo_engine_fail(error, -ENOSPC, "cannot release %s: no hot-pluggable memory device "
@@ -404,6 +405,26 @@ int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_re
 	r->res.stop = MO_STOP_EXHAUSTED;
 	r->res.stop_reason = mo_job_stop_to_string(MO_STOP_EXHAUSTED);
 	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+int mo_release_new(const struct mo_root *root, uint64_t size, const struct mo_release_options *o,
+		   struct mo_release **ret, char **error)
+{
+	return release_new(root, size, o, false, ret, error);
+}
+
+int mo_release_survey(const struct mo_root *root, const struct mo_release_options *o, uint64_t *bytes,
+		      size_t *n_devices)
+{
+	_cleanup_(mo_release_freep) struct mo_release *r = NULL;
+	int rc = release_new(root, 0, o, true, &r, NULL);
+
+	if (rc < 0)
+		return rc;
+	*bytes = r->res.eligible_bytes;
+	if (n_devices)
+		*n_devices = r->res.n_eligible;
 	return 0;
 }
 

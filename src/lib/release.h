@@ -186,6 +186,16 @@ void mo_release_free(struct mo_release *r);
 static inline void mo_release_freep(struct mo_release **r) { mo_release_free(*r); }
 
 /**
+ * mo_release_survey() - what a release could take right now: the eligible
+ * devices (device.h) under @o's node, device and knob settings.
+ * @bytes: receives their total size
+ * @n_devices: receives how many (may be NULL)
+ * Return: 0, or the error of loading the blocks or devices.
+ */
+int mo_release_survey(const struct mo_root *root, const struct mo_release_options *o, uint64_t *bytes,
+		      size_t *n_devices);
+
+/**
  * mo_release_run() - carry the plan out (for a dry run: evaluate it). Runs once.
  * Return: 0 (the outcome is in the result), or a negative errno when it
  * could not run at all.

@@ -750,6 +750,32 @@ static void test_release_already_offline(void **state)
 	assert_device_gone(f, 0);
 }
 
+/* What a release could take now: the eligible devices' total. */
+static void test_release_survey(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bytes = 0;
+	size_t n = 0;
+
+	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	assert_int_equal(bytes, 12 * bs());
+	assert_int_equal(n, 3);
+	fx_write(f->root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
+	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, NULL), 0);
+	assert_int_equal(bytes, 8 * bs());
+	/* the knob at 0: nothing, unless the caller holds it */
+	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(n, 0);
+	f->o.hold_hotplug_knob = true;
+	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	assert_int_equal(bytes, 8 * bs());
+	/* nothing was written */
+	assert_int_equal(f->sim.calls, 0);
+	assert_device_online(f, 0);
+}
+
 /* One named device, with the hotplug knob held at 0 by the caller (memoffd's HandleEjectRequests=). */
 static void test_release_one_device_knob_held(void **state)
 {
@@ -975,6 +1001,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_no_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_rounds_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_already_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_survey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_one_device_knob_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_one_device_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_eject_fails, setup, teardown),
