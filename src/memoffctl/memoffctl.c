@@ -17,6 +17,7 @@ static const struct ctl_verb *const verbs[] = {
 	&ctl_verb_online,
 	&ctl_verb_pins,
 	&ctl_verb_release,
+	&ctl_verb_target,
 	&ctl_verb_status,
 	&ctl_verb_jobs,
 	&ctl_verb_watch,

@@ -20,3 +20,4 @@ extern const struct ctl_verb ctl_verb_jobs;
 extern const struct ctl_verb ctl_verb_watch;
 extern const struct ctl_verb ctl_verb_cancel;
 extern const struct ctl_verb ctl_verb_hotplug;
+extern const struct ctl_verb ctl_verb_target;

@@ -38,6 +38,13 @@ struct bus_state {
 	unsigned n_pins;
 };
 
+/** bus_all_buses() - every connection: the system bus (when joined) and the private ones. */
+size_t bus_all_buses(struct bus_state *s, sd_bus **out);
+
+#define FOREACH_BUS(s, b) \
+	for (sd_bus *_all[MO_BUS_MAX_CONNECTIONS + 1], **_p = _all, **_end = _all + bus_all_buses((s), _all), *b; \
+	     _p < _end && (b = *_p, true); _p++)
+
 /**
  * bus_check_access() - whether the caller of @msg may call a mutating
  * method: uid 0, or a member of AllowedGroup=.

@@ -5,6 +5,7 @@
  * connection. The objects are in bus-manager.c and bus-job.c, the access
  * check in bus-access.c.
  */
+#include "bus-cloud.h"
 #include "bus-internal.h"
 
 #include <sys/socket.h>
@@ -82,13 +83,15 @@ static int attach_objects(struct manager *m, sd_bus *bus)
 	r = bus_manager_add_objects(m, bus);
 	if (r < 0)
 		return r;
+	r = bus_cloud_add_objects(m, bus);
+	if (r < 0)
+		return r;
 	return bus_job_add_objects(m, bus);
 }
 
 /* ---- emitting to every connection ---- */
 
-/* Every connection: the system bus (when joined) and the private ones. */
-static size_t all_buses(struct bus_state *s, sd_bus **out)
+size_t bus_all_buses(struct bus_state *s, sd_bus **out)
 {
 	size_t n = 0;
 
@@ -98,10 +101,6 @@ static size_t all_buses(struct bus_state *s, sd_bus **out)
 		out[n++] = c->bus;
 	return n;
 }
-
-#define FOREACH_BUS(s, b) \
-	for (sd_bus *_all[MO_BUS_MAX_CONNECTIONS + 1], **_p = _all, **_end = _all + all_buses((s), _all), *b; \
-	     _p < _end && (b = *_p, true); _p++)
 
 void bus_job_new(struct manager *m, struct job *j)
 {

@@ -60,6 +60,9 @@ struct job {
 	/* what blocked the blocks given up on (the loop's copy) */
 	struct mo_pin_report **blocked;
 	size_t n_blocked;
+	/* release: the devices tried (set by the worker before it finishes; job_devices()) */
+	struct job_device *devices;
+	size_t n_devices;
 };
 
 struct job_queue {

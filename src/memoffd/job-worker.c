@@ -454,6 +454,33 @@ static void log_release(struct job *j, const struct mo_release_result *res)
 	}
 }
 
+/* The devices the release tried, for the job's owner (job_devices()). */
+static void publish_devices(struct job *j, const struct mo_release_result *res)
+{
+	struct job_device *v = calloc(res->n_devices ? res->n_devices : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return;
+	for (size_t i = 0; !res->dry_run && i < res->n_devices; i++) {
+		const struct mo_release_device_result *d = &res->devices[i];
+
+		if (d->outcome == MO_RELEASE_NOT_TRIED || d->outcome == MO_RELEASE_INELIGIBLE)
+			continue;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", d->name);
+		v[n].start = d->start;
+		v[n].size = d->size;
+		v[n].released = d->outcome == MO_RELEASE_RELEASED;
+		v[n].outcome = mo_release_outcome_to_string(d->outcome);
+		v[n].reason = strdup(d->reason);
+		n++;
+	}
+	pthread_mutex_lock(&j->lock);
+	j->devices = v;
+	j->n_devices = n;
+	pthread_mutex_unlock(&j->lock);
+}
+
 static int release_plan(struct engine *e, char **error)
 {
 	struct job *j = e->j;
@@ -493,6 +520,7 @@ static enum job_result release_result(struct engine *e, char **message)
 	for (size_t i = 0; !res->dry_run && i < res->n_devices; i++)
 		if (res->devices[i].outcome != MO_RELEASE_RELEASED)
 			publish_blocked(e->j, e->forensics, res->devices[i].blocks, res->devices[i].n_blocks);
+	publish_devices(e->j, res);
 	return map_result(res->stop, mo_release_exit_code(res));
 }
 

@@ -43,6 +43,12 @@ size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret)
 	return j->n_blocked;
 }
 
+size_t job_devices(const struct job *j, const struct job_device **ret)
+{
+	*ret = j->devices;
+	return j->n_devices;
+}
+
 void job_params_done(struct job_params *p)
 {
 	free(p->blocks);
@@ -71,6 +77,9 @@ static void job_free(struct job *j)
 	job_params_done(&j->params);
 	shared_done(&j->sh);
 	mo_pin_reports_free(j->blocked, j->n_blocked);
+	for (size_t i = 0; i < j->n_devices; i++)
+		free(j->devices[i].reason);
+	free(j->devices);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }

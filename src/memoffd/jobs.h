@@ -92,6 +92,23 @@ uint64_t job_current_block(const struct job *j);
  */
 size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret);
 
+/* A device a release job tried, and how that ended. */
+struct job_device {
+	char name[64];
+	uint64_t start, size;
+	bool released;
+	const char *outcome;         /* mo_release_outcome_to_string() */
+	char *reason;
+};
+
+/**
+ * job_devices() - the devices a release job tried (released or given up
+ * on), set when its worker is done; none for other jobs, for a dry run, and
+ * for a job that did not run in this daemon. Return: how many; @ret points
+ * at them (valid while the job lives).
+ */
+size_t job_devices(const struct job *j, const struct job_device **ret);
+
 /**
  * job_queue_new() - an empty queue on @event.
  * @root: the blocks' root (borrowed; outlives the queue)

@@ -10,6 +10,7 @@
 #include "block.h"
 #include "bus.h"
 #include "cloud.h"
+#include "target.h"
 #include "hotplug-policy.h"
 #include "log.h"
 #include "util.h"
@@ -76,7 +77,10 @@ static void hook_job_changed(struct job *j, unsigned what, void *userdata)
 
 static void hook_job_finished(struct job *j, void *userdata)
 {
-	bus_job_finished(userdata, j);
+	struct manager *m = userdata;
+
+	bus_job_finished(m, j);
+	target_job_finished(m->target, j);
 }
 
 static void hook_job_removed(struct job *j, void *userdata)
@@ -375,6 +379,9 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = cloud_new(m, &m->cloud);
 	if (r < 0)
 		return r;
+	r = target_new(m, &m->target);
+	if (r < 0)
+		return r;
 
 	if (o->monitor) {
 		r = setup_monitor(m);
@@ -394,6 +401,7 @@ void manager_free(struct manager *m)
 	m->jobs = NULL;
 	/* then the knob: no release job can set it any more */
 	cloud_free(m->cloud);
+	target_free(m->target);
 	bus_done(m);
 	sd_event_source_disable_unref(m->monitor_source);
 	udev_monitor_unref(m->monitor);
@@ -416,6 +424,7 @@ int manager_run(struct manager *m)
 		 mo_hotplug_policy_to_string(m->config.hotplug_policy));
 	manager_update_status(m);
 	(void) sd_notify(false, "READY=1");
+	target_start(m->target);
 	r = sd_event_loop(m->event);
 	if (r < 0)
 		return mo_log_error_errno(r, "Event loop failed: %m");

@@ -35,6 +35,7 @@ struct manager_options {
 
 struct bus_state;
 struct cloud;
+struct target;
 
 struct manager {
 	sd_event *event;
@@ -45,6 +46,7 @@ struct manager {
 	struct job_queue *jobs;
 	struct bus_state *bus;
 	struct cloud *cloud;      /* [Cloud]: eject requests */
+	struct target *target;    /* the release target */
 	struct udev *udev;
 	struct udev_monitor *monitor;
 	sd_event_source *monitor_source;
