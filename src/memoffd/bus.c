@@ -151,6 +151,11 @@ void bus_job_changed(struct manager *m, struct job *j, unsigned what)
 		bus_manager_changed(m, "CurrentJob");
 }
 
+/*
+ * Job1.Finished on the job, then Manager1.JobRemoved, as systemd1 does: the
+ * job is over, with its result. memoffd keeps the last finished jobs for
+ * ListJobs and GetJob a while longer and forgets them silently.
+ */
 void bus_job_finished(struct manager *m, struct job *j)
 {
 	const struct job_record *rec = job_record(j);
@@ -159,22 +164,12 @@ void bus_job_finished(struct manager *m, struct job *j)
 	if (!m->bus)
 		return;
 	bus_job_path(rec->id, p, sizeof(p));
-	FOREACH_BUS(m->bus, b)
+	FOREACH_BUS(m->bus, b) {
 		(void) sd_bus_emit_signal(b, p, MO_BUS_JOB_IFACE, "Finished", "ss",
 					  job_result_to_string(rec->result), strempty(rec->message));
-}
-
-void bus_job_removed(struct manager *m, struct job *j)
-{
-	const struct job_record *rec = job_record(j);
-	char p[64];
-
-	if (!m->bus)
-		return;
-	bus_job_path(rec->id, p, sizeof(p));
-	FOREACH_BUS(m->bus, b)
 		(void) sd_bus_emit_signal(b, MO_BUS_PATH, MO_BUS_INTERFACE, "JobRemoved", "uos", rec->id, p,
 					  job_result_to_string(rec->result));
+	}
 }
 
 void bus_manager_changed(struct manager *m, const char *property)

@@ -49,7 +49,6 @@ void bus_done(struct manager *m);
 void bus_job_new(struct manager *m, struct job *j);
 void bus_job_changed(struct manager *m, struct job *j, unsigned what);
 void bus_job_finished(struct manager *m, struct job *j);
-void bus_job_removed(struct manager *m, struct job *j);
 void bus_manager_changed(struct manager *m, const char *property);
 
 /** bus_job_path() - "/org/memoff/job/N" into @buf (at least 32 bytes). */

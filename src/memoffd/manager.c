@@ -83,11 +83,6 @@ static void hook_job_finished(struct job *j, void *userdata)
 	target_job_finished(m->target, j);
 }
 
-static void hook_job_removed(struct job *j, void *userdata)
-{
-	bus_job_removed(userdata, j);
-}
-
 static void hook_idle(void *userdata)
 {
 	struct manager *m = userdata;
@@ -291,7 +286,6 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 		.job_new = hook_job_new,
 		.job_changed = hook_job_changed,
 		.job_finished = hook_job_finished,
-		.job_removed = hook_job_removed,
 		.idle = hook_idle,
 	};
 	struct job_queue_hooks h = hooks;

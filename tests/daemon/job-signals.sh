@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# JobRemoved means what it means in systemd1: a job finished, with its
+# result; forgetting an old finished job is silent. Followed the race-free
+# way (subscribe, then call, then wait: doc/cloud.md) by job-waiter, against
+# memoffd on a copy of a captured tree: 36 jobs, more than the 32 finished
+# ones memoffd keeps, so that evictions happen while it listens.
+#
+# Needs: memoffd, tests/daemon/job-waiter (both built).
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+MEMOFFD=$top_builddir/src/memoffd/memoffd
+WAITER=$top_builddir/tests/daemon/job-waiter
+TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
+[ -x "$WAITER" ] || skip_all "tests/daemon/job-waiter was not built"
+[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
+
+T=$(mktemp -d /tmp/memoffd-signals.XXXXXX)
+DAEMON_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+cp -a "$TREE/sys" "$T/"
+mkdir -p "$T/proc"
+cat > "$T/proc/meminfo" <<EOM
+MemTotal:       16384000 kB
+MemFree:        12000000 kB
+MemAvailable:   14000000 kB
+EOM
+printf '[Offline]\nAttemptTimeout=500ms\n' > "$T/memoffd.conf"
+"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" \
+	--no-system-bus --no-monitor > "$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 100); do [ -S "$T/run/control" ] && break; sleep 0.1; done
+
+"$WAITER" "$T/run/control" 36 blocks 9 9 > "$T/waiter.out" 2>&1
+rc=$?
+check "every one of 36 jobs ended with a JobRemoved the caller saw (subscribed before calling)" test "$rc" = 0
+check "... each with its result (offline and online of block 9: done)" \
+	test "$(grep -c '^job [0-9]* done finished-first=yes$' "$T/waiter.out")" = 36
+check "... after the job's own Finished signal" \
+	test "$(grep -c 'finished-first=no' "$T/waiter.out")" = 0
+check "no JobRemoved came again when memoffd forgot the oldest finished jobs (evictions are silent)" \
+	test "$(grep -c '^removed-again' "$T/waiter.out")" = 0
+check "memoffd forgot some: it lists 32 finished jobs" \
+	test "$(grep -c '^job .* finished' "$T/state/jobs")" = 32
+
+echo "1..$n"
+if grep -qv '^job [0-9]* done finished-first=yes$' "$T/waiter.out"; then
+	echo "# job-waiter:"
+	sed 's/^/#   /' "$T/waiter.out"
+fi
+exit 0
