@@ -98,6 +98,12 @@ static int add_managed(struct mo_iomem *io, struct parse_state *st, uint64_t sta
 	last->end = end;
 	memcpy(last->name, name, n);
 	last->name[n] = '\0';
+	/* the driver: between "System RAM (" and the last ')', cut to fit */
+	n = len - strlen(SYSRAM_DRIVER_PREFIX) - 1;
+	if (n > sizeof(last->driver) - 1)
+		n = sizeof(last->driver) - 1;
+	memcpy(last->driver, name + strlen(SYSRAM_DRIVER_PREFIX), n);
+	last->driver[n] = '\0';
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 struct mo_iomem_range {
 	uint64_t start, end;  /* inclusive */
 	char name[48];        /* "System RAM (virtio_mem)", "System RAM (kmem)", ... */
+	char driver[40];      /* what is in the parentheses: "virtio_mem", "kmem" */
 };
 
 struct mo_iomem {

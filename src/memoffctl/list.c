@@ -13,6 +13,7 @@
 #include "block.h"
 #include "common.h"
 #include "format.h"
+#include "iomem.h"
 #include "pins.h"
 #include "verbs.h"
 
@@ -42,7 +43,7 @@ static const struct coldesc {
 	[COL_BLOCK]     = { "BLOCK", 0, SCOLS_FL_RIGHT, "memory block number or blocks range" },
 	[COL_NODE]      = { "NODE", 0, SCOLS_FL_RIGHT, "numa node of memory" },
 	[COL_ZONES]     = { "ZONES", 0, SCOLS_FL_RIGHT, "valid zones for the memory range" },
-	[COL_DEVICE]    = { "DEVICE", 0, 0, "hot-pluggable device owning the memory range" },
+	[COL_DEVICE]    = { "DEVICE", 0, 0, "hot-pluggable device owning the memory range, or the driver of driver-managed memory" },
 	[COL_PINNED]    = { "PINNED", 0, SCOLS_FL_RIGHT, "pages that would block offlining, by their flags" },
 };
 
@@ -100,6 +101,8 @@ struct list_opts {
 	/* PINNED: the page flags, when asked for and readable */
 	struct mo_census_reader *census;
 	uint64_t page_size;
+	/* DEVICE: driver-managed memory (virtio-mem, dax kmem) is named by its driver */
+	const struct mo_iomem *iomem;
 };
 
 enum {
@@ -185,9 +188,13 @@ static int parse_zone(const char *word, size_t len)
 	return ZONE_UNKNOWN;
 }
 
-static void row_from_block(struct row *row, const struct mo_block *b)
+static void row_from_block(struct row *row, const struct mo_block *b, const struct mo_iomem *io)
 {
 	const char *p = b->valid_zones;
+	const struct mo_iomem_range *m = NULL;
+
+	if (!b->device && io)
+		m = mo_iomem_managed(io, b->start, b->start + b->size - 1);
 
 	*row = (struct row) {
 		.first = b->index,
@@ -196,7 +203,7 @@ static void row_from_block(struct row *row, const struct mo_block *b)
 		/* lsmem's reading: a missing or odd removable file is "no". */
 		.removable = b->removable == 1,
 		.node = b->node,
-		.device = b->device,
+		.device = b->device ? b->device : m ? m->driver : NULL,
 	};
 	while (p && row->nr_zones < MAX_ZONES_PER_BLOCK) {
 		size_t len;
@@ -407,7 +414,7 @@ static int print_table(const struct list_opts *o, const struct mo_memory *mem)
 	for (size_t i = 0; i < mem->n_blocks; i++) {
 		struct row next;
 
-		row_from_block(&next, &mem->blocks[i]);
+		row_from_block(&next, &mem->blocks[i], o->iomem);
 		if (have_row && mergeable(o, &row, &next)) {
 			row.count++;
 			continue;
@@ -583,6 +590,7 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_census_reader_freep) struct mo_census_reader *census = NULL;
+	_cleanup_(mo_iomem_done) struct mo_iomem iomem = {};
 	struct list_opts o = {};
 	int r, ex;
 
@@ -607,6 +615,9 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 		if (o.columns[i] == COL_PINNED && !census && mo_census_reader_new(root, &census) < 0)
 			break;
 	o.census = census;
+	for (size_t i = 0; i < o.n_columns; i++)
+		if (o.columns[i] == COL_DEVICE && !o.iomem && mo_iomem_read(root, &iomem) == 0 && !iomem.addresses_hidden)
+			o.iomem = &iomem;
 
 	if (o.want_table) {
 		r = print_table(&o, mem);

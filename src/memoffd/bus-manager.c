@@ -10,6 +10,7 @@
 #include <inttypes.h>
 
 #include "block.h"
+#include "iomem.h"
 #include "log.h"
 #include "manager.h"
 #include "parse.h"
@@ -84,11 +85,15 @@ static int method_list_blocks(sd_bus_message *msg, void *userdata, sd_bus_error 
 	struct manager *m = userdata;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_(mo_iomem_done) struct mo_iomem io = {};
+	bool have_io;
 	int r;
 
 	r = mo_memory_load(m->root, &mem);
 	if (r < 0)
 		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot read the memory blocks: %s", strerror(-r));
+	/* driver-managed memory (virtio-mem, dax kmem) is its driver's: the device field names the driver */
+	have_io = mo_iomem_read(m->root, &io) == 0 && !io.addresses_hidden;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
@@ -97,10 +102,13 @@ static int method_list_blocks(sd_bus_message *msg, void *userdata, sd_bus_error 
 		return r;
 	for (size_t i = 0; i < mem->n_blocks; i++) {
 		const struct mo_block *b = &mem->blocks[i];
+		const struct mo_iomem_range *mr = NULL;
 
+		if (!b->device && have_io)
+			mr = mo_iomem_managed(&io, b->start, b->start + b->size - 1);
 		r = sd_bus_message_append(reply, "(tttssis)", b->index, b->start, b->size,
 					  b->state_raw[0] ? b->state_raw : mo_state_to_string(b->state),
-					  strempty(b->valid_zones), b->node, strempty(b->device));
+					  strempty(b->valid_zones), b->node, b->device ? b->device : mr ? mr->driver : "");
 		if (r < 0)
 			return r;
 	}

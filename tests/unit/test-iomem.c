@@ -79,8 +79,10 @@ static void test_host_capture_with_drivers(void **state)
 	assert_int_equal(io.managed[0].start, 0x640000000);
 	assert_int_equal(io.managed[0].end, 0x64fffffff);
 	assert_string_equal(io.managed[0].name, "System RAM (virtio_mem)");
+	assert_string_equal(io.managed[0].driver, "virtio_mem");
 	assert_int_equal(io.managed[1].start, 0x658000000);
 	assert_string_equal(io.managed[2].name, "System RAM (kmem)");
+	assert_string_equal(io.managed[2].driver, "kmem");
 	assert_int_equal(io.managed[2].end, 0x87fffffff);
 
 	/* block 200 (0x640000000) is virtio-mem's; block 199 is plain RAM */
