@@ -4,10 +4,13 @@
 #include <inttypes.h>
 
 #include "eject-request.h"
+#include "format.h"
+#include "hook.h"
 #include "hotplug-knob.h"
 #include "kmsg.h"
 #include "log.h"
 #include "manager.h"
+#include "pins.h"
 #include "request.h"
 #include "util.h"
 
@@ -228,4 +231,70 @@ void cloud_free(struct cloud *c)
 		give_back(c);
 	free(c->pending);
 	free(c);
+}
+
+char *cloud_device_summary(struct job *j, const struct job_device *d, uint64_t block_size)
+{
+	struct mo_pin_report *const *reports;
+	size_t n = job_blocked_pages(j, &reports);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_pin_report *rep = reports[i];
+		uint64_t start = rep->block * block_size;
+
+		if (start < d->start || start >= d->start + d->size)
+			continue;
+		for (size_t g = 0; g < rep->n_groups; g++) {
+			char desc[512];
+
+			fprintf(f, "%sblock %" PRIu64 ": %s", ftell(f) > 0 ? "; " : "", rep->block,
+				mo_pin_group_describe(&rep->groups[g], desc, sizeof(desc)));
+		}
+	}
+	if (ftell(f) == 0)
+		fputs(d->reason ? d->reason : d->outcome, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The eject request @j answered, by device, or NULL. */
+static const char *requested_device(struct cloud *c, struct job *j)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].job == job_id(j))
+			return c->pending[i].device;
+	return NULL;
+}
+
+void cloud_job_finished(struct cloud *c, struct job *j)
+{
+	const struct job_device *devs;
+	const char *hook = c ? c->m->config.device_hook : NULL;
+	const char *requested = c ? requested_device(c, j) : NULL;
+	char sz[MO_FORMAT_SIZE_MAX];
+	size_t n;
+
+	if (!c || job_record(j)->kind != JOB_RELEASE)
+		return;
+	n = job_devices(j, &devs);
+	for (size_t i = 0; i < n; i++) {
+		const struct job_device *d = &devs[i];
+		_cleanup_free_ char *summary = d->released ? NULL : cloud_device_summary(j, d, c->m->block_size);
+
+		if (requested && streq(requested, d->name) && !d->released)
+			mo_log_warning("%s: eject request not carried out, the device stays online (%s): %s; the host "
+				       "may request it again", d->name, mo_format_size(d->size, sz), strempty(summary));
+		if (hook)
+			hook_run(c->m->event, hook, d->released ? "released" : "given-up", d->name, d->size, summary);
+	}
+	if (requested && n == 0)
+		mo_log_warning("%s: eject request not carried out: %s", requested, strempty(job_record(j)->message));
 }

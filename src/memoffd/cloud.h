@@ -19,9 +19,11 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "jobs.h"
 
 struct manager;
-struct job;
 struct cloud;
 
 /**
@@ -43,3 +45,18 @@ void cloud_idle(struct cloud *c);
 
 /** cloud_active() - eject requests are being handled (the knob is held). */
 bool cloud_active(const struct cloud *c);
+
+/**
+ * cloud_job_finished() - a job ended. For a release job that ran: the
+ * DeviceHook= program for each device it freed or gave up on, and for an
+ * eject request's job, what became of the device.
+ */
+void cloud_job_finished(struct cloud *c, struct job *j);
+
+/**
+ * cloud_device_summary() - what kept @d, a device a release job tried, from
+ * going: "block 41: 1 page at PFN ... mapped by pinner[300] ...; block 42:
+ * ...", from the job's blocked-page reports, else its reason.
+ * Return: the text (caller frees), or NULL without memory.
+ */
+char *cloud_device_summary(struct job *j, const struct job_device *d, uint64_t block_size);

@@ -80,6 +80,7 @@ static void hook_job_finished(struct job *j, void *userdata)
 	struct manager *m = userdata;
 
 	bus_job_finished(m, j);
+	cloud_job_finished(m->cloud, j);
 	target_job_finished(m->target, j);
 }
 
@@ -332,6 +333,7 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGCHLD);     /* DeviceHook= programs, reaped by the loop */
 	sigaddset(&ss, MO_ATTEMPT_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
 		return mo_log_error_errno(errno, "Cannot block signals: %m");

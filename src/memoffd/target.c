@@ -11,7 +11,6 @@
 #include "log.h"
 #include "manager.h"
 #include "parse.h"
-#include "pins.h"
 #include "release.h"
 #include "request.h"
 #include "statefile.h"
@@ -181,39 +180,6 @@ static void kick(struct target *t)
 		    mo_format_size(releasable, can), t->job);
 }
 
-/* "block 41: 1 page at PFN ... mapped by pinner[300] ...; block 42: ..." for a device's blocks. */
-static char *blocked_summary(struct job *j, const struct job_device *d, uint64_t block_size)
-{
-	struct mo_pin_report *const *reports;
-	size_t n = job_blocked_pages(j, &reports);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct mo_pin_report *rep = reports[i];
-		uint64_t start = rep->block * block_size;
-
-		if (start < d->start || start >= d->start + d->size)
-			continue;
-		for (size_t g = 0; g < rep->n_groups; g++) {
-			char desc[512];
-
-			fprintf(f, "%sblock %" PRIu64 ": %s", ftell(f) > 0 ? "; " : "", rep->block,
-				mo_pin_group_describe(&rep->groups[g], desc, sizeof(desc)));
-		}
-	}
-	if (ftell(f) == 0)
-		fputs(d->reason ? d->reason : d->outcome, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 void target_job_finished(struct target *t, struct job *j)
 {
 	const struct job_device *devs;
@@ -236,7 +202,7 @@ void target_job_finished(struct target *t, struct job *j)
 				    mo_format_size(t->rec.released, b), mo_format_size(t->rec.target, c));
 			bus_cloud_device_released(t->m, d->name, d->size);
 		} else {
-			_cleanup_free_ char *summary = blocked_summary(j, d, t->m->block_size);
+			_cleanup_free_ char *summary = cloud_device_summary(j, d, t->m->block_size);
 
 			mo_log_info("Release target: %s not released this round: %s", d->name, strempty(summary));
 			bus_cloud_device_blocked(t->m, d->name, d->size, strempty(summary));

@@ -203,7 +203,7 @@ static int parse_group(const char *v, gid_t *ret)
 
 enum key_type {
 	K_DURATION, K_DURATION_INF, K_UNSIGNED, K_FACTOR, K_PERCENT, K_RESERVE,
-	K_ZONES, K_RANGES, K_POLICY, K_GROUP, K_BOOL,
+	K_ZONES, K_RANGES, K_POLICY, K_GROUP, K_BOOL, K_PATH,
 };
 
 struct key {
@@ -231,6 +231,7 @@ static const struct key keys[] = {
 	{ "Hotplug",   "Policy",             K_POLICY,       OFF(hotplug_policy), 0, 0 },
 	{ "Hotplug",   "MovableRatio",       K_PERCENT,      OFF(movable_ratio_pct), 0, 100000 },
 	{ "Cloud",     "HandleEjectRequests", K_BOOL,        OFF(handle_eject_requests), 0, 0 },
+	{ "Cloud",     "DeviceHook",         K_PATH,         OFF(device_hook), 0, 0 },
 	{ "Access",    "AllowedGroup",       K_GROUP,        OFF(allowed_group), 0, 0 },
 };
 
@@ -332,6 +333,8 @@ void mo_config_done(struct mo_config *c)
 {
 	free(c->excluded);
 	free(c->allowed_group);
+	free(c->device_hook);
+	c->device_hook = NULL;
 	c->excluded = NULL;
 	c->n_excluded = 0;
 	c->allowed_group = NULL;
@@ -483,6 +486,14 @@ static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
 		}
 		x->c->hotplug_policy = (enum mo_hotplug_policy) r;
 		return 0;
+	case K_PATH:
+		if (*v && (*v != '/' || strstr(v, "/../") || strlen(v) >= 4096)) {
+			ctx_error(x, "%s=: '%s' is not an absolute path", k->name, v);
+			return 0;
+		}
+		free(*(char **) field);
+		*(char **) field = *v ? strdup(v) : NULL;
+		return *v && !*(char **) field ? -ENOMEM : 0;
 	case K_GROUP:
 		if (!*v) {
 			free(x->c->allowed_group);
@@ -713,7 +724,9 @@ bool mo_config_equal(const struct mo_config *a, const struct mo_config *b)
 	    a->hotplug_policy != b->hotplug_policy ||
 	    a->movable_ratio_pct != b->movable_ratio_pct ||
 	    a->handle_eject_requests != b->handle_eject_requests ||
-	    !a->allowed_group != !b->allowed_group)
+	    !a->allowed_group != !b->allowed_group ||
+	    !a->device_hook != !b->device_hook ||
+	    (a->device_hook && !streq(a->device_hook, b->device_hook)))
 		return false;
 	if (a->allowed_group && (!streq(a->allowed_group, b->allowed_group) || a->allowed_gid != b->allowed_gid))
 		return false;

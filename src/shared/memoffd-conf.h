@@ -65,6 +65,7 @@ struct mo_config {
 	unsigned movable_ratio_pct;    /* MovableRatio= (percent of non-movable memory) */
 	/* [Cloud] */
 	bool handle_eject_requests;    /* HandleEjectRequests= */
+	char *device_hook;             /* DeviceHook=: an absolute path, NULL = none */
 	/* [Access] */
 	char *allowed_group;           /* AllowedGroup= as written, NULL = root only */
 	gid_t allowed_gid;             /* resolved; valid when allowed_group is set */

@@ -292,7 +292,7 @@ static void test_load_dropins(void **state)
 	fx_rmroot(root);
 }
 
-/* [Cloud] HandleEjectRequests=: off by default, systemd's booleans, a bad value named. */
+/* [Cloud] HandleEjectRequests=: off by default, systemd's booleans; DeviceHook=: an absolute path; bad values named. */
 static void test_cloud(void **state)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -309,6 +309,15 @@ static void test_cloud(void **state)
 	assert_int_equal(mo_config_parse_text("b.conf", "[Cloud]\nHandleEjectRequests=maybe\n", &c, &errors),
 			 -EINVAL);
 	assert_non_null(strstr(errors, "b.conf:2: HandleEjectRequests=: 'maybe' is not a boolean"));
+	free(errors);
+	errors = NULL;
+	assert_null(c.device_hook);
+	assert_int_equal(mo_config_parse_text("a.conf", "[Cloud]\nDeviceHook=/usr/libexec/memoff-hook\n", &c, &errors), 0);
+	assert_string_equal(c.device_hook, "/usr/libexec/memoff-hook");
+	assert_int_equal(mo_config_parse_text("a.conf", "[Cloud]\nDeviceHook=\n", &c, &errors), 0);
+	assert_null(c.device_hook);
+	assert_int_equal(mo_config_parse_text("c.conf", "[Cloud]\nDeviceHook=hook.sh\n", &c, &errors), -EINVAL);
+	assert_non_null(strstr(errors, "c.conf:2: DeviceHook=: 'hook.sh' is not an absolute path"));
 	mo_config_done(&c);
 }
 

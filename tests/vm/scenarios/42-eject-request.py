@@ -10,7 +10,8 @@ that DIMM, and QEMU emits DEVICE_DELETED for d1 and nothing else. With a page
 of d2 pinned, a device_del of d2 gets the prompt refusal, the release job
 gives up by its deadline, d2's blocks are all online, the guest keeps running
 and memoffd's log names the pinner; once the pin is gone a second device_del
-succeeds. SIGTERM puts the knob back to 1; after a SIGKILL the knob stays 0
+succeeds. The DeviceHook= program runs for the device released and the one
+given up on. SIGTERM puts the knob back to 1; after a SIGKILL the knob stays 0
 until the next start (with the feature off) puts it back.
 
 These are the commands doc/cloud.md gives a host-side controller.
@@ -32,6 +33,10 @@ Deadline=30s
 
 [Cloud]
 HandleEjectRequests=yes
+DeviceHook=/etc/memoff/hook.sh
+"""
+HOOK = """#!/bin/sh
+echo "$* reason=$MEMOFF_REASON" >> /tmp/hook.log
 """
 
 
@@ -67,6 +72,7 @@ def run(t, vm):
     vm.sh("mkdir -p /etc/memoff")
     vm.write_file("/etc/memoff/cloud.conf", CONF)
     vm.write_file("/etc/memoff/plain.conf", "")
+    vm.write_file("/etc/memoff/hook.sh", HOOK, mode=0o755)
 
     pid = start_daemon(vm, "memoffd")
     log = vm.sh("cat /tmp/memoffd.out")
@@ -105,6 +111,9 @@ def run(t, vm):
     t.ok(not any(b in now for b in blocks_of["d1"]), "d1's blocks are gone from the guest")
     t.ok(all(now[b]["state"] == "online" for b in blocks_of["d2"]), "d2's blocks are all online")
     t.eq(knob(vm), "0", "the knob is 0 again after the eject")
+    vm.wait_until(lambda: vm.run("test -s /tmp/hook.log", timeout=10)[0] == 0, 30, what="the hook ran")
+    t.match(r"^released PNP0C80:\w+ 536870912 reason=$", vm.sh("cat /tmp/hook.log"),
+            "DeviceHook= ran: released DEVICE BYTES")
 
     # --- device_del of a DIMM with a pinned page: prompt refusal, nothing spins -------
     ppid = vm.spawn("pinner --pin-block %d" % blocks_of["d2"][1], "pin")
@@ -140,6 +149,11 @@ def run(t, vm):
     log = vm.sh("cat /tmp/memoffd.out")
     t.match(r"block %s: offlining blocked by .*MEMOFF_PID=%s MEMOFF_COMM=pinner " % (m.group(2), pin_pid), log,
             "memoffd's log names the pinner (pid %s)" % pin_pid)
+    t.match(r"PNP0C80:\w+: eject request not carried out, the device stays online \(512M\): block %s: .*pinner\[%s\]"
+            % (m.group(2), pin_pid), log, "... and that the device stays online, with the pinner")
+    vm.wait_until(lambda: "given-up" in vm.sh("cat /tmp/hook.log"), 30, what="the hook ran again")
+    t.match(r"^given-up PNP0C80:\w+ 536870912 reason=block %s: .*pinner\[%s\]" % (m.group(2), pin_pid),
+            vm.sh("cat /tmp/hook.log"), "DeviceHook= ran: given-up DEVICE BYTES, the reason naming the pinner")
     rc, jobs = vm.run("memoffctl jobs", timeout=30)
     t.match(r"release\s+finished\s+failed\s+\S+ release device PNP0C80:\w+", jobs, "memoffctl jobs lists the failed release")
 
