@@ -4,9 +4,10 @@
  * subscribe to JobRemoved (and Job1.Finished) first, then call, then wait
  * for the JobRemoved of the job the call returned.
  *
- *   job-waiter SOCKET COUNT OFFLINE-ARGS... -- ONLINE-ARGS...
+ *   job-waiter SOCKET COUNT BY OFFLINE-WHAT ONLINE-WHAT
  *
- * alternates COUNT calls of Offline and Online ("blocks" "9") and prints,
+ * alternates COUNT calls of Offline(BY, OFFLINE-WHAT) and Online(BY,
+ * ONLINE-WHAT), e.g. "blocks" "9" "9", and prints,
  * per job, "job ID RESULT finished-first=yes|no"; then, after every job
  * ended, waits a second more and prints "removed-again ID" for every
  * JobRemoved that came again for a job already seen (eviction must be
@@ -20,8 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,28 +69,21 @@ static int on_finished(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return 0;
 }
 
+/* Peer to peer on memoffd's control socket, as memoffctl does (no broker). */
 static int connect_to(const char *path, sd_bus **ret)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	sd_bus *bus = NULL;
-	int fd, r;
+	char *address = NULL;
+	int r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
+	if (asprintf(&address, "unix:path=%s", path) < 0)
+		return -ENOMEM;
 	r = sd_bus_new(&bus);
 	if (r >= 0)
-		r = sd_bus_set_fd(bus, fd, fd);
+		r = sd_bus_set_address(bus, address);
 	if (r >= 0)
 		r = sd_bus_start(bus);
+	free(address);
 	if (r < 0) {
 		sd_bus_unref(bus);
 		return r;

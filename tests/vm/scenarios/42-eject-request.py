@@ -17,8 +17,13 @@ until the next start (with the feature off) puts it back.
 These are the commands doc/cloud.md gives a host-side controller.
 """
 
+import os
 import re
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenlib as S  # noqa: E402
 
 REQUIRES = ["memoffd", "memoffctl", "pinner"]
 DIMMS = ["512M", "512M"]
@@ -45,23 +50,14 @@ def knob(vm):
 
 
 def start_daemon(vm, name, conf="/etc/memoff/cloud.conf"):
-    pid = vm.spawn("memoffd -v -c %s --state-dir /var/lib/memoff" % conf, name)
-    vm.wait_output("/tmp/%s.out" % name, r"Ready:", timeout=60)
-    return pid
+    return S.start_daemon(vm, name, "-v -c %s --state-dir /var/lib/memoff" % conf)
 
 
-def stop_daemon(vm, pid, sig="TERM"):
-    vm.kill(pid, sig)
-    vm.wait_until(lambda: vm.run("kill -0 %d" % pid, timeout=10)[0] != 0, 60, what="memoffd gone")
-
-
-def ost_of(dimm):
-    return lambda data: (data.get("info") or {}).get("device") == dimm
-
-
-def deleted_since(vm, since):
-    return sorted(e["data"]["device"] for e in vm.events[since:]
-                  if e.get("event") == "DEVICE_DELETED" and "device" in e.get("data", {}))
+def ost_status(vm, dimm, since):
+    """The status of the ACPI_DEVICE_OST event QEMU sent for `dimm` since `since`, or None."""
+    ev = S.event_seen(vm, "ACPI_DEVICE_OST", 30, since,
+                      lambda data: (data.get("info") or {}).get("device") == dimm)
+    return ((ev or {}).get("data", {}).get("info") or {}).get("status")
 
 
 def run(t, vm):
@@ -85,23 +81,13 @@ def run(t, vm):
     # --- device_del of a DIMM without pins: DEVICE_DELETED --------------------------
     t0 = time.monotonic()
     since = vm.unplug_dimm("d1")
-    try:
-        ost = vm.wait_event("ACPI_DEVICE_OST", 30, since=since, match=ost_of("d1"))
-        t.diag("measured: device_del d1 to ACPI_DEVICE_OST %.1f s: %s" % (time.monotonic() - t0, ost["data"]))
-    except Exception as e:
-        ost = None
-        t.diag(str(e))
-    t.eq(((ost or {}).get("data", {}).get("info") or {}).get("status"), 128,
-         "the kernel refuses the request at once: ACPI_DEVICE_OST status 128")
-    try:
-        vm.wait_event("DEVICE_DELETED", 120, since=since, match={"device": "d1"})
-        seen = True
-    except Exception:
-        seen = False
-    t.ok(seen, "memoffd frees d1 and QEMU emits DEVICE_DELETED for it",
+    t.eq(ost_status(vm, "d1", since), 128, "the kernel refuses the request at once: ACPI_DEVICE_OST status 128")
+    t.diag("measured: device_del d1 to ACPI_DEVICE_OST %.1f s" % (time.monotonic() - t0))
+    t.ok(S.event_seen(vm, "DEVICE_DELETED", 120, since, {"device": "d1"}),
+         "memoffd frees d1 and QEMU emits DEVICE_DELETED for it",
          lambda: vm.sh("cat /tmp/memoffd.out; dmesg | tail -20"))
     t.diag("measured: device_del d1 to DEVICE_DELETED %.1f s" % (time.monotonic() - t0))
-    t.eq(deleted_since(vm, since), ["d1"], "... and for no other DIMM")
+    t.eq(S.deleted_since(vm, since), ["d1"], "... and for no other DIMM")
     log = vm.sh("cat /tmp/memoffd.out")
     t.match(r"PNP0C80:\w+: eject requested by the firmware .*: job \d+ \(release device PNP0C80:\w+\)", log,
             "memoffd logs the request and the job answering it")
@@ -124,12 +110,7 @@ def run(t, vm):
     pin_pid = m.group(1)
     t0 = time.monotonic()
     since = vm.unplug_dimm("d2")
-    try:
-        ost = vm.wait_event("ACPI_DEVICE_OST", 30, since=since, match=ost_of("d2"))
-    except Exception:
-        ost = None
-    t.eq(((ost or {}).get("data", {}).get("info") or {}).get("status"), 128,
-         "device_del of the pinned DIMM: prompt ACPI_DEVICE_OST status 128")
+    t.eq(ost_status(vm, "d2", since), 128, "device_del of the pinned DIMM: prompt ACPI_DEVICE_OST status 128")
     t.diag("measured: device_del d2 (pinned) to ACPI_DEVICE_OST %.1f s" % (time.monotonic() - t0))
     try:
         vm.wait_until(lambda: re.search(r"Job \d+ \(release device PNP0C80:\w+\) failed",
@@ -144,7 +125,7 @@ def run(t, vm):
     now = vm.blocks()
     t.ok(all(now.get(b, {}).get("state") == "online" for b in blocks_of["d2"]),
          "every block of d2 is online again", lambda: repr(now))
-    t.eq(deleted_since(vm, since), [], "QEMU deleted nothing")
+    t.eq(S.deleted_since(vm, since), [], "QEMU deleted nothing")
     t.ok("d2" in vm.dimms_info(), "query-memory-devices still lists d2")
     log = vm.sh("cat /tmp/memoffd.out")
     t.match(r"block %s: offlining blocked by .*MEMOFF_PID=%s MEMOFF_COMM=pinner " % (m.group(2), pin_pid), log,
@@ -155,35 +136,32 @@ def run(t, vm):
     t.match(r"^given-up PNP0C80:\w+ 536870912 reason=block %s: .*pinner\[%s\]" % (m.group(2), pin_pid),
             vm.sh("cat /tmp/hook.log"), "DeviceHook= ran: given-up DEVICE BYTES, the reason naming the pinner")
     rc, jobs = vm.run("memoffctl jobs", timeout=30)
-    t.match(r"release\s+finished\s+failed\s+\S+ release device PNP0C80:\w+", jobs, "memoffctl jobs lists the failed release")
+    t.match(r"release\s+finished\s+failed\s+\S+ release device PNP0C80:\w+", jobs,
+            "memoffctl jobs lists the failed release")
 
     # --- the pin is gone: a second device_del succeeds --------------------------------
     vm.kill(ppid)
     time.sleep(1)
     t0 = time.monotonic()
     since = vm.unplug_dimm("d2")
-    try:
-        vm.wait_event("DEVICE_DELETED", 120, since=since, match={"device": "d2"})
-        seen = True
-    except Exception:
-        seen = False
-    t.ok(seen, "with the pin gone a second device_del of d2 ends in DEVICE_DELETED",
+    t.ok(S.event_seen(vm, "DEVICE_DELETED", 120, since, {"device": "d2"}),
+         "with the pin gone a second device_del of d2 ends in DEVICE_DELETED",
          lambda: vm.sh("tail -30 /tmp/memoffd.out"))
     t.diag("measured: second device_del d2 to DEVICE_DELETED %.1f s" % (time.monotonic() - t0))
     t.eq(vm.dimms_info(), {}, "no DIMM is left")
 
     # --- memoffd stops: the knob is put back ---------------------------------------
-    stop_daemon(vm, pid)
+    S.stop_daemon(vm, pid)
     t.eq(knob(vm), "1", "SIGTERM: memoffd puts the knob back to 1, as found")
     t.eq(vm.run("test -e /var/lib/memoff/hotplug-knob", timeout=10)[0], 1, "... and removes its save file")
 
     # --- a crash: the next start puts it back ---------------------------------------
     pid = start_daemon(vm, "memoffd2")
     t.eq(knob(vm), "0", "a new memoffd takes the knob again")
-    stop_daemon(vm, pid, "KILL")
+    S.stop_daemon(vm, pid, "KILL")
     t.eq(knob(vm), "0", "after SIGKILL the knob is still 0 ...")
     pid = start_daemon(vm, "memoffd3", conf="/etc/memoff/plain.conf")
     t.eq(knob(vm), "1", "... and the next start, without HandleEjectRequests, puts it back to 1")
     t.match(r"Put .*hotplug/memory/enabled back to 1, as found", vm.sh("cat /tmp/memoffd3.out"),
             "... saying so")
-    stop_daemon(vm, pid)
+    S.stop_daemon(vm, pid)

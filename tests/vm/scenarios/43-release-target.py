@@ -12,8 +12,13 @@ the host sees DEVICE_DELETED for exactly those two, the third stays.
 """
 
 import json
+import os
 import re
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenlib as S  # noqa: E402
 
 REQUIRES = ["memoffd", "memoffctl", "pinner"]
 DIMMS = ["512M", "512M", "512M"]
@@ -30,9 +35,7 @@ Deadline=1min
 
 
 def start_daemon(vm, name):
-    pid = vm.spawn("memoffd -v -c /etc/memoff/target.conf --state-dir /var/lib/memoff", name)
-    vm.wait_output("/tmp/%s.out" % name, r"Ready:", timeout=60)
-    return pid
+    return S.start_daemon(vm, name, "-v -c /etc/memoff/target.conf --state-dir /var/lib/memoff")
 
 
 def target_json(vm, args=""):
@@ -41,11 +44,6 @@ def target_json(vm, args=""):
         return rc, json.loads(out)
     except ValueError:
         return rc, {"raw": out}
-
-
-def deleted_since(vm, since):
-    return sorted(e["data"]["device"] for e in vm.events[since:]
-                  if e.get("event") == "DEVICE_DELETED" and "device" in e.get("data", {}))
 
 
 def run(t, vm):
@@ -85,11 +83,10 @@ def run(t, vm):
          lambda: vm.sh("tail -40 /tmp/memoffd.out"))
     t.match(r"not released this round: block \d+: .*pinner\[\d+\]", vm.sh("cat /tmp/memoffd.out"),
             "... naming the pinner (DeviceBlocked's summary)")
-    t.eq(deleted_since(vm, since), [], "nothing was deleted")
+    t.eq(S.deleted_since(vm, since), [], "nothing was deleted")
 
     # --- a restart does not lose the target --------------------------------------
-    vm.kill(pid)
-    vm.wait_until(lambda: vm.run("kill -0 %d" % pid, timeout=10)[0] != 0, 90, what="memoffd stopped")
+    S.stop_daemon(vm, pid, timeout=90)
     t.match(r"^target 1073741824$", vm.sh("cat /var/lib/memoff/release-target"),
             "the target is in the state directory")
     pid = start_daemon(vm, "memoffd2")
@@ -120,7 +117,7 @@ def run(t, vm):
     t.ok((obj.get("target"), obj.get("released")) == (GIB, GIB), "--wait -J: 1G of 1G released", lambda: repr(obj))
     t.eq(len(released), 2, "... as two devices: %s" % released)
     time.sleep(2)
-    t.eq(deleted_since(vm, since), sorted(released), "the host saw DEVICE_DELETED for exactly those DIMMs")
+    t.eq(S.deleted_since(vm, since), sorted(released), "the host saw DEVICE_DELETED for exactly those DIMMs")
     left = sorted(set(dimms) - set(released))
     t.eq(sorted(vm.dimms_info()), left, "query-memory-devices still lists the third")
     log = vm.sh("cat /tmp/memoffd2.out")

@@ -132,3 +132,32 @@ def json_blocks(obj):
 
 def q(s):
     return shlex.quote(s)
+
+
+def start_daemon(vm, name, args="-v"):
+    """Start memoffd ARGS in the background (output in /tmp/NAME.out) and wait
+    for its Ready line; returns its pid."""
+    pid = vm.spawn("memoffd " + args, name)
+    vm.wait_output("/tmp/%s.out" % name, r"Ready:", timeout=60)
+    return pid
+
+
+def stop_daemon(vm, pid, sig="TERM", timeout=60):
+    """Send memoffd `sig` and wait until it is gone."""
+    vm.kill(pid, sig)
+    vm.wait_until(lambda: not alive(vm, pid), timeout, what="memoffd gone")
+
+
+def event_seen(vm, name, timeout, since, match=None):
+    """The QMP event `name` (matching, see VM.wait_event) among those since
+    index `since`, waited for up to `timeout` s; None when it did not come."""
+    try:
+        return vm.wait_event(name, timeout, since=since, match=match)
+    except vm_error:
+        return None
+
+
+def deleted_since(vm, since):
+    """The DIMM ids QEMU reported DEVICE_DELETED for since event index `since`, sorted."""
+    return sorted(e["data"]["device"] for e in vm.events[since:]
+                  if e.get("event") == "DEVICE_DELETED" and "device" in e.get("data", {}))
