@@ -422,6 +422,8 @@ int mo_release_survey(const struct mo_root *root, const struct mo_release_option
 
 	if (rc < 0)
 		return rc;
+	if (!r)
+		return -EIO;   /* not reached: release_new() sets it on success */
 	*bytes = r->res.eligible_bytes;
 	if (n_devices)
 		*n_devices = r->res.n_eligible;
