@@ -10,7 +10,8 @@
  *    and each line through mo_kmsg_parse() on its own.
  * Checks what the API promises: parsed fields in range, strings terminated
  * inside their arrays, events in order, the extra-reference arithmetic
- * either a count or one of its documented errors.
+ * either a count or one of its documented errors; a record taken for an
+ * eject request (eject-request.h) names a valid device, from the kernel.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eject-request.h"
 #include "fuzz-tree.h"
 #include "kmsg.h"
 
@@ -72,6 +74,20 @@ static int check_event(const struct mo_kmsg_event *ev, void *userdata)
 	return 0;
 }
 
+/* An eject request names a valid ACPI memory device that its kernel message names too. */
+static void check_eject_request(const struct mo_kmsg_record *rec)
+{
+	char dev[32], small[4];
+
+	if (!mo_eject_request_match(rec, dev, sizeof(dev)))
+		return;
+	if (!TERMINATED(dev) || !mo_acpi_memory_device_name_valid(dev) || !strstr(rec->message, dev) ||
+	    rec->facility != 0)
+		abort();
+	if (mo_eject_request_match(rec, small, sizeof(small)))
+		abort();
+}
+
 static void check_record(const struct mo_kmsg_record *rec, size_t len)
 {
 	if (rec->level > 7 || !rec->message || rec->message_len > len)
@@ -80,6 +96,7 @@ static void check_record(const struct mo_kmsg_record *rec, size_t len)
 		abort();
 	if (rec->dict && rec->dict[0] != ' ')
 		abort();
+	check_eject_request(rec);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
