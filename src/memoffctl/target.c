@@ -15,17 +15,18 @@
 
 static void target_help(FILE *out)
 {
-	fputs("Usage: memoffctl target [SIZE] [--wait] [--timeout DURATION] [-J]\n\n"
+	fputs("Usage: memoffctl target [SIZE [--deadline DURATION]] [--wait] [--timeout DURATION] [-J]\n\n"
 	      "Ask memoffd to give SIZE of hot-pluggable memory back to the hypervisor, as\n"
 	      "whole devices (DIMMs), and to keep at it until that much has been ejected:\n"
 	      "cheapest devices first, pinned ones last, retried with backoff for as long\n"
-	      "as it takes. A new target replaces the old one and counts from zero; 0 clears\n"
-	      "it. Without SIZE, show the target and how far it got.\n"
+	      "as it takes, or until its deadline. A new target replaces the old one and\n"
+	      "counts from zero; 0 clears it. Without SIZE, show the target and how far it got.\n"
 	      "Exit status: 0 when the target is set (with --wait: reached), 1 on failure\n"
-	      "(with --wait: nothing released by the timeout), 64 when --wait timed out\n"
-	      "with part of it released, 2 for a usage error.\n\n"
+	      "(with --wait: nothing released by the timeout or the deadline), 64 when\n"
+	      "part of it was, 2 for a usage error.\n\n"
 	      "Options:\n"
-	      "     --wait               wait until the target is reached\n"
+	      "     --deadline DURATION  memoffd gives the target up after DURATION\n"
+	      "     --wait               wait until the target is reached or given up\n"
 	      "     --timeout DURATION   with --wait: give up waiting after DURATION\n"
 	      "                          (the target stays set; default: no limit)\n"
 	      " -J, --json               use JSON output format\n", out);
@@ -33,6 +34,7 @@ static void target_help(FILE *out)
 }
 
 struct state {
+	char state[16];              /* ReleaseTargetState */
 	uint64_t target, released, releasable;
 	bool have_releasable;
 	char **devices;              /* "PNP0C80:00" */
@@ -71,6 +73,16 @@ static int read_state(sd_bus *bus, struct state *s)
 	int r;
 
 	state_clear(s);
+	{
+		_cleanup_free_ char *st = NULL;
+
+		r = sd_bus_get_property_string(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "ReleaseTargetState",
+					       &e, &st);
+		sd_bus_error_free(&e);
+		if (r < 0)
+			return r;
+		snprintf(s->state, sizeof(s->state), "%s", st);
+	}
 	r = get_u64(bus, "ReleaseTarget", &s->target);
 	if (r >= 0)
 		r = get_u64(bus, "Released", &s->released);
@@ -103,7 +115,13 @@ static int read_state(sd_bus *bus, struct state *s)
 
 static bool reached(const struct state *s)
 {
-	return s->target > 0 && s->released >= s->target;
+	return streq(s->state, "reached");
+}
+
+/* memoffd is still working on it: something to wait for. */
+static bool working(const struct state *s)
+{
+	return streq(s->state, "working");
 }
 
 static void print_state(const struct state *s, bool waited, bool timed_out)
@@ -115,6 +133,7 @@ static void print_state(const struct state *s, bool waited, bool timed_out)
 
 		mo_json_init(&j, stdout);
 		mo_json_begin_object(&j, NULL);
+		mo_json_string(&j, "state", s->state);
 		mo_json_u64(&j, "target", s->target);
 		mo_json_u64(&j, "released", s->released);
 		if (s->have_releasable)
@@ -142,7 +161,7 @@ static void print_state(const struct state *s, bool waited, bool timed_out)
 		       mo_format_size(s->released, b), s->n ? " (" : "");
 		for (size_t i = 0; i < s->n; i++)
 			printf("%s%s", i ? ", " : "", s->devices[i]);
-		printf("%s%s\n", s->n ? ")" : "", reached(s) ? ": reached" : "");
+		printf("%s: %s\n", s->n ? ")" : "", s->state);
 	}
 	if (s->have_releasable)
 		printf("releasable now: %s\n", mo_format_size(s->releasable, a));
@@ -169,9 +188,10 @@ static int on_blocked(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 {
-	enum { ARG_WAIT = CTL_OPT_VERB_FIRST, ARG_TIMEOUT };
+	enum { ARG_WAIT = CTL_OPT_VERB_FIRST, ARG_TIMEOUT, ARG_DEADLINE };
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, ARG_WAIT },
+		{ "deadline", required_argument, NULL, ARG_DEADLINE },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
 		{ "json", no_argument, NULL, 'J' },
 		CTL_COMMON_LONGOPTS,
@@ -182,7 +202,7 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 	struct state st = {};
 	sd_bus *bus = NULL;
 	bool wait = false, have_size = false, timed_out = false;
-	uint64_t size = 0, timeout = 0, until = UINT64_MAX;
+	uint64_t size = 0, timeout = 0, deadline = 0, until = UINT64_MAX;
 	const char *why = NULL;
 	int c, ex, r;
 
@@ -196,6 +216,10 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 		case ARG_TIMEOUT:
 			if (mo_parse_duration(optarg, &timeout, &why) < 0 || timeout == 0)
 				return ctl_usage_error("invalid timeout '%s': %s", optarg, why ? why : "must not be zero");
+			break;
+		case ARG_DEADLINE:
+			if (mo_parse_duration(optarg, &deadline, &why) < 0 || deadline == 0)
+				return ctl_usage_error("invalid deadline '%s': %s", optarg, why ? why : "must not be zero");
 			break;
 		case 'J':
 			st.json = true;
@@ -212,6 +236,8 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
 	if (timeout && !wait)
 		return ctl_usage_error("--timeout applies to --wait only");
+	if (deadline && (!have_size || size == 0))
+		return ctl_usage_error("--deadline applies to a new target only");
 	if (ctx->direct)
 		return ctl_usage_error("the release target is memoffd's: target has no --direct mode");
 
@@ -232,8 +258,12 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 		}
 	}
 	if (have_size) {
-		r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "SetReleaseTarget", &e, NULL,
-				       "ta{sv}", size, 0);
+		if (deadline)
+			r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "SetReleaseTarget", &e,
+					       NULL, "ta{sv}", size, 1, "deadline", "t", deadline);
+		else
+			r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "SetReleaseTarget", &e,
+					       NULL, "ta{sv}", size, 0);
 		if (r < 0) {
 			ex = ctl_client_error(&e, r, "SetReleaseTarget");
 			goto out;
@@ -250,7 +280,7 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 			ex = ctl_error_errno(r, "cannot read the release target: %m");
 			goto out;
 		}
-		if (!wait || st.target == 0 || reached(&st))
+		if (!wait || !working(&st))
 			break;
 		now = mo_monotonic_usec();
 		if (now >= until) {
@@ -280,6 +310,8 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 		ex = st.released ? CTL_EXIT_PARTIAL : CTL_EXIT_FAILED;
 	if (timed_out && !st.json)
 		fprintf(stderr, "memoffctl: the target was not reached within the timeout; it stays set\n");
+	else if (wait && streq(st.state, "given-up") && !st.json)
+		fprintf(stderr, "memoffctl: memoffd gave the target up at its deadline\n");
 out:
 	state_clear(&st);
 	sd_bus_slot_unref(s1);

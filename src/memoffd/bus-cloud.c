@@ -48,8 +48,7 @@ static int method_set_release_target(sd_bus_message *msg, void *userdata, sd_bus
 {
 	struct manager *m = userdata;
 	_cleanup_free_ char *why = NULL;
-	const char *key;
-	uint64_t bytes;
+	uint64_t bytes, deadline = 0;
 	int r;
 
 	r = bus_check_access(msg, m, error);
@@ -60,20 +59,35 @@ static int method_set_release_target(sd_bus_message *msg, void *userdata, sd_bus
 	r = sd_bus_message_read(msg, "t", &bytes);
 	if (r < 0)
 		return r;
-	/* No option is known yet: refuse any, so that a client never believes one was applied. */
 	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(msg, 'e', "sv");
-	if (r < 0)
-		return r;
-	if (r > 0) {
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *key, *sig;
+		char type;
+
 		r = sd_bus_message_read(msg, "s", &key);
+		if (r >= 0)
+			r = sd_bus_message_peek_type(msg, &type, &sig);
 		if (r < 0)
 			return r;
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s'", key);
+		if (!streq(key, "deadline"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s'", key);
+		if (!streq(sig, "t") && !streq(sig, "s"))
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "option 'deadline' must be "
+						 "microseconds (t) or a duration (s), not of type '%s'", sig);
+		r = bus_read_duration_option(msg, key, sig, &deadline, error);
+		if (r < 0)
+			return r;
+		if (deadline == 0)
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid deadline: zero");
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
 	}
-	r = target_set(m->target, bytes, &why);
+	if (r < 0)
+		return r;
+	r = target_set(m->target, bytes, deadline, &why);
 	if (r == -EINVAL)
 		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", strempty(why));
 	if (r < 0)
@@ -81,9 +95,18 @@ static int method_set_release_target(sd_bus_message *msg, void *userdata, sd_bus
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "s", target_state(m->target));
+}
+
 static const sd_bus_vtable cloud_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("ReleaseTarget", "t", property_target, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ReleaseTargetState", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Released", "t", property_target, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ReleasedDevices", "a(st)", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	/* Read from sysfs when asked: it changes with every online, offline and hot-add. */
@@ -106,8 +129,8 @@ void bus_cloud_target_changed(struct manager *m)
 	if (!m->bus)
 		return;
 	FOREACH_BUS(m->bus, b)
-		(void) sd_bus_emit_properties_changed(b, MO_BUS_PATH, MO_BUS_INTERFACE, "ReleaseTarget", "Released",
-						      "ReleasedDevices", NULL);
+		(void) sd_bus_emit_properties_changed(b, MO_BUS_PATH, MO_BUS_INTERFACE, "ReleaseTarget",
+						      "ReleaseTargetState", "Released", "ReleasedDevices", NULL);
 }
 
 void bus_cloud_device_released(struct manager *m, const char *device, uint64_t bytes)

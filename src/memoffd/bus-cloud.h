@@ -3,8 +3,8 @@
 
 /*
  * The release target on org.memoff.Manager1 (doc/org.memoff.Manager1.md):
- * SetReleaseTarget, the properties ReleaseTarget, Released,
- * ReleasedDevices and Releasable, the signals DeviceReleased and
+ * SetReleaseTarget, the properties ReleaseTarget, ReleaseTargetState,
+ * Released, ReleasedDevices and Releasable, the signals DeviceReleased and
  * DeviceBlocked. A vtable of its own on the Manager1 object (sd-bus merges
  * the vtables of one interface).
  */
@@ -17,7 +17,7 @@ struct manager;
 /** bus_cloud_add_objects() - the release target's part of Manager1 on @bus. */
 int bus_cloud_add_objects(struct manager *m, sd_bus *bus);
 
-/** bus_cloud_target_changed() - PropertiesChanged for ReleaseTarget, Released, ReleasedDevices. */
+/** bus_cloud_target_changed() - PropertiesChanged of the target's properties. */
 void bus_cloud_target_changed(struct manager *m);
 
 /** bus_cloud_device_released() - the DeviceReleased signal. */

@@ -46,6 +46,14 @@ size_t bus_all_buses(struct bus_state *s, sd_bus **out);
 	     _p < _end && (b = *_p, true); _p++)
 
 /**
+ * bus_read_duration_option() - the value of an a{sv} option @key whose
+ * variant (signature @sig) is microseconds (t) or a duration text such as
+ * "30s" (s). Return: 0, or a negative errno with @error set for bad text.
+ */
+int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
+			     sd_bus_error *error);
+
+/**
  * bus_check_access() - whether the caller of @msg may call a mutating
  * method: uid 0, or a member of AllowedGroup=.
  * Return: 0, or a negative errno with @error set (AccessDenied).

@@ -161,8 +161,7 @@ static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	return sd_bus_reply_method_return(msg, "o", bus_job_path(id, p, sizeof(p)));
 }
 
-/* A duration option: microseconds (t) or text such as "30s" (s). */
-static int read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
+int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
 				sd_bus_error *error)
 {
 	const char *s, *why = NULL;
@@ -221,7 +220,7 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 					  streq(key, "long-lived") ? &o->long_lived_usec : &o->attempt_timeout_usec;
 
 			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
-			r = read_duration_option(msg, key, sig, field, error);
+			r = bus_read_duration_option(msg, key, sig, field, error);
 			if (r >= 0 && *field == 0)
 				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: zero", key);
 		} else if (streq(key, "reserve")) {

@@ -60,8 +60,8 @@ int target_record_format(const struct target_record *t, char **ret)
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, HEADER "target %" PRIu64 "\nreleased %" PRIu64 "\nset %" PRIu64 "\n",
-		t->target, t->released, t->set_usec);
+	fprintf(f, HEADER "target %" PRIu64 "\nreleased %" PRIu64 "\nset %" PRIu64 "\ndeadline %" PRIu64
+		"\ngiven-up %d\n", t->target, t->released, t->set_usec, t->deadline_usec, t->given_up);
 	for (size_t i = 0; i < t->n_devices; i++)
 		fprintf(f, "device %s %" PRIu64 "\n", t->devices[i].name, t->devices[i].bytes);
 	if (fclose(f) != 0) {
@@ -117,6 +117,12 @@ static int parse_line(char *line, struct target_record *t, unsigned *seen)
 	} else if (streq(line, "set") && !(*seen & 4)) {
 		t->set_usec = v;
 		*seen |= 4;
+	} else if (streq(line, "deadline") && !(*seen & 8)) {
+		t->deadline_usec = v;
+		*seen |= 8;
+	} else if (streq(line, "given-up") && !(*seen & 16) && v <= 1) {
+		t->given_up = v == 1;
+		*seen |= 16;
 	} else
 		return -EBADMSG;
 	return 0;
@@ -140,7 +146,7 @@ int target_record_parse(const char *text, struct target_record *ret)
 		return -EBADMSG;   /* cut short */
 	for (line = strtok_r(copy, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save))
 		r = parse_line(line, &t, &seen);
-	if (r == 0 && seen != 7)
+	if (r == 0 && seen != 31)
 		r = -EBADMSG;
 	if (r < 0) {
 		target_record_done(&t);

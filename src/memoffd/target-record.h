@@ -10,6 +10,8 @@
  *   target BYTES
  *   released BYTES
  *   set USEC              (CLOCK_REALTIME when the target was set)
+ *   deadline USEC         (CLOCK_REALTIME by which to give up; 0 = none)
+ *   given-up 0|1          (the deadline passed before the target was reached)
  *   device NAME BYTES     (one line per device released towards it)
  *
  * A file that does not start with the header is not ours; a malformed or
@@ -17,6 +19,7 @@
  * written by memoffd).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +34,8 @@ struct target_record {
 	uint64_t target;          /* bytes; 0 = no target */
 	uint64_t released;        /* bytes ejected towards it */
 	uint64_t set_usec;        /* CLOCK_REALTIME when it was set, 0 unknown */
+	uint64_t deadline_usec;   /* CLOCK_REALTIME by which to give up, 0 = none */
+	bool given_up;            /* the deadline passed first: no more work on it */
 	struct target_device *devices;
 	size_t n_devices;
 };

@@ -43,6 +43,15 @@ bool target_done(const struct target *t)
 	return t->rec.target > 0 && t->rec.released >= t->rec.target;
 }
 
+const char *target_state(const struct target *t)
+{
+	if (t->rec.target == 0)
+		return "none";
+	if (target_done(t))
+		return "reached";
+	return t->rec.given_up ? "given-up" : "working";
+}
+
 size_t target_devices(const struct target *t, const struct target_device **ret)
 {
 	*ret = t->rec.devices;
@@ -119,8 +128,12 @@ static void back_off(struct target *t)
 		.max_usec = c->backoff_cap_usec,
 		.jitter = c->backoff_jitter_pct / 100.0,
 	};
-	uint64_t delay = mo_backoff_delay(&b, t->rounds ? t->rounds : 1, &t->rng);
+	uint64_t delay = mo_backoff_delay(&b, t->rounds ? t->rounds : 1, &t->rng), now = realtime_usec();
 	char d[MO_DURATION_MAX];
+
+	/* never past the deadline: the round after it gives up */
+	if (t->rec.deadline_usec && t->rec.deadline_usec > now && t->rec.deadline_usec - now < delay)
+		delay = t->rec.deadline_usec - now;
 
 	mo_log_debug("Release target: next round in %s", mo_format_duration(delay, d, sizeof(d)));
 	schedule(t, delay);
@@ -144,8 +157,18 @@ static void kick(struct target *t)
 	struct job *j;
 	int r;
 
-	if (t->m->stopping || t->rec.target == 0 || target_done(t) || our_job(t) || t->timer)
+	if (t->m->stopping || t->rec.target == 0 || target_done(t) || t->rec.given_up || our_job(t) || t->timer)
 		return;
+	if (t->rec.deadline_usec && realtime_usec() >= t->rec.deadline_usec) {
+		char a[MO_FORMAT_SIZE_MAX], b2[MO_FORMAT_SIZE_MAX];
+
+		t->rec.given_up = true;
+		(void) persist(t);
+		mo_log_warning("Release target given up at its deadline: %s released of %s",
+			       mo_format_size(t->rec.released, a), mo_format_size(t->rec.target, b2));
+		bus_cloud_target_changed(t->m);
+		return;
+	}
 	left = t->rec.target - t->rec.released;
 	r = target_releasable(t, &releasable);
 	if (r < 0 || releasable == 0) {
@@ -230,7 +253,7 @@ void target_job_finished(struct target *t, struct job *j)
 	}
 }
 
-int target_set(struct target *t, uint64_t bytes, char **error)
+int target_set(struct target *t, uint64_t bytes, uint64_t deadline_usec, char **error)
 {
 	struct target_record old = t->rec;
 	char a[MO_FORMAT_SIZE_MAX];
@@ -244,6 +267,8 @@ int target_set(struct target *t, uint64_t bytes, char **error)
 		return -EINVAL;
 	}
 	t->rec = (struct target_record) { .target = bytes, .set_usec = realtime_usec() };
+	if (bytes && deadline_usec)
+		t->rec.deadline_usec = t->rec.set_usec + deadline_usec;
 	r = persist(t);
 	if (r < 0) {
 		target_record_done(&t->rec);
@@ -260,7 +285,12 @@ int target_set(struct target *t, uint64_t bytes, char **error)
 		/* its devices still count if it releases them before it stops */
 		(void) job_queue_cancel(t->m->jobs, j);
 	}
-	if (bytes)
+	if (bytes && deadline_usec) {
+		char d[MO_DURATION_MAX];
+
+		mo_log_info("Release target set: %s, deadline in %s", mo_format_size(bytes, a),
+			    mo_format_duration(deadline_usec, d, sizeof(d)));
+	} else if (bytes)
 		mo_log_info("Release target set: %s", mo_format_size(bytes, a));
 	else
 		mo_log_info("Release target cleared");
@@ -273,7 +303,7 @@ void target_start(struct target *t)
 {
 	char a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX];
 
-	if (t->rec.target && !target_done(t))
+	if (t->rec.target && !target_done(t) && !t->rec.given_up)
 		mo_log_info("Release target %s, %s released so far: resuming", mo_format_size(t->rec.target, a),
 			    mo_format_size(t->rec.released, b));
 	kick(t);
