@@ -278,13 +278,17 @@ int target_set(struct target *t, uint64_t bytes, uint64_t deadline_usec, char **
 		return -EIO;
 	}
 	target_record_done(&old);
-	t->rounds = 0;
-	t->timer = sd_event_source_disable_unref(t->timer);
 	j = our_job(t);
 	if (j) {
-		/* its devices still count if it releases them before it stops */
+		/*
+		 * Its devices still count if it releases them before it stops. A
+		 * queued job ends here and then (target_job_finished()) schedules a
+		 * retry: the new target starts now instead.
+		 */
 		(void) job_queue_cancel(t->m->jobs, j);
 	}
+	t->rounds = 0;
+	t->timer = sd_event_source_disable_unref(t->timer);
 	if (bytes && deadline_usec) {
 		char d[MO_DURATION_MAX];
 
