@@ -31,9 +31,10 @@ else
 	fi
 fi
 # ProtectKernelTunables= makes /sys read-only: the unit must open the memory
-# blocks and the ACPI device tree again (tests/vm/system writes both there).
+# blocks, the ACPI device tree and the ACPI memory hotplug knob
+# ([Cloud] HandleEjectRequests=) again (tests/vm/system writes the first two there).
 if ! grep -q '^ProtectKernelTunables=yes' "$unit" 2>/dev/null ||
-   grep -q '^ReadWritePaths=/sys/devices/system/memory -/sys/devices/LNXSYSTM:00$' "$unit"; then
+   grep -q '^ReadWritePaths=/sys/devices/system/memory -/sys/devices/LNXSYSTM:00 -/sys/firmware/acpi/hotplug/memory$' "$unit"; then
 	ok "memoffd.service can write memory block states and eject files (ReadWritePaths= under ProtectKernelTunables=)"
 else
 	not_ok "memoffd.service can write memory block states and eject files (ReadWritePaths= under ProtectKernelTunables=)"
