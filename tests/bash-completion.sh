@@ -83,11 +83,12 @@ offline=$(cd "$tree/sys/devices/system/memory" && grep -l '^offline$' memory*/st
 all=$(cd "$tree/sys/devices/system/memory" && printf '%s\n' memory[0-9]* | sed 's/memory//')
 
 # The block lists below are word lists: unquoted on purpose.
-expect "verbs" "memoffctl " list offline online pins release status jobs watch cancel hotplug
+expect "verbs" "memoffctl " list offline online pins release target status jobs watch cancel hotplug
 expect "verbs by prefix" "memoffctl o" offline online
 expect "common options before the verb" "memoffctl --" --help --version --sysroot --procroot --direct
 expect "a verb's options come from its --help" "memoffctl offline --dr" --dry-run
 expect "release's options" "memoffctl release --ej" --eject-timeout
+expect "target's options" "memoffctl target --d" --deadline --direct
 expect "offline -b: the online blocks of the --sysroot tree" \
 	"memoffctl --sysroot $tree offline -b " $online
 expect "online -b: the offline blocks" "memoffctl --sysroot $tree online -b " $offline
