@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <limits.h>
+
 #include "select.h"
 #include "util.h"
 
@@ -24,10 +26,40 @@ const char *mo_skip_to_string(enum mo_skip s)
 	return skip_names[s];
 }
 
+/* Where a lazy SIZE selection stands. */
+struct mo_select_scan {
+	const struct mo_root *root;
+	const struct mo_memory *mem;
+	const struct mo_iomem *io;
+	struct mo_census_reader *cr;
+	struct mo_select_options o;
+	uint64_t page;
+	size_t next;                /* blocks looked at so far, in scan order */
+	struct mo_candidate *pending; /* eligible, but not good enough to stop early on */
+	size_t n_pending, cap_pending;
+	size_t cap;                 /* of the selection's array */
+};
+
+static void scan_free(struct mo_select_scan *sc)
+{
+	if (!sc)
+		return;
+	free(sc->pending);
+	free(sc);
+}
+
 void mo_selection_done(struct mo_selection *s)
 {
 	free(s->c);
+	scan_free(s->scan);
 	*s = (struct mo_selection) {};
+}
+
+static uint64_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return ps > 0 ? (uint64_t) ps : 4096;
 }
 
 int mo_census_tier(const struct mo_census *c)
@@ -87,7 +119,8 @@ static enum mo_skip judge(const struct mo_block *b, const struct mo_iomem *io, c
 }
 
 static void fill(struct mo_candidate *c, const struct mo_block *b, const struct mo_iomem *io,
-		 struct mo_census_reader *cr, const struct mo_select_options *o, struct mo_selection *s)
+		 struct mo_census_reader *cr, const struct mo_select_options *o, uint64_t page,
+		 struct mo_selection *s)
 {
 	*c = (struct mo_candidate) {
 		.index = b->index,
@@ -101,8 +134,6 @@ static void fill(struct mo_candidate *c, const struct mo_block *b, const struct 
 	};
 	/* Only an online block has pages to count. */
 	if (cr && o->action == MO_ACTION_OFFLINE && b->state == MO_STATE_ONLINE) {
-		long ps = sysconf(_SC_PAGESIZE);
-		uint64_t page = ps > 0 ? (uint64_t) ps : 4096;
 		int r = mo_census_read(cr, b->start / page, b->size / page, &c->census);
 
 		if (r == 0) {
@@ -133,50 +164,183 @@ static int cmp_online(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-int mo_select_size(const struct mo_memory *mem, const struct mo_iomem *io, struct mo_census_reader *cr,
-		   const struct mo_select_options *o, struct mo_selection *out)
+static int (*cmp_for(enum mo_action a))(const void *, const void *)
 {
-	*out = (struct mo_selection) {};
-	out->c = calloc(mem->n_blocks ? mem->n_blocks : 1, sizeof(*out->c));
-	if (!out->c)
-		return -ENOMEM;
-	for (size_t i = 0; i < mem->n_blocks; i++) {
-		const struct mo_block *b = &mem->blocks[i];
-		enum mo_skip why = judge(b, io, o);
+	return a == MO_ACTION_OFFLINE ? cmp_offline : cmp_online;
+}
 
-		if (why != MO_SKIP_NONE) {
-			out->skipped[why]++;
-			continue;
-		}
-		fill(&out->c[out->n++], b, io, cr, o, out);
+/*
+ * The attributes of block @i of the model: the model's own, or read into @tmp
+ * when it holds indexes only. Return: 0 with *@ret set; -ENOENT when the block
+ * vanished; another negative errno.
+ */
+static int block_at(const struct mo_root *root, const struct mo_memory *mem, size_t i, struct mo_block *tmp,
+		    const struct mo_block **ret)
+{
+	int r;
+
+	if (!mem->indexes_only) {
+		*ret = &mem->blocks[i];
+		return 0;
 	}
-	qsort(out->c, out->n, sizeof(*out->c), o->action == MO_ACTION_OFFLINE ? cmp_offline : cmp_online);
+	r = mo_block_read(root, mem->blocks[i].index, mem->block_size, tmp);
+	if (r < 0)
+		return r;
+	*ret = tmp;
 	return 0;
 }
 
-int mo_select_named(const struct mo_memory *mem, const uint64_t *blocks, size_t n_blocks,
+static int grow(struct mo_candidate **v, size_t *cap, size_t need)
+{
+	struct mo_candidate *p;
+	size_t ncap;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	p = reallocarray(*v, ncap, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * A candidate good enough to hand out before every block has been looked at:
+ * no unexamined block can rank before it. Without a census every eligible
+ * block is (the scan order is the ranking); with one, a block with nothing to
+ * migrate.
+ */
+static bool settled(const struct mo_select_scan *sc, const struct mo_candidate *c)
+{
+	if (!sc->cr || sc->o.action != MO_ACTION_OFFLINE)
+		return true;
+	return c->tier == 0;
+}
+
+int mo_select_more(struct mo_selection *s, size_t more)
+{
+	struct mo_select_scan *sc = s->scan;
+	size_t first = s->n, target;
+	int r;
+
+	if (!sc)
+		return 0;
+	target = more > SIZE_MAX - s->n ? SIZE_MAX : s->n + more;
+	while (s->n < target && sc->next < sc->mem->n_blocks) {
+		size_t k = sc->next++;
+		/* offline: highest index first; online: lowest first (the tie-break order) */
+		size_t i = sc->o.action == MO_ACTION_OFFLINE ? sc->mem->n_blocks - 1 - k : k;
+		struct mo_block tmp = {};
+		const struct mo_block *b;
+		struct mo_candidate c;
+		enum mo_skip why;
+
+		r = block_at(sc->root, sc->mem, i, &tmp, &b);
+		if (r == -ENOENT)
+			continue; /* removed since the listing */
+		if (r < 0)
+			return r;
+		s->n_examined++;
+		why = judge(b, sc->io, &sc->o);
+		if (why != MO_SKIP_NONE) {
+			s->skipped[why]++;
+			mo_block_done(&tmp);
+			continue;
+		}
+		s->n_eligible++;
+		fill(&c, b, sc->io, sc->cr, &sc->o, sc->page, s);
+		mo_block_done(&tmp);
+		if (settled(sc, &c)) {
+			if (grow(&s->c, &sc->cap, s->n + 1) < 0)
+				return -ENOMEM;
+			s->c[s->n++] = c;
+		} else {
+			if (grow(&sc->pending, &sc->cap_pending, sc->n_pending + 1) < 0)
+				return -ENOMEM;
+			sc->pending[sc->n_pending++] = c;
+		}
+	}
+	qsort(s->c + first, s->n - first, sizeof(*s->c), cmp_for(sc->o.action));
+
+	if (sc->next >= sc->mem->n_blocks) {
+		/* Every block looked at: the rest, ranked, after what was handed out. */
+		if (grow(&s->c, &sc->cap, s->n + sc->n_pending) < 0)
+			return -ENOMEM;
+		qsort(sc->pending, sc->n_pending, sizeof(*sc->pending), cmp_for(sc->o.action));
+		memcpy(s->c + s->n, sc->pending, sc->n_pending * sizeof(*sc->pending));
+		s->n += sc->n_pending;
+		s->complete = true;
+		scan_free(TAKE_PTR(s->scan));
+	}
+	return (int) (s->n - first < INT_MAX ? s->n - first : INT_MAX);
+}
+
+int mo_select_size(const struct mo_root *root, const struct mo_memory *mem, const struct mo_iomem *io,
+		   struct mo_census_reader *cr, const struct mo_select_options *o, size_t want,
+		   struct mo_selection *out)
+{
+	struct mo_select_scan *sc;
+	int r;
+
+	*out = (struct mo_selection) {};
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	*sc = (struct mo_select_scan) {
+		.root = root,
+		.mem = mem,
+		.io = io,
+		.cr = cr,
+		.o = *o,
+		.page = page_size(),
+	};
+	out->scan = sc;
+	/* an empty array, not NULL, when nothing is eligible */
+	r = grow(&out->c, &sc->cap, want && want < mem->n_blocks ? want : mem->n_blocks + 1);
+	if (r >= 0)
+		r = mo_select_more(out, want ? want : SIZE_MAX);
+	if (r < 0) {
+		mo_selection_done(out);
+		return r;
+	}
+	return 0;
+}
+
+int mo_select_named(const struct mo_root *root, const struct mo_memory *mem, const uint64_t *blocks, size_t n_blocks,
 		    const struct mo_iomem *io, struct mo_census_reader *cr,
 		    const struct mo_select_options *o, struct mo_selection *out, uint64_t *bad)
 {
-	*out = (struct mo_selection) {};
+	uint64_t page = page_size();
+
+	*out = (struct mo_selection) { .complete = true };
 	out->c = calloc(n_blocks ? n_blocks : 1, sizeof(*out->c));
 	if (!out->c)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_blocks; i++) {
-		const struct mo_block *b = mo_memory_find(mem, blocks[i]);
+		const struct mo_block *found = mo_memory_find(mem, blocks[i]), *b = NULL;
+		struct mo_block tmp = {};
 		bool dup = false;
+		int r = found ? block_at(root, mem, (size_t) (found - mem->blocks), &tmp, &b) : -ENOENT;
 
-		if (!b) {
-			if (bad)
+		if (r < 0) {
+			if (r == -ENOENT && bad)
 				*bad = blocks[i];
 			mo_selection_done(out);
-			return -ENOENT;
+			return r;
 		}
 		for (size_t j = 0; j < out->n && !dup; j++)
 			dup = out->c[j].index == b->index;
-		if (!dup)
-			fill(&out->c[out->n++], b, io, cr, o, out);
+		if (!dup) {
+			fill(&out->c[out->n++], b, io, cr, o, page, out);
+			out->n_examined++;
+		}
+		mo_block_done(&tmp);
 	}
+	out->n_eligible = out->n;
 	return 0;
 }
 

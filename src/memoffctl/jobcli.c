@@ -566,6 +566,8 @@ static void print_json(const struct opts *o, const struct mo_job_result *r, int 
 	mo_json_bool(&j, "rolled_back", r->rolled_back);
 	mo_json_bool(&j, "rollback_failed", r->rollback_failed);
 	mo_json_u64(&j, "eligible_blocks", r->n_candidates);
+	if (r->size_request)
+		mo_json_u64(&j, "examined_blocks", r->n_examined);
 	mo_json_i64(&j, "exit_code", exit_code);
 	mo_json_end_object(&j);
 
@@ -751,6 +753,9 @@ static void print_summary(const struct opts *o, const struct mo_job_result *r)
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
+	if (r->dry_run && r->size_request)
+		printf("Examined %zu of %zu blocks (%zu eligible).\n", r->n_examined, r->n_memory_blocks,
+		       r->n_candidates);
 
 	if (r->size_request && r->n_candidates < r->wanted_blocks) {
 		printf("Eligible blocks: %zu; left out: ", r->n_candidates);
@@ -870,7 +875,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 
 	if (ctl_open_root(ctx, &root) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_load(root, &mem);
+	r = mo_memory_enumerate(root, &mem);  /* the job reads the blocks it looks at */
 	if (r < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
 
@@ -879,7 +884,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	r = build_request(&o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
-	req.mem = mem;  /* the job uses this model instead of reading every block again */
+	req.mem = mem;  /* the job uses this listing instead of reading the directory again */
 	if (offline && o.zone_arg && req.n_blocks)
 		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
 

@@ -268,7 +268,10 @@ static void test_size_success(void **state)
 	assert_int_equal(r->blocks[1].index, 14);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_DONE);
 	assert_int_equal(r->blocks[0].attempts, 1);
-	assert_int_equal(r->n_candidates, 8);
+	/* lazy planning: 19-16 are not eligible, 15 and 14 are enough; 13-8 never read */
+	assert_int_equal(r->n_examined, 6);
+	assert_int_equal(r->n_candidates, 2);
+	assert_false(r->plan_complete);
 	assert_int_equal(f->sim.n_calls, 2);
 	assert_int_equal(f->sim.calls[0].action, MO_ACTION_OFFLINE);
 	assert_int_equal(f->sim.calls[0].timeout, MO_JOB_ATTEMPT_TIMEOUT_USEC);

@@ -123,7 +123,7 @@ static void test_size_offline_default(void **state)
 	/* free blocks (higher index first), then by cost, the unmovable one last */
 	const uint64_t want[] = { 7, 2, 3, 5, 4 };
 
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want, ARRAY_SIZE(want));
 	assert_int_equal(s.c[0].tier, 0);
 	assert_int_equal(s.c[2].tier, 1);
@@ -149,7 +149,7 @@ static void test_size_node_and_zone(void **state)
 	struct mo_selection s;
 	const uint64_t want_node[] = { 7 }, want_normal[] = { 1 }, want_both[] = { 7, 2, 1, 3, 5, 4 };
 
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want_node, 1);
 	assert_int_equal(s.skipped[MO_SKIP_NODE], 5);
 	mo_selection_done(&s);
@@ -157,14 +157,14 @@ static void test_size_node_and_zone(void **state)
 	o.node = -1;
 	o.zones = normal;
 	o.n_zones = 1;
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want_normal, 1);
 	mo_selection_done(&s);
 
 	/* several zones, any case; "none" is never taken */
 	o.zones = both;
 	o.n_zones = 2;
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want_both, ARRAY_SIZE(want_both));
 	mo_selection_done(&s);
 }
@@ -176,7 +176,7 @@ static void test_size_without_census(void **state)
 	struct mo_selection s;
 	const uint64_t want[] = { 7, 5, 4, 3, 2 };
 
-	assert_int_equal(mo_select_size(f->mem, &f->io, NULL, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, NULL, &o, 0, &s), 0);
 	assert_order(&s, want, ARRAY_SIZE(want));
 	assert_false(s.c[0].have_census);
 	assert_int_equal(s.c[0].tier, 2);
@@ -194,7 +194,7 @@ static void test_size_iomem_hidden(void **state)
 					"00000000-00000000 : System RAM (virtio_mem)\n", &hidden), 0);
 	assert_true(hidden.addresses_hidden);
 	/* it cannot tell the driver's memory apart: it takes nothing */
-	assert_int_equal(mo_select_size(f->mem, &hidden, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &hidden, f->cr, &o, 0, &s), 0);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(s.skipped[MO_SKIP_MANAGED_UNKNOWN], 6);
 	mo_selection_done(&s);
@@ -209,7 +209,7 @@ static void test_size_online(void **state)
 	struct mo_selection s;
 	const uint64_t want[] = { 6, 9 }, want_normal[] = { 9 };
 
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want, ARRAY_SIZE(want));
 	/* offline blocks have no pages to count */
 	assert_false(s.c[0].have_census);
@@ -217,7 +217,7 @@ static void test_size_online(void **state)
 
 	o.zones = normal;
 	o.n_zones = 1;
-	assert_int_equal(mo_select_size(f->mem, &f->io, f->cr, &o, &s), 0);
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
 	assert_order(&s, want_normal, 1);
 	mo_selection_done(&s);
 }
@@ -232,7 +232,7 @@ static void test_named(void **state)
 	uint64_t bad = 0;
 
 	/* exactly what is named, in that order, once; no rule applied */
-	assert_int_equal(mo_select_named(f->mem, named, ARRAY_SIZE(named), &f->io, f->cr, &o, &s, &bad), 0);
+	assert_int_equal(mo_select_named(f->r, f->mem, named, ARRAY_SIZE(named), &f->io, f->cr, &o, &s, &bad), 0);
 	assert_order(&s, want, ARRAY_SIZE(want));
 	assert_non_null(s.c[2].managed);
 	assert_string_equal(s.c[2].managed, "System RAM (virtio_mem)");
@@ -242,10 +242,97 @@ static void test_named(void **state)
 	assert_int_equal(s.c[0].census.anon, 5);
 	mo_selection_done(&s);
 
-	assert_int_equal(mo_select_named(f->mem, missing, ARRAY_SIZE(missing), &f->io, f->cr, &o, &s, &bad), -ENOENT);
+	assert_int_equal(mo_select_named(f->r, f->mem, missing, ARRAY_SIZE(missing), &f->io, f->cr, &o, &s, &bad), -ENOENT);
 	assert_int_equal(bad, 99);
 	assert_int_equal(s.n, 0);
 	assert_null(s.c);
+}
+
+/* A size request looks at blocks from the top down and stops once it has enough free ones. */
+static void test_size_lazy(void **state)
+{
+	struct fx *f = *state;
+	struct mo_select_options o = { .action = MO_ACTION_OFFLINE, .node = -1 };
+	struct mo_selection s, full;
+	const uint64_t want[] = { 7, 2, 3, 5, 4 };
+
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 1, &s), 0);
+	/* 9 (offline), 8 (virtio-mem), 7 (free): enough */
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].index, 7);
+	assert_int_equal(s.n_examined, 3);
+	assert_int_equal(s.n_eligible, 1);
+	assert_int_equal(s.n_census, 1);
+	assert_false(s.complete);
+
+	/* one more: 6 (offline), 5 and 4 and 3 (busy: held back), 2 (free) */
+	assert_int_equal(mo_select_more(&s, 1), 1);
+	assert_int_equal(s.c[1].index, 2);
+	assert_int_equal(s.n_examined, 8);
+	assert_false(s.complete);
+
+	/* the rest: every block looked at, the busy ones ranked after the free ones */
+	assert_int_equal(mo_select_more(&s, 1), 3);
+	assert_true(s.complete);
+	assert_order(&s, want, ARRAY_SIZE(want));
+	assert_int_equal(mo_select_more(&s, 1), 0);
+
+	/* the same ranking and the same counts as looking at everything at once */
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &full), 0);
+	assert_true(full.complete);
+	assert_null(full.scan);
+	assert_order(&full, want, ARRAY_SIZE(want));
+	assert_memory_equal(s.skipped, full.skipped, sizeof(s.skipped));
+	assert_int_equal(s.n_examined, 10);
+	assert_int_equal(full.n_examined, 10);
+	assert_int_equal(s.n_eligible, 5);
+	mo_selection_done(&full);
+	mo_selection_done(&s);
+
+	/* not enough free blocks: it has to look at every block */
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 3, &s), 0);
+	assert_true(s.complete);
+	assert_order(&s, want, ARRAY_SIZE(want));
+	mo_selection_done(&s);
+
+	/* online: the lowest offline block in an allowed zone, nothing above it read */
+	o.action = MO_ACTION_ONLINE_MOVABLE;
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 1, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].index, 6);
+	assert_int_equal(s.n_examined, 7);
+	mo_selection_done(&s);
+}
+
+/* A model that holds indexes only: the selection reads the blocks it looks at. */
+static void test_indexes_only(void **state)
+{
+	struct fx *f = *state;
+	struct mo_select_options o = { .action = MO_ACTION_OFFLINE, .node = -1 };
+	const uint64_t want[] = { 7, 2, 3, 5, 4 }, named[] = { 5, 6 };
+	struct mo_memory *mem = NULL;
+	struct mo_selection s;
+	uint64_t bad = 0;
+
+	assert_int_equal(mo_memory_enumerate(f->r, &mem), 0);
+	assert_true(mem->indexes_only);
+	assert_int_equal(mem->n_blocks, 10);
+	assert_int_equal(mem->blocks[7].state, MO_STATE_UNKNOWN);
+
+	assert_int_equal(mo_select_size(f->r, mem, &f->io, f->cr, &o, 0, &s), 0);
+	assert_order(&s, want, ARRAY_SIZE(want));
+	assert_int_equal(s.c[0].node, 1);
+	assert_true(s.c[0].movable_zone);
+	assert_int_equal(s.skipped[MO_SKIP_STATE], 2);
+	assert_int_equal(s.skipped[MO_SKIP_MANAGED], 1);
+	mo_selection_done(&s);
+
+	assert_int_equal(mo_select_named(f->r, mem, named, ARRAY_SIZE(named), &f->io, f->cr, &o, &s, &bad), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.c[0].census.anon, 5);
+	assert_int_equal(s.c[1].state, MO_STATE_OFFLINE);
+	mo_selection_done(&s);
+	mo_memory_free(mem);
 }
 
 static void test_range_blocks(void **state)
@@ -275,6 +362,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_iomem_hidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_online, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_lazy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indexes_only, setup, teardown),
 		cmocka_unit_test(test_range_blocks),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
