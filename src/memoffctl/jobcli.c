@@ -716,23 +716,16 @@ static void print_skipped(FILE *f, const struct mo_job_result *r)
 }
 
 /* "Blocked pages of block 33:" and a line per group, for every block given up on. */
+/* The blocked pages of every block given up on: a line per block, owner and kind (pins.h). */
 static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *const *blocked)
 {
 	_cleanup_free_ struct mo_pin_report **shown = calloc(r->n_blocks ? r->n_blocks : 1, sizeof(*shown));
 	size_t n = 0;
 
-	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++) {
-		if (!blocked[i])
-			continue;
-		if (blocked[i]->n_groups == 0)
-			printf("Block %" PRIu64 ": no blocked page found (the kernel log and page flags say nothing).\n",
-			       r->blocks[i].index);
-		else {
-			printf("Blocked pages of block %" PRIu64 ":\n", r->blocks[i].index);
-			pinsout_paragraph(stdout, blocked[i], "  ");
-		}
-		shown[n++] = blocked[i];
-	}
+	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++)
+		if (blocked[i])
+			shown[n++] = blocked[i];
+	(void) mo_pin_summary_print(stdout, shown, n);
 	pinsout_notes(stdout, shown, n);
 }
 
@@ -959,9 +952,10 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		/*
 		 * Forensics: a census of each block while its attempt spins, and the
 		 * kernel log, name the pages (and processes) that block it; groups of
-		 * blocked pages are logged as they appear, clear or turn long-lived.
+		 * blocked pages are logged as they appear, clear or turn long-lived:
+		 * to the journal, or with -v to stderr (else the report says it).
 		 */
-		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = true,
+		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = ui.log || o.verbose,
 						.job = ui.log ? log_id : NULL };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
