@@ -953,9 +953,11 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		 * Forensics: a census of each block while its attempt spins, and the
 		 * kernel log, name the pages (and processes) that block it; groups of
 		 * blocked pages are logged as they appear, clear or turn long-lived:
-		 * to the journal, or with -v to stderr (else the report says it).
+		 * to the journal, or with -v or MEMOFF_LOG_LEVEL=debug to stderr (else
+		 * the report says it).
 		 */
-		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived, .log = ui.log || o.verbose,
+		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived,
+						.log = ui.log || o.verbose || mo_log_get_max_level() >= LOG_DEBUG,
 						.job = ui.log ? log_id : NULL };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {

@@ -11,7 +11,7 @@
  *
  *   pinner [--mib N] [--pin-block N]... [--pin-range START-END]... [--count K]
  *          [--max-mib M] [--chunk-mib C] [--release-after SECS] [--hold]
- *          [--file PATH] [--thp]
+ *          [--file PATH] [--thp] [--every E]
  *
  * stdout is machine-readable, one record a line:
  *   PIN pid=P vaddr=0xV pfn=0xF block=B     a page pinned
@@ -24,7 +24,9 @@
  *
  * Targets: --pin-block N is memory block N (block size from sysfs);
  * --pin-range START-END a physical range, END inclusive as lsmem prints it
- * (0x40000000-0x47ffffff). Each target gets up to K pages (--count, default 1).
+ * (0x40000000-0x47ffffff). Each target gets up to K pages (--count, default 1),
+ * with --every E only pages whose PFN is a multiple of E (--every 512 --thp:
+ * one page of each 2 MiB THP, which pins the whole THP).
  * When the first N MiB hold too few pages of a target, more chunks are
  * allocated until --max-mib; chunks that end up holding no pin are unmapped
  * again unless --hold is given.
@@ -74,12 +76,13 @@ static unsigned n_pipes, n_in_pipe, n_pins;
 static long page_size;
 static uint64_t block_size;
 static int pagemap_fd = -1;
+static uint64_t every = 1;	/* pin only pages whose PFN is a multiple of this */
 
 static void usage(FILE *f)
 {
 	fputs("usage: pinner [--mib N] [--pin-block N]... [--pin-range START-END]... [--count K]\n"
 	      "              [--max-mib M] [--chunk-mib C] [--release-after SECS] [--hold]\n"
-	      "              [--file PATH] [--thp]\n", f);
+	      "              [--file PATH] [--thp] [--every E]\n", f);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -196,6 +199,8 @@ static int scan(struct chunk *c, unsigned want, bool is_file)
 			return r;
 		if (pfn == 0)
 			continue;
+		if (!is_file && pfn % every != 0)
+			continue;
 		if (is_file)
 			printf("FILE pid=%d vaddr=%p pfn=0x%" PRIx64 " block=%" PRIu64 "\n",
 			       (int) getpid(), (void *) p, pfn,
@@ -277,6 +282,7 @@ int main(int argc, char **argv)
 		{ "hold", no_argument, NULL, 'H' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "thp", no_argument, NULL, 't' },
+		{ "every", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -292,7 +298,7 @@ int main(int argc, char **argv)
 		uint64_t v;
 
 		switch (c) {
-		case 'm': case 'k': case 'M': case 'c': case 'R': case 'b':
+		case 'm': case 'k': case 'M': case 'c': case 'R': case 'b': case 'e':
 			if (parse_u64(optarg, &v) < 0) {
 				fprintf(stderr, "pinner: bad number '%s'\n", optarg);
 				return 2;
@@ -305,6 +311,8 @@ int main(int argc, char **argv)
 				max_mib = v;
 			else if (c == 'c')
 				chunk_mib = v;
+			else if (c == 'e')
+				every = v;
 			else if (c == 'R') {
 				release_after = v;
 				release = true;
@@ -354,7 +362,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || count == 0 || chunk_mib == 0 || count * n_targets > MAX_PINS) {
+	if (optind < argc || count == 0 || chunk_mib == 0 || every == 0 || count * n_targets > MAX_PINS) {
 		usage(stderr);
 		return 2;
 	}
