@@ -6,7 +6,7 @@
 
 Builds two synthetic machines in a scratch directory, a sysfs memory-block
 tree and a procfs with /proc/kpageflags (a sparse file), /proc/kpagecount,
-/proc/meminfo and /proc/iomem:
+/proc/meminfo, /proc/iomem and /proc/zoneinfo:
 
     small  24 GiB:  192 blocks of 128 MiB (the development host's shape)
     large   4 TiB:  32768 blocks of 128 MiB
@@ -109,6 +109,14 @@ def build(dest, mem_bytes, layout):
           "MemTotal:       %d kB\nMemFree:        %d kB\nMemAvailable:   %d kB\n" % (kb, kb // 2, kb // 2))
     write(os.path.join(proc, "iomem"),
           "00000000-%08x : System RAM\n" % (mem_bytes - 1))
+    first_movable = n_blocks // 8
+    write(os.path.join(proc, "zoneinfo"),
+          "Node 0, zone   Normal\n  pages free     0\n        spanned  %d\n        present  %d\n"
+          "  start_pfn:           0\n"
+          "Node 0, zone  Movable\n  pages free     0\n        spanned  %d\n        present  %d\n"
+          "  start_pfn:           %d\n"
+          % (first_movable * PFNS, first_movable * PFNS, (n_blocks - first_movable) * PFNS,
+             (n_blocks - first_movable) * PFNS, first_movable * PFNS))
     # kpageflags: a sparse file; holes read 0 (no flags: free in practice in
     # ZONE_MOVABLE, as most free pages read on recent kernels). Busy blocks
     # start with 1024 anonymous pages and one THP, free blocks with 512 free

@@ -196,17 +196,12 @@ void mo_memory_free(struct mo_memory *mem)
 	free(mem);
 }
 
-/* The model with every block's index (from the directory listing) and nothing read from its directory. */
-static int enumerate(const struct mo_root *root, struct mo_memory **ret)
+int mo_memory_open(const struct mo_root *root, struct mo_memory **ret)
 {
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_free_ uint64_t *idx = NULL;
-	size_t n_idx = 0, cap = 0;
-	struct dirent *de;
 	char buf[64];
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
@@ -220,6 +215,25 @@ static int enumerate(const struct mo_root *root, struct mo_memory **ret)
 		return -EBADMSG;
 	(void) mo_root_read(root, false, MO_SYSFS_MEMORY "/auto_online_blocks",
 			    mem->auto_online, sizeof(mem->auto_online));
+	mem->unlisted = mem->indexes_only = true;
+	*ret = TAKE_PTR(mem);
+	return 0;
+}
+
+/* The model with every block's index (from the directory listing) and nothing read from its directory. */
+static int enumerate(const struct mo_root *root, struct mo_memory **ret)
+{
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint64_t *idx = NULL;
+	size_t n_idx = 0, cap = 0;
+	struct dirent *de;
+	int fd, r;
+
+	r = mo_memory_open(root, &mem);
+	if (r < 0)
+		return r;
+	mem->unlisted = false;
 
 	fd = mo_root_open(root, false, MO_SYSFS_MEMORY, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)

@@ -40,6 +40,7 @@ struct mo_memory {
 	bool have_nodes;       /* at least one block has a nodeN link */
 	bool have_zones;       /* at least one block has valid_zones */
 	bool indexes_only;     /* mo_memory_enumerate(): only index, start and size are known */
+	bool unlisted;         /* mo_memory_open(): not even the blocks (n_blocks is 0) */
 };
 
 #define MO_SYSFS_MEMORY "devices/system/memory"
@@ -67,6 +68,16 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret);
  * Return: as mo_memory_load().
  */
 int mo_memory_enumerate(const struct mo_root *root, struct mo_memory **ret);
+
+/**
+ * mo_memory_open() - block_size_bytes and auto_online_blocks only: no
+ * listing of the blocks (n_blocks 0, @unlisted set). The job engine lists them
+ * when it has to, or looks at the blocks a request can use one by one (a size
+ * request for the blocks of some zones: their spans in /proc/zoneinfo).
+ *
+ * Return: as mo_memory_load().
+ */
+int mo_memory_open(const struct mo_root *root, struct mo_memory **ret);
 void mo_memory_free(struct mo_memory *mem);
 static inline void mo_memory_freep(struct mo_memory **m) { mo_memory_free(*m); }
 

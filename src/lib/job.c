@@ -6,6 +6,7 @@
 #include "engine-hooks.h"
 #include "job.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 struct entry {
 	struct mo_block_result r;
@@ -24,6 +25,8 @@ struct mo_job {
 	struct mo_iomem io;
 	bool have_io;
 	struct mo_census_reader *cr;
+	struct mo_block_range *ranges; /* SIZE on an unlisted model: where candidates can be */
+	size_t n_ranges;
 	struct mo_selection sel;    /* SIZE: more candidates come from here as blocks fail */
 	struct entry *e;
 	size_t n, cap;
@@ -81,6 +84,7 @@ void mo_job_free(struct mo_job *j)
 	free(j->blocks);
 	mo_selection_done(&j->sel);
 	mo_census_reader_free(j->cr);
+	free(j->ranges);
 	if (j->have_io)
 		mo_iomem_done(&j->io);
 	mo_memory_free(j->own_mem);
@@ -168,6 +172,24 @@ static size_t extend(struct mo_job *j)
 	return j->n - before;
 }
 
+/*
+ * The block indexes an offline SIZE request can find candidates in: the
+ * allowed zones' spans. Return: how many ranges (0: unknown or none, list the
+ * blocks instead: the report then says why none is eligible).
+ */
+static size_t zone_ranges(struct mo_job *j, struct mo_select_options *so)
+{
+	_cleanup_free_ struct mo_zone_span *spans = NULL;
+	size_t n_spans = 0;
+
+	if (mo_zoneinfo_read(j->root, &spans, &n_spans) < 0 ||
+	    mo_select_zone_ranges(spans, n_spans, j->mem->block_size, so, &j->ranges, &j->n_ranges) < 0)
+		return 0;
+	so->ranges = j->ranges;
+	so->n_ranges = j->n_ranges;
+	return j->n_ranges;
+}
+
 int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, const struct mo_job_options *o,
 	       struct mo_job **ret, char **error)
 {
@@ -204,17 +226,40 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		j->req.blocks = j->blocks;
 	}
 
-	/* A caller that has just loaded the model saves a second walk of every block's directory. */
+	/*
+	 * The blocks are read as the plan looks at them, not all up front: an
+	 * offline SIZE request looks only inside the allowed zones' spans
+	 * (/proc/zoneinfo), without even listing the blocks; other requests
+	 * list them. A caller that has just loaded the model lends it.
+	 */
 	j->req.mem = NULL;
 	if (req->mem)
 		j->mem = req->mem;
 	else {
-		/* Blocks are read as the plan looks at them, not all of them up front. */
-		r = mo_memory_enumerate(root, &j->own_mem);
+		r = mo_memory_open(root, &j->own_mem);
 		if (r < 0)
 			return mo_engine_fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
 				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
 		j->mem = j->own_mem;
+	}
+	so = (struct mo_select_options) {
+		.action = req->action,
+		.zones = o->zones,
+		.n_zones = o->n_zones,
+		.node = o->node,
+	};
+	if (j->mem->unlisted && !(req->size && req->action == MO_ACTION_OFFLINE && zone_ranges(j, &so) > 0)) {
+		struct mo_memory *listed = NULL;
+
+		r = mo_memory_enumerate(root, &listed);
+		if (r < 0)
+			return mo_engine_fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
+		mo_memory_free(j->own_mem);
+		j->own_mem = listed;
+		j->mem = listed;
+		so.ranges = NULL;
+		so.n_ranges = 0;
 	}
 	if (req->size % j->mem->block_size != 0)
 		return mo_engine_fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
@@ -228,12 +273,6 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 			j->res.census_error = r;
 	}
 
-	so = (struct mo_select_options) {
-		.action = req->action,
-		.zones = o->zones,
-		.n_zones = o->n_zones,
-		.node = o->node,
-	};
 	if (req->n_blocks) {
 		r = mo_select_named(root, j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, j->cr, &so,
 				    &j->sel, &bad);

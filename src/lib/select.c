@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <limits.h>
+#include <strings.h>
 
 #include "select.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 /* No machine has more blocks than this; a range beyond it is a typo. */
 #define MAX_RANGE_BLOCKS (UINT64_C(1) << 24)
@@ -34,7 +36,8 @@ struct mo_select_scan {
 	struct mo_census_reader *cr;
 	struct mo_select_options o;
 	uint64_t page;
-	size_t next;                /* blocks looked at so far, in scan order */
+	size_t next;                /* positions looked at so far, in scan order */
+	uint64_t total;             /* positions: the listed blocks, or the indexes of the ranges */
 	struct mo_candidate *pending; /* eligible, but not good enough to stop early on */
 	size_t n_pending, cap_pending;
 	size_t cap;                 /* of the selection's array */
@@ -170,12 +173,13 @@ static int (*cmp_for(enum mo_action a))(const void *, const void *)
 }
 
 /*
- * The attributes of block @i of the model: the model's own, or read into @tmp
- * when it holds indexes only. Return: 0 with *@ret set; -ENOENT when the block
- * vanished; another negative errno.
+ * The attributes of block @index (at @i in a listed model): the model's own,
+ * or read into @tmp when it holds indexes only. Return: 0 with *@ret set;
+ * -ENOENT when there is no such block (a hole, or it vanished); another
+ * negative errno.
  */
-static int block_at(const struct mo_root *root, const struct mo_memory *mem, size_t i, struct mo_block *tmp,
-		    const struct mo_block **ret)
+static int block_at(const struct mo_root *root, const struct mo_memory *mem, size_t i, uint64_t index,
+		    struct mo_block *tmp, const struct mo_block **ret)
 {
 	int r;
 
@@ -183,11 +187,32 @@ static int block_at(const struct mo_root *root, const struct mo_memory *mem, siz
 		*ret = &mem->blocks[i];
 		return 0;
 	}
-	r = mo_block_read(root, mem->blocks[i].index, mem->block_size, tmp);
+	r = mo_block_read(root, index, mem->block_size, tmp);
 	if (r < 0)
 		return r;
 	*ret = tmp;
 	return 0;
+}
+
+/* Position @k of the scan: the index of the block (and its place in a listed model). */
+static uint64_t scan_index(const struct mo_select_scan *sc, uint64_t k, size_t *i)
+{
+	bool down = sc->o.action == MO_ACTION_OFFLINE;
+
+	if (!sc->mem->unlisted) {
+		*i = down ? sc->mem->n_blocks - 1 - (size_t) k : (size_t) k;
+		return sc->mem->blocks[*i].index;
+	}
+	*i = 0;
+	for (size_t j = 0; j < sc->o.n_ranges; j++) {
+		const struct mo_block_range *g = &sc->o.ranges[down ? sc->o.n_ranges - 1 - j : j];
+		uint64_t len = g->last - g->first + 1;
+
+		if (k < len)
+			return down ? g->last - k : g->first + k;
+		k -= len;
+	}
+	return UINT64_MAX; /* not reached */
 }
 
 static int grow(struct mo_candidate **v, size_t *cap, size_t need)
@@ -230,18 +255,18 @@ int mo_select_more(struct mo_selection *s, size_t more)
 	if (!sc)
 		return 0;
 	target = more > SIZE_MAX - s->n ? SIZE_MAX : s->n + more;
-	while (s->n < target && sc->next < sc->mem->n_blocks) {
-		size_t k = sc->next++;
+	while (s->n < target && sc->next < sc->total) {
 		/* offline: highest index first; online: lowest first (the tie-break order) */
-		size_t i = sc->o.action == MO_ACTION_OFFLINE ? sc->mem->n_blocks - 1 - k : k;
+		size_t i;
+		uint64_t index = scan_index(sc, sc->next++, &i);
 		struct mo_block tmp = {};
 		const struct mo_block *b;
 		struct mo_candidate c;
 		enum mo_skip why;
 
-		r = block_at(sc->root, sc->mem, i, &tmp, &b);
+		r = block_at(sc->root, sc->mem, i, index, &tmp, &b);
 		if (r == -ENOENT)
-			continue; /* removed since the listing */
+			continue; /* a hole in a zone's span, or removed since the listing */
 		if (r < 0)
 			return r;
 		s->n_examined++;
@@ -266,7 +291,7 @@ int mo_select_more(struct mo_selection *s, size_t more)
 	}
 	qsort(s->c + first, s->n - first, sizeof(*s->c), cmp_for(sc->o.action));
 
-	if (sc->next >= sc->mem->n_blocks) {
+	if (sc->next >= sc->total) {
 		/* Every block looked at: the rest, ranked, after what was handed out. */
 		if (grow(&s->c, &sc->cap, s->n + sc->n_pending) < 0)
 			return -ENOMEM;
@@ -297,10 +322,14 @@ int mo_select_size(const struct mo_root *root, const struct mo_memory *mem, cons
 		.cr = cr,
 		.o = *o,
 		.page = page_size(),
+		.total = mem->n_blocks,
 	};
+	if (mem->unlisted)
+		for (size_t j = 0; j < o->n_ranges; j++)
+			sc->total += o->ranges[j].last - o->ranges[j].first + 1;
 	out->scan = sc;
 	/* an empty array, not NULL, when nothing is eligible */
-	r = grow(&out->c, &sc->cap, want && want < mem->n_blocks ? want : mem->n_blocks + 1);
+	r = grow(&out->c, &sc->cap, want && want < sc->total ? want : (size_t) (sc->total < 4096 ? sc->total + 1 : 4096));
 	if (r >= 0)
 		r = mo_select_more(out, want ? want : SIZE_MAX);
 	if (r < 0) {
@@ -321,10 +350,12 @@ int mo_select_named(const struct mo_root *root, const struct mo_memory *mem, con
 	if (!out->c)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_blocks; i++) {
-		const struct mo_block *found = mo_memory_find(mem, blocks[i]), *b = NULL;
+		const struct mo_block *found = mem->unlisted ? NULL : mo_memory_find(mem, blocks[i]), *b = NULL;
 		struct mo_block tmp = {};
 		bool dup = false;
-		int r = found ? block_at(root, mem, (size_t) (found - mem->blocks), &tmp, &b) : -ENOENT;
+		int r = found || mem->unlisted ? block_at(root, mem, found ? (size_t) (found - mem->blocks) : 0, blocks[i],
+							  &tmp, &b)
+					       : -ENOENT;
 
 		if (r < 0) {
 			if (r == -ENOENT && bad)
@@ -341,6 +372,53 @@ int mo_select_named(const struct mo_root *root, const struct mo_memory *mem, con
 		mo_block_done(&tmp);
 	}
 	out->n_eligible = out->n;
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct mo_block_range *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int mo_select_zone_ranges(const struct mo_zone_span *spans, size_t n_spans, uint64_t block_size,
+			  const struct mo_select_options *o, struct mo_block_range **ret, size_t *n_ret)
+{
+	_cleanup_free_ struct mo_block_range *v = calloc(n_spans ? n_spans : 1, sizeof(*v));
+	uint64_t page = page_size();
+	size_t n = 0, m = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_spans; i++) {
+		const struct mo_zone_span *z = &spans[i];
+		bool allowed = false;
+
+		if (z->spanned == 0 || (o->node >= 0 && z->node != o->node))
+			continue;
+		if (!o->zones || o->n_zones == 0)
+			allowed = strcasecmp(z->zone, "Movable") == 0;
+		for (size_t j = 0; j < o->n_zones && !allowed; j++)
+			allowed = strcasecmp(z->zone, o->zones[j]) == 0;
+		if (!allowed)
+			continue;
+		v[n++] = (struct mo_block_range) {
+			.first = z->start_pfn * page / block_size,
+			.last = (z->start_pfn + z->spanned - 1) * page / block_size,
+		};
+	}
+	qsort(v, n, sizeof(*v), cmp_range);
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && v[i].first <= v[m - 1].last + 1) {
+			if (v[i].last > v[m - 1].last)
+				v[m - 1].last = v[i].last;
+			continue;
+		}
+		v[m++] = v[i];
+	}
+	*ret = TAKE_PTR(v);
+	*n_ret = m;
 	return 0;
 }
 

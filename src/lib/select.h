@@ -32,11 +32,20 @@
 #include "census.h"
 #include "iomem.h"
 
+/* Block indexes @first..@last. */
+struct mo_block_range {
+	uint64_t first, last;
+};
+
 struct mo_select_options {
 	enum mo_action action;      /* offline picks online blocks; online types pick offline blocks */
 	const char *const *zones;   /* allowed zones; NULL/0 = Movable for offline, any for online */
 	size_t n_zones;
 	int node;                   /* only this node; -1 = any */
+	/* SIZE with a model from mo_memory_open(): the only indexes that can hold a candidate
+	 * (the allowed zones' spans, mo_select_zone_ranges()), sorted, disjoint; borrowed */
+	const struct mo_block_range *ranges;
+	size_t n_ranges;
 };
 
 enum mo_skip {
@@ -136,6 +145,16 @@ int mo_select_named(const struct mo_root *root, const struct mo_memory *mem, con
  * Return: 0; -EINVAL when misaligned or empty; -ENOMEM.
  */
 int mo_select_range_blocks(uint64_t block_size, uint64_t start, uint64_t end, uint64_t **ret, size_t *n_ret);
+
+/**
+ * mo_select_zone_ranges() - the block indexes that the spans of the zones
+ * @o allows (Movable by default), on @o->node or any, sorted and merged.
+ * @spans: from mo_zoneinfo_read()
+ * Return: 0 (an empty array when no such zone has pages) or -ENOMEM.
+ */
+struct mo_zone_span;
+int mo_select_zone_ranges(const struct mo_zone_span *spans, size_t n_spans, uint64_t block_size,
+			  const struct mo_select_options *o, struct mo_block_range **ret, size_t *n_ret);
 
 /** mo_skip_to_string() - why blocks were left out, for messages. */
 const char *mo_skip_to_string(enum mo_skip s);

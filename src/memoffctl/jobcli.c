@@ -746,8 +746,11 @@ static void print_summary(const struct opts *o, const struct mo_job_result *r)
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
-	if (r->dry_run && r->size_request)
+	if (r->dry_run && r->size_request && r->n_memory_blocks)
 		printf("Examined %zu of %zu blocks (%zu eligible).\n", r->n_examined, r->n_memory_blocks,
+		       r->n_candidates);
+	else if (r->dry_run && r->size_request)
+		printf("Examined %zu block%s (%zu eligible).\n", r->n_examined, r->n_examined == 1 ? "" : "s",
 		       r->n_candidates);
 
 	if (r->size_request && r->n_candidates < r->wanted_blocks) {
@@ -868,7 +871,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 
 	if (ctl_open_root(ctx, &root) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_enumerate(root, &mem);  /* the job reads the blocks it looks at */
+	r = mo_memory_open(root, &mem);  /* the job reads the blocks it looks at */
 	if (r < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
 

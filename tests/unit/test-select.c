@@ -11,6 +11,7 @@
 #include "fixture.h"
 #include "select.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 /* Blocks of 8 pages (32 KiB with 4 KiB pages) keep the fake kpageflags small. */
 #define PAGES_PER_BLOCK 8
@@ -335,6 +336,96 @@ static void test_indexes_only(void **state)
 	mo_memory_free(mem);
 }
 
+/* Zone spans from /proc/zoneinfo bound where a size request looks, without listing the blocks. */
+static void test_zone_ranges(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t ppb = PAGES_PER_BLOCK, bs = ppb * page_size();
+	const uint64_t want[] = { 7, 2, 3, 5, 4 };
+	struct mo_select_options o = { .action = MO_ACTION_OFFLINE, .node = -1 };
+	struct mo_zone_span *spans = NULL;
+	struct mo_block_range *ranges = NULL;
+	struct mo_memory *mem = NULL;
+	struct mo_selection s;
+	size_t n_spans = 0, n_ranges = 0;
+	char text[1024];
+	const char *normal[] = { "normal" };
+
+	/* Normal: blocks 0-1, Movable: 2-9 on node 0 and nothing on node 1 (an empty zone has no start_pfn) */
+	snprintf(text, sizeof(text),
+		 "Node 0, zone      DMA\n  pages free     0\n        spanned  0\n        present  0\n"
+		 "Node 0, zone   Normal\n  pages free     3\n        spanned  %" PRIu64 "\n"
+		 "  pagesets\n  start_pfn:           0\n"
+		 "Node 0, zone  Movable\n        spanned  %" PRIu64 "\n  start_pfn:           %" PRIu64 "\n"
+		 "Node 1, zone  Movable\n        spanned  0\n",
+		 2 * ppb, 8 * ppb, 2 * ppb);
+	assert_int_equal(mo_zoneinfo_parse(text, &spans, &n_spans), 0);
+	assert_int_equal(n_spans, 4);
+	assert_string_equal(spans[2].zone, "Movable");
+	assert_int_equal(spans[2].start_pfn, 2 * ppb);
+	assert_int_equal(spans[2].spanned, 8 * ppb);
+	assert_int_equal(spans[3].node, 1);
+	{
+		struct mo_zone_span *none = NULL;
+		size_t n_none = 0;
+
+		assert_int_equal(mo_zoneinfo_parse("nothing here\n", &none, &n_none), -EBADMSG);
+		assert_null(none);
+	}
+
+	assert_int_equal(mo_select_zone_ranges(spans, n_spans, bs, &o, &ranges, &n_ranges), 0);
+	assert_int_equal(n_ranges, 1);
+	assert_int_equal(ranges[0].first, 2);
+	assert_int_equal(ranges[0].last, 9);
+
+	/* no listing: the blocks 2-9 one by one, the same ranking as from the whole listing */
+	assert_int_equal(mo_memory_open(f->r, &mem), 0);
+	assert_true(mem->unlisted);
+	assert_int_equal(mem->n_blocks, 0);
+	o.ranges = ranges;
+	o.n_ranges = n_ranges;
+	assert_int_equal(mo_select_size(f->r, mem, &f->io, f->cr, &o, 0, &s), 0);
+	assert_order(&s, want, ARRAY_SIZE(want));
+	assert_int_equal(s.n_examined, 8);
+	assert_int_equal(s.skipped[MO_SKIP_STATE], 2);
+	assert_int_equal(s.skipped[MO_SKIP_MANAGED], 1);
+	assert_int_equal(s.c[0].node, 1);
+	mo_selection_done(&s);
+
+	/* lazily: block 7 is enough for one, found after 9 and 8 */
+	assert_int_equal(mo_select_size(f->r, mem, &f->io, f->cr, &o, 1, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].index, 7);
+	assert_int_equal(s.n_examined, 3);
+	mo_selection_done(&s);
+
+	/* named blocks of an unlisted model are read directly; one that does not exist is named */
+	{
+		const uint64_t named[] = { 3, 42 };
+		uint64_t bad = 0;
+
+		assert_int_equal(mo_select_named(f->r, mem, named, 2, &f->io, f->cr, &o, &s, &bad), -ENOENT);
+		assert_int_equal(bad, 42);
+	}
+	free(ranges);
+
+	/* -z Normal: its span; a zone without pages gives nothing */
+	o.zones = normal;
+	o.n_zones = 1;
+	assert_int_equal(mo_select_zone_ranges(spans, n_spans, bs, &o, &ranges, &n_ranges), 0);
+	assert_int_equal(n_ranges, 1);
+	assert_int_equal(ranges[0].last, 1);
+	free(ranges);
+	o.zones = NULL;
+	o.n_zones = 0;
+	o.node = 1;
+	assert_int_equal(mo_select_zone_ranges(spans, n_spans, bs, &o, &ranges, &n_ranges), 0);
+	assert_int_equal(n_ranges, 0);
+	free(ranges);
+	free(spans);
+	mo_memory_free(mem);
+}
+
 static void test_range_blocks(void **state)
 {
 	uint64_t *v = NULL;
@@ -364,6 +455,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_lazy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indexes_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_ranges, setup, teardown),
 		cmocka_unit_test(test_range_blocks),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Pins in many THPs across several blocks: the offline report is a few lines, naming the pinner.
 
-The issue's setup: a 2 GiB Movable DIMM (16 blocks), THP on, a process whose
-anonymous memory fills it and that pins (vmsplice) every 512th page of the
-top 8 blocks, so that each of their THPs is held. `memoffctl offline 512M`
+The issue's setup: a 2 GiB Movable DIMM (16 blocks) beside 2 GiB of boot
+memory, THP on, a process whose anonymous memory fills the DIMM and that
+pins (vmsplice) every 512th page of the top 8 blocks (at least 48 of the 64
+in each), so that their THPs are held. `memoffctl offline 512M`
 must succeed around the pinned blocks (exit 0), and its report of the blocks
 it gave up on must be short (one line per block and owner, not one per page
 or per head and tails: at most 20 lines), name the pinner's pid and comm on
@@ -20,6 +21,7 @@ import scenlib as S  # noqa: E402
 
 REQUIRES = ["memoffctl", "pinner"]
 DIMMS = ["2G"]
+VM_ARGS = {"mem": "2G"}
 TIMEOUT = 900
 REPORT_MAX_LINES = 20
 
@@ -29,8 +31,8 @@ def run(t, vm):
     top = movable[-8:]
     vm.sh("echo always > /sys/kernel/mm/transparent_hugepage/enabled")
     pid, pins, _, text = S.start_pinner(
-        vm, "--thp --hold --every 512 --count 64 --mib 64 --chunk-mib 64 --max-mib 2816 "
-        + " ".join("--pin-block %d" % b for b in top), "pin", timeout=600)
+        vm, "--thp --hold --every 512 --count 48 --mib 64 --chunk-mib 64 --max-mib 2560 "
+        + " ".join("--pin-block %d" % b for b in top), "pin", timeout=300)
     pinned = sorted({b for _, b in pins})
     t.diag("pinner %d pinned %d pages in blocks %s" % (pid, len(pins), pinned))
     if not t.eq(pinned, top, "pinner pins pages in each of the top 8 blocks %s" % top):
