@@ -27,51 +27,14 @@ Runs only QEMU on the host (about 7 GiB of it while the idle process lives).
 import argparse
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(HERE)
-BUILDDIR = os.environ.get("top_builddir") or SRCDIR
-VMDIR = os.path.join(SRCDIR, "tests", "vm")
-sys.path.insert(0, VMDIR)
-sys.path.insert(0, os.path.join(VMDIR, "scenarios"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmbench  # noqa: E402
 import vm as vmmod  # noqa: E402
 import scenlib as S  # noqa: E402
-
-
-def skip(why):
-    print("owners-scale: SKIP: %s" % why)
-    sys.exit(0)
-
-
-def prepare():
-    qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
-    if shutil.which(qemu) is None:
-        skip("%s not found" % qemu)
-    bins = [os.path.join(BUILDDIR, p) for p in ("src/memoffctl/memoffctl", "tests/vm/pinner")]
-    for b in bins:
-        if not os.access(b, os.X_OK):
-            skip("%s is not built (make, make tests/vm/pinner)" % b)
-    kernel = os.environ.get("MEMOFF_VM_KERNEL")
-    if not kernel:
-        cache = os.environ.get("MEMOFF_VM_CACHE") or os.path.join(BUILDDIR, "tests", "vm", "cache")
-        r = subprocess.run(["sh", os.path.join(VMDIR, "fetch-kernel.sh"), cache],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-        if r.returncode != 0:
-            skip("no kernel: %s" % (r.stderr.strip().splitlines() or ["fetch-kernel.sh failed"])[-1])
-        kernel = r.stdout.strip().splitlines()[-1]
-    work = os.path.join(BUILDDIR, "bench", "work")
-    os.makedirs(work, exist_ok=True)
-    initrd = os.path.join(work, "initramfs-owners.gz")
-    r = subprocess.run(["sh", os.path.join(VMDIR, "mkinitramfs.sh"), initrd] + bins,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
-    if r.returncode != 0:
-        skip("cannot build the guest image: %s" % r.stdout.strip()[-300:])
-    return kernel, initrd
 
 
 def start_in_cgroup(vm, cg, args, name, timeout):
@@ -100,7 +63,7 @@ def main():
     ap.add_argument("--idle-mib", type=int, default=4096)
     a = ap.parse_args()
 
-    kernel, initrd = prepare()
+    kernel, initrd, _ = vmbench.prepare("owners-scale", "initramfs-owners.gz")
     mem = "%dM" % (a.idle_mib + 2048)
     with vmmod.VM(kernel, initrd, mem=mem, maxmem="16G", dimms=["512M"], boot_timeout=300) as vm:
         block = vm.dimm_blocks("d1")[-1]

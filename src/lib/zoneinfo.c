@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 
 #include "util.h"
@@ -82,37 +81,11 @@ int mo_zoneinfo_parse(const char *text, struct mo_zone_span **ret, size_t *n_ret
 
 int mo_zoneinfo_read(const struct mo_root *root, struct mo_zone_span **ret, size_t *n_ret)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
-	fd = mo_root_open(root, true, PROC_ZONEINFO, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t k;
-
-		if (cap - len < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		k = read(fd, buf + len, cap - len - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		len += (size_t) k;
-	}
-	if (!buf)
-		return -EBADMSG;
-	buf[len] = '\0';
-	return mo_zoneinfo_parse(buf, ret, n_ret);
+	r = mo_root_read_all(root, true, PROC_ZONEINFO, &text, NULL);
+	if (r < 0)
+		return r;
+	return mo_zoneinfo_parse(text, ret, n_ret);
 }
