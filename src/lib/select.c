@@ -397,6 +397,10 @@ int mo_select_zone_ranges(const struct mo_zone_span *spans, size_t n_spans, uint
 
 		if (z->spanned == 0 || (o->node >= 0 && z->node != o->node))
 			continue;
+		/* PFNs whose byte address does not fit, or more blocks than a machine has: not a real span */
+		if (block_size == 0 || z->start_pfn > UINT64_MAX / page - z->spanned ||
+		    z->spanned / (block_size / page ? block_size / page : 1) > MAX_RANGE_BLOCKS)
+			continue;
 		if (!o->zones || o->n_zones == 0)
 			allowed = strcasecmp(z->zone, "Movable") == 0;
 		for (size_t j = 0; j < o->n_zones && !allowed; j++)
