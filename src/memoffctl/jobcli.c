@@ -715,7 +715,6 @@ static void print_skipped(FILE *f, const struct mo_job_result *r)
 		fputs("no block at all", f);
 }
 
-/* "Blocked pages of block 33:" and a line per group, for every block given up on. */
 /* The blocked pages of every block given up on: a line per block, owner and kind (pins.h). */
 static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *const *blocked)
 {
@@ -880,7 +879,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	r = build_request(&o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
-	req.mem = mem;  /* the job uses this listing instead of reading the directory again */
+	req.mem = mem;  /* the job reads the blocks it needs (mo_memory_open(): none read yet) */
 	if (offline && o.zone_arg && req.n_blocks)
 		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
 
