@@ -9,7 +9,8 @@ boot memory and a 512 MiB Movable DIMM, cgroup2 with the memory controller
 on, as a systemd host has it. An idle process holding IDLE_MIB (default
 4096) of anonymous memory starts first, in its own cgroup (/idle), so that
 its pid comes before the pinner's and an unpruned scan reads it first; then
-pinner pins 4 pages of a DIMM block from its own cgroup (/pin). One offline
+pinner pins 4 pages of a DIMM block from its own cgroup (/pin) (the idle
+process waits with its allocation until the pinner has its pages). One offline
 attempt on that block (1 s) leaves the kernel's dump_page() records; then
 `memoffctl pins -b BLOCK` (census of the block, the kernel log, and the
 owners of the pages the kernel failed to migrate) is timed, K runs in a
@@ -37,13 +38,18 @@ import vm as vmmod  # noqa: E402
 import scenlib as S  # noqa: E402
 
 
-def start_in_cgroup(vm, cg, args, name, timeout):
-    """pinner ARGS started inside cgroup /CG (its pages are charged there); waits for READY."""
-    pid = vm.spawn("echo $$ > /sys/fs/cgroup/%s/cgroup.procs && exec pinner %s" % (cg, args), name)
+def spawn_in_cgroup(vm, cg, args, name, go=None):
+    """pinner ARGS started inside cgroup /CG (its pages are charged there);
+    with GO, it waits for that file to exist before it allocates anything."""
+    wait = "while [ ! -e %s ]; do sleep 0.2; done; " % go if go else ""
+    return vm.spawn("echo $$ > /sys/fs/cgroup/%s/cgroup.procs && %sexec pinner %s" % (cg, wait, args), name)
+
+
+def ready(vm, name, timeout):
     text = vm.wait_output("/tmp/%s.out" % name, r"^(READY|NOTFOUND)", timeout=timeout, interval=2)
     if "READY" not in text:
-        raise vmmod.VMError("pinner %s did not get ready: %s" % (args, text[-1000:]))
-    return pid, text
+        raise vmmod.VMError("pinner (%s) did not get ready: %s" % (name, text[-1000:]))
+    return text
 
 
 def sample(vm, block, reps):
@@ -69,8 +75,12 @@ def main():
         block = vm.dimm_blocks("d1")[-1]
         vm.sh("echo +memory > /sys/fs/cgroup/cgroup.subtree_control && "
               "mkdir -p /sys/fs/cgroup/idle /sys/fs/cgroup/pin")
-        idle, _ = start_in_cgroup(vm, "idle", "--mib %d --hold" % a.idle_mib, "idle", 1800)
-        pin, text = start_in_cgroup(vm, "pin", "--pin-block %d --count 4" % block, "pin", 600)
+        # the idle process gets the lower pid, the pinner the DIMM's pages
+        idle = spawn_in_cgroup(vm, "idle", "--mib %d --hold" % a.idle_mib, "idle", go="/tmp/go")
+        pin = spawn_in_cgroup(vm, "pin", "--pin-block %d --count 4" % block, "pin")
+        text = ready(vm, "pin", 600)
+        vm.sh("touch /tmp/go")
+        ready(vm, "idle", 1800)
         pins = re.findall(r"^PIN pid=\d+ vaddr=0x[0-9a-f]+ pfn=(0x[0-9a-f]+)", text, re.M)
         rss = vm.sh("grep VmRSS /proc/%d/status" % idle).split()[1]
         print("owners-scale: guest %s, idle process %d (%s kB resident, cgroup /idle), "
@@ -80,7 +90,7 @@ def main():
         vm.run("memoffctl offline -b %d --attempt-timeout 1s --deadline 2s > /dev/null 2>&1" % block,
                timeout=60)
         out = vm.sh("memoffctl pins -b %d" % block)
-        if "pinner[%d]" % pin not in out:
+        if not re.search(r"\b%d +pinner\b" % pin, out):
             raise vmmod.VMError("memoffctl pins -b %d does not name the pinner:\n%s" % (block, out))
         print("owners-scale: memoffctl pins -b %d:\n%s" % (block, out.rstrip()))
 
