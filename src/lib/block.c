@@ -293,8 +293,8 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 	int r;
 
 	r = enumerate(root, &mem);
-	if (r < 0)
-		return r;
+	if (r < 0 || !mem)
+		return r < 0 ? r : -ENOMEM;
 	for (size_t i = 0; i < mem->n_blocks; i++) {
 		struct mo_block *b = &mem->blocks[n];
 

@@ -289,15 +289,18 @@ int mo_select_more(struct mo_selection *s, size_t more)
 			sc->pending[sc->n_pending++] = c;
 		}
 	}
-	qsort(s->c + first, s->n - first, sizeof(*s->c), cmp_for(sc->o.action));
+	if (s->n > first)
+		qsort(s->c + first, s->n - first, sizeof(*s->c), cmp_for(sc->o.action));
 
 	if (sc->next >= sc->total) {
 		/* Every block looked at: the rest, ranked, after what was handed out. */
 		if (grow(&s->c, &sc->cap, s->n + sc->n_pending) < 0)
 			return -ENOMEM;
-		qsort(sc->pending, sc->n_pending, sizeof(*sc->pending), cmp_for(sc->o.action));
-		memcpy(s->c + s->n, sc->pending, sc->n_pending * sizeof(*sc->pending));
-		s->n += sc->n_pending;
+		if (sc->n_pending > 0) {
+			qsort(sc->pending, sc->n_pending, sizeof(*sc->pending), cmp_for(sc->o.action));
+			memcpy(s->c + s->n, sc->pending, sc->n_pending * sizeof(*sc->pending));
+			s->n += sc->n_pending;
+		}
 		s->complete = true;
 		scan_free(TAKE_PTR(s->scan));
 	}
@@ -403,7 +406,7 @@ int mo_select_zone_ranges(const struct mo_zone_span *spans, size_t n_spans, uint
 			continue;
 		if (!o->zones || o->n_zones == 0)
 			allowed = strcasecmp(z->zone, "Movable") == 0;
-		for (size_t j = 0; j < o->n_zones && !allowed; j++)
+		for (size_t j = 0; o->zones && j < o->n_zones && !allowed; j++)
 			allowed = strcasecmp(z->zone, o->zones[j]) == 0;
 		if (!allowed)
 			continue;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 
 #include "util.h"
 #include "zoneinfo.h"
@@ -41,6 +42,33 @@ static bool field(const char *line, const char *key, uint64_t *ret)
 	return errno == 0 && end != p;
 }
 
+/* "Node 0, zone   Normal": the node and the zone's name. */
+static bool zone_header(const char *line, int *node, char *zone, size_t size)
+{
+	const char *p;
+	char *end;
+	long n;
+	size_t len = 0;
+
+	if (strncmp(line, "Node ", 5) != 0)
+		return false;
+	errno = 0;
+	n = strtol(line + 5, &end, 10);
+	if (errno || end == line + 5 || n < 0 || n > INT_MAX || strncmp(end, ", zone", 6) != 0)
+		return false;
+	p = skip_spaces(end + 6);
+	while (p[len] && p[len] != ' ' && p[len] != '\t' && p[len] != '\n')
+		len++;
+	if (len == 0)
+		return false;
+	if (len >= size)
+		len = size - 1; /* no kernel zone name is that long: keep its start */
+	memcpy(zone, p, len);
+	zone[len] = '\0';
+	*node = (int) n;
+	return true;
+}
+
 int mo_zoneinfo_parse(const char *text, struct mo_zone_span **ret, size_t *n_ret)
 {
 	_cleanup_free_ struct mo_zone_span *v = NULL;
@@ -53,7 +81,7 @@ int mo_zoneinfo_parse(const char *text, struct mo_zone_span **ret, size_t *n_ret
 		char zone[16];
 		uint64_t x;
 
-		if (sscanf(line, "Node %d, zone %15s", &node, zone) == 2) {
+		if (zone_header(line, &node, zone, sizeof(zone))) {
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 8;
 				struct mo_zone_span *nv = reallocarray(v, ncap, sizeof(*nv));
