@@ -118,6 +118,7 @@ static int build_entries(struct mo_job *j, const struct mo_selection *sel)
 			.have_census = c->have_census,
 			.census = c->census,
 			.tier = c->tier,
+			.pinned = c->pinned,
 		};
 		e->r.action = block_action(j, &e->r);
 		if (c->state == target) {
@@ -199,6 +200,7 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		.zones = o->zones,
 		.n_zones = o->n_zones,
 		.node = o->node,
+		.pinmem = o->pinmem,
 	};
 	if (req->n_blocks) {
 		r = mo_select_named(j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, cr, &so, &sel, &bad);
@@ -275,6 +277,7 @@ static void progress_full(struct mo_job *j, enum mo_job_phase phase, const struc
 		p.reason = ar->reason;
 		p.error = ar->error;
 		p.attempt_usec = ar->usec;
+		p.stall = ar->stall;
 		if (e && !e->final && e->next_try > t)
 			p.next_usec = e->next_try - t;
 	}
@@ -522,6 +525,8 @@ static int execute(struct mo_job *j)
 		e->r.reason = ar.reason ? ar.reason : mo_outcome_to_string(ar.outcome);
 		if (ar.error)
 			e->r.error = ar.error;
+		if (ar.outcome == MO_OUTCOME_STALLED)
+			e->r.stall = ar.stall;
 		if (ar.outcome == MO_OUTCOME_DONE)
 			e->taken = true;
 

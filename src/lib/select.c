@@ -98,6 +98,7 @@ static void fill(struct mo_candidate *c, const struct mo_block *b, const struct 
 		.movable_zone = mo_block_has_zone(b, "Movable"),
 		.managed = managed_name(io, b),
 		.tier = 2,
+		.pinned = mo_pinmem_find(o->pinmem, b->index) != NULL,
 	};
 	/* Only an online block has pages to count. */
 	if (cr && o->action == MO_ACTION_OFFLINE && b->state == MO_STATE_ONLINE) {
@@ -118,6 +119,8 @@ static int cmp_offline(const void *a, const void *b)
 {
 	const struct mo_candidate *x = a, *y = b;
 
+	if (x->pinned != y->pinned)
+		return x->pinned ? 1 : -1;
 	if (x->tier != y->tier)
 		return x->tier < y->tier ? -1 : 1;
 	if (x->have_census && y->have_census && x->census.cost != y->census.cost)

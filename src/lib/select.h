@@ -16,7 +16,9 @@
  *           allocations): tried last, not excluded - an attempt is bounded and
  *           EBUSY comes back quickly, and the count can be transient
  * ties go to the higher block index (hot-added memory sits at the top, which
- * is also the order chmem uses). Online candidates are offline blocks in
+ * is also the order chmem uses). Blocks the pin store (pinmem.h) remembers as
+ * blocked rank after all others, whatever their tier: the census cannot see
+ * a pin, the memory of an earlier attempt can. Online candidates are offline blocks in
  * ascending index order.
  *
  * Range and block-list requests use exactly the blocks named; a name that is
@@ -31,12 +33,14 @@
 #include "block.h"
 #include "census.h"
 #include "iomem.h"
+#include "pinmem.h"
 
 struct mo_select_options {
 	enum mo_action action;      /* offline picks online blocks; online types pick offline blocks */
 	const char *const *zones;   /* allowed zones; NULL/0 = Movable for offline, any for online */
 	size_t n_zones;
 	int node;                   /* only this node; -1 = any */
+	const struct mo_pinmem *pinmem; /* remembered pins (borrowed), or NULL */
 };
 
 enum mo_skip {
@@ -60,6 +64,7 @@ struct mo_candidate {
 	bool have_census;
 	struct mo_census census;    /* valid when have_census */
 	int tier;                   /* see above */
+	bool pinned;                /* the pin store remembers it blocked */
 };
 
 struct mo_selection {
