@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "pinmem.h"
+#include "root.h"
 #include "util.h"
 
 #define HEADER "# memoff pinned pages v1\n# BLOCK FIRST_SEEN LAST_SEEN [PFN...]\n"
@@ -211,7 +212,7 @@ int mo_pinmem_load(struct mo_pinmem *m, const char *path)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t len = 0;
+	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -220,24 +221,9 @@ int mo_pinmem_load(struct mo_pinmem *m, const char *path)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADF;
-	if (st.st_size > FILE_MAX)
-		return -EFBIG;
-	buf = malloc((size_t) st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t) st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	buf[len] = '\0';
+	r = mo_read_fd_all(fd, FILE_MAX, &buf, NULL);
+	if (r < 0)
+		return r;
 	return mo_pinmem_parse(m, buf);
 }
 

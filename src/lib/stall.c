@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 
 #include "stall.h"
@@ -112,25 +111,11 @@ int mo_vmstat_parse_migrate(const char *text, uint64_t *success, uint64_t *fail)
 
 int mo_vmstat_read_migrate(const struct mo_root *root, uint64_t *success, uint64_t *fail)
 {
-	_cleanup_close_ int fd = -1;
-	char buf[16384];
-	size_t len = 0;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
-	fd = mo_root_open(root, true, "vmstat", O_RDONLY);
-	if (fd < 0)
-		return fd;
-	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	buf[len] = '\0';
-	return mo_vmstat_parse_migrate(buf, success, fail);
+	r = mo_root_read_all(root, true, "vmstat", 1024 * 1024, &text, NULL);
+	if (r < 0)
+		return r;
+	return mo_vmstat_parse_migrate(text, success, fail);
 }

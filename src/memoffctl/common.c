@@ -188,7 +188,7 @@ int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret)
 	int r;
 
 	if (!dir || !*dir) {
-		if (!mo_root_is_live(root))
+		if (root && !mo_root_is_live(root))
 			return -ENOENT;
 		dir = MO_STATE_DIR_DEFAULT;
 	}

@@ -120,7 +120,8 @@ char *ctl_sys_path(const char *sysroot, const char *rel);
 /**
  * ctl_load_daemon_pins() - memoffd's pin store (pinmem.h), read-only: the
  * file MO_PINMEM_FILE in $MEMOFF_STATE_DIRECTORY, else, for the live system
- * only, in memoffd's default state directory.
+ * only (@root NULL: the daemon's, which is live), in memoffd's default state
+ * directory.
  * Return: 0 with *@ret set; -ENOENT when there is no such file (or the root
  * is a fixture and the variable is unset); another negative errno.
  */
