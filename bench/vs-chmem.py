@@ -69,11 +69,13 @@ def skip(why):
     sys.exit(0)
 
 
-def prepare():
+def prepare(rel_bins=("src/memoffctl/memoffctl", "tests/vm/pinner")):
+    """The kernel, a guest image holding `rel_bins` (under $top_builddir) and
+    the kernel's version; SKIPs (exit 0) when the VM cannot be had."""
     qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
     if shutil.which(qemu) is None:
         skip("%s not found" % qemu)
-    bins = [os.path.join(BUILDDIR, p) for p in ("src/memoffctl/memoffctl", "tests/vm/pinner")]
+    bins = [os.path.join(BUILDDIR, p) for p in rel_bins]
     for b in bins:
         if not os.access(b, os.X_OK):
             skip("%s is not built (make, make tests/vm/pinner)" % b)
