@@ -335,7 +335,7 @@ restore:
 	}
 	if (stopped) {
 		ret->outcome = MO_OUTCOME_STALLED;
-		ret->reason = "stalled: no page moved for the stall grace while migration kept failing; "
+		ret->reason = "no page moved for the stall grace while migration kept failing; "
 			      "the kernel rolled back";
 		return 0;
 	}
