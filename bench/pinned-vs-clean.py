@@ -47,6 +47,7 @@ vmmod, S = vc.vmmod, vc.S
 
 DIMMS = ["2G"]
 PINNED = 8
+PINS_PER_BLOCK = 32
 WORKLOAD_MIB = 768
 RESERVE = "128M"
 
@@ -57,10 +58,10 @@ def one_run(kernel, initrd, pinned, grace):
         vm.sh("echo always > /sys/kernel/mm/transparent_hugepage/enabled")
         movable = vm.dimm_blocks("d1")
         top = movable[-PINNED:]
-        args = ("--thp --mib %d --chunk-mib 4 --max-mib 2900 --stride 512 --count 64 %s%s"
-                % (WORKLOAD_MIB, " ".join("--pin-block %d" % b for b in top),
+        args = ("--thp --mib %d --chunk-mib 4 --max-mib 2300 --stride 512 --count %d %s%s"
+                % (WORKLOAD_MIB, PINS_PER_BLOCK, " ".join("--pin-block %d" % b for b in top),
                    "" if pinned else " --release-after 0"))
-        work, pins, _, text = S.start_pinner(vm, args, "work", timeout=600)
+        work, pins, _, text = S.start_pinner(vm, args, "work", timeout=400)
         if "READY" not in text:
             raise vmmod.VMError("the workload did not start: %s" % text[-1000:])
         if not pinned:
@@ -102,9 +103,9 @@ def main():
                                                "tests/vm/pinner"])
     print("pinned vs clean: memoffd offline 512M, then 256M, in a QEMU guest (Debian kernel %s, TCG, "
           "1 CPU, 1 GiB boot memory + a 2 GiB DIMM in ZONE_MOVABLE, THP on)" % (version or "?"))
-    print("layout: huge pages fill the top %d Movable blocks and %d MiB below; pinned: one page of every "
-          "huge page of those %d blocks vmspliced; clean: the same, pins released" % (PINNED, WORKLOAD_MIB,
-                                                                                     PINNED))
+    print("layout: %d MiB of huge pages in the lower Movable blocks, %d huge pages in each of the top %d; "
+          "pinned: one page of each of those vmspliced; clean: the same, pins released"
+          % (WORKLOAD_MIB, PINS_PER_BLOCK, PINNED))
     t0 = time.monotonic()
     cases = [("clean", False, None), ("pinned", True, None)] + [("pinned, grace %s" % g, True, g)
                                                                for g in a.grace]

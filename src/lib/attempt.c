@@ -192,6 +192,17 @@ static void drain_pending(const sigset_t *only)
 			break;
 }
 
+void mo_attempt_drain_signal(void)
+{
+	sigset_t cur, only;
+
+	if (pthread_sigmask(SIG_SETMASK, NULL, &cur) != 0 || !sigismember(&cur, MO_ATTEMPT_SIGNAL))
+		return;
+	sigemptyset(&only);
+	sigaddset(&only, MO_ATTEMPT_SIGNAL);
+	drain_pending(&only);
+}
+
 int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action action,
 		   uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
 {

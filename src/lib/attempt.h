@@ -141,6 +141,14 @@ enum mo_outcome mo_attempt_classify(enum mo_action action, int err, enum mo_stat
 int mo_attempt_setup_signal(void);
 
 /**
+ * mo_attempt_drain_signal() - take a MO_ATTEMPT_SIGNAL left pending on the
+ * calling thread (it blocks the signal, as a daemon's threads do) by a
+ * watcher that signalled once more just as the write returned. Call it after
+ * that watcher has stopped.
+ */
+void mo_attempt_drain_signal(void);
+
+/**
  * mo_attempt_sleep() - sleep @usec, ending early on any caught signal that
  * leaves *@cancel set (MO_ATTEMPT_SIGNAL is unblocked atomically for the
  * sleep, so a pthread_kill() of it from another thread wakes it without a

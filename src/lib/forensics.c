@@ -675,6 +675,8 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		pthread_join(th, NULL);
 		pthread_cond_destroy(&s.cond);
 		pthread_mutex_destroy(&s.lock);
+		if (s.stop_write)
+			mo_attempt_drain_signal();
 	}
 	mo_census_reader_free(s.reader);
 
