@@ -47,9 +47,15 @@ vmmod, S = vc.vmmod, vc.S
 
 DIMMS = ["2G"]
 PINNED = 8
-PINS_PER_BLOCK = 32
+PINS_PER_BLOCK = 64
 WORKLOAD_MIB = 768
 RESERVE = "128M"
+
+
+def duration(text):
+    """Seconds of a duration as memoffd prints it: 538ms, 1.032s."""
+    m = re.match(r"^([0-9.]+)(ms|s)$", text)
+    return float(m.group(1)) / (1000 if m.group(2) == "ms" else 1) if m else 0.0
 
 
 def one_run(kernel, initrd, pinned, grace):
@@ -72,6 +78,8 @@ def one_run(kernel, initrd, pinned, grace):
         vm.wait_output("/tmp/memoffd.out", r"Ready:", timeout=60)
         opt = " --reserve %s%s" % (RESERVE, " --stall-grace %s" % grace if grace else "")
         res = {"pins": n_pins}
+        print("  (%s: %d pages pinned%s)" % ("pinned" if pinned else "clean", n_pins,
+                                              "" if pinned else ", then released"))
         for name, size in (("first", "512M"), ("second", "256M")):
             log0 = len(vm.sh("cat /tmp/memoffd.out"))
             v0 = S.vmstat(vm)
@@ -84,6 +92,7 @@ def one_run(kernel, initrd, pinned, grace):
                 "rc": rc, "secs": secs, "done": (obj or {}).get("bytes_done", 0) // S.MIB,
                 "tried": tried, "pinned_tried": sum(1 for b, _, _ in tried if b in top),
                 "stalled": len(re.findall(r"attempt \d+ stalled after", log)),
+                "stall_secs": sum(duration(d) for d in re.findall(r"attempt \d+ stalled after (\S+):", log)),
                 "timed_out": len(re.findall(r"attempt \d+ timed out after", log)),
                 "migrated": v1.get("pgmigrate_success", 0) - v0.get("pgmigrate_success", 0),
                 "err": err.strip()[-300:],
@@ -103,8 +112,8 @@ def main():
                                                "tests/vm/pinner"])
     print("pinned vs clean: memoffd offline 512M, then 256M, in a QEMU guest (Debian kernel %s, TCG, "
           "1 CPU, 1 GiB boot memory + a 2 GiB DIMM in ZONE_MOVABLE, THP on)" % (version or "?"))
-    print("layout: %d MiB of huge pages in the lower Movable blocks, %d huge pages in each of the top %d; "
-          "pinned: one page of each of those vmspliced; clean: the same, pins released"
+    print("layout: %d MiB of huge pages in the lower Movable blocks, up to %d huge pages in each of the top %d; "
+          "pinned: every 512th page of those blocks vmspliced; clean: the same, pins released"
           % (WORKLOAD_MIB, PINS_PER_BLOCK, PINNED))
     t0 = time.monotonic()
     cases = [("clean", False, None), ("pinned", True, None)] + [("pinned, grace %s" % g, True, g)
@@ -116,14 +125,15 @@ def main():
         return statistics.median(r[req][key] for r in runs[name])
 
     print()
-    print("  %-22s %-8s %-10s %-8s %-9s %-9s %-10s %s" % ("case", "request", "wall", "MiB", "migrated",
-                                                         "stalled", "timed-out", "tried (pinned)"))
+    print("  %-22s %-8s %-10s %-6s %-9s %-17s %-10s %s" % ("case", "request", "wall", "MiB", "migrated",
+                                                           "stalled (time)", "timed-out", "tried (pinned)"))
     for name, _, _ in cases:
         for req in ("first", "second"):
             r = runs[name][0][req]
-            print("  %-22s %-8s %-10s %-8d %-9d %-9d %-10d %d (%d)"
+            print("  %-22s %-8s %-10s %-6d %-9d %-17s %-10d %d (%d)"
                   % (name, req, "%.2f s" % med(name, req, "secs"), r["done"], med(name, req, "migrated"),
-                     r["stalled"], r["timed_out"], len(r["tried"]), r["pinned_tried"]))
+                     "%d (%.2f s)" % (r["stalled"], r["stall_secs"]), r["timed_out"], len(r["tried"]),
+                     r["pinned_tried"]))
     verdicts = []
     for name, _, _ in cases[1:]:
         r1 = med(name, "first", "secs") / med("clean", "first", "secs")
