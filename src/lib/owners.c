@@ -126,45 +126,7 @@ void mo_owners_free(struct mo_owners *o)
 /* Read a whole (small, procfs) file relative to proc/ into a NUL-terminated buffer. */
 static int read_proc_file(const struct mo_root *root, const char *rel, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	fd = mo_root_open(root, true, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	if (!buf) {
-		buf = strdup("");
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	if (ret_len)
-		*ret_len = len;
-	return 0;
+	return mo_root_read_all(root, true, rel, SIZE_MAX, ret, ret_len);
 }
 
 /* Parse the maps text in place into ranges. */
