@@ -239,7 +239,8 @@ int mo_pinmem_save(struct mo_pinmem *m, const char *path)
 		return r;
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* PFNs are for root only, as /proc/PID/pagemap keeps them */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	len = strlen(text);

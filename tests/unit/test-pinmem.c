@@ -129,6 +129,8 @@ static void test_save_load(void **state)
 	assert_int_equal(mo_pinmem_save(m, path), 0);
 	assert_false(m->dirty);
 	assert_int_equal(stat(tmp, &st), -1);     /* renamed away */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600); /* PFNs: root only */
 	assert_int_equal(mo_pinmem_new(&n), 0);
 	assert_int_equal(mo_pinmem_load(n, path), 0);
 	assert_non_null(mo_pinmem_find(n, 3));
