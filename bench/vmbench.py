@@ -21,13 +21,13 @@ def skip(name, why):
     sys.exit(0)
 
 
-def prepare(name, initrd_name="initramfs.gz"):
-    """The kernel, a guest image with memoffctl and pinner, and the kernel's
-    version (or ""); prints SKIP and exits 0 when any is missing."""
+def prepare(name, initrd_name="initramfs.gz", rel_bins=("src/memoffctl/memoffctl", "tests/vm/pinner")):
+    """The kernel, a guest image holding `rel_bins` (under $top_builddir), and
+    the kernel's version (or ""); prints SKIP and exits 0 when any is missing."""
     qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
     if shutil.which(qemu) is None:
         skip(name, "%s not found" % qemu)
-    bins = [os.path.join(BUILDDIR, p) for p in ("src/memoffctl/memoffctl", "tests/vm/pinner")]
+    bins = [os.path.join(BUILDDIR, p) for p in rel_bins]
     for b in bins:
         if not os.access(b, os.X_OK):
             skip(name, "%s is not built (make, make tests/vm/pinner)" % b)

@@ -62,8 +62,10 @@ def skip(why):
     vmbench.skip("vs-chmem", why)
 
 
-def prepare():
-    return vmbench.prepare("vs-chmem")
+def prepare(rel_bins=("src/memoffctl/memoffctl", "tests/vm/pinner")):
+    """The kernel, a guest image holding `rel_bins` (under $top_builddir) and
+    the kernel's version; SKIPs (exit 0) when the VM cannot be had."""
+    return vmbench.prepare("vs-chmem", rel_bins=rel_bins)
 
 
 def one_run(kernel, initrd, tool, case, size, timeout, attempt_timeout):

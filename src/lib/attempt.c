@@ -26,6 +26,7 @@ static const char *const outcome_names[_MO_OUTCOME_MAX] = {
 	[MO_OUTCOME_DONE] = "done",
 	[MO_OUTCOME_ALREADY] = "already",
 	[MO_OUTCOME_TIMED_OUT] = "timed-out",
+	[MO_OUTCOME_STALLED] = "stalled",
 	[MO_OUTCOME_UNMOVABLE] = "unmovable",
 	[MO_OUTCOME_REFUSED] = "refused",
 	[MO_OUTCOME_INVALID] = "invalid",
@@ -191,14 +192,32 @@ static void drain_pending(const sigset_t *only)
 			break;
 }
 
+void mo_attempt_drain_signal(void)
+{
+	sigset_t cur, only;
+
+	if (pthread_sigmask(SIG_SETMASK, NULL, &cur) != 0 || !sigismember(&cur, MO_ATTEMPT_SIGNAL))
+		return;
+	sigemptyset(&only);
+	sigaddset(&only, MO_ATTEMPT_SIGNAL);
+	drain_pending(&only);
+}
+
 int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action action,
 		   uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
+{
+	return mo_attempt_run_stoppable(root, block, action, timeout_usec, cancel, NULL, ret);
+}
+
+int mo_attempt_run_stoppable(const struct mo_root *root, uint64_t block, enum mo_action action,
+			     uint64_t timeout_usec, volatile sig_atomic_t *cancel, volatile sig_atomic_t *stop,
+			     struct mo_attempt_result *ret)
 {
 	_cleanup_close_ int fd = -1;
 	struct sigevent sev = {};
 	sigset_t sigset, saved;
 	timer_t timer;
-	bool have_timer = false, timed_out = false, cancelled = false;
+	bool have_timer = false, timed_out = false, cancelled = false, stopped = false;
 	const char *verb;
 	char path[128];
 	size_t len;
@@ -294,6 +313,10 @@ int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action ac
 			cancelled = true;
 			break;
 		}
+		if (stop && *stop) {
+			stopped = true;
+			break;
+		}
 		if (have_timer && mo_monotonic_usec() - t0 >= timeout_usec) {
 			timed_out = true;
 			break;
@@ -319,6 +342,12 @@ restore:
 		ret->outcome = MO_OUTCOME_CANCELLED;
 		ret->reason = err == EINTR ? "cancelled during the write; the kernel rolled back" :
 					     "cancelled before the write";
+		return 0;
+	}
+	if (stopped) {
+		ret->outcome = MO_OUTCOME_STALLED;
+		ret->reason = "no page moved for the stall grace while migration kept failing; "
+			      "the kernel rolled back";
 		return 0;
 	}
 	if (timed_out) {

@@ -43,6 +43,7 @@ enum mo_outcome {
 	MO_OUTCOME_DONE,          /* the write succeeded */
 	MO_OUTCOME_ALREADY,       /* the block already was in that state */
 	MO_OUTCOME_TIMED_OUT,     /* the timer ended a write that did not finish: migration stalled */
+	MO_OUTCOME_STALLED,       /* ended early: nothing moved for the stall grace while migration failed */
 	MO_OUTCOME_UNMOVABLE,     /* EBUSY: the range could not be isolated */
 	MO_OUTCOME_REFUSED,       /* EPERM: a notifier (or the architecture) refused */
 	MO_OUTCOME_INVALID,       /* EINVAL: several zones, holes, zone not allowed, ... */
@@ -59,12 +60,25 @@ enum mo_outcome {
 	_MO_OUTCOME_MAX,
 };
 
+/* Why an attempt was judged stalled (stall.h); all zero for other outcomes. */
+#define MO_STALL_PFNS_MAX 8
+struct mo_stall_evidence {
+	uint64_t grace_usec;          /* the grace that ran out */
+	uint64_t migrate_success;     /* pgmigrate_success rise during the attempt */
+	uint64_t migrate_fail;        /* pgmigrate_fail rise during the attempt */
+	uint64_t kmsg_failed;         /* "migrating pfn ... failed" lines about the block */
+	unsigned n_pfns;              /* failing PFNs of the block: the kernel log's, then the census' */
+	uint64_t pfns[MO_STALL_PFNS_MAX];
+	uint64_t n_blocked;           /* pages of the block still in use when it stalled (census), 0 unknown */
+};
+
 struct mo_attempt_result {
 	enum mo_outcome outcome;
 	int error;            /* errno of the last write (positive), 0 when it succeeded or was not issued */
 	uint64_t usec;        /* wall time of the attempt (CLOCK_MONOTONIC) */
 	const char *reason;   /* static human-readable explanation, never NULL */
 	enum mo_state state;  /* state re-read after EINVAL, MO_STATE_UNKNOWN otherwise */
+	struct mo_stall_evidence stall; /* MO_OUTCOME_STALLED: filled by whoever set @stop */
 };
 
 /**
@@ -92,6 +106,19 @@ int mo_attempt_run(const struct mo_root *root, uint64_t block, enum mo_action ac
 		   uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret);
 
 /**
+ * mo_attempt_run_stoppable() - mo_attempt_run() that a watcher can end early.
+ * @stop: when another thread sets *@stop and sends MO_ATTEMPT_SIGNAL to the
+ *        writing thread (pthread_kill(), again every few tens of ms until
+ *        the write returns: a signal that lands just before the write
+ *        enters the kernel is spent), the write ends and the outcome is
+ *        MO_OUTCOME_STALLED (the kernel rolled back). The watcher fills
+ *        @ret->stall afterwards. NULL: mo_attempt_run().
+ */
+int mo_attempt_run_stoppable(const struct mo_root *root, uint64_t block, enum mo_action action,
+			     uint64_t timeout_usec, volatile sig_atomic_t *cancel, volatile sig_atomic_t *stop,
+			     struct mo_attempt_result *ret);
+
+/**
  * mo_attempt_classify() - turn a write's errno into an outcome.
  * @action: what was written
  * @err: positive errno of the write, 0 for success
@@ -114,6 +141,14 @@ enum mo_outcome mo_attempt_classify(enum mo_action action, int err, enum mo_stat
 int mo_attempt_setup_signal(void);
 
 /**
+ * mo_attempt_drain_signal() - take a MO_ATTEMPT_SIGNAL left pending on the
+ * calling thread (it blocks the signal, as a daemon's threads do) by a
+ * watcher that signalled once more just as the write returned. Call it after
+ * that watcher has stopped.
+ */
+void mo_attempt_drain_signal(void);
+
+/**
  * mo_attempt_sleep() - sleep @usec, ending early on any caught signal that
  * leaves *@cancel set (MO_ATTEMPT_SIGNAL is unblocked atomically for the
  * sleep, so a pthread_kill() of it from another thread wakes it without a
@@ -124,7 +159,7 @@ int mo_attempt_sleep(uint64_t usec, volatile sig_atomic_t *cancel);
 /** mo_action_to_string() - "offline", "online", "online_movable", "online_kernel". */
 const char *mo_action_to_string(enum mo_action a);
 
-/** mo_outcome_to_string() - "done", "already", "timed-out", "unmovable", ... */
+/** mo_outcome_to_string() - "done", "already", "timed-out", "stalled", "unmovable", ... */
 const char *mo_outcome_to_string(enum mo_outcome o);
 
 /** mo_outcome_is_success() - done or already. */
@@ -135,11 +170,12 @@ static inline bool mo_outcome_is_success(enum mo_outcome o)
 
 /**
  * mo_outcome_is_retryable() - whether trying the same block again later can
- * help: timed out, unmovable, no memory.
+ * help: timed out, stalled, unmovable, no memory.
  */
 static inline bool mo_outcome_is_retryable(enum mo_outcome o)
 {
-	return o == MO_OUTCOME_TIMED_OUT || o == MO_OUTCOME_UNMOVABLE || o == MO_OUTCOME_NO_MEMORY;
+	return o == MO_OUTCOME_TIMED_OUT || o == MO_OUTCOME_STALLED || o == MO_OUTCOME_UNMOVABLE ||
+	       o == MO_OUTCOME_NO_MEMORY;
 }
 
 /** mo_monotonic_usec() - CLOCK_MONOTONIC in microseconds. */

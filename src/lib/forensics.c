@@ -12,6 +12,7 @@
 #include "kpageflags.h"
 #include "log.h"
 #include "parse.h"
+#include "stall.h"
 #include "util.h"
 
 #define DUMPS_MAX 512
@@ -19,6 +20,10 @@
 #define SAMPLE_MAX_USEC (1000 * UINT64_C(1000))
 /* A census must end this long before the attempt's timer fires to count. */
 #define SAMPLE_MARGIN_USEC (10 * UINT64_C(1000))
+/* Stall detection looks at the kernel's progress this often: a quarter of the grace, at least this. */
+#define STALL_TICK_MIN_USEC (20 * UINT64_C(1000))
+/* Once stalled, the write is signalled again this often until it has returned. */
+#define STALL_RESIGNAL_USEC (20 * UINT64_C(1000))
 
 struct block_info {
 	uint64_t block;
@@ -45,6 +50,12 @@ struct mo_forensics {
 	/* during a tracker pass */
 	struct block_info *pass_block;
 	struct mo_owners *pass_owners;
+	/* during an attempt: what the kernel log says failed in the block */
+	bool att_active;
+	uint64_t att_first, att_n;
+	uint64_t att_kmsg_failed;
+	unsigned att_n_pfns;
+	uint64_t att_pfns[MO_STALL_PFNS_MAX];
 };
 
 /* ---- the dump store ---- */
@@ -63,12 +74,26 @@ static void store_dump(struct mo_forensics *f, const struct mo_page_dump *d)
 	f->dumps_next = (f->dumps_next + 1) % DUMPS_MAX;
 }
 
+static void attempt_failed_pfn(struct mo_forensics *f, uint64_t pfn)
+{
+	if (!f->att_active || pfn < f->att_first || pfn - f->att_first >= f->att_n)
+		return;
+	f->att_kmsg_failed++;
+	for (unsigned i = 0; i < f->att_n_pfns; i++)
+		if (f->att_pfns[i] == pfn)
+			return;
+	if (f->att_n_pfns < MO_STALL_PFNS_MAX)
+		f->att_pfns[f->att_n_pfns++] = pfn;
+}
+
 static int on_kmsg_event(const struct mo_kmsg_event *ev, void *userdata)
 {
 	struct mo_forensics *f = userdata;
 
 	if (ev->type == MO_KMSG_EV_DUMP && ev->dump->have_pfn)
 		store_dump(f, ev->dump);
+	else if (ev->type == MO_KMSG_EV_MIGRATE_FAILED)
+		attempt_failed_pfn(f, ev->pfn);
 	return 0;
 }
 
@@ -327,10 +352,12 @@ void mo_forensics_free(struct mo_forensics *f)
 struct sample {
 	struct mo_pin_candidate *v;
 	size_t n, cap;
+	uint64_t in_use;      /* of them, not free (buddy) */
 	uint64_t t;
 };
 
 struct sampler {
+	struct mo_forensics *f;          /* its kernel log is read here while the write runs */
 	struct mo_census_reader *reader;
 	uint64_t first_pfn, n_pfns, period, deadline;
 	pthread_mutex_t lock;
@@ -339,6 +366,12 @@ struct sampler {
 	struct sample cur, last;
 	bool have_last;
 	int error;
+	/* stall detection (tick 0: off) */
+	uint64_t tick;
+	pthread_t writer;
+	volatile sig_atomic_t stop_write;
+	struct mo_stall stall;
+	struct mo_stall_evidence evidence;
 };
 
 static int sample_cb(uint64_t pfn, uint64_t flags, void *userdata)
@@ -358,20 +391,91 @@ static int sample_cb(uint64_t pfn, uint64_t flags, void *userdata)
 		s->cap = cap;
 	}
 	s->v[s->n++] = (struct mo_pin_candidate) { .pfn = pfn, .kpageflags = flags, .evidence = MO_PIN_EV_ATTEMPT };
+	if (!(flags & MO_KPF(MO_KPF_BUDDY)))
+		s->in_use++;
 	return 0;
+}
+
+/* One census of the block into s->cur; the blocked set when it ran while the range was isolated. */
+static int take_census(struct sampler *s, uint64_t *in_use)
+{
+	uint64_t t_start, t_end;
+	int r;
+
+	s->cur.n = 0;
+	s->cur.in_use = 0;
+	t_start = mo_monotonic_usec();
+	r = mo_census_pfns(s->reader, s->first_pfn, s->n_pfns, sample_cb, &s->cur);
+	t_end = mo_monotonic_usec();
+	if (r < 0)
+		return r;
+	*in_use = s->cur.in_use;
+	if (t_end <= s->deadline) {
+		struct sample tmp = s->last;
+
+		pthread_mutex_lock(&s->lock);
+		s->last = s->cur;
+		s->last.t = t_start;
+		s->have_last = true;
+		pthread_mutex_unlock(&s->lock);
+		s->cur = tmp;
+	}
+	return 0;
+}
+
+/* The kernel's progress now; true once the attempt has stalled. */
+static bool watch(struct sampler *s, bool census, uint64_t in_use)
+{
+	struct mo_stall_sample x = { .t = mo_monotonic_usec(), .have_census = census, .in_use = in_use };
+
+	x.have_vmstat = mo_vmstat_read_migrate(s->f->root, &x.migrate_success, &x.migrate_fail) == 0;
+	drain_kmsg(s->f, s->f->kmsg, s->f->parser);
+	x.kmsg_failed = s->f->att_kmsg_failed;
+	return mo_stall_feed(&s->stall, &x);
+}
+
+static void stalled(struct sampler *s)
+{
+	struct mo_stall_evidence *e = &s->evidence;
+	const struct mo_forensics *f = s->f;
+
+	e->grace_usec = s->stall.grace_usec;
+	mo_stall_evidence(&s->stall, &e->migrate_success, &e->migrate_fail);
+	e->kmsg_failed = f->att_kmsg_failed;
+	e->n_pfns = 0;
+	for (unsigned i = 0; i < f->att_n_pfns && e->n_pfns < MO_STALL_PFNS_MAX; i++)
+		e->pfns[e->n_pfns++] = f->att_pfns[i];
+	if (s->have_last) {
+		e->n_blocked = s->last.in_use;
+		for (size_t i = 0; i < s->last.n && e->n_pfns < MO_STALL_PFNS_MAX; i++) {
+			bool dup = s->last.v[i].kpageflags & MO_KPF(MO_KPF_BUDDY);
+
+			for (unsigned k = 0; k < e->n_pfns && !dup; k++)
+				dup = e->pfns[k] == s->last.v[i].pfn;
+			if (!dup)
+				e->pfns[e->n_pfns++] = s->last.v[i].pfn;
+		}
+	}
+	s->stop_write = 1;
 }
 
 static void *sampler_main(void *userdata)
 {
 	struct sampler *s = userdata;
+	uint64_t start = mo_monotonic_usec(), next_census = start + s->period, next_tick = start + s->tick;
+	bool is_stalled = false;
+
+	if (s->tick)
+		(void) watch(s, false, 0);   /* the counters before anything moved */
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		uint64_t wake = mo_monotonic_usec() + s->period, t_start, t_end;
+		uint64_t wake = s->tick && next_tick < next_census ? next_tick : next_census, t, in_use = 0;
 		struct timespec ts = {
 			.tv_sec = (time_t) (wake / 1000000),
 			.tv_nsec = (long) (wake % 1000000) * 1000,
 		};
+		bool census = false;
 		int r;
 
 		while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
@@ -379,24 +483,36 @@ static void *sampler_main(void *userdata)
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->lock);
-		s->cur.n = 0;
-		t_start = mo_monotonic_usec();
-		r = mo_census_pfns(s->reader, s->first_pfn, s->n_pfns, sample_cb, &s->cur);
-		t_end = mo_monotonic_usec();
+		t = mo_monotonic_usec();
+		if (is_stalled) {
+			/* again until the write has returned: one signal may land before it entered the kernel */
+			pthread_kill(s->writer, MO_ATTEMPT_SIGNAL);
+			next_tick = t + STALL_RESIGNAL_USEC;
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		/* with stall detection every tick counts the block's pages in use: they fall as pages move */
+		if (t >= next_census || s->tick) {
+			r = take_census(s, &in_use);
+			if (r < 0) {
+				pthread_mutex_lock(&s->lock);
+				s->error = r;
+				break;
+			}
+			census = true;
+			if (t >= next_census)
+				next_census = t + s->period;
+		}
+		if (s->tick) {
+			next_tick = t + s->tick;
+			if (watch(s, census, in_use)) {
+				is_stalled = true;
+				stalled(s);
+				pthread_kill(s->writer, MO_ATTEMPT_SIGNAL);
+				next_tick = t + STALL_RESIGNAL_USEC;
+			}
+		}
 		pthread_mutex_lock(&s->lock);
-		if (r < 0) {
-			s->error = r;
-			break;
-		}
-		/* only a census taken entirely while the range was isolated counts */
-		if (t_end <= s->deadline) {
-			struct sample tmp = s->last;
-
-			s->last = s->cur;
-			s->last.t = t_start;
-			s->cur = tmp;
-			s->have_last = true;
-		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -466,6 +582,30 @@ static int observe(struct mo_forensics *f, uint64_t block, const struct mo_pin_c
 	return r < 0 ? r : 0;
 }
 
+/* What the pin store learns from an attempt (pinmem.h). */
+static void remember(struct mo_forensics *f, uint64_t block, const struct mo_attempt_result *ar,
+		     const struct sample *last, bool have_last)
+{
+	uint64_t pfns[MO_PINMEM_PFNS_MAX];
+	size_t n = 0;
+
+	if (!f->o.pinmem)
+		return;
+	if (mo_outcome_is_success(ar->outcome)) {
+		mo_pinmem_forget(f->o.pinmem, block);
+		return;
+	}
+	if (ar->outcome != MO_OUTCOME_STALLED && ar->outcome != MO_OUTCOME_TIMED_OUT)
+		return;
+	/* the kernel log's failing PFNs first: they are the pins; then what the census saw in use */
+	for (unsigned i = 0; i < f->att_n_pfns && n < MO_PINMEM_PFNS_MAX; i++)
+		pfns[n++] = f->att_pfns[i];
+	for (size_t i = 0; have_last && i < last->n && n < MO_PINMEM_PFNS_MAX; i++)
+		if (!(last->v[i].kpageflags & MO_KPF(MO_KPF_BUDDY)))
+			pfns[n++] = last->v[i].pfn;
+	(void) mo_pinmem_note(f->o.pinmem, block, pfns, n, (uint64_t) time(NULL));
+}
+
 int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t block, enum mo_action action,
 			 uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
 {
@@ -484,12 +624,24 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 	/* what the kernel logged before this attempt is not about it, but keep it */
 	drain_kmsg(f, f->kmsg, f->parser);
 
+	s.f = f;
 	mo_forensics_block_pfns(f, block, &s.first_pfn, &s.n_pfns);
+	f->att_first = s.first_pfn;
+	f->att_n = s.n_pfns;
+	f->att_kmsg_failed = 0;
+	f->att_n_pfns = 0;
+	f->att_active = true;
 	s.period = f->o.sample_usec ? f->o.sample_usec : timeout_usec / 8;
 	if (s.period < SAMPLE_MIN_USEC)
 		s.period = SAMPLE_MIN_USEC;
 	if (!f->o.sample_usec && s.period > SAMPLE_MAX_USEC)
 		s.period = SAMPLE_MAX_USEC;
+	if (f->o.stall_grace_usec > 0 && f->o.stall_grace_usec < timeout_usec) {
+		s.tick = f->o.stall_grace_usec / 4;
+		if (s.tick < STALL_TICK_MIN_USEC)
+			s.tick = STALL_TICK_MIN_USEC;
+		s.writer = pthread_self();
+	}
 	r = mo_census_reader_new(f->root, &s.reader);
 	if (r >= 0 && pthread_mutex_init(&s.lock, NULL) == 0) {
 		pthread_condattr_init(&ca);
@@ -497,6 +649,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		if (pthread_cond_init(&s.cond, &ca) == 0) {
 			t0 = mo_monotonic_usec();
 			s.deadline = t0 + (timeout_usec > SAMPLE_MARGIN_USEC ? timeout_usec - SAMPLE_MARGIN_USEC : 0);
+			mo_stall_init(&s.stall, s.tick ? f->o.stall_grace_usec : 0, t0);
 			/* the sampler takes no signal: SIGINT must interrupt the write, not a census */
 			sigfillset(&all);
 			pthread_sigmask(SIG_BLOCK, &all, &saved);
@@ -510,7 +663,9 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 			pthread_mutex_destroy(&s.lock);
 	}
 
-	r = mo_attempt_run(root, block, action, timeout_usec, cancel, ret);
+	/* the sampler owns the kernel log reader until it is joined */
+	r = mo_attempt_run_stoppable(root, block, action, timeout_usec, cancel, started ? &s.stop_write : NULL,
+				     ret);
 
 	if (started) {
 		pthread_mutex_lock(&s.lock);
@@ -520,16 +675,22 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		pthread_join(th, NULL);
 		pthread_cond_destroy(&s.cond);
 		pthread_mutex_destroy(&s.lock);
+		if (s.stop_write)
+			mo_attempt_drain_signal();
 	}
 	mo_census_reader_free(s.reader);
 
 	drain_kmsg(f, f->kmsg, f->parser);
+	f->att_active = false;
 	if (r >= 0) {
-		if (ret->outcome == MO_OUTCOME_TIMED_OUT && s.have_last)
+		if (ret->outcome == MO_OUTCOME_STALLED)
+			ret->stall = s.evidence;
+		if ((ret->outcome == MO_OUTCOME_TIMED_OUT || ret->outcome == MO_OUTCOME_STALLED) && s.have_last)
 			(void) observe(f, block, s.last.v, s.last.n, s.last.t);
 		else if (mo_outcome_is_success(ret->outcome) && block_info(f, block, false))
 			/* offline now: whatever blocked it is gone */
 			(void) observe(f, block, NULL, 0, mo_monotonic_usec());
+		remember(f, block, ret, &s.last, s.have_last);
 	}
 	free(s.cur.v);
 	free(s.last.v);

@@ -15,6 +15,17 @@
  * pages, not one per attempt. The sampler thread blocks every signal, so a
  * SIGINT meant to cancel the write still reaches the writing thread.
  *
+ * With a stall grace, the same thread also watches the kernel's progress
+ * (stall.h: /proc/vmstat's pgmigrate counters, the block's pages in use, the
+ * kernel log's failing PFNs of the block) every tick (a quarter of the grace,
+ * at least 20 ms) and, once the attempt has stalled, takes the blocked set
+ * and ends the write early (mo_attempt_run_stoppable()): the outcome is
+ * MO_OUTCOME_STALLED with the evidence in the result's stall member. The
+ * attempt's timeout stays the outer bound.
+ *
+ * With a pin store (pinmem.h), a block that timed out or stalled is noted
+ * with its failing PFNs, and a block that went offline is forgotten.
+ *
  * mo_forensics_report() gives the blocked pages of a block as seen by the
  * attempts so far; mo_forensics_scan() looks at a block without any attempt
  * (read-only: the page flags and the kernel log of earlier attempts).
@@ -29,6 +40,7 @@
 #include "attempt.h"
 #include "blocked.h"
 #include "owners.h"
+#include "pinmem.h"
 #include "pins.h"
 #include "root.h"
 
@@ -40,6 +52,9 @@ struct mo_forensics_opts {
 	bool log;                      /* log tracker events (mo_log_full, MESSAGE_IDs) */
 	const char *job;               /* MEMOFF_JOB= of those records, or NULL; borrowed */
 	bool no_kmsg;                  /* do not read /dev/kmsg */
+	uint64_t stall_grace_usec;     /* end an attempt that stalled this long (stall.h); 0: never */
+	struct mo_pinmem *pinmem;      /* borrowed, or NULL: blocks found blocked are noted in it,
+					* blocks offlined (or found clear) forgotten */
 	struct mo_owners_opts owners;  /* for mo_owners_resolve() */
 };
 

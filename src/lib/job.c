@@ -135,6 +135,7 @@ static int build_entries(struct mo_job *j)
 			.have_census = c->have_census,
 			.census = c->census,
 			.tier = c->tier,
+			.pinned = c->pinned,
 		};
 		e->r.action = block_action(j, &e->r);
 		if (c->state == target) {
@@ -247,6 +248,7 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		.zones = o->zones,
 		.n_zones = o->n_zones,
 		.node = o->node,
+		.pinmem = o->pinmem,
 	};
 	if (j->mem->unlisted && !(req->size && req->action == MO_ACTION_OFFLINE && zone_ranges(j, &so) > 0)) {
 		struct mo_memory *listed = NULL;
@@ -346,6 +348,7 @@ static void progress_full(struct mo_job *j, enum mo_job_phase phase, const struc
 		p.reason = ar->reason;
 		p.error = ar->error;
 		p.attempt_usec = ar->usec;
+		p.stall = ar->stall;
 		if (e && !e->final && e->next_try > t)
 			p.next_usec = e->next_try - t;
 	}
@@ -596,6 +599,8 @@ static int execute(struct mo_job *j)
 		e->r.reason = ar.reason ? ar.reason : mo_outcome_to_string(ar.outcome);
 		if (ar.error)
 			e->r.error = ar.error;
+		if (ar.outcome == MO_OUTCOME_STALLED)
+			e->r.stall = ar.stall;
 		if (ar.outcome == MO_OUTCOME_DONE)
 			e->taken = true;
 

@@ -72,6 +72,7 @@ struct mo_job_progress {
 	uint64_t next_usec;         /* MO_PHASE_RESULT: retry in this long, 0 when no retry is planned */
 	uint64_t wait_usec;         /* MO_PHASE_WAIT */
 	uint64_t elapsed_usec;
+	struct mo_stall_evidence stall; /* MO_PHASE_RESULT with MO_OUTCOME_STALLED */
 };
 
 /* Seams for tests (and for a daemon that wants its own clock); NULL = the real thing. */
@@ -96,6 +97,7 @@ struct mo_job_options {
 	const char *const *zones;       /* allowed zones for SIZE selection (borrowed); NULL = default */
 	size_t n_zones;
 	int node;                       /* SIZE selection: only this node; -1 = any */
+	const struct mo_pinmem *pinmem; /* SIZE selection: remembered pins rank last (borrowed); NULL */
 	volatile sig_atomic_t *cancel;  /* set (by a signal handler, another thread) to cancel */
 	void (*progress)(const struct mo_job_progress *p, void *userdata);
 	void *progress_userdata;
@@ -129,6 +131,8 @@ struct mo_block_result {
 	bool have_census;
 	struct mo_census census;    /* at plan time */
 	int tier;                   /* select.h tiers */
+	bool pinned;                /* the pin store remembered it blocked (select.h) */
+	struct mo_stall_evidence stall; /* of the last attempt that stalled */
 };
 
 struct mo_job_result {

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "parse.h"
 
-#define FIELDS_MAX 10
+#define FIELDS_MAX 12
 
 /* A record's fields, some of them optional (MO_FIELDS() cannot skip one). */
 struct fields {
@@ -95,6 +95,30 @@ void mo_joblog_progress(const struct mo_joblog *l, const struct mo_job_progress 
 			    "block %" PRIu64 ": attempt %u timed out after %s, migration stalled%s", p->block,
 			    p->attempt, duration(p->attempt_usec, d), retry);
 		break;
+	case MO_OUTCOME_STALLED: {
+		char g[32], gd[MO_DURATION_MAX], pfns[MO_STALL_PFNS_MAX * 20 + 8] = "", n[32], nd[MO_DURATION_MAX];
+		size_t len = 0;
+
+		for (unsigned i = 0; i < p->stall.n_pfns && len < sizeof(pfns); i++)
+			len += (size_t) snprintf(pfns + len, sizeof(pfns) - len, "%s0x%" PRIx64, i ? " " : "",
+						 p->stall.pfns[i]);
+		add_block(&f, l, p->block);
+		add(&f, "MEMOFF_ATTEMPTS", "%u", p->attempt);
+		add(&f, "MEMOFF_ATTEMPT_SEC", "%s", seconds(p->attempt_usec, s, sizeof(s)));
+		add(&f, "MEMOFF_STALL_GRACE_SEC", "%s", seconds(p->stall.grace_usec, g, sizeof(g)));
+		add(&f, "MEMOFF_PGMIGRATE_SUCCESS", "%" PRIu64, p->stall.migrate_success);
+		add(&f, "MEMOFF_PGMIGRATE_FAIL", "%" PRIu64, p->stall.migrate_fail);
+		add(&f, "MEMOFF_PFNS", "%s", p->stall.n_pfns ? pfns : "unknown");
+		if (p->next_usec) {
+			snprintf(retry, sizeof(retry), "; next attempt in %s", duration(p->next_usec, nd));
+			add(&f, "MEMOFF_RETRY_SEC", "%s", seconds(p->next_usec, n, sizeof(n)));
+		}
+		mo_log_full(LOG_NOTICE, MO_MESSAGE_ATTEMPT_STALLED, f.v,
+			    "block %" PRIu64 ": attempt %u stalled after %s: no page moved for %s while migration "
+			    "kept failing (pgmigrate_fail +%" PRIu64 ")%s", p->block, p->attempt,
+			    duration(p->attempt_usec, d), duration(p->stall.grace_usec, gd), p->stall.migrate_fail, retry);
+		break;
+	}
 	default:
 		break;
 	}

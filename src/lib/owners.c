@@ -178,7 +178,7 @@ void mo_owners_free(struct mo_owners *o)
 /* Read a whole procfs file relative to proc/ into a NUL-terminated buffer. */
 static int read_proc_file(const struct mo_root *root, const char *rel, char **ret, size_t *ret_len)
 {
-	return mo_root_read_all(root, true, rel, ret, ret_len);
+	return mo_root_read_all(root, true, rel, SIZE_MAX, ret, ret_len);
 }
 
 /* Parse the maps text in place into ranges. */

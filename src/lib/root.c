@@ -137,6 +137,52 @@ ssize_t mo_root_read(const struct mo_root *root, bool proc, const char *rel, cha
 	return n;
 }
 
+int mo_read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t) n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int mo_root_read_all(const struct mo_root *root, bool proc, const char *rel, size_t max, char **ret,
+		     size_t *ret_len)
+{
+	_cleanup_close_ int fd = mo_root_open(root, proc, rel, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return mo_read_fd_all(fd, max, ret, ret_len);
+}
+
 ssize_t mo_root_readlink_base(const struct mo_root *root, bool proc, const char *rel, char *buf, size_t size)
 {
 	char target[4096];
@@ -162,47 +208,4 @@ ssize_t mo_root_readlink_base(const struct mo_root *root, bool proc, const char 
 		return -ENAMETOOLONG;
 	memcpy(buf, base, len + 1);
 	return (ssize_t) len;
-}
-
-int mo_root_read_all(const struct mo_root *root, bool proc, const char *rel, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	fd = mo_root_open(root, proc, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	if (!buf) {
-		buf = strdup("");
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	if (ret_len)
-		*ret_len = len;
-	return 0;
 }

@@ -75,13 +75,16 @@ int mo_root_open_dev(const struct mo_root *root, const char *rel, int flags);
 ssize_t mo_root_read(const struct mo_root *root, bool proc, const char *rel, char *buf, size_t size);
 
 /**
- * mo_root_read_all() - read a whole file of any size (a procfs table such as
- * maps or zoneinfo) relative to sys/ or proc/ into a NUL-terminated buffer.
- * @ret: the text, to be freed by the caller
- * @ret_len: its length without the NUL, or NULL
+ * mo_read_fd_all() - read @fd to its end into a new NUL-terminated buffer.
+ * @max: refuse (-EFBIG) a file longer than this
+ * @ret_len: receives the length, or NULL
  * Return: 0 or a negative errno.
  */
-int mo_root_read_all(const struct mo_root *root, bool proc, const char *rel, char **ret, size_t *ret_len);
+int mo_read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+
+/** mo_root_read_all() - mo_read_fd_all() of a file relative to sys/ or proc/. */
+int mo_root_read_all(const struct mo_root *root, bool proc, const char *rel, size_t max, char **ret,
+		     size_t *ret_len);
 
 /**
  * mo_root_readlink() - the last component of a symlink's target.

@@ -134,6 +134,7 @@ static void fill(struct mo_candidate *c, const struct mo_block *b, const struct 
 		.movable_zone = mo_block_has_zone(b, "Movable"),
 		.managed = managed_name(io, b),
 		.tier = 2,
+		.pinned = mo_pinmem_find(o->pinmem, b->index) != NULL,
 	};
 	/* Only an online block has pages to count. */
 	if (cr && o->action == MO_ACTION_OFFLINE && b->state == MO_STATE_ONLINE) {
@@ -152,6 +153,8 @@ static int cmp_offline(const void *a, const void *b)
 {
 	const struct mo_candidate *x = a, *y = b;
 
+	if (x->pinned != y->pinned)
+		return x->pinned ? 1 : -1;
 	if (x->tier != y->tier)
 		return x->tier < y->tier ? -1 : 1;
 	if (x->have_census && y->have_census && x->census.cost != y->census.cost)
@@ -235,12 +238,15 @@ static int grow(struct mo_candidate **v, size_t *cap, size_t need)
 
 /*
  * A candidate good enough to hand out before every block has been looked at:
- * no unexamined block can rank before it. Without a census every eligible
- * block is (the scan order is the ranking); with one, a block with nothing to
- * migrate.
+ * no unexamined block can rank before it. Never a block the pin store
+ * remembers; otherwise, without a census every eligible block is (the scan
+ * order is the ranking); with one, a block with nothing to migrate.
  */
 static bool settled(const struct mo_select_scan *sc, const struct mo_candidate *c)
 {
+	/* a block the pin store remembers ranks after every other one */
+	if (c->pinned)
+		return false;
 	if (!sc->cr || sc->o.action != MO_ACTION_OFFLINE)
 		return true;
 	return c->tier == 0;

@@ -16,7 +16,9 @@
  *           allocations): tried last, not excluded - an attempt is bounded and
  *           EBUSY comes back quickly, and the count can be transient
  * ties go to the higher block index (hot-added memory sits at the top, which
- * is also the order chmem uses). Online candidates are offline blocks in
+ * is also the order chmem uses). Blocks the pin store (pinmem.h) remembers as
+ * blocked rank after all others, whatever their tier: the census cannot see
+ * a pin, the memory of an earlier attempt can. Online candidates are offline blocks in
  * ascending index order.
  *
  * Range and block-list requests use exactly the blocks named; a name that is
@@ -31,6 +33,7 @@
 #include "block.h"
 #include "census.h"
 #include "iomem.h"
+#include "pinmem.h"
 
 /* Block indexes @first..@last. */
 struct mo_block_range {
@@ -46,6 +49,7 @@ struct mo_select_options {
 	 * (the allowed zones' spans, mo_select_zone_ranges()), sorted, disjoint; borrowed */
 	const struct mo_block_range *ranges;
 	size_t n_ranges;
+	const struct mo_pinmem *pinmem; /* remembered pins (borrowed), or NULL */
 };
 
 enum mo_skip {
@@ -69,6 +73,7 @@ struct mo_candidate {
 	bool have_census;
 	struct mo_census census;    /* valid when have_census */
 	int tier;                   /* see above */
+	bool pinned;                /* the pin store remembers it blocked */
 };
 
 struct mo_select_scan;

@@ -14,6 +14,8 @@
 #include "zoneinfo.h"
 
 #define PROC_ZONEINFO "zoneinfo"
+/* far more than the zones of any machine (about 1.5 KiB each) */
+#define ZONEINFO_MAX (16 * 1024 * 1024)
 
 static const char *skip_spaces(const char *p)
 {
@@ -112,7 +114,7 @@ int mo_zoneinfo_read(const struct mo_root *root, struct mo_zone_span **ret, size
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = mo_root_read_all(root, true, PROC_ZONEINFO, &text, NULL);
+	r = mo_root_read_all(root, true, PROC_ZONEINFO, ZONEINFO_MAX, &text, NULL);
 	if (r < 0)
 		return r;
 	return mo_zoneinfo_parse(text, ret, n_ret);

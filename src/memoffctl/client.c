@@ -462,6 +462,8 @@ int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exi
 		r = append_option(m, "max-attempts", "u", (uint32_t) req->max_attempts);
 	if (r >= 0 && req->long_lived_usec)
 		r = append_option(m, "long-lived", "t", req->long_lived_usec);
+	if (r >= 0 && req->stall_grace_usec != UINT64_MAX)
+		r = append_option(m, "stall-grace", "t", req->stall_grace_usec);
 	if (r >= 0 && req->all_or_nothing)
 		r = append_option(m, "all-or-nothing", "b", 1);
 	if (r >= 0 && req->force)

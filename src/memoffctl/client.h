@@ -57,10 +57,11 @@ struct ctl_client_request {
 	uint64_t eject_timeout_usec;   /* Release only */
 	int max_attempts;              /* per block; Release: tries per device */
 	uint64_t long_lived_usec;      /* Offline, Release: forensics' threshold; 0: the daemon's */
+	uint64_t stall_grace_usec;     /* Offline: UINT64_MAX: the daemon's StallGrace=; 0: off */
 	bool all_or_nothing, force, dry_run;
 };
 
-#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1 }
+#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1, .stall_grace_usec = UINT64_MAX }
 
 /** ctl_client_wanted() - whether a verb should try the daemon first (see above). */
 bool ctl_client_wanted(const struct ctl_ctx *ctx);

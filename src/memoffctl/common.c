@@ -3,7 +3,9 @@
 
 #include <stdarg.h>
 
+#include "bus-names.h"
 #include "common.h"
+#include "pinmem.h"
 
 #define PROG "memoffctl"
 
@@ -176,4 +178,30 @@ int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopt
 			return c;
 		}
 	}
+}
+
+int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret)
+{
+	_cleanup_(mo_pinmem_freep) struct mo_pinmem *m = NULL;
+	_cleanup_free_ char *path = NULL;
+	const char *dir = getenv(MO_STATE_DIR_ENV);
+	int r;
+
+	if (!dir || !*dir) {
+		if (root && !mo_root_is_live(root))
+			return -ENOENT;
+		dir = MO_STATE_DIR_DEFAULT;
+	}
+	if (asprintf(&path, "%s/" MO_PINMEM_FILE, dir) < 0)
+		return -ENOMEM;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	r = mo_pinmem_new(&m);
+	if (r < 0)
+		return r;
+	r = mo_pinmem_load(m, path);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(m);
+	return 0;
 }

@@ -117,5 +117,16 @@ int ctl_open_root(const struct ctl_ctx *ctx, struct mo_root **ret);
  */
 char *ctl_sys_path(const char *sysroot, const char *rel);
 
+/**
+ * ctl_load_daemon_pins() - memoffd's pin store (pinmem.h), read-only: the
+ * file MO_PINMEM_FILE in $MEMOFF_STATE_DIRECTORY, else, for the live system
+ * only (@root NULL: the daemon's, which is live), in memoffd's default state
+ * directory.
+ * Return: 0 with *@ret set; -ENOENT when there is no such file (or the root
+ * is a fixture and the variable is unset); another negative errno.
+ */
+struct mo_pinmem;
+int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret);
+
 /** ctl_print_version() - "memoffctl from memoff X.Y.Z" on stdout. */
 void ctl_print_version(void);

@@ -23,7 +23,9 @@
 #include "log.h"
 #include "json.h"
 #include "parse.h"
+#include "pinmem.h"
 #include "pinsout.h"
+#include "stall.h"
 
 enum {
 	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
@@ -34,6 +36,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_MAX_ATTEMPTS,
 	OPT_LONG_LIVED,
+	OPT_STALL_GRACE,
 };
 
 #define MAX_ZONES 8
@@ -49,6 +52,7 @@ struct opts {
 	size_t n_zones;
 	int node;
 	uint64_t attempt_timeout, deadline, reserve, long_lived;
+	uint64_t stall_grace;        /* UINT64_MAX: not given */
 	unsigned max_attempts;
 	bool have_max_attempts;
 	bool force, all_or_nothing, dry_run, json, verbose;
@@ -124,7 +128,11 @@ void jobcli_help(FILE *out, bool offline)
 		      "     --long-lived <duration>\n"
 		      "                           call a page blocked across attempts for this long a\n"
 		      "                           long-lived reference (default: 30s; through memoffd\n"
-		      "                           its LongLivedThreshold=)\n", out);
+		      "                           its LongLivedThreshold=)\n"
+		      "     --stall-grace <duration>\n"
+		      "                           end an attempt whose migration made no progress for\n"
+		      "                           this long while it kept failing; 0 = off (default:\n"
+		      "                           300ms; through memoffd its StallGrace=)\n", out);
 	fputs("     --dry-run             print the plan and change nothing\n"
 	      " -J, --json                use JSON output format\n"
 	      " -v, --verbose             print every attempt\n", out);
@@ -199,6 +207,7 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "force",           no_argument,       NULL, OPT_FORCE },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
 		{ "long-lived",      required_argument, NULL, OPT_LONG_LIVED },
+		{ "stall-grace",     required_argument, NULL, OPT_STALL_GRACE },
 		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
 		{ "verbose",         no_argument,       NULL, 'v' },
@@ -275,6 +284,13 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 			if (mo_parse_duration(optarg, &o->long_lived, &why) < 0 || o->long_lived == 0) {
 				*ret_exit = ctl_usage_error("invalid long-lived threshold '%s': %s", optarg,
 							    why ? why : "must be longer than zero");
+				return -1;
+			}
+			break;
+		case OPT_STALL_GRACE:
+			if (mo_parse_duration(optarg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
+				*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", optarg,
+							    why ? why : "must be finite (0 turns stall detection off)");
 				return -1;
 			}
 			break;
@@ -404,6 +420,14 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 			fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
 				p->attempt, mo_outcome_to_string(p->outcome), usec_str(p->attempt_usec, d),
 				strempty(p->reason));
+			if (p->outcome == MO_OUTCOME_STALLED) {
+				fprintf(stderr, " (pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%" PRIu64,
+					p->stall.migrate_success, p->stall.migrate_fail);
+				if (p->stall.n_pfns)
+					fprintf(stderr, "; pfn 0x%" PRIx64 "%s", p->stall.pfns[0],
+						p->stall.n_pfns > 1 ? " and others" : "");
+				fputc(')', stderr);
+			}
 			if (p->next_usec)
 				fprintf(stderr, "; retry in %s", usec_str(p->next_usec, n));
 			fputc('\n', stderr);
@@ -503,6 +527,26 @@ static void free_reports(struct mo_pin_report **v, size_t n)
 	free(v);
 }
 
+/* The evidence of the last attempt on a block that stalled (stall.h). */
+static void stall_json(struct mo_json *j, const struct mo_stall_evidence *e)
+{
+	char buf[32];
+
+	mo_json_begin_object(j, "stall");
+	mo_json_usec(j, "grace_seconds", e->grace_usec);
+	mo_json_u64(j, "pgmigrate_success", e->migrate_success);
+	mo_json_u64(j, "pgmigrate_fail", e->migrate_fail);
+	mo_json_u64(j, "kmsg_failed", e->kmsg_failed);
+	mo_json_u64(j, "pages_in_use", e->n_blocked);
+	mo_json_begin_array(j, "pfns");
+	for (unsigned i = 0; i < e->n_pfns; i++) {
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, e->pfns[i]);
+		mo_json_string(j, NULL, buf);
+	}
+	mo_json_end_array(j);
+	mo_json_end_object(j);
+}
+
 static void print_json(const struct opts *o, const struct mo_job_result *r, int exit_code,
 		       struct mo_pin_report *const *blocked)
 {
@@ -544,6 +588,13 @@ static void print_json(const struct opts *o, const struct mo_job_result *r, int 
 			}
 		}
 		mo_json_string(&j, "driver_managed", b->managed);
+		if (o->offline) {
+			mo_json_bool(&j, "pinned", b->pinned);
+			if (b->stall.grace_usec)
+				stall_json(&j, &b->stall);
+			else
+				mo_json_null(&j, "stall");
+		}
 		if (o->offline) {
 			if (blocked && blocked[i])
 				pinsout_json(&j, "blocked_pages", blocked[i]);
@@ -831,7 +882,9 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		.offline = offline,
 		.node = -1,
 		.reserve = MO_JOB_RESERVE_DEFAULT,
+		.stall_grace = UINT64_MAX,
 	};
+	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	struct mo_job_request req = {};
 	struct mo_job_options jo;
 	struct ui ui = {};
@@ -861,6 +914,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
 		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
 		cr.long_lived_usec = o.long_lived;
+		cr.stall_grace_usec = o.stall_grace;
 		cr.all_or_nothing = o.all_or_nothing;
 		cr.force = o.force;
 		cr.dry_run = o.dry_run;
@@ -905,6 +959,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
 		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
 		cr.long_lived_usec = o.long_lived;
+		cr.stall_grace_usec = o.stall_grace;
 		cr.all_or_nothing = o.all_or_nothing;
 		cr.force = o.force;
 		cr.dry_run = o.dry_run;
@@ -960,13 +1015,19 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		 */
 		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived,
 						.log = ui.log || o.verbose || mo_log_get_max_level() >= LOG_DEBUG,
-						.job = ui.log ? log_id : NULL };
+						.job = ui.log ? log_id : NULL,
+						.stall_grace_usec = o.stall_grace != UINT64_MAX ? o.stall_grace :
+								    MO_STALL_GRACE_USEC };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			jo.hooks.attempt = mo_forensics_attempt;
 			jo.hooks.userdata = forensics;
 		}
 	}
+
+	/* what memoffd remembers of pins ranks those blocks last here too (read-only) */
+	if (offline && ctl_load_daemon_pins(root, &pins) == 0)
+		jo.pinmem = pins;
 
 	r = mo_job_new(root, &req, &jo, &job, &error);
 	if (r == -ENOENT && req.n_blocks && o.blocks)

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "format.h"
 #include "iomem.h"
+#include "pinmem.h"
 #include "pins.h"
 #include "verbs.h"
 
@@ -100,6 +101,7 @@ struct list_opts {
 	bool have_nodes, have_zones;
 	/* PINNED: the page flags, when asked for and readable */
 	struct mo_census_reader *census;
+	const struct mo_pinmem *pins;   /* memoffd's memory of pins, or NULL */
 	uint64_t page_size;
 	/* DEVICE: driver-managed memory (virtio-mem, dax kmem) is named by its driver */
 	const struct mo_iomem *iomem;
@@ -329,11 +331,21 @@ static int cell(const struct list_opts *o, const struct mo_memory *mem, const st
 	case COL_PINNED: {
 		/* a sum over the row's blocks, like SIZE: it never splits rows */
 		uint64_t n = 0;
+		bool known;
 
-		if (row->state != MO_STATE_ONLINE || !o->census)
+		if (row->state != MO_STATE_ONLINE || (!o->census && !o->pins))
 			return 0;
-		r = mo_pins_count(o->census, start / o->page_size, size / o->page_size, &n);
-		if (r < 0)
+		known = o->census && mo_pins_count(o->census, start / o->page_size, size / o->page_size, &n) >= 0;
+		/* and what earlier attempts found blocking (memoffd's pin store): at least one page a block */
+		for (uint64_t b = row->first; o->pins && b < row->first + row->count; b++) {
+			const struct mo_pinmem_block *pb = mo_pinmem_find(o->pins, b);
+
+			if (pb) {
+				n += pb->n_pfns ? pb->n_pfns : 1;
+				known = true;
+			}
+		}
+		if (!known)
 			return 0;
 		r = asprintf(&s, "%" PRIu64, n);
 		break;
@@ -591,6 +603,7 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_census_reader_freep) struct mo_census_reader *census = NULL;
 	_cleanup_(mo_iomem_done) struct mo_iomem iomem = {};
+	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	struct list_opts o = {};
 	int r, ex;
 
@@ -618,6 +631,10 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	for (size_t i = 0; i < o.n_columns; i++)
 		if (o.columns[i] == COL_DEVICE && !o.iomem && mo_iomem_read(root, &iomem) == 0 && !iomem.addresses_hidden)
 			o.iomem = &iomem;
+	for (size_t i = 0; i < o.n_columns; i++)
+		if (o.columns[i] == COL_PINNED && !pins && ctl_load_daemon_pins(root, &pins) == 0)
+			break;
+	o.pins = pins;
 
 	if (o.want_table) {
 		r = print_table(&o, mem);

@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <time.h>
 
 #include "block.h"
 #include "client.h"
 #include "common.h"
 #include "forensics.h"
 #include "parse.h"
+#include "pinmem.h"
 #include "pins-json.h"
 #include "pinsout.h"
 #include "select.h"
@@ -50,6 +52,34 @@ static void pins_help(FILE *out)
 	      "For more details see memoffctl(8).\n", out);
 }
 
+/* What memoffd remembers of the report's blocks (pinmem.h): pages earlier attempts found blocking. */
+static void print_remembered(const struct mo_pinmem *m, struct mo_pin_report *const *reports, size_t n)
+{
+	uint64_t now = (uint64_t) time(NULL);
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_pinmem_block *b = mo_pinmem_find(m, reports[i]->block);
+		char ago[MO_DURATION_MAX];
+
+		if (!b)
+			continue;
+		if (!any)
+			printf("memoffd remembers blocks its attempts found blocked (ranked last):\n");
+		any = true;
+		mo_format_duration((now > b->last_seen ? now - b->last_seen : 0) * UINT64_C(1000000), ago, sizeof(ago));
+		printf("  block %" PRIu64 ": last seen %s ago", b->block, ago);
+		if (b->n_pfns) {
+			printf(", pfn");
+			for (unsigned k = 0; k < b->n_pfns && k < 4; k++)
+				printf(" 0x%" PRIx64, b->pfns[k]);
+			if (b->n_pfns > 4)
+				printf(" and %u more", b->n_pfns - 4);
+		}
+		putchar('\n');
+	}
+}
+
 static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -66,6 +96,7 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_free_ uint64_t *blocks = NULL;
 	_cleanup_free_ struct mo_pin_report **reports = NULL;
 	struct mo_forensics_opts fo = {};
+	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	bool by_blocks = false, pages = false, json = false;
 	const char *arg, *why = NULL;
 	size_t n_blocks = 0, n_reports = 0;
@@ -166,6 +197,7 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 	}
 
 print:
+	(void) ctl_load_daemon_pins(root, &pins);
 	for (size_t i = 0; i < n_reports; i++)
 		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_json_read() set every report */
 		if (reports[i]->census_error)
@@ -195,6 +227,8 @@ print:
 		}
 		printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total, total == 1 ? "" : "s",
 		       n_reports, n_reports == 1 ? "" : "s");
+		if (pins)
+			print_remembered(pins, reports, n_reports);
 		pinsout_notes(stdout, reports, n_reports);
 	}
 	fflush(stdout);

@@ -223,6 +223,12 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 			r = bus_read_duration_option(msg, key, sig, field, error);
 			if (r >= 0 && *field == 0)
 				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: zero", key);
+		} else if (streq(key, "stall-grace")) {
+			/* zero is allowed here: no stall detection */
+			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
+			r = bus_read_duration_option(msg, key, sig, &o->stall_grace_usec, error);
+			if (r >= 0 && o->stall_grace_usec == UINT64_MAX)
+				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: infinite", key);
 		} else if (streq(key, "reserve")) {
 			const char *text, *why = NULL;
 
@@ -253,7 +259,7 @@ static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_e
 		} else
 			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
 						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
-						 "eject-timeout, long-lived, reserve, max-attempts, all-or-nothing, force, "
+						 "eject-timeout, long-lived, stall-grace, reserve, max-attempts, all-or-nothing, force, "
 						 "dry-run)", key);
 #undef WANT
 		if (r < 0)

@@ -12,6 +12,7 @@
 
 #include "jobs.h"
 #include "joblog.h"
+#include "pinmem.h"
 #include "pins.h"
 
 /* Per-block status as the worker sees it; strings are the engine's static ones. */
@@ -78,6 +79,9 @@ struct job_queue {
 	sd_event_source *efd_source;
 	uint64_t block_size;
 	bool hold_hotplug_knob;     /* job_queue_set_hold_hotplug_knob() */
+	struct mo_pinmem *pins;     /* remembered pins (pinmem.h): touched by the one running worker only,
+				     * or before any runs */
+	char *pins_path;
 };
 
 /**

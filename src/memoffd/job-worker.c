@@ -15,6 +15,8 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
+#include "log.h"
+#include "pinmem.h"
 #include "release.h"
 #include "util.h"
 
@@ -238,6 +240,7 @@ static int engine_plan(struct engine *e, char **error)
 		o.n_zones = n_zones;
 	}
 	forensics_hooks(e, &o.hooks);
+	o.pinmem = j->q->pins;
 	r = mo_job_new(j->q->root, &req, &o, &e->job, error);
 	if (r < 0)
 		return r;
@@ -533,6 +536,35 @@ static const struct engine_kind engine_release = {
 	.publish = release_publish,
 };
 
+/* ---- remembered pins ---- */
+
+/*
+ * Forget the remembered pins of blocks that are no longer online (offlined by
+ * anyone, or gone), and write the store back when it changed.
+ */
+static void remember_pins(struct job_queue *q)
+{
+	int r;
+
+	if (!q->pins)
+		return;
+	for (size_t i = q->pins->n; i > 0; i--) {
+		uint64_t block = q->pins->blocks[i - 1].block;
+		char path[96], buf[32];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), MO_SYSFS_MEMORY "/memory%" PRIu64 "/state", block);
+		n = mo_root_read(q->root, false, path, buf, sizeof(buf));
+		if (n == -ENOENT || (n >= 0 && !streq(buf, "online")))
+			mo_pinmem_forget(q->pins, block);
+	}
+	if (!q->pins->dirty || !q->pins_path)
+		return;
+	r = mo_pinmem_save(q->pins, q->pins_path);
+	if (r < 0)
+		mo_log_warning_errno(r, "Cannot write %s: %m", q->pins_path);
+}
+
 /* ---- the one path ---- */
 
 static void engine_done(struct engine *e)
@@ -562,6 +594,9 @@ static void *run_engine(struct job *j, const struct engine_kind *k)
 			.long_lived_usec = p->long_lived_usec,
 			.log = true,
 			.job = j->log_id,
+			.stall_grace_usec = p->stall_grace_usec,
+			/* what stalled or timed out is remembered; a release ranks devices, not blocks */
+			.pinmem = p->kind == JOB_RELEASE ? NULL : j->q->pins,
 		};
 
 		if (mo_forensics_new(j->q->root, &fo, &e.forensics) < 0)
@@ -586,6 +621,7 @@ static void *run_engine(struct job *j, const struct engine_kind *k)
 	k->publish(&e);
 
 finish:
+	remember_pins(j->q);
 	pthread_mutex_lock(&j->lock);
 	j->sh.finished = true;
 	j->sh.result = result;

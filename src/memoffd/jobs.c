@@ -420,7 +420,26 @@ void job_queue_free(struct job_queue *q)
 		close(q->efd);
 	sd_event_unref(q->event);
 	free(q->state_path);
+	mo_pinmem_free(q->pins);
+	free(q->pins_path);
 	free(q);
+}
+
+int job_queue_load_pins(struct job_queue *q, const char *path)
+{
+	int r;
+
+	if (!q->pins) {
+		r = mo_pinmem_new(&q->pins);
+		if (r < 0)
+			return r;
+	}
+	free(q->pins_path);
+	q->pins_path = strdup(path);
+	if (!q->pins_path)
+		return -ENOMEM;
+	r = mo_pinmem_load(q->pins, path);
+	return r < 0 ? r : 0;
 }
 
 static struct job *job_alloc(struct job_queue *q)

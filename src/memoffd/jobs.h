@@ -50,6 +50,7 @@ struct job_params {
 	struct mo_backoff backoff;   /* release: max_attempts = tries per device */
 	uint64_t reserve;            /* bytes, or MO_JOB_RESERVE_DEFAULT */
 	uint64_t long_lived_usec;    /* offline, release: pages blocking longer are long-lived (forensics) */
+	uint64_t stall_grace_usec;   /* offline: end a stalled attempt after this (stall.h); 0: never */
 	bool all_or_nothing, force, dry_run;
 };
 
@@ -117,6 +118,15 @@ size_t job_devices(const struct job *j, const struct job_device **ret);
  */
 int job_queue_new(sd_event *event, const struct mo_root *root, const char *state_path,
 		  const struct job_queue_hooks *hooks, struct job_queue **ret);
+
+/**
+ * job_queue_load_pins() - keep the pin store (pinmem.h) at @path: read it now
+ * (tolerantly), rank the blocks it names last in SIZE requests, update it
+ * after every offline job and write it back when it changed.
+ * Return: 0 (also without the file), or the negative errno of reading it
+ * (the store then starts empty).
+ */
+int job_queue_load_pins(struct job_queue *q, const char *path);
 
 /**
  * job_queue_free() - free the queue. A running worker is cancelled and

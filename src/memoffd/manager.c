@@ -13,6 +13,7 @@
 #include "target.h"
 #include "hotplug-policy.h"
 #include "log.h"
+#include "pinmem.h"
 #include "util.h"
 
 /* The property a udev rule sets when it has already applied the policy (60-memoff.rules). */
@@ -358,6 +359,17 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = job_queue_new(m->event, m->root, state_path, &h, &m->jobs);
 	if (r < 0)
 		return mo_log_error_errno(r, "Cannot create the job queue: %m");
+	{
+		_cleanup_free_ char *pins_path = NULL;
+
+		if (asprintf(&pins_path, "%s/" MO_PINMEM_FILE, m->state_dir) < 0)
+			return mo_log_error_errno(ENOMEM, "Out of memory");
+		r = job_queue_load_pins(m->jobs, pins_path);
+		if (r == -ENOMEM)
+			return mo_log_error_errno(r, "Out of memory");
+		if (r < 0)
+			mo_log_warning_errno(r, "Cannot read %s, starting without remembered pins: %m", pins_path);
+	}
 
 	r = bus_setup(m, o->system_bus);
 	if (r < 0)

@@ -14,12 +14,12 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "bus-names.h"
 #include "memoffd-conf.h"
 #include "jobs.h"
 #include "root.h"
 
 #define MO_RUNTIME_DIR_DEFAULT "/run/memoff"
-#define MO_STATE_DIR_DEFAULT   "/var/lib/memoff"
 #define MO_CONTROL_SOCKET      "control"
 #define MO_STATE_FILE          "jobs"
 

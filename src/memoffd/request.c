@@ -119,6 +119,11 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		goto fail;
 	}
 	p.long_lived_usec = o->long_lived_usec ?: c->long_lived_usec;
+	if (kind == JOB_ONLINE && o->stall_grace_usec != UINT64_MAX) {
+		r = mo_engine_fail(error, -EINVAL, "option 'stall-grace' applies to offline and release requests");
+		goto fail;
+	}
+	p.stall_grace_usec = o->stall_grace_usec != UINT64_MAX ? o->stall_grace_usec : c->stall_grace_usec;
 	p.attempt_timeout_usec = o->attempt_timeout_usec ?: c->attempt_timeout_usec;
 	p.deadline_usec = o->deadline_usec ?: c->deadline_usec;
 	p.eject_timeout_usec = o->eject_timeout_usec;
@@ -173,6 +178,18 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 
 			if (asprintf(&t2, "%s eject-timeout=%s", *text,
 				     mo_format_duration(o->eject_timeout_usec, dl, sizeof(dl))) < 0) {
+				free(*text);
+				r = -ENOMEM;
+				goto fail;
+			}
+			free(*text);
+			*text = t2;
+		}
+		if (o->stall_grace_usec != UINT64_MAX) {
+			char *t2;
+
+			if (asprintf(&t2, "%s stall-grace=%s", *text,
+				     mo_format_duration(o->stall_grace_usec, dl, sizeof(dl))) < 0) {
 				free(*text);
 				r = -ENOMEM;
 				goto fail;

@@ -22,10 +22,11 @@ struct request_options {
 	uint64_t reserve;               /* bytes kept available; 0: Reserve= */
 	int max_attempts;               /* per block; -1: AttemptsPerBlock= (0 = unlimited) */
 	uint64_t long_lived_usec;       /* offline, release: 0: LongLivedThreshold= */
+	uint64_t stall_grace_usec;      /* offline: UINT64_MAX: StallGrace=; 0: no stall detection */
 	bool all_or_nothing, force, dry_run;
 };
 
-#define REQUEST_OPTIONS_INIT { .node = -1, .max_attempts = -1 }
+#define REQUEST_OPTIONS_INIT { .node = -1, .max_attempts = -1, .stall_grace_usec = UINT64_MAX }
 
 /* Named requests larger than this are refused (a typo like 0-99999999). */
 #define REQUEST_MAX_BLOCKS (1u << 20)

@@ -17,6 +17,10 @@
 #define MO_SOCKET_DEFAULT  "/run/memoff/control"
 #define MO_SOCKET_ENV      "MEMOFF_SOCKET"
 
+/* memoffd's state directory (memoffctl reads its pin store there), and the variable that names another. */
+#define MO_STATE_DIR_DEFAULT "/var/lib/memoff"
+#define MO_STATE_DIR_ENV     "MEMOFF_STATE_DIRECTORY"
+
 /* Errors (the D-Bus error names clients see) */
 #define MO_ERROR_INVALID_ARGUMENT "org.memoff.Error.InvalidArgument"
 #define MO_ERROR_ACCESS_DENIED    "org.memoff.Error.AccessDenied"

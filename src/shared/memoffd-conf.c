@@ -218,6 +218,7 @@ struct key {
 
 static const struct key keys[] = {
 	{ "Offline",   "AttemptTimeout",     K_DURATION,     OFF(attempt_timeout_usec), 1000, UINT64_MAX },
+	{ "Offline",   "StallGrace",         K_DURATION,     OFF(stall_grace_usec), 0, UINT64_MAX },
 	{ "Offline",   "AttemptsPerBlock",   K_UNSIGNED,     OFF(attempts_per_block), 0, 1000000 },
 	{ "Offline",   "BackoffInitial",     K_DURATION,     OFF(backoff_initial_usec), 0, UINT64_MAX },
 	{ "Offline",   "BackoffFactor",      K_FACTOR,       OFF(backoff_factor), 1, 1000 },
@@ -315,6 +316,7 @@ void mo_config_init(struct mo_config *c)
 {
 	*c = (struct mo_config) {
 		.attempt_timeout_usec = MO_CONFIG_ATTEMPT_TIMEOUT_USEC,
+		.stall_grace_usec = MO_CONFIG_STALL_GRACE_USEC,
 		.attempts_per_block = MO_CONFIG_ATTEMPTS_PER_BLOCK,
 		.backoff_initial_usec = MO_CONFIG_BACKOFF_INITIAL_USEC,
 		.backoff_factor = MO_CONFIG_BACKOFF_FACTOR,
@@ -710,6 +712,7 @@ int mo_config_load(const char *path, struct mo_config *ret, char **errors)
 bool mo_config_equal(const struct mo_config *a, const struct mo_config *b)
 {
 	if (a->attempt_timeout_usec != b->attempt_timeout_usec ||
+	    a->stall_grace_usec != b->stall_grace_usec ||
 	    a->attempts_per_block != b->attempts_per_block ||
 	    a->backoff_initial_usec != b->backoff_initial_usec ||
 	    a->backoff_factor != b->backoff_factor ||

@@ -47,6 +47,7 @@ struct mo_config_range {
 struct mo_config {
 	/* [Offline] */
 	uint64_t attempt_timeout_usec; /* AttemptTimeout= */
+	uint64_t stall_grace_usec;     /* StallGrace= (0 = attempts end only at AttemptTimeout=) */
 	unsigned attempts_per_block;   /* AttemptsPerBlock= (0 = unlimited) */
 	uint64_t backoff_initial_usec; /* BackoffInitial= */
 	double backoff_factor;         /* BackoffFactor= (>= 1) */
@@ -73,6 +74,7 @@ struct mo_config {
 
 /* Defaults (and what conf/memoffd.conf shows, commented out). */
 #define MO_CONFIG_ATTEMPT_TIMEOUT_USEC (10 * 1000 * 1000ULL)
+#define MO_CONFIG_STALL_GRACE_USEC     (300 * 1000ULL)   /* MO_STALL_GRACE_USEC (stall.h) */
 #define MO_CONFIG_ATTEMPTS_PER_BLOCK   5
 #define MO_CONFIG_BACKOFF_INITIAL_USEC (1000 * 1000ULL)
 #define MO_CONFIG_BACKOFF_FACTOR       2.0

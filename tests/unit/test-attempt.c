@@ -327,6 +327,57 @@ static void test_cancel_during_write(void **state)
 	close(f.rfd);
 }
 
+/* A watcher (the stall detector) sets the stop flag and signals: the write ends "stalled", also with
+ * every signal blocked as in the daemon. */
+static volatile sig_atomic_t stop_flag, write_done;
+
+static void *stop_after(void *p)
+{
+	struct kicker *k = p;
+
+	usleep(100 * 1000);
+	stop_flag = 1;
+	/* again until the write has returned, as the stall detector does, and once more past it */
+	while (!write_done) {
+		pthread_kill(k->target, MO_ATTEMPT_SIGNAL);
+		usleep(20 * 1000);
+	}
+	pthread_kill(k->target, MO_ATTEMPT_SIGNAL);
+	return NULL;
+}
+
+static void test_stopped_during_write(void **state)
+{
+	const char *root = *state;
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	struct mo_attempt_result res;
+	struct kicker k = { .target = pthread_self() };
+	sigset_t all, saved, before;
+	pthread_t t;
+	struct fifo f;
+
+	fifo_make(root, &f);
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	sigfillset(&all);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &all, &saved), 0);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &before), 0);
+	stop_flag = write_done = 0;
+	assert_int_equal(pthread_create(&t, NULL, stop_after, &k), 0);
+	assert_int_equal(mo_attempt_run_stoppable(r, 5, MO_ACTION_OFFLINE, 20 * 1000 * 1000, NULL, &stop_flag,
+						  &res), 0);
+	write_done = 1;
+	pthread_join(t, NULL);
+	mo_attempt_drain_signal();
+	assert_int_equal(res.outcome, MO_OUTCOME_STALLED);
+	assert_int_equal(res.error, EINTR);
+	assert_string_equal(mo_outcome_to_string(res.outcome), "stalled");
+	assert_true(mo_outcome_is_retryable(res.outcome));
+	assert_clean(&before);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &saved, NULL), 0);
+	assert_no_timer();
+	close(f.rfd);
+}
+
 /* Some other handler without SA_RESTART interrupts the write: that is not a timeout, write again. */
 static void test_spurious_eintr(void **state)
 {
@@ -411,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_signal_blocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_during_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spurious_eintr, setup, teardown),
 		cmocka_unit_test(test_sleep),
 		cmocka_unit_test(test_sleep_blocked_kick),

@@ -142,6 +142,29 @@ static void test_size_offline_default(void **state)
 	mo_selection_done(&s);
 }
 
+/* Blocks the pin store remembers go after all others, even the free ones and the unmovable one. */
+static void test_size_pinned_last(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
+	struct mo_select_options o = { .action = MO_ACTION_OFFLINE, .node = -1 };
+	struct mo_selection s;
+	const uint64_t pfn = 0x1234, want[] = { 2, 5, 4, 7, 3 };
+
+	assert_int_equal(mo_pinmem_new(&pins), 0);
+	assert_int_equal(mo_pinmem_note(pins, 7, &pfn, 1, 100), 0);
+	assert_int_equal(mo_pinmem_note(pins, 3, NULL, 0, 200), 0);
+	assert_int_equal(mo_pinmem_note(pins, 99, NULL, 0, 200), 0);   /* no such block: harmless */
+	o.pinmem = pins;
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
+	/* among the pinned ones the usual order: 7 is free, 3 costs something */
+	assert_order(&s, want, ARRAY_SIZE(want));
+	assert_true(s.c[3].pinned);
+	assert_true(s.c[4].pinned);
+	assert_false(s.c[0].pinned);
+	mo_selection_done(&s);
+}
+
 static void test_size_node_and_zone(void **state)
 {
 	struct fx *f = *state;
@@ -448,6 +471,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_size_offline_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_pinned_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_node_and_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_without_census, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_iomem_hidden, setup, teardown),

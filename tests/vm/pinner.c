@@ -11,7 +11,7 @@
  *
  *   pinner [--mib N] [--pin-block N]... [--pin-range START-END]... [--count K]
  *          [--max-mib M] [--chunk-mib C] [--release-after SECS] [--hold]
- *          [--file PATH] [--thp] [--every E]
+ *          [--file PATH] [--thp] [--stride S]
  *
  * stdout is machine-readable, one record a line:
  *   PIN pid=P vaddr=0xV pfn=0xF block=B     a page pinned
@@ -24,12 +24,11 @@
  *
  * Targets: --pin-block N is memory block N (block size from sysfs);
  * --pin-range START-END a physical range, END inclusive as lsmem prints it
- * (0x40000000-0x47ffffff). Each target gets up to K pages (--count, default 1),
- * with --every E only pages whose PFN is a multiple of E (--every 512 --thp:
- * one page of each 2 MiB THP, which pins the whole THP).
+ * (0x40000000-0x47ffffff). Each target gets up to K pages (--count, default 1).
  * When the first N MiB hold too few pages of a target, more chunks are
  * allocated until --max-mib; chunks that end up holding no pin are unmapped
- * again unless --hold is given.
+ * again unless --hold is given. --stride S pins only pages whose PFN is a
+ * multiple of S (with --thp, 512: one page in each huge page).
  */
 #include "config.h"
 
@@ -76,13 +75,13 @@ static unsigned n_pipes, n_in_pipe, n_pins;
 static long page_size;
 static uint64_t block_size;
 static int pagemap_fd = -1;
-static uint64_t every = 1;	/* pin only pages whose PFN is a multiple of this */
+static uint64_t stride = 1;
 
 static void usage(FILE *f)
 {
 	fputs("usage: pinner [--mib N] [--pin-block N]... [--pin-range START-END]... [--count K]\n"
 	      "              [--max-mib M] [--chunk-mib C] [--release-after SECS] [--hold]\n"
-	      "              [--file PATH] [--thp] [--every E]\n", f);
+	      "              [--file PATH] [--thp] [--stride S]\n", f);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -199,8 +198,6 @@ static int scan(struct chunk *c, unsigned want, bool is_file)
 			return r;
 		if (pfn == 0)
 			continue;
-		if (!is_file && pfn % every != 0)
-			continue;
 		if (is_file)
 			printf("FILE pid=%d vaddr=%p pfn=0x%" PRIx64 " block=%" PRIu64 "\n",
 			       (int) getpid(), (void *) p, pfn,
@@ -208,7 +205,7 @@ static int scan(struct chunk *c, unsigned want, bool is_file)
 		for (unsigned i = 0; i < n_targets; i++) {
 			struct target *t = &targets[i];
 
-			if (t->found >= want || !target_has(t, pfn))
+			if (t->found >= want || !target_has(t, pfn) || pfn % stride != 0)
 				continue;
 			r = pin_page(p);
 			if (r < 0) {
@@ -282,7 +279,7 @@ int main(int argc, char **argv)
 		{ "hold", no_argument, NULL, 'H' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "thp", no_argument, NULL, 't' },
-		{ "every", required_argument, NULL, 'e' },
+		{ "stride", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -298,7 +295,7 @@ int main(int argc, char **argv)
 		uint64_t v;
 
 		switch (c) {
-		case 'm': case 'k': case 'M': case 'c': case 'R': case 'b': case 'e':
+		case 'm': case 'k': case 'M': case 'c': case 'R': case 'b': case 's':
 			if (parse_u64(optarg, &v) < 0) {
 				fprintf(stderr, "pinner: bad number '%s'\n", optarg);
 				return 2;
@@ -311,8 +308,8 @@ int main(int argc, char **argv)
 				max_mib = v;
 			else if (c == 'c')
 				chunk_mib = v;
-			else if (c == 'e')
-				every = v;
+			else if (c == 's')
+				stride = v ? v : 1;
 			else if (c == 'R') {
 				release_after = v;
 				release = true;
@@ -362,7 +359,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || count == 0 || chunk_mib == 0 || every == 0 || count * n_targets > MAX_PINS) {
+	if (optind < argc || count == 0 || chunk_mib == 0 || count * n_targets > MAX_PINS) {
 		usage(stderr);
 		return 2;
 	}

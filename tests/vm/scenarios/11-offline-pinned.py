@@ -7,7 +7,9 @@ end by its --deadline with "timed out" (exit 1, -J outcome timed-out), the
 block still online and no other block changed. A SIGINT or SIGTERM during a
 spinning attempt ends memoffctl at once (well within the attempt timeout)
 with a report of what was done: exit 1 when nothing was, 64 when a block of
-the request was already offlined; the pinned block is back online.
+the request was already offlined; the pinned block is back online. Stall detection is off here
+(--stall-grace 0): this is about the attempt timeout; 18-offline-stalled-pins
+is about attempts that stall.
 """
 
 import os
@@ -63,7 +65,7 @@ def run(t, vm):
 
     # --- the deadline -------------------------------------------------------
     before = S.list_all(vm)
-    rc, out, err, secs = S.ctl(vm, "offline -b %d --attempt-timeout %ds --deadline %ds"
+    rc, out, err, secs = S.ctl(vm, "offline -b %d --stall-grace 0 --attempt-timeout %ds --deadline %ds"
                                % (blk, ATTEMPT, DEADLINE))
     t.diag("measured: offline of the pinned block returned after %.2f s (deadline %d s)"
            % (secs, DEADLINE))
@@ -75,7 +77,7 @@ def run(t, vm):
     t.eq(S.state(vm, blk), "online", "the pinned block is still online")
     t.eq(S.list_all(vm), before, "memoffctl list -J -a is the same as before (no block changed)")
 
-    rc, res, out, err, secs = S.ctl_json(vm, "offline -b %d --attempt-timeout %ds --deadline %ds"
+    rc, res, out, err, secs = S.ctl_json(vm, "offline -b %d --stall-grace 0 --attempt-timeout %ds --deadline %ds"
                                          % (blk, ATTEMPT, DEADLINE))
     rec = S.json_blocks(res).get(blk, {})
     t.eq(rc, 1, "with -J: exit 1")
@@ -87,7 +89,7 @@ def run(t, vm):
 
     # --- SIGINT during a spinning attempt -----------------------------------
     rc, res, err, secs = signal_midway(
-        vm, "offline -b %d --attempt-timeout 30s --deadline 60s" % blk, "INT",
+        vm, "offline -b %d --stall-grace 0 --attempt-timeout 30s --deadline 60s" % blk, "INT",
         lambda: S.state(vm, blk) == "going-offline", "int")
     t.ok(secs is not None, "the attempt spins (state going-offline) before SIGINT")
     if secs is not None:
@@ -102,7 +104,7 @@ def run(t, vm):
     other = dimm[2]
     rng = "%d-%d" % (min(blk, other), max(blk, other))
     rc, res, err, secs = signal_midway(
-        vm, "offline -b %s --attempt-timeout 5s --deadline 120s" % rng, "TERM",
+        vm, "offline -b %s --stall-grace 0 --attempt-timeout 5s --deadline 120s" % rng, "TERM",
         lambda: S.state(vm, other) == "offline" and S.state(vm, blk) == "going-offline", "term")
     t.ok(secs is not None, "block %d goes offline and the pinned one spins before SIGTERM" % other)
     if secs is not None:

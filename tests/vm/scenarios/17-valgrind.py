@@ -125,7 +125,7 @@ def run(t, vm):
 
     # SIGINT while an attempt spins, under valgrind.
     if have_pin:
-        vm.spawn("%smemoffctl offline -b %d --attempt-timeout 60s --deadline 120s -J > /tmp/int.json & "
+        vm.spawn("%smemoffctl offline -b %d --stall-grace 0 --attempt-timeout 60s --deadline 120s -J > /tmp/int.json & "
                  "echo $! > /tmp/int.pid; wait $!; echo $? > /tmp/int.rc" % (VG % "sigint", pinned),
                  "int")
         spun = S.wait_state(vm, pinned, "going-offline", 120)

@@ -101,7 +101,7 @@ def run(t, vm):
     # --- a timed-out offline job: the daemon's records name the pinner ----
     m = re.search(r"^PIN pid=(\d+) ", text, re.M)
     pin_pid = m.group(1) if m else "?"
-    rc, out = vm.run("memoffctl offline -b %d --attempt-timeout 1s --deadline 4s" % target, timeout=120)
+    rc, out = vm.run("memoffctl offline -b %d --stall-grace 0 --attempt-timeout 1s --deadline 4s" % target, timeout=120)
     t.eq(rc, 1, "offline of the pinned block through the daemon times out (exit 1)")
     log = vm.sh("cat /tmp/memoffd.out")
     t.match(r"memoffd: block %d: attempt 1 timed out after .*MEMOFF_BLOCK=%d " % (target, target), log,
@@ -110,7 +110,7 @@ def run(t, vm):
             log, "... and the blocked pages, naming the pinner's pid %s (PAGES_BLOCKED)" % pin_pid)
     t.match(r"Blocked pages:\n  block %d: .*pinner\[%s\]" % (target, pin_pid), out,
             "memoffctl prints the job's BlockedPages: the pinner")
-    vm.spawn("memoffctl offline -b %d --attempt-timeout 2s --deadline 5min" % target, "off")
+    vm.spawn("memoffctl offline -b %d --stall-grace 0 --attempt-timeout 2s --deadline 5min" % target, "off")
     vm.wait_until(lambda: "running" in job_line(vm, "offline blocks %d" % target), 60,
                   what="the offline job running")
     time.sleep(1)

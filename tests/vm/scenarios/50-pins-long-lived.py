@@ -62,7 +62,7 @@ def run(t, vm):
     pid = next(iter(pins.values()))[0]
     want = {pfn: (pid, "pinner", vaddr) for pfn, (pid, vaddr) in pins.items()}
 
-    rc, out, err = run_split(vm, "MEMOFF_LOG_LEVEL=debug memoffctl offline -b %d --attempt-timeout 1s "
+    rc, out, err = run_split(vm, "MEMOFF_LOG_LEVEL=debug memoffctl offline -b %d --stall-grace 0 --attempt-timeout 1s "
                                  "--deadline 7s --long-lived 3s -J" % blk, timeout=120)
     t.eq(rc, 1, "offline of the pinned block fails (exit 1)")
     try:

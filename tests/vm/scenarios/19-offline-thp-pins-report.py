@@ -31,7 +31,7 @@ def run(t, vm):
     top = movable[-8:]
     vm.sh("echo always > /sys/kernel/mm/transparent_hugepage/enabled")
     pid, pins, _, text = S.start_pinner(
-        vm, "--thp --hold --every 512 --count 48 --mib 64 --chunk-mib 64 --max-mib 2560 "
+        vm, "--thp --hold --stride 512 --count 48 --mib 64 --chunk-mib 64 --max-mib 2560 "
         + " ".join("--pin-block %d" % b for b in top), "pin", timeout=300)
     pinned = sorted({b for _, b in pins})
     t.diag("pinner %d pinned %d pages in blocks %s" % (pid, len(pins), pinned))

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "pinmem.h"
+#include "root.h"
+#include "util.h"
+
+#define HEADER "# memoff pinned pages v1\n# BLOCK FIRST_SEEN LAST_SEEN [PFN...]\n"
+/* A file bigger than this is not ours. */
+#define FILE_MAX (16 * 1024 * 1024)
+
+int mo_pinmem_new(struct mo_pinmem **ret)
+{
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
+void mo_pinmem_free(struct mo_pinmem *m)
+{
+	if (!m)
+		return;
+	free(m->blocks);
+	free(m);
+}
+
+static size_t lower_bound(const struct mo_pinmem *m, uint64_t block)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->blocks[mid].block < block)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct mo_pinmem_block *mo_pinmem_find(const struct mo_pinmem *m, uint64_t block)
+{
+	size_t i;
+
+	if (!m)
+		return NULL;
+	i = lower_bound(m, block);
+	return i < m->n && m->blocks[i].block == block ? &m->blocks[i] : NULL;
+}
+
+static struct mo_pinmem_block *get(struct mo_pinmem *m, uint64_t block, uint64_t now)
+{
+	size_t i = lower_bound(m, block);
+	struct mo_pinmem_block *nb;
+
+	if (i < m->n && m->blocks[i].block == block)
+		return &m->blocks[i];
+	nb = realloc(m->blocks, (m->n + 1) * sizeof(*nb));
+	if (!nb)
+		return NULL;
+	m->blocks = nb;
+	memmove(&m->blocks[i + 1], &m->blocks[i], (m->n - i) * sizeof(*nb));
+	m->blocks[i] = (struct mo_pinmem_block) { .block = block, .first_seen = now, .last_seen = now };
+	m->n++;
+	return &m->blocks[i];
+}
+
+static void add_pfn(struct mo_pinmem_block *b, uint64_t pfn)
+{
+	unsigned i = 0;
+
+	while (i < b->n_pfns && b->pfns[i] < pfn)
+		i++;
+	if (i < b->n_pfns && b->pfns[i] == pfn)
+		return;
+	if (b->n_pfns == MO_PINMEM_PFNS_MAX) {
+		if (i == MO_PINMEM_PFNS_MAX)
+			return;   /* keep the lowest */
+		b->n_pfns--;
+	}
+	memmove(&b->pfns[i + 1], &b->pfns[i], (b->n_pfns - i) * sizeof(b->pfns[0]));
+	b->pfns[i] = pfn;
+	b->n_pfns++;
+}
+
+int mo_pinmem_note(struct mo_pinmem *m, uint64_t block, const uint64_t *pfns, size_t n, uint64_t now)
+{
+	struct mo_pinmem_block *b = get(m, block, now);
+
+	if (!b)
+		return -ENOMEM;
+	if (now > b->last_seen)
+		b->last_seen = now;
+	if (now < b->first_seen)
+		b->first_seen = now;
+	for (size_t i = 0; i < n; i++)
+		add_pfn(b, pfns[i]);
+	m->dirty = true;
+	return 0;
+}
+
+bool mo_pinmem_forget(struct mo_pinmem *m, uint64_t block)
+{
+	size_t i;
+
+	if (!m)
+		return false;
+	i = lower_bound(m, block);
+	if (i >= m->n || m->blocks[i].block != block)
+		return false;
+	memmove(&m->blocks[i], &m->blocks[i + 1], (m->n - i - 1) * sizeof(m->blocks[0]));
+	m->n--;
+	m->dirty = true;
+	return true;
+}
+
+static int parse_u64(const char *s, int base, uint64_t *ret)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, base);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* One line, modified in place. Return: 1 added, 0 blank or comment, -EINVAL unreadable, -ENOMEM. */
+static int parse_line(struct mo_pinmem *m, char *line)
+{
+	uint64_t v[3], pfns[MO_PINMEM_PFNS_MAX];
+	size_t n = 0, k = 0;
+	char *save = NULL, *tok;
+	struct mo_pinmem_block *b;
+
+	line += strspn(line, " \t");
+	if (!*line || *line == '#')
+		return 0;
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (k < 3) {
+			if (parse_u64(tok, 10, &v[k++]) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if (strncmp(tok, "0x", 2) != 0 || parse_u64(tok + 2, 16, &pfns[n]) < 0)
+			return -EINVAL;
+		if (++n == MO_PINMEM_PFNS_MAX)
+			break;
+	}
+	if (k < 3 || v[1] > v[2])
+		return -EINVAL;
+	b = get(m, v[0], v[1]);
+	if (!b)
+		return -ENOMEM;
+	b->first_seen = v[1] < b->first_seen ? v[1] : b->first_seen;
+	b->last_seen = v[2] > b->last_seen ? v[2] : b->last_seen;
+	for (size_t i = 0; i < n; i++)
+		add_pfn(b, pfns[i]);
+	return 1;
+}
+
+int mo_pinmem_parse(struct mo_pinmem *m, const char *text)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *save = NULL;
+	int skipped = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int r = parse_line(m, line);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			skipped++;
+	}
+	return skipped;
+}
+
+int mo_pinmem_format(const struct mo_pinmem *m, char **ret)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return -ENOMEM;
+	fputs(HEADER, f);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct mo_pinmem_block *b = &m->blocks[i];
+
+		fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64, b->block, b->first_seen, b->last_seen);
+		for (unsigned k = 0; k < b->n_pfns; k++)
+			fprintf(f, " 0x%" PRIx64, b->pfns[k]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
+int mo_pinmem_load(struct mo_pinmem *m, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADF;
+	r = mo_read_fd_all(fd, FILE_MAX, &buf, NULL);
+	if (r < 0)
+		return r;
+	return mo_pinmem_parse(m, buf);
+}
+
+int mo_pinmem_save(struct mo_pinmem *m, const char *path)
+{
+	_cleanup_free_ char *text = NULL, *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len, off = 0;
+	int r;
+
+	r = mo_pinmem_format(m, &text);
+	if (r < 0)
+		return r;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	/* PFNs are for root only, as /proc/PID/pagemap keeps them */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	len = strlen(text);
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		off += (size_t) n;
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	m->dirty = false;
+	return 0;
+fail:
+	(void) unlink(tmp);
+	return r;
+}
