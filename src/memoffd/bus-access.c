@@ -4,12 +4,64 @@
  * pages: uid 0, or a member (primary or supplementary group) of
  * AllowedGroup=. The credentials are the kernel's (SO_PEERCRED and
  * SO_PEERGROUPS peer to peer, the bus driver's on the system bus), never
- * read from /proc.
+ * read from /proc. dbus-daemon gives no supplementary groups of a caller:
+ * then membership is judged as dbus-daemon's own <policy group=...> judges
+ * it, by the uid's groups in the user database.
  */
 #include "bus-internal.h"
 
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "manager.h"
 #include "util.h"
+
+/* Whether the user database puts uid in group gid (primary or member). */
+static bool uid_in_group_db(uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ gid_t *groups = NULL;
+	struct passwd pw, *res = NULL;
+	long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t bufsz = sz > 0 ? (size_t) sz : 4096;
+	int n = 64;
+
+	for (;;) {
+		free(buf);
+		buf = malloc(bufsz);
+		if (!buf)
+			return false;
+		int r = getpwuid_r(uid, &pw, buf, bufsz, &res);
+		if (r != ERANGE)
+			break;
+		if (bufsz > 1 << 20)
+			return false;
+		bufsz *= 2;
+	}
+	if (!res)
+		return false;
+	if (pw.pw_gid == gid)
+		return true;
+	for (int tries = 0; tries < 8; tries++) {
+		int want = n;
+
+		free(groups);
+		groups = calloc((size_t) n, sizeof(gid_t));
+		if (!groups)
+			return false;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
+			for (int i = 0; i < want; i++)
+				if (groups[i] == gid)
+					return true;
+			return false;
+		}
+		/* too few: want is how many there are (glibc), or grow */
+		n = want > n ? want : n * 2;
+	}
+	return false;
+}
 
 int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
 {
@@ -33,6 +85,9 @@ int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error
 		for (int i = 0; i < n; i++)
 			if (gids[i] == m->config.allowed_gid)
 				return 0;
+		/* no supplementary groups from the bus (dbus-daemon): the user database */
+		if (n < 0 && uid_in_group_db(uid, m->config.allowed_gid))
+			return 0;
 		return sd_bus_error_setf(error, MO_ERROR_ACCESS_DENIED,
 					 "uid %u is neither root nor in group %s: access denied",
 					 (unsigned) uid, m->config.allowed_group);
