@@ -461,6 +461,10 @@ static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *
 	r = sd_bus_message_read(msg, "u", &id);
 	if (r < 0)
 		return r;
+	/* access first: a refused caller does not learn which jobs exist */
+	r = bus_check_access(msg, m, error);
+	if (r < 0)
+		return r;
 	j = job_queue_find(m->jobs, id);
 	if (!j)
 		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_JOB, "no job %u", id);

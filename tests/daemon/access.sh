@@ -111,7 +111,7 @@ refused() {
 	fi
 }
 
-echo "1..29"
+echo "1..30"
 if ! start_daemon; then
 	not_ok "memoffd starts"
 	sed 's/^/#   /' "$T/daemon.log"
@@ -139,6 +139,8 @@ refused $D "socket: Release as nobody is refused" as_nobody busctl $PRIV call $M
 refused $D "socket: GetPins as nobody is refused (other processes' mappings)" \
 	as_nobody busctl $PRIV call $M GetPins 'ssa{sv}' blocks 9 0
 refused $D "socket: CancelJob as nobody is refused" as_nobody busctl $PRIV call $M CancelJob u 1
+refused $D "socket: CancelJob of a job that does not exist, as nobody: refused, not 'no job' (no probing)" \
+	as_nobody busctl $PRIV call $M CancelJob u 4000000000
 refused $D "socket: ApplyHotplugPolicy as nobody is refused" \
 	as_nobody busctl $PRIV call $M ApplyHotplugPolicy t 14
 refused $D "socket: Reload as nobody is refused" as_nobody busctl $PRIV call $M Reload
