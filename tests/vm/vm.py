@@ -100,7 +100,8 @@ class VM:
            ids default to d1, d2, ...; their backends are m1, m2, ...
     smp: guest CPUs. append: extra kernel command line.
     memhp: memhp_default_state= value (None leaves it out).
-    extra_args: more qemu arguments. workdir: where sockets and logs go
+    extra_args: more qemu arguments ("{workdir}" in one is replaced by
+    the work directory, for sockets). workdir: where sockets and logs go
     (a fresh temp dir by default, removed by close() unless keep=True or
     $MEMOFF_VM_KEEP is set). log: a file object for progress lines (or None).
     """
@@ -192,7 +193,7 @@ class VM:
             mid = self._backend_id(dimm_id)
             args += ["-object", "memory-backend-ram,id=%s,size=%s" % (mid, size),
                      "-device", "pc-dimm,id=%s,memdev=%s" % (dimm_id, mid)]
-        return args + self.extra_args
+        return args + [a.replace("{workdir}", w) for a in self.extra_args]
 
     def start(self):
         """Boot and wait for the guest's command loop. Returns self."""
