@@ -31,9 +31,10 @@ suite=${MEMOFF_SYSTEM_SUITE_DIST:-bookworm}
 
 # What the scenarios use: systemd as PID 1 (systemd-sysv), udevd, the system
 # bus, memoff's shared libraries (so that its .deb installs without network),
-# procps (kill for ExecReload=), and qemu-guest-agent (virtio-serial agent
-# for the cloud scenarios).
-packages="systemd-sysv udev dbus procps libinih1 libsmartcols1 libsystemd0 libudev1 qemu-guest-agent"
+# procps (kill for ExecReload=), qemu-guest-agent (virtio-serial agent
+# for the cloud scenarios) and kmod (depmod and modprobe for the kernel's
+# virtio modules that agent needs, which run-system.py adds).
+packages="systemd-sysv udev dbus procps kmod libinih1 libsmartcols1 libsystemd0 libudev1 qemu-guest-agent"
 
 here=$(cd "$(dirname "$0")" && pwd)
 # The Debian mirror(s) this machine's apt uses for the suite (and its

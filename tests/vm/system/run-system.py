@@ -5,9 +5,9 @@ Debian 12 system booted with systemd as PID 1 (udevd, dbus, journald).
 
     run-system.py [PATTERN]...
 
-The guest's initramfs is two cpio archives one after the other: the cached
-root file system of mkrootfs.sh (mmdebstrap, no memoff in it) and a small
-one made here with the .deb ($MEMOFF_SYSTEM_DEB, built by tools/build-deb.sh),
+The guest's initramfs is cpio archives one after the other: the cached
+root file system of mkrootfs.sh (mmdebstrap, no memoff in it), the kernel's
+virtio modules (fetch-modules.sh, cached) and a small one made here with the .deb ($MEMOFF_SYSTEM_DEB, built by tools/build-deb.sh),
 the test helpers (pinner) and the unit that runs vm.py's command channel on
 ttyS1. The scenarios (scenarios/NN-name.py beside this file) install the
 .deb with apt in the booted guest and check what an operator would check.
@@ -131,11 +131,23 @@ def main():
     print("# root file system: %s (%.1f s)" % (os.path.basename(rootfs), time.monotonic() - t0))
     print("# package: %s" % os.path.basename(deb))
 
+    # The virtio modules (virtio-pci, virtio-console) for qemu-guest-agent's
+    # port: Debian builds them as modules. Without them the scenarios that
+    # need them say so.
+    parts = [rootfs]
+    r = subprocess.run(["sh", os.path.join(HERE, "fetch-modules.sh"), cache], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=600)
+    for line in r.stderr.splitlines():
+        print("# " + line)
+    if r.returncode == 0:
+        parts.append(r.stdout.strip().splitlines()[-1])
+        print("# kernel modules: %s" % os.path.basename(parts[-1]))
+
     initrd = os.path.join(work, "system-initrd")
     overlay = initrd + ".overlay"
     build_overlay(overlay, deb)
     with open(initrd + ".tmp", "wb") as out:
-        for part in (rootfs, overlay):
+        for part in parts + [overlay]:
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, out, 1 << 20)
     os.replace(initrd + ".tmp", initrd)
