@@ -35,8 +35,9 @@ tmp=$(mktemp -d "$cache/.modules.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >&2) ||
 	skip "apt-get download $pkg=$version failed"
-deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
-[ -n "$deb" ] || skip "apt-get download $pkg=$version produced no .deb"
+set -- "$tmp"/*.deb
+deb=$1
+[ -f "$deb" ] || skip "apt-get download $pkg=$version produced no .deb"
 mkdir -p "$tmp/root/usr"
 dpkg-deb --fsys-tarfile "$deb" | (cd "$tmp/root/usr" && tar -x --wildcards \
 	'./lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/char/virtio_console.ko*') ||
