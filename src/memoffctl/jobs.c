@@ -8,6 +8,7 @@
 
 #include "client.h"
 #include "format.h"
+#include "json.h"
 #include "verbs.h"
 
 static void jobs_help(FILE *out)
@@ -26,10 +27,11 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 		CTL_COMMON_LONGOPTS,
 		{}
 	};
-	sd_bus_message *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
-	bool json = false, first = true;
+	bool json = false;
+	struct mo_json js;
 	const char *kind, *st, *res, *path;
 	uint32_t id;
 	int c, ex, r;
@@ -45,16 +47,17 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 	r = ctl_client_open(&bus);
 	if (r < 0)
 		return ctl_error_errno(r, "memoffd is not running");
-	r = sd_bus_call_method(bus, "org.memoff.Manager1", "/org/memoff/Manager1", "org.memoff.Manager1",
-			       "ListJobs", &e, &reply, NULL);
+	r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "ListJobs", &e, &reply, NULL);
 	if (r < 0) {
 		ex = ctl_client_error(&e, r, "ListJobs");
 		goto out;
 	}
 	r = sd_bus_message_enter_container(reply, 'a', "(ussso)");
-	if (json)
-		fputs("{\n   \"jobs\": [", stdout);
-	else
+	mo_json_init(&js, stdout);
+	if (json) {
+		mo_json_begin_object(&js, NULL);
+		mo_json_begin_array(&js, "jobs");
+	} else
 		printf("%5s %-8s %-9s %-12s %9s %s\n", "ID", "KIND", "STATE", "RESULT", "DONE", "REQUEST");
 	while (r >= 0 && (r = sd_bus_message_read(reply, "(ussso)", &id, &kind, &st, &res, &path)) > 0) {
 		struct ctl_job_info j;
@@ -63,18 +66,18 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 		if (ctl_client_get_job(bus, path, &j) < 0)
 			continue;
 		if (json) {
-			printf("%s\n      {\"id\": %u, \"kind\": ", first ? "" : ",", id);
-			ctl_json_string(stdout, kind);
-			fputs(", \"state\": ", stdout);
-			ctl_json_string(stdout, st);
-			fputs(", \"result\": ", stdout);
-			ctl_json_string(stdout, res);
-			printf(", \"blocks_done\": %" PRIu64 ", \"blocks_wanted\": %" PRIu64 ", \"request\": ",
-			       j.blocks_done, j.blocks_wanted);
-			ctl_json_string(stdout, j.request);
-			fputs(", \"message\": ", stdout);
-			ctl_json_string(stdout, j.message);
-			fputc('}', stdout);
+			mo_json_begin_object(&js, NULL);
+			mo_json_u64(&js, "id", id);
+			mo_json_string(&js, "kind", kind);
+			mo_json_string(&js, "state", st);
+			mo_json_string(&js, "result", *res ? res : NULL);
+			mo_json_u64(&js, "blocks_done", j.blocks_done);
+			mo_json_u64(&js, "blocks_wanted", j.blocks_wanted);
+			mo_json_u64(&js, "bytes_done", j.bytes_done);
+			mo_json_u64(&js, "bytes_wanted", j.bytes_wanted);
+			mo_json_string(&js, "request", j.request);
+			mo_json_string(&js, "message", j.message);
+			mo_json_end_object(&js);
 		} else {
 			char d[2 * MO_FORMAT_SIZE_MAX + 2];
 
@@ -82,15 +85,14 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 				 mo_format_size(j.bytes_wanted, wanted));
 			printf("%5u %-8s %-9s %-12s %9s %s\n", id, kind, st, *res ? res : "-", d, strempty(j.request));
 		}
-		first = false;
 		ctl_job_info_done(&j);
 	}
-	if (json)
-		printf("%s]\n}\n", first ? "" : "\n   ");
+	if (json) {
+		mo_json_end_array(&js);
+		mo_json_end_object(&js);
+	}
 	ex = r < 0 ? ctl_error_errno(r, "cannot read the job list") : CTL_EXIT_OK;
 out:
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
 	return ex;
 }

@@ -16,45 +16,21 @@
 #include "json.h"
 #include "parse.h"
 #include "release.h"
+#include "runner.h"
 #include "verbs.h"
 
 enum {
-	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
-	OPT_DEADLINE,
-	OPT_EJECT_TIMEOUT,
+	OPT_EJECT_TIMEOUT = CTL_OPT_JOB_FIRST,
 	OPT_MAX_TRIES,
-	OPT_RESERVE,
-	OPT_FORCE,
-	OPT_DRY_RUN,
 };
 
 struct opts {
 	const char *arg;
-	int node;
-	uint64_t attempt_timeout, deadline, eject_timeout, reserve;
+	uint64_t eject_timeout;
 	unsigned max_tries;
 	bool have_max_tries;
-	bool force, dry_run, json, verbose;
+	struct ctl_job_opts j;       /* the options every job verb takes (runner.h) */
 };
-
-/* ---- signals ---- */
-
-static volatile sig_atomic_t cancel_requested;
-
-static void on_signal(int sig)
-{
-	cancel_requested = 1;
-}
-
-/* Without SA_RESTART: a SIGINT/SIGTERM ends a spinning write at once. */
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	(void) sigaction(SIGINT, &sa, NULL);
-	(void) sigaction(SIGTERM, &sa, NULL);
-}
 
 /* ---- help ---- */
 
@@ -97,101 +73,47 @@ static void release_help(FILE *out)
 
 /* ---- parsing ---- */
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end || v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
-static int parse_duration_opt(const char *what, const char *arg, uint64_t *ret, int *ret_exit)
-{
-	const char *why = NULL;
-
-	if (mo_parse_duration(arg, ret, &why) < 0 || *ret == 0) {
-		*ret_exit = ctl_usage_error("invalid %s '%s': %s", what, arg, why ? why : "must be longer than zero");
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *o, int *ret_exit)
 {
 	static const struct option longopts[] = {
 		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "eject-timeout",   required_argument, NULL, OPT_EJECT_TIMEOUT },
 		{ "max-tries",       required_argument, NULL, OPT_MAX_TRIES },
-		{ "reserve",         required_argument, NULL, OPT_RESERVE },
-		{ "force",           no_argument,       NULL, OPT_FORCE },
-		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },
+		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
+		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
+		{ "quiet",           no_argument,       NULL, 'q' },
 		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *why = NULL;
-	unsigned long v;
 	uint64_t size;
-	int c;
+	int c, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "n:Jv", longopts, ret_exit)) != -1) {
-		switch (c) {
-		case CTL_GETOPT_EXIT:
+	while ((c = ctl_getopt(ctx, argc, argv, "n:Jqv", longopts, ret_exit)) != -1) {
+		if (c == CTL_GETOPT_EXIT)
 			return -1;
-		case 'n':
-			if (parse_uint(optarg, 1 << 20, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid node '%s'", optarg);
+		r = ctl_job_opt(c, optarg, &o->j, ret_exit);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case OPT_EJECT_TIMEOUT:
+			if (mo_parse_duration(optarg, &o->eject_timeout, &why) < 0 || o->eject_timeout == 0) {
+				*ret_exit = ctl_usage_error("invalid eject timeout '%s': %s", optarg,
+							    why ? why : "must be longer than zero");
 				return -1;
 			}
-			o->node = (int) v;
-			break;
-		case OPT_ATTEMPT_TIMEOUT:
-			if (parse_duration_opt("attempt timeout", optarg, &o->attempt_timeout, ret_exit) < 0)
-				return -1;
-			break;
-		case OPT_DEADLINE:
-			if (parse_duration_opt("deadline", optarg, &o->deadline, ret_exit) < 0)
-				return -1;
-			break;
-		case OPT_EJECT_TIMEOUT:
-			if (parse_duration_opt("eject timeout", optarg, &o->eject_timeout, ret_exit) < 0)
-				return -1;
 			break;
 		case OPT_MAX_TRIES:
-			if (parse_uint(optarg, 1000000, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid number of tries '%s'", optarg);
+			if (ctl_parse_count("number of tries", optarg, &o->max_tries, ret_exit) < 0)
 				return -1;
-			}
-			o->max_tries = (unsigned) v;
 			o->have_max_tries = true;
-			break;
-		case OPT_RESERVE:
-			if (mo_parse_size(optarg, &o->reserve, &why) < 0) {
-				*ret_exit = ctl_usage_error("invalid reserve '%s': %s", optarg, strempty(why));
-				return -1;
-			}
-			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = true;
-			break;
-		case 'J':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
 			break;
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
@@ -217,33 +139,19 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 /* ---- progress ---- */
 
 struct ui {
-	bool tty, verbose;
-	bool line;       /* a progress line is on screen */
+	bool verbose;
+	struct ctl_progress line;
 };
-
-static void clear_line(struct ui *u)
-{
-	if (u->line) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		u->line = false;
-	}
-}
-
-static const char *usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
-{
-	/* milliseconds are precise enough for people */
-	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
-}
 
 static void on_progress(const struct mo_release_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
 	const struct mo_job_progress *jp = p->job;
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX];
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX], text[256];
+	int n;
 
 	if (u->verbose) {
-		clear_line(u);
+		ctl_progress_clear(&u->line);
 		switch (p->phase) {
 		case MO_RELEASE_PHASE_DEVICE:
 			fprintf(stderr, "memoffctl: %s: try %u: taking its blocks offline\n", p->device, p->attempt);
@@ -251,7 +159,7 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 		case MO_RELEASE_PHASE_BLOCK:
 			if (jp->phase == MO_PHASE_RESULT)
 				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": %s after %s: %s\n", p->device,
-					jp->block, mo_outcome_to_string(jp->outcome), usec_str(jp->attempt_usec, d),
+					jp->block, mo_outcome_to_string(jp->outcome), ctl_usec_str(jp->attempt_usec, d),
 					strempty(jp->reason));
 			else if (jp->phase == MO_PHASE_ROLLBACK)
 				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": putting it back online\n", p->device,
@@ -266,37 +174,37 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 			break;
 		case MO_RELEASE_PHASE_WAIT:
 			fprintf(stderr, "memoffctl: waiting %s before trying a device again\n",
-				usec_str(p->wait_usec, d));
+				ctl_usec_str(p->wait_usec, d));
 			break;
 		}
 	}
-	if (!u->tty)
+	if (!u->line.tty)
 		return;
-	fprintf(stderr, "\r\033[Krelease %s of %s (%u devices)", mo_format_size(p->released_bytes, done),
-		mo_format_size(p->wanted_bytes, want), p->released_devices);
+	n = snprintf(text, sizeof(text), "release %s of %s (%u devices)", mo_format_size(p->released_bytes, done),
+		     mo_format_size(p->wanted_bytes, want), p->released_devices);
 	switch (p->phase) {
 	case MO_RELEASE_PHASE_DEVICE:
-		fprintf(stderr, ", %s try %u", p->device, p->attempt);
+		snprintf(text + n, sizeof(text) - n, ", %s try %u", p->device, p->attempt);
 		break;
 	case MO_RELEASE_PHASE_BLOCK:
 		if (jp->phase == MO_PHASE_ROLLBACK)
-			fprintf(stderr, ", %s: putting block %" PRIu64 " back online", p->device, jp->block);
+			snprintf(text + n, sizeof(text) - n, ", %s: putting block %" PRIu64 " back online", p->device,
+				 jp->block);
 		else if (jp->block != UINT64_MAX)
-			fprintf(stderr, ", %s: block %" PRIu64 " %s", p->device, jp->block,
-				jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
+			snprintf(text + n, sizeof(text) - n, ", %s: block %" PRIu64 " %s", p->device, jp->block,
+				 jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
 		break;
 	case MO_RELEASE_PHASE_EJECT:
-		fprintf(stderr, ", %s: ejecting", p->device);
+		snprintf(text + n, sizeof(text) - n, ", %s: ejecting", p->device);
 		break;
 	case MO_RELEASE_PHASE_RESULT:
-		fprintf(stderr, ", %s %s", p->device, mo_release_outcome_to_string(p->outcome));
+		snprintf(text + n, sizeof(text) - n, ", %s %s", p->device, mo_release_outcome_to_string(p->outcome));
 		break;
 	case MO_RELEASE_PHASE_WAIT:
-		fprintf(stderr, ", waiting %s", usec_str(p->wait_usec, d));
+		snprintf(text + n, sizeof(text) - n, ", waiting %s", ctl_usec_str(p->wait_usec, d));
 		break;
 	}
-	fflush(stderr);
-	u->line = true;
+	ctl_progress_text(&u->line, text);
 }
 
 /* ---- report ---- */
@@ -406,7 +314,7 @@ static void print_json(const struct opts *o, const struct mo_release_result *r, 
 		mo_json_u64(&j, "mem_total", r->headroom.mem_total);
 		mo_json_u64(&j, "mem_available", r->headroom.mem_available);
 		mo_json_u64(&j, "reserve", r->reserve);
-		mo_json_bool(&j, "enforced", !o->force);
+		mo_json_bool(&j, "enforced", !o->j.force);
 		if (r->dry_run)
 			mo_json_u64(&j, "mem_available_after", r->headroom_after.mem_available);
 		mo_json_end_object(&j);
@@ -519,12 +427,12 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 		cell[COL_COST] = buf[COL_COST];
 		snprintf(buf[COL_TRIES], 64, "%u", d->tries);
 		cell[COL_TRIES] = buf[COL_TRIES];
-		cell[COL_TIME] = usec_str(d->usec, buf[COL_TIME]);
+		cell[COL_TIME] = ctl_usec_str(d->usec, buf[COL_TIME]);
 		cell[COL_REASON] = d->reason;
 		ret = add_line(tb, NULL, colmap, cell, &parent);
 		if (ret < 0)
 			goto out;
-		if (!o->verbose)
+		if (!o->j.verbose)
 			continue;
 		for (size_t i = 0; i < d->n_blocks; i++) {
 			const struct mo_block_result *b = &d->blocks[i];
@@ -537,7 +445,7 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 			cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
 			census_cells(b->have_census, &b->census, b->census.cost, buf[COL_MIGRATE], buf[COL_COST]);
 			snprintf(buf[COL_TRIES], 64, "%u", b->attempts);
-			cell[COL_TIME] = usec_str(b->usec, buf[COL_TIME]);
+			cell[COL_TIME] = ctl_usec_str(b->usec, buf[COL_TIME]);
 			cell[COL_REASON] = b->reason;
 			ret = add_line(tb, parent, colmap, cell, NULL);
 			if (ret < 0)
@@ -578,7 +486,7 @@ static void print_summary(const struct opts *o, const struct mo_release_result *
 	if (r->dry_run)
 		printf("Plan: release %s for %s (%u device%s)", a, b, n, n == 1 ? "" : "s");
 	else
-		printf("Released %s of %s (%u device%s) in %s", a, b, n, n == 1 ? "" : "s", usec_str(r->usec, d));
+		printf("Released %s of %s (%u device%s) in %s", a, b, n, n == 1 ? "" : "s", ctl_usec_str(r->usec, d));
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
@@ -595,7 +503,7 @@ static void print_summary(const struct opts *o, const struct mo_release_result *
 		       mo_format_size(r->headroom.mem_total, b), mo_format_size(r->reserve, c));
 		if (r->dry_run)
 			printf(", %s available after the plan", mo_format_size(r->headroom_after.mem_available, a));
-		if (o->force)
+		if (o->j.force)
 			fputs(" (not enforced: --force)", stdout);
 		fputs(".\n", stdout);
 	}
@@ -622,6 +530,47 @@ static void print_failure(const struct opts *o, const struct mo_release_result *
 	}
 }
 
+/* ---- through memoffd ---- */
+
+/*
+ * memoffd does not publish a release's report document yet (only offline and
+ * online jobs have a Report): its job is followed with the same progress
+ * line and printed as `memoffctl watch` prints a job.
+ */
+static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress *line)
+{
+	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
+	_cleanup_free_ char *path = NULL;
+	struct ctl_job_info info = {};
+	int r, ex;
+
+	cr.release = true;
+	cr.by = "size";
+	cr.what = o->arg;
+	cr.node = o->j.node;
+	cr.attempt_timeout_usec = o->j.attempt_timeout;
+	cr.deadline_usec = o->j.deadline;
+	cr.eject_timeout_usec = o->eject_timeout;
+	cr.reserve = o->j.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->j.reserve;
+	cr.max_attempts = o->have_max_tries ? (int) o->max_tries : -1;
+	cr.long_lived_usec = o->j.long_lived;
+	cr.force = o->j.force;
+	if (ctl_client_start_job(bus, &cr, &path, &ex) < 0)
+		return ex;
+	/* the one line that differs from a job run here: which job to watch or cancel */
+	if (!o->j.quiet)
+		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
+	r = ctl_client_wait(bus, path, line, true, &info);
+	if (r < 0)
+		return ctl_error_errno(r, "lost track of %s", path);
+	if (!o->j.quiet)
+		ctl_job_print(stdout, &info, o->j.json);
+	fflush(stdout);
+	ex = ctl_job_exit_code(&info);
+	ctl_job_info_done(&info);
+	return ex;
+}
+
 /* ---- the verb ---- */
 
 static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
@@ -630,7 +579,8 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
 	_cleanup_free_ char *error = NULL;
-	struct opts o = { .node = -1, .reserve = MO_JOB_RESERVE_DEFAULT };
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	struct opts o = { .j = CTL_JOB_OPTS_INIT };
 	struct mo_release_options ro;
 	struct ui ui = {};
 	const struct mo_release_result *res;
@@ -639,32 +589,24 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	uint64_t size;
 	int r, ex;
 
+	/* From the first option on, a SIGINT/SIGTERM is a cancel request, answered with a report. */
+	ctl_runner_signals();
 	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
 		return ex;
-	/* From here on a SIGINT/SIGTERM is a cancel request, answered with a report. */
-	install_signals();
+	ui.verbose = o.j.verbose;
+	ui.line = (struct ctl_progress) {
+		.tty = isatty(STDERR_FILENO) == 1 && !o.j.dry_run && !o.j.json && !o.j.quiet,
+		.verb = "release",
+	};
 
 	/* A running memoffd does the work (and serializes it with its other jobs). */
-	if (ctl_client_wanted(ctx)) {
-		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-
-		cr.release = true;
-		cr.by = "size";
-		cr.what = o.arg;
-		cr.node = o.node;
-		cr.attempt_timeout_usec = o.attempt_timeout;
-		cr.deadline_usec = o.deadline;
-		cr.eject_timeout_usec = o.eject_timeout;
-		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
-		cr.max_attempts = o.have_max_tries ? (int) o.max_tries : -1;
-		cr.force = o.force;
-		cr.dry_run = o.dry_run;
-		r = ctl_client_run_job(&cr, o.json, &ex);
-		if (r == 0)
-			return ex;
-		if (r != -ENOENT && r != -ECONNREFUSED)
-			return ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
-		/* no daemon: run it here */
+	switch (ctl_runner_connect(ctx, o.j.dry_run, &bus)) {
+	case 1:
+		return run_on_daemon(bus, &o, &ui.line);
+	case 0:
+		break;
+	default:
+		return CTL_EXIT_FAILED;
 	}
 
 	if (ctl_open_root(ctx, &root) < 0)
@@ -679,7 +621,7 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	if (mo_check_size_aligned(size, mem->block_size, &why) < 0)
 		return ctl_usage_error("size '%s': %s (%s)", o.arg, strempty(why), mo_format_size(mem->block_size, bs));
 
-	if (!o.dry_run && mo_root_write_allowed(root) < 0) {
+	if (!o.j.dry_run && mo_root_write_allowed(root) < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, NULL);
 
 		return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs",
@@ -687,22 +629,20 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	}
 
 	mo_release_options_init(&ro);
-	if (o.attempt_timeout)
-		ro.attempt_timeout_usec = o.attempt_timeout;
-	if (o.deadline)
-		ro.deadline_usec = o.deadline;
+	if (o.j.attempt_timeout)
+		ro.attempt_timeout_usec = o.j.attempt_timeout;
+	if (o.j.deadline)
+		ro.deadline_usec = o.j.deadline;
 	if (o.eject_timeout)
 		ro.eject_timeout_usec = o.eject_timeout;
 	if (o.have_max_tries)
 		ro.backoff.max_attempts = o.max_tries;
 	ro.backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec();
-	ro.reserve = o.reserve;
-	ro.force = o.force;
-	ro.dry_run = o.dry_run;
-	ro.node = o.node;
-	ro.cancel = &cancel_requested;
-	ui.tty = isatty(STDERR_FILENO) == 1 && !o.dry_run && !o.json;
-	ui.verbose = o.verbose;
+	ro.reserve = o.j.reserve;
+	ro.force = o.j.force;
+	ro.dry_run = o.j.dry_run;
+	ro.node = o.j.node;
+	ro.cancel = &ctl_cancel_requested;
 	ro.progress = on_progress;
 	ro.progress_userdata = &ui;
 
@@ -713,13 +653,15 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_error("release %s: %s", o.arg, error ? error : strerror(-r));
 
 	r = mo_release_run(rel);
-	clear_line(&ui);
+	ctl_progress_clear(&ui.line);
 	if (r < 0)
 		return ctl_error_errno(r, "release %s", o.arg);
 
 	res = mo_release_result(rel);
 	ex = mo_release_exit_code(res);
-	if (o.json)
+	if (o.j.quiet)
+		;
+	else if (o.j.json)
 		print_json(&o, res, ex);
 	else {
 		bool any = false;

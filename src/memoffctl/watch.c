@@ -8,6 +8,8 @@
 #include <inttypes.h>
 
 #include "client.h"
+#include "parse.h"
+#include "runner.h"
 #include "verbs.h"
 
 static void watch_help(FILE *out)
@@ -36,25 +38,18 @@ static void cancel_help(FILE *out)
 
 static int parse_job_id(const char *s, unsigned *ret)
 {
-	unsigned long v;
-	char *end;
+	int r = mo_parse_unsigned(s, UINT32_MAX, ret);
 
-	if (!s || *s < '1' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -EINVAL;
-	*ret = (unsigned) v;
-	return 0;
+	return r < 0 || *ret == 0 ? -EINVAL : 0;
 }
 
 static int follow(sd_bus *bus, const char *path, bool json, bool cancel_on_signal)
 {
+	struct ctl_progress line = { .tty = isatty(STDERR_FILENO) == 1 && !json, .verb = "job" };
 	struct ctl_job_info j;
 	int r, ex;
 
-	r = ctl_client_wait(bus, path, isatty(STDERR_FILENO) == 1 && !json, cancel_on_signal, &j);
+	r = ctl_client_wait(bus, path, &line, cancel_on_signal, &j);
 	if (r < 0)
 		return ctl_error_errno(r, "lost track of %s", path);
 	ctl_job_print(stdout, &j, json);

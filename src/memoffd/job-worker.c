@@ -15,6 +15,7 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
+#include "job-report.h"
 #include "log.h"
 #include "pinmem.h"
 #include "release.h"
@@ -260,10 +261,26 @@ static int engine_run(struct engine *e)
 	return mo_job_run(e->job);
 }
 
+/* The finished job's report document (the Report property), taken over. */
+static void publish_report(struct job *j, char *report)
+{
+	pthread_mutex_lock(&j->lock);
+	free(j->sh.report);
+	j->sh.report = report;
+	pthread_mutex_unlock(&j->lock);
+}
+
 static enum job_result engine_result(struct engine *e, char **message)
 {
 	const struct mo_job_result *res = mo_job_result(e->job);
+	const struct job_report rep = {
+		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_job_exit_code(res),
+		.res = res,
+	};
+	char *report = NULL;
 
+	if (job_report_string(&rep, &report) == 0)
+		publish_report(e->j, report);
 	*message = summary(e->j, res);
 	mo_joblog_result(&e->j->log, res);
 	if (!res->dry_run)

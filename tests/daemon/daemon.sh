@@ -385,7 +385,7 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	echo online > "$MEM/memory9/state"
 	out=$("$CTL" --sysroot "$T" offline -b 13 --attempt-timeout 300ms --deadline 1s 2>&1)
 	check "a block that does not go offline by the deadline: exit 1, as with --direct" test $? = 1
-	jid=$(sed -n 's/^job \([0-9]*\) .*/\1/p' <<<"$out")
+	jid=$(sed -n 's/^memoffctl: memoffd job \([0-9]*\)$/\1/p' <<<"$out")
 	check "memoffd logged the timed-out attempts of job ${jid:-?} (ATTEMPT_TIMED_OUT, MEMOFF_JOB=${jid:-?})" \
 		grep -q "^memoffd: block 13: attempt 1 timed out after .*MEMOFF_BLOCK=13 .*MEMOFF_JOB=$jid\b" "$T/daemon.log"
 	check "... that it gave up on block 13 (BLOCK_GAVE_UP)" \

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A job's report as JSON, written and read back: see job-report.h.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job-report.h"
+#include "parse.h"
+#include "util.h"
+
+/* Members of "left_out", in the order of enum mo_skip. */
+static const char *const skip_keys[_MO_SKIP_MAX] = {
+	[MO_SKIP_STATE] = "state",
+	[MO_SKIP_ZONE] = "zone",
+	[MO_SKIP_ZONES_NONE] = "zones_none",
+	[MO_SKIP_MANAGED] = "driver_managed",
+	[MO_SKIP_MANAGED_UNKNOWN] = "driver_managed_unknown",
+	[MO_SKIP_NODE] = "node",
+};
+
+static uint64_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return ps > 0 ? (uint64_t) ps : 4096;
+}
+
+static const char *errno_name(int e)
+{
+	return e ? strerrorname_np(e) : NULL;
+}
+
+static int errno_from_name(const char *name)
+{
+	for (int e = 1; name && e < 4096; e++) {
+		const char *n = strerrorname_np(e);
+
+		if (n && streq(n, name))
+			return e;
+	}
+	return 0;
+}
+
+char *job_report_range(const struct mo_block_result *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%016" PRIx64 "-0x%016" PRIx64, b->start, b->start + b->size - 1);
+	return buf;
+}
+
+uint64_t job_report_migrate_bytes(const struct mo_block_result *b)
+{
+	return b->census.movable * page_size();
+}
+
+void job_report_json(struct mo_json *j, const struct job_report *rep)
+{
+	const struct mo_job_result *r = rep->res;
+	bool offline = r->action == MO_ACTION_OFFLINE;
+	char buf[64];
+
+	mo_json_begin_object(j, NULL);
+	mo_json_u64(j, "version", JOB_REPORT_VERSION);
+	mo_json_string(j, "action", offline ? "offline" : "online");
+	mo_json_string(j, "request", rep->request);
+	mo_json_string(j, "by", r->size_request ? "size" : "blocks");
+	mo_json_bool(j, "dry_run", r->dry_run);
+	mo_json_u64(j, "block_size", r->block_size);
+	mo_json_begin_array(j, "blocks");
+	for (size_t i = 0; i < r->n_blocks; i++) {
+		const struct mo_block_result *b = &r->blocks[i];
+
+		mo_json_begin_object(j, NULL);
+		mo_json_u64(j, "block", b->index);
+		mo_json_string(j, "range", job_report_range(b, buf, sizeof(buf)));
+		if (b->node >= 0)
+			mo_json_i64(j, "node", b->node);
+		else
+			mo_json_null(j, "node");
+		mo_json_string(j, "state_change", mo_action_to_string(b->action));
+		mo_json_string(j, "outcome", mo_outcome_to_string(b->outcome));
+		mo_json_u64(j, "attempts", b->attempts);
+		mo_json_usec(j, "seconds", b->usec);
+		mo_json_string(j, "reason", b->reason);
+		mo_json_string(j, "errno", errno_name(b->error));
+		if (offline) {
+			if (b->have_census) {
+				mo_json_u64(j, "migrate_bytes", job_report_migrate_bytes(b));
+				mo_json_u64(j, "unmovable_pages", b->census.unmovable);
+				mo_json_u64(j, "cost", b->census.cost);
+			} else {
+				mo_json_null(j, "migrate_bytes");
+				mo_json_null(j, "unmovable_pages");
+				mo_json_null(j, "cost");
+			}
+		}
+		mo_json_string(j, "driver_managed", b->managed);
+		if (offline) {
+			if (rep->blocked)
+				rep->blocked(j, i, rep->userdata);
+			else
+				mo_json_null(j, "blocked_pages");
+		}
+		mo_json_end_object(j);
+	}
+	mo_json_end_array(j);
+
+	mo_json_begin_object(j, "totals");
+	mo_json_u64(j, "wanted_blocks", r->wanted_blocks);
+	mo_json_u64(j, "done_blocks", r->done_blocks);
+	mo_json_u64(j, "wanted_bytes", r->wanted_bytes);
+	mo_json_u64(j, "done_bytes", r->done_bytes);
+	mo_json_u64(j, "changed_blocks", r->taken_blocks);
+	mo_json_usec(j, "seconds", r->usec);
+	mo_json_string(j, "stop", mo_job_stop_to_string(r->stop));
+	mo_json_string(j, "reason", r->stop_reason);
+	mo_json_bool(j, "rolled_back", r->rolled_back);
+	mo_json_bool(j, "rollback_failed", r->rollback_failed);
+	mo_json_u64(j, "eligible_blocks", r->n_candidates);
+	mo_json_begin_object(j, "left_out");
+	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
+		mo_json_u64(j, skip_keys[i], r->skipped[i]);
+	mo_json_end_object(j);
+	mo_json_string(j, "census_errno", errno_name(r->census_error < 0 ? -r->census_error : r->census_error));
+	mo_json_i64(j, "exit_code", rep->exit_code);
+	mo_json_end_object(j);
+
+	if (offline && r->have_headroom) {
+		mo_json_begin_object(j, "headroom");
+		mo_json_u64(j, "mem_total", r->headroom.mem_total);
+		mo_json_u64(j, "mem_available", r->headroom.mem_available);
+		mo_json_u64(j, "reserve", r->reserve);
+		mo_json_bool(j, "enforced", !rep->force);
+		if (r->dry_run)
+			mo_json_u64(j, "mem_available_after", r->headroom_after.mem_available);
+		mo_json_end_object(j);
+	} else
+		mo_json_null(j, "headroom");
+	mo_json_end_object(j);
+}
+
+int job_report_string(const struct job_report *rep, char **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct mo_json j;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	mo_json_init(&j, f);
+	job_report_json(&j, rep);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
+void job_report_doc_free(struct job_report_doc *d)
+{
+	if (!d)
+		return;
+	free(d->res.blocks);
+	mo_jv_free(d->doc);
+	free(d);
+}
+
+static int from_table(const char *s, const char *(*to_string)(int), int max, int *ret)
+{
+	for (int i = 0; s && i < max; i++)
+		if (streq(to_string(i), s)) {
+			*ret = i;
+			return 0;
+		}
+	return -EBADMSG;
+}
+
+static const char *outcome_name(int i) { return mo_outcome_to_string((enum mo_outcome) i); }
+static const char *action_name(int i) { return mo_action_to_string((enum mo_action) i); }
+static const char *stop_name(int i) { return mo_job_stop_to_string((enum mo_job_stop) i); }
+
+static int read_block(const struct mo_jv *o, struct mo_block_result *b)
+{
+	uint64_t first, last, u;
+	int64_t node;
+	int v, r;
+
+	if (mo_jv_u64(o, "block", &b->index) < 0 || mo_jv_u64(o, "attempts", &u) < 0 || u > UINT32_MAX ||
+	    mo_jv_usec(o, "seconds", &b->usec) < 0 ||
+	    mo_parse_range(mo_jv_str(o, "range"), &first, &last, NULL) < 0 || last < first)
+		return -EBADMSG;
+	b->attempts = (unsigned) u;
+	b->start = first;
+	b->size = last - first + 1;
+	r = mo_jv_i64(o, "node", &node);
+	b->node = r == 0 && node >= 0 && node <= INT32_MAX ? (int) node : -1;
+	if (from_table(mo_jv_str(o, "outcome"), outcome_name, _MO_OUTCOME_MAX, &v) < 0)
+		return -EBADMSG;
+	b->outcome = (enum mo_outcome) v;
+	if (from_table(mo_jv_str(o, "state_change"), action_name, _MO_ACTION_MAX, &v) < 0)
+		return -EBADMSG;
+	b->action = (enum mo_action) v;
+	b->reason = mo_jv_str(o, "reason") ?: "";
+	b->error = errno_from_name(mo_jv_str(o, "errno"));
+	b->managed = mo_jv_str(o, "driver_managed");
+	if (mo_jv_u64(o, "migrate_bytes", &u) == 0) {
+		b->have_census = true;
+		b->census.movable = u / page_size();
+		(void) mo_jv_u64(o, "unmovable_pages", &b->census.unmovable);
+		(void) mo_jv_u64(o, "cost", &b->census.cost);
+	}
+	return 0;
+}
+
+int job_report_parse(const char *text, struct job_report_doc **ret)
+{
+	_cleanup_(job_report_doc_freep) struct job_report_doc *d = calloc(1, sizeof(*d));
+	struct mo_job_result *r;
+	const struct mo_jv *blocks, *totals, *left, *head;
+	const char *action;
+	uint64_t version, u;
+	int64_t ex;
+	int v;
+
+	if (!d)
+		return -ENOMEM;
+	v = mo_jv_parse(text, &d->doc, NULL);
+	if (v < 0)
+		return v;
+	r = &d->res;
+	d->rep.res = r;
+	action = mo_jv_str(d->doc, "action");
+	blocks = mo_jv_get(d->doc, "blocks");
+	totals = mo_jv_get(d->doc, "totals");
+	if (mo_jv_u64(d->doc, "version", &version) < 0 || version != JOB_REPORT_VERSION || !action ||
+	    !blocks || blocks->type != MO_JV_ARRAY || !totals)
+		return -EBADMSG;
+	d->rep.request = mo_jv_str(d->doc, "request");
+	r->action = streq(action, "offline") ? MO_ACTION_OFFLINE : MO_ACTION_ONLINE;
+	r->size_request = streq(strempty(mo_jv_str(d->doc, "by")), "size");
+	r->dry_run = mo_jv_bool(d->doc, "dry_run");
+	(void) mo_jv_u64(d->doc, "block_size", &r->block_size);
+
+	r->blocks = calloc(blocks->n_items ?: 1, sizeof(*r->blocks));
+	if (!r->blocks)
+		return -ENOMEM;
+	for (size_t i = 0; i < blocks->n_items; i++, r->n_blocks++)
+		if (read_block(blocks->items[i], &r->blocks[i]) < 0)
+			return -EBADMSG;
+
+	if (mo_jv_u64(totals, "wanted_blocks", &r->wanted_blocks) < 0 ||
+	    mo_jv_u64(totals, "done_blocks", &r->done_blocks) < 0 ||
+	    mo_jv_u64(totals, "wanted_bytes", &r->wanted_bytes) < 0 ||
+	    mo_jv_u64(totals, "done_bytes", &r->done_bytes) < 0 ||
+	    mo_jv_u64(totals, "changed_blocks", &r->taken_blocks) < 0 ||
+	    mo_jv_usec(totals, "seconds", &r->usec) < 0 ||
+	    from_table(mo_jv_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
+	    mo_jv_i64(totals, "exit_code", &ex) < 0)
+		return -EBADMSG;
+	r->stop = (enum mo_job_stop) v;
+	r->stop_reason = mo_jv_str(totals, "reason") ?: "";
+	r->rolled_back = mo_jv_bool(totals, "rolled_back");
+	r->rollback_failed = mo_jv_bool(totals, "rollback_failed");
+	if (mo_jv_u64(totals, "eligible_blocks", &u) == 0)
+		r->n_candidates = (size_t) u;
+	left = mo_jv_get(totals, "left_out");
+	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
+		if (mo_jv_u64(left, skip_keys[i], &u) == 0)
+			r->skipped[i] = (size_t) u;
+	r->census_error = -errno_from_name(mo_jv_str(totals, "census_errno"));
+	d->rep.exit_code = (int) ex;
+
+	head = mo_jv_get(d->doc, "headroom");
+	if (head && head->type == MO_JV_OBJECT) {
+		r->have_headroom = true;
+		(void) mo_jv_u64(head, "mem_total", &r->headroom.mem_total);
+		(void) mo_jv_u64(head, "mem_available", &r->headroom.mem_available);
+		(void) mo_jv_u64(head, "reserve", &r->reserve);
+		(void) mo_jv_u64(head, "mem_available_after", &r->headroom_after.mem_available);
+		d->rep.force = !mo_jv_bool(head, "enforced");
+	}
+	*ret = TAKE_PTR(d);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The report of an offline or online job as a JSON document: what
+ * `memoffctl offline -J` prints (memoffctl(8) documents the members) and what
+ * memoffd publishes as a job's Report property (doc/org.memoff.Manager1.md),
+ * written by one function for both. memoffctl reads a daemon job's document
+ * back into a result (job_report_parse()) and prints it with the same code as
+ * a job it ran itself, so that its output does not depend on who ran the job.
+ *
+ * The document carries every fact the text report shows: per block its
+ * range, node, write, outcome, attempts, time, reason, errno, census and
+ * driver-managed iomem name; the totals; the SIZE selection's left-out
+ * blocks; the headroom. Durations are seconds with three decimals.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "job.h"
+#include "json.h"
+#include "json-read.h"
+
+#define JOB_REPORT_VERSION 1
+
+struct job_report {
+	const char *request;          /* what was asked, as typed: "256M", "32-39" */
+	bool force;                   /* the headroom guard was not enforced */
+	int exit_code;                /* mo_job_exit_code() */
+	const struct mo_job_result *res;
+	/* Writes block @i's "blocked_pages" member; NULL writes null. */
+	void (*blocked)(struct mo_json *j, size_t i, void *userdata);
+	void *userdata;
+};
+
+/** job_report_range() - a block's "0xSTART-0xEND" (inclusive), into @buf. */
+char *job_report_range(const struct mo_block_result *b, char *buf, size_t len);
+
+/** job_report_migrate_bytes() - what the census says must move out of @b, in bytes. */
+uint64_t job_report_migrate_bytes(const struct mo_block_result *b);
+
+/** job_report_json() - write the document. */
+void job_report_json(struct mo_json *j, const struct job_report *rep);
+
+/** job_report_string() - the document as a malloc'd string. Return: 0 or -ENOMEM. */
+int job_report_string(const struct job_report *rep, char **ret);
+
+/* A document read back: @rep.res points at @res, whose strings point into @doc. */
+struct job_report_doc {
+	struct job_report rep;
+	struct mo_job_result res;
+	struct mo_jv *doc;
+};
+
+/**
+ * job_report_parse() - read a document job_report_json() wrote.
+ * Return: 0; -EBADMSG when it is not one (or of another version); -ENOMEM.
+ */
+int job_report_parse(const char *text, struct job_report_doc **ret);
+
+void job_report_doc_free(struct job_report_doc *d);
+static inline void job_report_doc_freep(struct job_report_doc **d) { job_report_doc_free(*d); }
