@@ -15,7 +15,9 @@
 #include "format.h"
 #include "json.h"
 #include "parse.h"
+#include "job-report.h"
 #include "release.h"
+#include "release-report.h"
 #include "runner.h"
 #include "verbs.h"
 
@@ -209,118 +211,9 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 
 /* ---- report ---- */
 
-static uint64_t page_size(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-
-	return ps > 0 ? (uint64_t) ps : 4096;
-}
-
-static void range_str(uint64_t start, uint64_t size, char *buf, size_t len)
-{
-	snprintf(buf, len, "0x%016" PRIx64 "-0x%016" PRIx64, start, start + size - 1);
-}
-
 static bool touched(const struct mo_release_device_result *d)
 {
 	return d->outcome != MO_RELEASE_NOT_TRIED && d->outcome != MO_RELEASE_INELIGIBLE;
-}
-
-static void json_census(struct mo_json *j, bool have, const struct mo_census *c, uint64_t cost)
-{
-	if (have) {
-		mo_json_u64(j, "migrate_bytes", c->movable * page_size());
-		mo_json_u64(j, "unmovable_pages", c->unmovable);
-		mo_json_u64(j, "cost", cost);
-	} else {
-		mo_json_null(j, "migrate_bytes");
-		mo_json_null(j, "unmovable_pages");
-		mo_json_null(j, "cost");
-	}
-}
-
-static void print_json(const struct opts *o, const struct mo_release_result *r, int exit_code)
-{
-	struct mo_json j;
-	char buf[64];
-
-	mo_json_init(&j, stdout);
-	mo_json_begin_object(&j, NULL);
-	mo_json_string(&j, "action", "release");
-	mo_json_string(&j, "request", o->arg);
-	mo_json_bool(&j, "dry_run", r->dry_run);
-	mo_json_begin_array(&j, "devices");
-	for (size_t i = 0; i < r->n_devices; i++) {
-		const struct mo_release_device_result *d = &r->devices[i];
-
-		mo_json_begin_object(&j, NULL);
-		mo_json_string(&j, "device", d->name);
-		range_str(d->start, d->size, buf, sizeof(buf));
-		mo_json_string(&j, "range", buf);
-		mo_json_u64(&j, "size", d->size);
-		if (d->node >= 0)
-			mo_json_i64(&j, "node", d->node);
-		else
-			mo_json_null(&j, "node");
-		mo_json_bool(&j, "eligible", d->skip == MO_DEVICE_ELIGIBLE);
-		mo_json_string(&j, "outcome", mo_release_outcome_to_string(d->outcome));
-		mo_json_string(&j, "reason", d->reason);
-		mo_json_u64(&j, "tries", d->tries);
-		mo_json_usec(&j, "seconds", d->usec);
-		if (d->outcome == MO_RELEASE_RELEASED || d->outcome == MO_RELEASE_UNCONFIRMED)
-			mo_json_usec(&j, "eject_seconds", d->eject_usec);
-		else
-			mo_json_null(&j, "eject_seconds");
-		mo_json_bool(&j, "rollback_failed", d->rollback_failed);
-		json_census(&j, d->have_census, &d->census, d->cost);
-		mo_json_begin_array(&j, "blocks");
-		for (size_t k = 0; k < d->n_blocks; k++) {
-			const struct mo_block_result *b = &d->blocks[k];
-
-			mo_json_begin_object(&j, NULL);
-			mo_json_u64(&j, "block", b->index);
-			range_str(b->start, b->size, buf, sizeof(buf));
-			mo_json_string(&j, "range", buf);
-			mo_json_string(&j, "outcome", mo_outcome_to_string(b->outcome));
-			mo_json_u64(&j, "attempts", b->attempts);
-			mo_json_usec(&j, "seconds", b->usec);
-			mo_json_string(&j, "reason", b->reason);
-			mo_json_string(&j, "errno", b->error ? strerrorname_np(b->error) : NULL);
-			json_census(&j, b->have_census, &b->census, b->census.cost);
-			mo_json_end_object(&j);
-		}
-		mo_json_end_array(&j);
-		mo_json_end_object(&j);
-	}
-	mo_json_end_array(&j);
-
-	mo_json_begin_object(&j, "totals");
-	mo_json_u64(&j, "wanted_bytes", r->wanted_bytes);
-	mo_json_u64(&j, "released_bytes", r->released_bytes);
-	mo_json_u64(&j, "released_devices", r->released_devices);
-	mo_json_u64(&j, "planned_bytes", r->planned_bytes);
-	mo_json_u64(&j, "planned_devices", r->planned_devices);
-	mo_json_u64(&j, "hotplug_devices", r->n_found);
-	mo_json_u64(&j, "eligible_devices", r->n_eligible);
-	mo_json_u64(&j, "eligible_bytes", r->eligible_bytes);
-	mo_json_usec(&j, "seconds", r->usec);
-	mo_json_string(&j, "stop", mo_job_stop_to_string(r->stop));
-	mo_json_string(&j, "reason", r->stop_reason);
-	mo_json_i64(&j, "exit_code", exit_code);
-	mo_json_end_object(&j);
-
-	if (r->have_headroom) {
-		mo_json_begin_object(&j, "headroom");
-		mo_json_u64(&j, "mem_total", r->headroom.mem_total);
-		mo_json_u64(&j, "mem_available", r->headroom.mem_available);
-		mo_json_u64(&j, "reserve", r->reserve);
-		mo_json_bool(&j, "enforced", !o->j.force);
-		if (r->dry_run)
-			mo_json_u64(&j, "mem_available_after", r->headroom_after.mem_available);
-		mo_json_end_object(&j);
-	} else
-		mo_json_null(&j, "headroom");
-	mo_json_end_object(&j);
 }
 
 enum {
@@ -375,7 +268,7 @@ static void census_cells(bool have, const struct mo_census *c, uint64_t cost, ch
 		strcpy(costbuf, "-");
 		return;
 	}
-	mo_format_size(c->movable * page_size(), migrate);
+	mo_format_size(job_report_migrate_bytes(&(const struct mo_block_result) { .census = *c }), migrate);
 	if (c->unmovable)
 		strcpy(costbuf, "unmovable");
 	else
@@ -416,7 +309,8 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 		if (!touched(d))
 			continue;
 		cell[COL_DEVICE] = d->name;
-		range_str(d->start, d->size, buf[COL_RANGE], 64);
+		job_report_range(&(const struct mo_block_result) { .start = d->start, .size = d->size },
+				 buf[COL_RANGE], 64);
 		cell[COL_RANGE] = buf[COL_RANGE];
 		cell[COL_SIZE] = mo_format_size(d->size, buf[COL_SIZE]);
 		snprintf(buf[COL_NODE], 64, d->node >= 0 ? "%d" : "-", d->node);
@@ -440,7 +334,7 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 
 			snprintf(name, sizeof(name), "memory%" PRIu64, b->index);
 			cell[COL_DEVICE] = name;
-			range_str(b->start, b->size, buf[COL_RANGE], 64);
+			job_report_range(b, buf[COL_RANGE], 64);
 			cell[COL_SIZE] = mo_format_size(b->size, buf[COL_SIZE]);
 			cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
 			census_cells(b->have_census, &b->census, b->census.cost, buf[COL_MIGRATE], buf[COL_COST]);
@@ -530,17 +424,43 @@ static void print_failure(const struct opts *o, const struct mo_release_result *
 	}
 }
 
+/* ---- the report, whoever ran the release ---- */
+
+/* The one renderer, as offline's: -J the document (release-report.h), else the table and the summary. */
+static int print_report(const struct opts *o, const struct mo_release_result *res)
+{
+	int ex = mo_release_exit_code(res), r;
+
+	if (o->j.quiet)
+		;
+	else if (o->j.json) {
+		const struct release_report rep = { .request = o->arg, .force = o->j.force, .exit_code = ex, .res = res };
+		struct mo_json j;
+
+		mo_json_init(&j, stdout);
+		release_report_json(&j, &rep);
+	} else {
+		bool any = false;
+
+		for (size_t i = 0; i < res->n_devices; i++)
+			any |= touched(&res->devices[i]);
+		r = any ? print_table(o, res) : 0;
+		if (r < 0)
+			return ctl_error_errno(r, "cannot print the table");
+		print_summary(o, res);
+	}
+	fflush(stdout);
+	print_failure(o, res, ex);
+	return ex;
+}
+
 /* ---- through memoffd ---- */
 
-/*
- * memoffd does not publish a release's report document yet (only offline and
- * online jobs have a Report): its job is followed with the same progress
- * line and printed as `memoffctl watch` prints a job.
- */
 static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress *line)
 {
 	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-	_cleanup_free_ char *path = NULL;
+	_cleanup_(release_report_doc_freep) struct release_report_doc *doc = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL;
 	struct ctl_job_info info = {};
 	int r, ex;
 
@@ -563,12 +483,19 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 	r = ctl_client_wait(bus, path, line, true, &info);
 	if (r < 0)
 		return ctl_error_errno(r, "lost track of %s", path);
-	if (!o->j.quiet)
-		ctl_job_print(stdout, &info, o->j.json);
-	fflush(stdout);
-	ex = ctl_job_exit_code(&info);
+	r = ctl_client_get_report(bus, path, &text);
+	if (r >= 0 && !*text) {
+		/* the release could not run at all: its message says why */
+		ex = ctl_error("release %s: %s", o->arg, strempty(info.message));
+		ctl_job_info_done(&info);
+		return ex;
+	}
 	ctl_job_info_done(&info);
-	return ex;
+	if (r >= 0)
+		r = release_report_parse(text, &doc);
+	if (r < 0)
+		return ctl_error_errno(r, "cannot read the report of %s", path);
+	return print_report(o, &doc->res);
 }
 
 /* ---- the verb ---- */
@@ -583,7 +510,6 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	struct opts o = { .j = CTL_JOB_OPTS_INIT };
 	struct mo_release_options ro;
 	struct ui ui = {};
-	const struct mo_release_result *res;
 	char bs[MO_FORMAT_SIZE_MAX];
 	const char *why = NULL;
 	uint64_t size;
@@ -657,25 +583,7 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	if (r < 0)
 		return ctl_error_errno(r, "release %s", o.arg);
 
-	res = mo_release_result(rel);
-	ex = mo_release_exit_code(res);
-	if (o.j.quiet)
-		;
-	else if (o.j.json)
-		print_json(&o, res, ex);
-	else {
-		bool any = false;
-
-		for (size_t i = 0; i < res->n_devices; i++)
-			any |= touched(&res->devices[i]);
-		r = any ? print_table(&o, res) : 0;
-		if (r < 0)
-			return ctl_error_errno(r, "cannot print the table");
-		print_summary(&o, res);
-	}
-	fflush(stdout);
-	print_failure(&o, res, ex);
-	return ex;
+	return print_report(&o, mo_release_result(rel));
 }
 
 const struct ctl_verb ctl_verb_release = {

@@ -30,12 +30,12 @@ static uint64_t page_size(void)
 	return ps > 0 ? (uint64_t) ps : 4096;
 }
 
-static const char *errno_name(int e)
+const char *job_report_errno_name(int e)
 {
 	return e ? strerrorname_np(e) : NULL;
 }
 
-static int errno_from_name(const char *name)
+int job_report_errno_from_name(const char *name)
 {
 	for (int e = 1; name && e < 4096; e++) {
 		const char *n = strerrorname_np(e);
@@ -55,6 +55,31 @@ char *job_report_range(const struct mo_block_result *b, char *buf, size_t len)
 uint64_t job_report_migrate_bytes(const struct mo_block_result *b)
 {
 	return b->census.movable * page_size();
+}
+
+void job_report_census_json(struct mo_json *j, bool have, const struct mo_census *c, uint64_t cost)
+{
+	if (have) {
+		mo_json_u64(j, "migrate_bytes", c->movable * page_size());
+		mo_json_u64(j, "unmovable_pages", c->unmovable);
+		mo_json_u64(j, "cost", cost);
+	} else {
+		mo_json_null(j, "migrate_bytes");
+		mo_json_null(j, "unmovable_pages");
+		mo_json_null(j, "cost");
+	}
+}
+
+bool job_report_read_census(const struct mo_jv *o, struct mo_census *c, uint64_t *cost)
+{
+	uint64_t bytes;
+
+	if (mo_jv_u64(o, "migrate_bytes", &bytes) < 0)
+		return false;
+	c->movable = bytes / page_size();
+	(void) mo_jv_u64(o, "unmovable_pages", &c->unmovable);
+	(void) mo_jv_u64(o, "cost", cost);
+	return true;
 }
 
 void job_report_json(struct mo_json *j, const struct job_report *rep)
@@ -86,18 +111,9 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 		mo_json_u64(j, "attempts", b->attempts);
 		mo_json_usec(j, "seconds", b->usec);
 		mo_json_string(j, "reason", b->reason);
-		mo_json_string(j, "errno", errno_name(b->error));
-		if (offline) {
-			if (b->have_census) {
-				mo_json_u64(j, "migrate_bytes", job_report_migrate_bytes(b));
-				mo_json_u64(j, "unmovable_pages", b->census.unmovable);
-				mo_json_u64(j, "cost", b->census.cost);
-			} else {
-				mo_json_null(j, "migrate_bytes");
-				mo_json_null(j, "unmovable_pages");
-				mo_json_null(j, "cost");
-			}
-		}
+		mo_json_string(j, "errno", job_report_errno_name(b->error));
+		if (offline)
+			job_report_census_json(j, b->have_census, &b->census, b->census.cost);
 		mo_json_string(j, "driver_managed", b->managed);
 		if (offline) {
 			if (rep->blocked)
@@ -125,7 +141,7 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
 		mo_json_u64(j, skip_keys[i], r->skipped[i]);
 	mo_json_end_object(j);
-	mo_json_string(j, "census_errno", errno_name(r->census_error < 0 ? -r->census_error : r->census_error));
+	mo_json_string(j, "census_errno", job_report_errno_name(r->census_error < 0 ? -r->census_error : r->census_error));
 	mo_json_i64(j, "exit_code", rep->exit_code);
 	mo_json_end_object(j);
 
@@ -143,7 +159,7 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 	mo_json_end_object(j);
 }
 
-int job_report_string(const struct job_report *rep, char **ret)
+int job_report_to_string(void (*write)(struct mo_json *j, const void *what), const void *what, char **ret)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -153,13 +169,23 @@ int job_report_string(const struct job_report *rep, char **ret)
 	if (!f)
 		return -ENOMEM;
 	mo_json_init(&j, f);
-	job_report_json(&j, rep);
+	write(&j, what);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
 	}
 	*ret = buf;
 	return 0;
+}
+
+static void write_job(struct mo_json *j, const void *rep)
+{
+	job_report_json(j, rep);
+}
+
+int job_report_string(const struct job_report *rep, char **ret)
+{
+	return job_report_to_string(write_job, rep, ret);
 }
 
 void job_report_doc_free(struct job_report_doc *d)
@@ -171,7 +197,7 @@ void job_report_doc_free(struct job_report_doc *d)
 	free(d);
 }
 
-static int from_table(const char *s, const char *(*to_string)(int), int max, int *ret)
+int job_report_enum(const char *s, const char *(*to_string)(int), int max, int *ret)
 {
 	for (int i = 0; s && i < max; i++)
 		if (streq(to_string(i), s)) {
@@ -185,7 +211,7 @@ static const char *outcome_name(int i) { return mo_outcome_to_string((enum mo_ou
 static const char *action_name(int i) { return mo_action_to_string((enum mo_action) i); }
 static const char *stop_name(int i) { return mo_job_stop_to_string((enum mo_job_stop) i); }
 
-static int read_block(const struct mo_jv *o, struct mo_block_result *b)
+int job_report_read_block(const struct mo_jv *o, struct mo_block_result *b)
 {
 	uint64_t first, last, u;
 	int64_t node;
@@ -200,21 +226,19 @@ static int read_block(const struct mo_jv *o, struct mo_block_result *b)
 	b->size = last - first + 1;
 	r = mo_jv_i64(o, "node", &node);
 	b->node = r == 0 && node >= 0 && node <= INT32_MAX ? (int) node : -1;
-	if (from_table(mo_jv_str(o, "outcome"), outcome_name, _MO_OUTCOME_MAX, &v) < 0)
+	if (job_report_enum(mo_jv_str(o, "outcome"), outcome_name, _MO_OUTCOME_MAX, &v) < 0)
 		return -EBADMSG;
 	b->outcome = (enum mo_outcome) v;
-	if (from_table(mo_jv_str(o, "state_change"), action_name, _MO_ACTION_MAX, &v) < 0)
+	/* a release's blocks have no state_change: they go offline */
+	if (!mo_jv_get(o, "state_change"))
+		v = MO_ACTION_OFFLINE;
+	else if (job_report_enum(mo_jv_str(o, "state_change"), action_name, _MO_ACTION_MAX, &v) < 0)
 		return -EBADMSG;
 	b->action = (enum mo_action) v;
 	b->reason = mo_jv_str(o, "reason") ?: "";
-	b->error = errno_from_name(mo_jv_str(o, "errno"));
+	b->error = job_report_errno_from_name(mo_jv_str(o, "errno"));
 	b->managed = mo_jv_str(o, "driver_managed");
-	if (mo_jv_u64(o, "migrate_bytes", &u) == 0) {
-		b->have_census = true;
-		b->census.movable = u / page_size();
-		(void) mo_jv_u64(o, "unmovable_pages", &b->census.unmovable);
-		(void) mo_jv_u64(o, "cost", &b->census.cost);
-	}
+	b->have_census = job_report_read_census(o, &b->census, &b->census.cost);
 	return 0;
 }
 
@@ -251,7 +275,7 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 	if (!r->blocks)
 		return -ENOMEM;
 	for (size_t i = 0; i < blocks->n_items; i++, r->n_blocks++)
-		if (read_block(blocks->items[i], &r->blocks[i]) < 0)
+		if (job_report_read_block(blocks->items[i], &r->blocks[i]) < 0)
 			return -EBADMSG;
 
 	if (mo_jv_u64(totals, "wanted_blocks", &r->wanted_blocks) < 0 ||
@@ -260,7 +284,7 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 	    mo_jv_u64(totals, "done_bytes", &r->done_bytes) < 0 ||
 	    mo_jv_u64(totals, "changed_blocks", &r->taken_blocks) < 0 ||
 	    mo_jv_usec(totals, "seconds", &r->usec) < 0 ||
-	    from_table(mo_jv_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
+	    job_report_enum(mo_jv_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
 	    mo_jv_i64(totals, "exit_code", &ex) < 0)
 		return -EBADMSG;
 	r->stop = (enum mo_job_stop) v;
@@ -273,7 +297,7 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
 		if (mo_jv_u64(left, skip_keys[i], &u) == 0)
 			r->skipped[i] = (size_t) u;
-	r->census_error = -errno_from_name(mo_jv_str(totals, "census_errno"));
+	r->census_error = -job_report_errno_from_name(mo_jv_str(totals, "census_errno"));
 	d->rep.exit_code = (int) ex;
 
 	head = mo_jv_get(d->doc, "headroom");

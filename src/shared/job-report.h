@@ -40,6 +40,21 @@ char *job_report_range(const struct mo_block_result *b, char *buf, size_t len);
 /** job_report_migrate_bytes() - what the census says must move out of @b, in bytes. */
 uint64_t job_report_migrate_bytes(const struct mo_block_result *b);
 
+/*
+ * Pieces the release report (release-report.h) shares: a census as
+ * migrate_bytes/unmovable_pages/cost (null when @have is false), errno names,
+ * enum names read back, a block's common members read back, the document as a
+ * string.
+ */
+void job_report_census_json(struct mo_json *j, bool have, const struct mo_census *c, uint64_t cost);
+const char *job_report_errno_name(int e);
+int job_report_errno_from_name(const char *name);
+int job_report_enum(const char *s, const char *(*to_string)(int), int max, int *ret);
+int job_report_read_block(const struct mo_jv *o, struct mo_block_result *b);
+/* Whether @o has a census (migrate_bytes not null); then read it into @c and @cost. */
+bool job_report_read_census(const struct mo_jv *o, struct mo_census *c, uint64_t *cost);
+int job_report_to_string(void (*write)(struct mo_json *j, const void *what), const void *what, char **ret);
+
 /** job_report_json() - write the document. */
 void job_report_json(struct mo_json *j, const struct job_report *rep);
 

@@ -103,7 +103,7 @@ expect_error() {
 	fi
 }
 
-echo "1..19"
+echo "1..21"
 
 "$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" -v >> "$T/daemon.log" 2>&1 &
 DAEMON_PID=$!
@@ -145,7 +145,9 @@ check "... each of its blocks reported released" \
 out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 512M 2>&1)
 rc=$?
 check "memoffctl release 512M through the daemon exits 0" test $rc = 0
-check "... reports the job done" grep -q "(release 512M): done: released 512M of 512M (PNP0C80:00)" <<<"$out"
+check "... memoffd ran it as a job" grep -q "^memoffctl: memoffd job [0-9]*$" <<<"$out"
+check "... and reports PNP0C80:00 released, as --direct would" grep -q "^PNP0C80:00 .* released " <<<"$out"
+check "... with the summary --direct prints" grep -q "^Released 512M of 512M (1 device) in " <<<"$out"
 out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 128M 2>&1)
 rc=$?
 nothing_left() { [ $rc = 1 ] && grep -q 'no hot-pluggable memory device' <<<"$out"; }

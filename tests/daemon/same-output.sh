@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# memoffctl prints the same whoever runs the job: every job verb, as text and
-# as -J, through memoffd (on one copy of a tree, its private socket named by
+# memoffctl prints the same whoever runs the job: every job verb (offline,
+# online, release), as text and as -J, through memoffd (on one copy of a tree, its private socket named by
 # MEMOFF_SOCKET) and --direct (on an identical copy), with the same sequence
 # of requests so that both trees go through the same states. Only what truly
 # differs is normalized: durations (the TIME column, "in 1ms", "seconds").
@@ -29,29 +29,59 @@ command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 
 T=$(mktemp -d /tmp/memoff-same.XXXXXX)
 DAEMON_PID=
+KERNEL_PID=
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	[ -n "$KERNEL_PID" ] && kill "$KERNEL_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-# 128M blocks: 0-7 boot memory (Normal), 32-39 online Movable.
+# 128M blocks: 0-7 boot memory (Normal), 32-39 online Movable, 40-43 and
+# 44-47 online Movable in the ACPI DIMMs PNP0C80:00 and PNP0C80:01.
 mktree() {
-	local mem=$1/sys/devices/system/memory
-	mkdir -p "$mem" "$1/proc" "$1/sys/devices/system/node/node0"
+	local mem=$1/sys/devices/system/memory acpi=$1/sys/bus/acpi/devices
+	mkdir -p "$mem" "$1/proc" "$1/sys/devices/system/node/node0" "$acpi/PNP0C80:00" "$acpi/PNP0C80:01"
 	echo 8000000 > "$mem/block_size_bytes"
-	for i in 0 1 2 3 4 5 6 7 32 33 34 35 36 37 38 39; do
+	for i in 0 1 2 3 4 5 6 7 $(seq 32 47); do
 		mkdir -p "$mem/memory$i"
 		echo online > "$mem/memory$i/state"
 		ln -s ../../node/node0 "$mem/memory$i/node0"
 		if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$mem/memory$i/valid_zones"
+		[ "$i" -lt 40 ] && continue
+		ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:0$(( (i - 40) / 4 ))" \
+			"$mem/memory$i/firmware_node"
 	done
+	: > "$acpi/PNP0C80:00/eject"
+	: > "$acpi/PNP0C80:01/eject"
 	printf 'MemTotal:       16384000 kB\nMemFree:        12000000 kB\nMemAvailable:   14000000 kB\n' \
 		> "$1/proc/meminfo"
 }
 mktree "$T/a"
 mktree "$T/b"
+
+# The kernel's part, on both trees: an ejected DIMM's blocks go away.
+(
+	while :; do
+		for t in a b; do
+			for d in 0 1; do
+				e=$T/$t/sys/bus/acpi/devices/PNP0C80:0$d/eject
+				[ "$(cat "$e" 2>/dev/null)" = 1 ] || continue
+				for i in 0 1 2 3; do rm -rf "$T/$t/sys/devices/system/memory/memory$((40 + 4 * d + i))"; done
+				: > "$e"
+			done
+		done
+		sleep 0.05
+	done
+) &
+KERNEL_PID=$!
+# and between two requests: a block put online reads "online" again, whatever was written
+settle() {
+	for f in "$T"/[ab]/sys/devices/system/memory/memory*/state; do
+		case $(cat "$f") in online_*) echo online > "$f" ;; esac
+	done
+}
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$T/memoffd.conf"
 
 "$MEMOFFD" --sysroot "$T/a" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" \
@@ -63,11 +93,13 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-# Durations are the one thing two runs cannot share.
+# Durations are the one thing two runs cannot share (the eject's too), and
+# with them the width of a table's TIME column: runs of spaces count as one.
 normalize() {
-	sed -E -e 's/"seconds": [0-9]+\.[0-9]+/"seconds": S/' \
+	sed -E -e 's/"(eject_)?seconds": [0-9]+\.[0-9]+/"\1seconds": S/' \
 	       -e 's/ in [0-9.]+(us|ms|s|min)\././' \
-	       -e 's/ +[0-9.]+(us|ms|s|min) / TIME /'
+	       -e 's/ +[0-9.]+(us|ms|s|min) / TIME /' \
+	       -e 's/  +/ /g'
 }
 
 cases=(
@@ -86,6 +118,12 @@ cases=(
 	"offline --dry-run -J 256M"
 	"offline -q 256M"
 	"online 512M"
+	"release --dry-run 512M"
+	"release --dry-run -J 512M"
+	"release -J 512M"
+	"release 512M"
+	"release 512M"
+	"release 100M"
 )
 echo "1..$(( ${#cases[@]} + 3 ))"
 
@@ -96,6 +134,7 @@ for c in "${cases[@]}"; do
 	eval "\"\$CTL\" --sysroot \"\$T/b\" --direct $c" > "$T/b.out" 2> "$T/b.err"
 	rb=$?
 	grep -q '^memoffctl: memoffd job [0-9]*$' "$T/a.err" && daemon_used=$((daemon_used + 1))
+	settle
 	if [ "$ra" = "$rb" ] && diff -u <(normalize < "$T/b.out") <(normalize < "$T/a.out") > "$T/diff"; then
 		ok "memoffctl $c: the same through memoffd and --direct (exit $ra, $(wc -l < "$T/a.out") lines)"
 	else
@@ -104,7 +143,7 @@ for c in "${cases[@]}"; do
 	fi
 done
 # the comparison compared something: memoffd ran the jobs that change memory
-if [ "$daemon_used" -ge 8 ]; then ok "memoffd ran $daemon_used of the jobs"; else not_ok "memoffd ran only $daemon_used jobs"; fi
+if [ "$daemon_used" -ge 11 ]; then ok "memoffd ran $daemon_used of the jobs"; else not_ok "memoffd ran only $daemon_used jobs"; fi
 # a dry run never becomes a daemon job (it plans here, read-only)
 if MEMOFF_SOCKET=$T/run/control "$CTL" --sysroot "$T/a" offline --dry-run 256M 2>&1 | grep -q 'memoffd job'; then
 	not_ok "a dry run went to memoffd"
