@@ -81,8 +81,24 @@ enum {
 int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts,
 	       const struct option *longopts, int *ret_exit);
 
+/*
+ * One help layout for every verb (util-linux's): ctl_help_begin() prints
+ * "Usage:" with each line of @usage, the @text describing the verb and
+ * "Options:"; ctl_help_option() one option, its text in one column
+ * (continuation lines, after '\n' in the text, under the first; an option
+ * too long for the column puts its text on the next line); ctl_help_end()
+ * the common options, the closing @text (exit status, notes; may be NULL)
+ * and the pointer to memoffctl(8).
+ */
+void ctl_help_begin(FILE *out, const char *usage, const char *text);
+void ctl_help_option(FILE *out, const char *opt, const char *fmt, ...) _printf_(3, 4);
+void ctl_help_end(FILE *out, const char *text);
+
 /** ctl_print_common_options() - the common options' lines for a verb's help. */
 void ctl_print_common_options(FILE *out);
+
+/** ctl_set_verb() - the verb running: usage errors then point at `memoffctl VERB --help`. */
+void ctl_set_verb(const char *name);
 
 /**
  * ctl_usage_error() - print "memoffctl: MESSAGE" and the --help hint to stderr.

@@ -50,62 +50,52 @@ struct opts {
 
 void jobcli_help(FILE *out, bool offline)
 {
-	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX];
+	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX], tail[256];
 
 	mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1));
 	mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2));
 	mo_format_duration(MO_BACKOFF_INITIAL_USEC, d3, sizeof(d3));
 	mo_format_duration(MO_BACKOFF_MAX_USEC, d4, sizeof(d4));
 
-	if (offline)
-		fputs("\nUsage:\n"
-		      " memoffctl offline [options] <size>|<start>-<end>\n"
-		      " memoffctl offline [options] -b <first>[-<last>]\n"
-		      "\n"
-		      "Take memory offline, each attempt bounded, blocks that fail retried with\n"
-		      "backoff while others are tried, never past the deadline, never below the\n"
-		      "memory reserve. A size picks the cheapest blocks (free first, pinned last).\n"
-		      "\n"
-		      "Options:\n"
-		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
-		      " -z, --zone <list>         zones a size may take blocks from (default: Movable)\n"
-		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
-	else
-		fputs("\nUsage:\n"
-		      " memoffctl online [options] <size>|<start>-<end>\n"
-		      " memoffctl online [options] -b <first>[-<last>]\n"
-		      "\n"
-		      "Put memory online, as Movable where the block allows it. A size takes the\n"
-		      "lowest offline blocks.\n"
-		      "\n"
-		      "Options:\n"
-		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
-		      " -z, --zone <zone>         online into this zone (Movable: online_movable,\n"
-		      "                           any other: online_kernel)\n"
-		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
-	fprintf(out,
-		"     --attempt-timeout <duration>\n"
-		"                           end one write after this long (default: %s)\n"
-		"     --deadline <duration> end the whole request by then (default: %s)\n"
-		"     --max-attempts <n>    attempts per block, 0 for no limit (default: %u)\n",
-		d1, d2, MO_BACKOFF_MAX_ATTEMPTS);
-	if (offline)
-		fputs("     --reserve <size>      memory to keep available (default: the larger of\n"
-		      "                           256M and 5% of RAM)\n"
-		      "     --force               skip the headroom guard; touch driver-managed memory\n"
-		      "     --all-or-nothing      put back online what was taken if not all is done\n"
-		      "     --long-lived <duration>\n"
-		      "                           call a page blocked across attempts for this long a\n"
-		      "                           long-lived reference (default: 30s; through memoffd\n"
-		      "                           its LongLivedThreshold=)\n", out);
-	fputs("     --dry-run             print the plan and change nothing\n"
-	      " -J, --json                use JSON output format\n"
-	      " -v, --verbose             print every attempt\n", out);
-	ctl_print_common_options(out);
-	fprintf(out,
-		"\nRetries wait %s, doubling up to %s, with +/-20%% jitter.\n"
-		"Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.\n"
-		"For more details see memoffctl(8).\n", d3, d4);
+	if (offline) {
+		ctl_help_begin(out, "memoffctl offline [options] <size>|<start>-<end>\n"
+				    "memoffctl offline [options] -b <first>[-<last>]",
+			       "Take memory offline, each attempt bounded, blocks that fail retried with\n"
+			       "backoff while others are tried, never past the deadline, never below the\n"
+			       "memory reserve. A size picks the cheapest blocks (free first, pinned last).");
+		ctl_help_option(out, "-b, --blocks", "the argument is a block number or range (chmem -b)");
+		ctl_help_option(out, "-z, --zone <zones>", "zones a size may take blocks from (default: Movable)");
+	} else {
+		ctl_help_begin(out, "memoffctl online [options] <size>|<start>-<end>\n"
+				    "memoffctl online [options] -b <first>[-<last>]",
+			       "Put memory online, as Movable where the block allows it. A size takes the\n"
+			       "lowest offline blocks.");
+		ctl_help_option(out, "-b, --blocks", "the argument is a block number or range (chmem -b)");
+		ctl_help_option(out, "-z, --zone <zone>", "online into this zone (Movable: online_movable,\n"
+				"any other: online_kernel)");
+	}
+	ctl_help_option(out, "-n, --node <node>", "take blocks of this NUMA node only (a size)");
+	ctl_help_option(out, "    --attempt-timeout <duration>", "end one write after this long (default: %s)", d1);
+	ctl_help_option(out, "    --deadline <duration>", "end the whole request by then (default: %s;\n"
+			"infinity: no limit)", d2);
+	ctl_help_option(out, "    --max-attempts <n>", "attempts per block, 0 for no limit (default: %u)",
+			MO_BACKOFF_MAX_ATTEMPTS);
+	if (offline) {
+		ctl_help_option(out, "    --reserve <size>", "memory to keep available (default: the larger of\n"
+				"256M and 5%% of RAM)");
+		ctl_help_option(out, "    --force", "skip the headroom guard; touch driver-managed memory");
+		ctl_help_option(out, "    --all-or-nothing", "put back online what was taken if not all is done");
+		ctl_help_option(out, "    --long-lived <duration>", "call a page blocked across attempts for this long a\n"
+				"long-lived reference (default: 30s; through memoffd\n"
+				"its LongLivedThreshold=)");
+	}
+	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
+	ctl_help_option(out, "-v, --verbose", "print every attempt");
+	snprintf(tail, sizeof(tail), "Retries wait %s, doubling up to %s, with +/-20%% jitter.\n"
+		 "Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.", d3, d4);
+	ctl_help_end(out, tail);
 }
 
 /* ---- parsing ---- */

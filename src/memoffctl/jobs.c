@@ -13,11 +13,9 @@
 
 static void jobs_help(FILE *out)
 {
-	fputs("Usage: memoffctl jobs [-J]\n\n"
-	      "List memoffd's jobs: queued, running and the last finished ones.\n\n"
-	      "Options:\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl jobs [options]", "List memoffd's jobs: queued, running and the last finished ones.");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, NULL);
 }
 
 static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])

@@ -27,29 +27,23 @@ enum {
 
 static void pins_help(FILE *out)
 {
-	fputs("\nUsage:\n"
-	      " memoffctl pins [options] <start>-<end>\n"
-	      " memoffctl pins [options] -b <first>[-<last>]\n"
-	      "\n"
-	      "List the pages that would block taking memory offline, and the processes\n"
-	      "that map them. Read-only: no offline is attempted.\n"
-	      "\n"
-	      "A page counts when its flags say kernel memory (unmovable), when it is\n"
-	      "anonymous and in use but mapped by no process (held by a pipe or another\n"
-	      "kernel reference: unmapped), or when the kernel log says an earlier offline\n"
-	      "failed to migrate it and it is still in use (kmsg). Pages pinned while still\n"
-	      "mapped show up only through the kernel log of an attempt.\n"
-	      "\n"
-	      "Options:\n"
-	      " -b, --blocks              the argument is a block number or range\n"
-	      " -p, --pages               one line per page instead of per group of pages\n"
-	      "     --no-kmsg             do not read the kernel log\n"
-	      " -J, --json                use JSON output format\n", out);
-	ctl_print_common_options(out);
-	fputs("\nOwners need CAP_SYS_ADMIN (pagemap); the kernel log needs read access to\n"
-	      "/dev/kmsg. Exit status: 0 when the blocks could be examined, 1 otherwise,\n"
-	      "2 usage error.\n"
-	      "For more details see memoffctl(8).\n", out);
+	ctl_help_begin(out, "memoffctl pins [options] <start>-<end>\n"
+			    "memoffctl pins [options] -b <first>[-<last>]",
+		       "List the pages that would block taking memory offline, and the processes\n"
+		       "that map them. Read-only: no offline is attempted.\n"
+		       "\n"
+		       "A page counts when its flags say kernel memory (unmovable), when it is\n"
+		       "anonymous and in use but mapped by no process (held by a pipe or another\n"
+		       "kernel reference: unmapped), or when the kernel log says an earlier offline\n"
+		       "failed to migrate it and it is still in use (kmsg). Pages pinned while still\n"
+		       "mapped show up only through the kernel log of an attempt.");
+	ctl_help_option(out, "-b, --blocks", "the argument is a block number or range");
+	ctl_help_option(out, "-p, --pages", "one line per page instead of per group of pages");
+	ctl_help_option(out, "    --no-kmsg", "do not read the kernel log");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Page flags (/proc/kpageflags) and owners (pagemap) need CAP_SYS_ADMIN; the\n"
+		     "kernel log needs read access to /dev/kmsg. Exit status: 0 when the blocks\n"
+		     "could be examined, 1 otherwise, 2 usage error.");
 }
 
 /* What memoffd remembers of the report's blocks (pinmem.h): pages earlier attempts found blocking. */

@@ -40,37 +40,31 @@ static void release_help(FILE *out)
 {
 	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX];
 
-	fprintf(out,
-		"\nUsage:\n"
-		" memoffctl release [options] <size>\n"
-		"\n"
-		"Free <size> as whole hot-pluggable memory devices (ACPI DIMMs) and eject them,\n"
-		"so that the hypervisor gets the memory back. The cheapest devices go first\n"
-		"(nothing to migrate, then least to migrate); a device whose blocks will not\n"
-		"all go offline is put back online and another is tried. At least <size> is\n"
-		"freed, rounded up to whole devices by less than one device.\n"
-		"\n"
-		"Options:\n"
-		" -n, --node <node>         release devices of this NUMA node only\n"
-		"     --attempt-timeout <duration>\n"
-		"                           end one offline write after this long (default: %s)\n"
-		"     --deadline <duration> end the whole request by then (default: %s)\n"
-		"     --eject-timeout <duration>\n"
-		"                           wait this long for an ejected device's memory to go\n"
-		"                           (default: %s, never past the deadline)\n"
-		"     --max-tries <n>       tries per device, 0 for no limit (default: %u)\n"
-		"     --reserve <size>      memory to keep available (default: the larger of\n"
-		"                           256M and 5%% of RAM)\n"
-		"     --force               skip the headroom guard\n"
-		"     --dry-run             print the plan and change nothing\n"
-		" -J, --json                use JSON output format\n"
-		" -v, --verbose             print every attempt, and every block in the table\n",
-		mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1)),
-		mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2)),
-		mo_format_duration(MO_RELEASE_EJECT_TIMEOUT_USEC, d3, sizeof(d3)), MO_BACKOFF_MAX_ATTEMPTS);
-	ctl_print_common_options(out);
-	fputs("\nExit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.\n"
-	      "For more details see memoffctl(8).\n", out);
+	ctl_help_begin(out, "memoffctl release [options] <size>",
+		       "Free <size> as whole hot-pluggable memory devices (ACPI DIMMs) and eject them,\n"
+		       "so that the hypervisor gets the memory back. The cheapest devices go first\n"
+		       "(nothing to migrate, then least to migrate); a device whose blocks will not\n"
+		       "all go offline is put back online and another is tried. At least <size> is\n"
+		       "freed, rounded up to whole devices by less than one device.");
+	ctl_help_option(out, "-n, --node <node>", "release devices of this NUMA node only");
+	ctl_help_option(out, "    --attempt-timeout <duration>", "end one offline write after this long (default: %s)",
+			mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1)));
+	ctl_help_option(out, "    --deadline <duration>", "end the whole request by then (default: %s;\n"
+			"infinity: no limit)", mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2)));
+	ctl_help_option(out, "    --eject-timeout <duration>", "wait this long for an ejected device's memory to go\n"
+			"(default: %s, never past the deadline)",
+			mo_format_duration(MO_RELEASE_EJECT_TIMEOUT_USEC, d3, sizeof(d3)));
+	ctl_help_option(out, "    --max-tries <n>", "tries per device, 0 for no limit (default: %u)",
+			MO_BACKOFF_MAX_ATTEMPTS);
+	ctl_help_option(out, "    --reserve <size>", "memory to keep available (default: the larger of\n"
+			"256M and 5%% of RAM)");
+	ctl_help_option(out, "    --force", "skip the headroom guard");
+	ctl_help_option(out, "    --long-lived <duration>", "as for offline (default: 30s)");
+	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
+	ctl_help_option(out, "-v, --verbose", "print every attempt, and every block in the table");
+	ctl_help_end(out, "Exit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.");
 }
 
 /* ---- parsing ---- */
@@ -85,6 +79,7 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "max-tries",       required_argument, NULL, OPT_MAX_TRIES },
 		{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },
 		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
+		{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },
 		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
 		{ "quiet",           no_argument,       NULL, 'q' },

@@ -12,12 +12,9 @@
 
 static void status_help(FILE *out)
 {
-	fputs("Usage: memoffctl status [-J]\n\n"
-	      "Show whether memoffd runs, what it is doing, and its jobs.\n"
-	      "Exit status 0 when the daemon answers, 1 otherwise.\n\n"
-	      "Options:\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl status [options]", "Show whether memoffd runs, what it is doing, and its jobs.");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Exit status 0 when the daemon answers, 1 otherwise.");
 }
 
 static int get_string(sd_bus *bus, const char *prop, char **ret)

@@ -14,26 +14,23 @@
 
 static void watch_help(FILE *out)
 {
-	fputs("Usage: memoffctl watch [JOB] [-J]\n\n"
-	      "Follow memoffd's job JOB (default: the running one) until it finishes,\n"
-	      "with a progress line on a terminal, then report it. Ctrl-C stops\n"
-	      "watching; the job goes on. Exit status as the job's: 0 done, 64 partly\n"
-	      "done, 1 failed or nothing done.\n\n"
-	      "Options:\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl watch [options] [<job>]",
+		       "Follow memoffd's job <job> (default: the running one) until it finishes,\n"
+		       "with a progress line on a terminal, then report it. Ctrl-C stops\n"
+		       "watching; the job goes on.");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Exit status as the job's: 0 done, 64 partly done, 1 failed or nothing done.");
 }
 
 static void cancel_help(FILE *out)
 {
-	fputs("Usage: memoffctl cancel JOB [--no-wait] [-J]\n\n"
-	      "Cancel memoffd's job JOB: a queued job ends at once, a running one\n"
-	      "within one attempt timeout (the kernel puts the block being worked on\n"
-	      "back as it was). Then wait for it and report it, unless --no-wait.\n\n"
-	      "Options:\n"
-	      "     --no-wait          return once the cancel was requested\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl cancel [options] <job>",
+		       "Cancel memoffd's job <job>: a queued job ends at once, a running one\n"
+		       "within one attempt timeout (the kernel puts the block being worked on\n"
+		       "back as it was). Then wait for it and report it, unless --no-wait.");
+	ctl_help_option(out, "    --no-wait", "return once the cancel was requested");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, NULL);
 }
 
 static int parse_job_id(const char *s, unsigned *ret)
