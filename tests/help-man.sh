@@ -16,10 +16,12 @@ MAN=$top_srcdir/doc/memoffctl.8
 [ -x "$CTL" ] || skip_all "memoffctl was not built"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/help-man.XXXXXX") || exit 99
+trap 'rm -rf "$TMP"' EXIT
 verbs=$("$CTL" --help | sed -n '/^Commands:/,/^$/s/^ \([a-z]*\) .*/\1/p')
 plan $(( 3 * $(wc -w <<<"$verbs") + 1 ))
 [ "$(wc -w <<<"$verbs")" -ge 10 ]
-check "memoffctl --help lists the verbs ($(echo $verbs))"
+point $? "memoffctl --help lists the verbs ($(echo $verbs))"
 
 for v in $verbs; do
 	out=$(python3 - "$MAN" "$v" <("$CTL" "$v" --help) <<'PY'
@@ -55,13 +57,13 @@ if doc != helped:
 print(" ".join(sorted(helped)))
 PY
 	)
-	check "memoffctl $v --help and memoffctl(8) document the same options: ${out:-none}"
+	point $? "memoffctl $v --help and memoffctl(8) document the same options: ${out:-none}"
 	# one layout: every option's text starts in column 28 (or on the next line, there)
 	cols=$("$CTL" "$v" --help | sed -n '/^Options:/,/^$/p' | grep -E '^ +-' |
 		awk '{ line = $0; sub(/^ +-[^ ]*( [^ ]+)*  +/, "", line); if (line != $0) print length($0) - length(line) + 1 }' | sort -u)
 	[ "$cols" = 28 ]
-	check "memoffctl $v --help: the options' texts line up (columns: $(echo $cols))"
-	"$CTL" "$v" --no-such-option >/dev/null 2>"$TAP_TMP/err"
-	grep -q "^Try 'memoffctl $v --help'.$" "$TAP_TMP/err"
-	check "memoffctl $v with a bad option points at 'memoffctl $v --help'"
+	point $? "memoffctl $v --help: the options' texts line up (columns: $(echo $cols))"
+	"$CTL" "$v" --no-such-option >/dev/null 2>"$TMP/err"
+	grep -q "^Try 'memoffctl $v --help'.$" "$TMP/err"
+	point $? "memoffctl $v with a bad option points at 'memoffctl $v --help'"
 done

@@ -18,12 +18,7 @@ MEMOFFD=$top_builddir/src/memoffd/memoffd
 SHIM=$top_builddir/tests/daemon/stuck-write.so
 TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 [ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
@@ -466,8 +461,8 @@ check "... with its block's real state read back from sysfs" \
 	grep -q '13 "interrupted" 0 0 "after the restart the block is online"' <<<"$(jobprop "$p" Results)"
 stop_daemon TERM
 
-echo "1..$n"
-if [ "$failed" != 0 ]; then
+plan_done
+if [ "$tap_failed" != 0 ]; then
 	echo "# daemon log:"
 	sed 's/^/#   /' "$T/daemon.log"
 fi

@@ -17,10 +17,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 MEMOFFD=$top_builddir/src/memoffd/memoffd
 CTL=$top_builddir/src/memoffctl/memoffctl
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sysfs-tree.sh"
 
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 [ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
@@ -29,10 +27,9 @@ command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 
 T=$(mktemp -d /tmp/memoff-same.XXXXXX)
 DAEMON_PID=
-KERNEL_PID=
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	[ -n "$KERNEL_PID" ] && kill "$KERNEL_PID" 2>/dev/null
+	tree_kernel_stop
 	wait 2>/dev/null
 	rm -rf "$T"
 }
@@ -41,41 +38,18 @@ trap cleanup EXIT
 # 128M blocks: 0-7 boot memory (Normal), 32-39 online Movable, 40-43 and
 # 44-47 online Movable in the ACPI DIMMs PNP0C80:00 and PNP0C80:01.
 mktree() {
-	local mem=$1/sys/devices/system/memory acpi=$1/sys/bus/acpi/devices
-	mkdir -p "$mem" "$1/proc" "$1/sys/devices/system/node/node0" "$acpi/PNP0C80:00" "$acpi/PNP0C80:01"
-	echo 8000000 > "$mem/block_size_bytes"
-	for i in 0 1 2 3 4 5 6 7 $(seq 32 47); do
-		mkdir -p "$mem/memory$i"
-		echo online > "$mem/memory$i/state"
-		ln -s ../../node/node0 "$mem/memory$i/node0"
-		if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$mem/memory$i/valid_zones"
-		[ "$i" -lt 40 ] && continue
-		ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:0$(( (i - 40) / 4 ))" \
-			"$mem/memory$i/firmware_node"
-	done
-	: > "$acpi/PNP0C80:00/eject"
-	: > "$acpi/PNP0C80:01/eject"
-	printf 'MemTotal:       16384000 kB\nMemFree:        12000000 kB\nMemAvailable:   14000000 kB\n' \
-		> "$1/proc/meminfo"
+	tree_new "$1"
+	for i in 0 1 2 3 4 5 6 7; do tree_block "$1" "$i" online Normal; done
+	for i in $(seq 32 39); do tree_block "$1" "$i" online Movable; done
+	for i in $(seq 40 47); do tree_block "$1" "$i" online Movable "PNP0C80:0$(( (i - 40) / 4 ))"; done
+	tree_device "$1" PNP0C80:00
+	tree_device "$1" PNP0C80:01
+	tree_meminfo "$1" 16384000 12000000 14000000
 }
 mktree "$T/a"
 mktree "$T/b"
-
-# The kernel's part, on both trees: an ejected DIMM's blocks go away.
-(
-	while :; do
-		for t in a b; do
-			for d in 0 1; do
-				e=$T/$t/sys/bus/acpi/devices/PNP0C80:0$d/eject
-				[ "$(cat "$e" 2>/dev/null)" = 1 ] || continue
-				for i in 0 1 2 3; do rm -rf "$T/$t/sys/devices/system/memory/memory$((40 + 4 * d + i))"; done
-				: > "$e"
-			done
-		done
-		sleep 0.05
-	done
-) &
-KERNEL_PID=$!
+# the kernel's part, on both trees: an ejected DIMM's blocks go away
+tree_kernel_start "$T/a" "$T/b"
 # and between two requests: a block put online reads "online" again, whatever was written
 settle() {
 	for f in "$T"/[ab]/sys/devices/system/memory/memory*/state; do
@@ -125,7 +99,7 @@ cases=(
 	"release 512M"
 	"release 100M"
 )
-echo "1..$(( ${#cases[@]} + 3 ))"
+plan $(( ${#cases[@]} + 3 ))
 
 daemon_used=0
 for c in "${cases[@]}"; do

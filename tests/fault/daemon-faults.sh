@@ -17,12 +17,12 @@ shim=$builddir/tests/fault/shim.so
 tree=$srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 N=12
 
-echo "1..$N"
-skip_all() { for i in $(seq $N); do echo "ok $i # SKIP $1"; done; exit 0; }
+. "$srcdir/tests/lib/tap.sh"
 [ -x "$ctl" ] && [ -x "$daemon" ] && [ -f "$shim" ] || skip_all "memoffctl, memoffd or the shim not built"
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 "$ctl" offline --help >/dev/null 2>&1 || skip_all "memoffctl has no offline verb in this build"
 [ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
+plan $N
 
 T=$(mktemp -d) || exit 1
 DAEMON_PID=
@@ -35,14 +35,6 @@ printf '[Offline]\nAttemptTimeout=1s\nBackoffInitial=200ms\nBackoffCap=500ms\nDe
 mem=$T/sys/devices/system/memory
 MEMOFF_SOCKET=$T/run/control
 export MEMOFF_SOCKET
-i=0
-point() { # point STATUS NAME [DIAG-FILE]
-	i=$((i + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $i - $2"; else
-		echo "not ok $i - $2"
-		[ -n "${3:-}" ] && sed 's/^/#   /' "$3" | head -30
-	fi
-}
 start_daemon() { # FAULTS
 	LD_PRELOAD=$shim MEMOFF_FAULT=$1 MEMOFF_FAULT_SYSFS="$T/sys/devices/*" MEMOFF_FAULT_LOG=$T/fault.log \
 		"$daemon" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" \
@@ -86,7 +78,7 @@ if command -v python3 >/dev/null; then
 		[ "$(daemon_state 11)" = gone ] && [ "$(daemon_state 12)" = offline ]
 	point $? "the daemon's ListBlocks agrees with sysfs"
 else
-	i=$((i + 1)); echo "ok $i # SKIP python3 not installed"
+	skip "python3 not installed"
 fi
 
 # kill -9 while block 10's write spins; restart without faults.
