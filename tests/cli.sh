@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/cli.sh"
 
-plan 21
+plan 23
 
 run 0 "global --help" --help
 if grep -q '^ list ' "$tmp/out"; then ok "global --help lists the list command"; else not_ok "global --help lists no 'list'"; fi
@@ -74,4 +74,31 @@ if [ $? -eq 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); 
 	ok "list -J is one JSON object with a 'memory' array of the merged rows"
 else
 	not_ok "list -J output"
+fi
+
+# pins without the privilege to read page flags says so, once, on stderr,
+# and does not claim that nothing would block.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+	P=$tmp/pins
+	mkdir -p "$P/proc" && cp -a "$tree/sys" "$P/" && chmod -R a+rX "$tmp"
+	head -c $((8 * 0x20000)) /dev/zero > "$P/proc/kpageflags" && chmod 400 "$P/proc/kpageflags"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$memoffctl" pins --direct --sysroot "$P" --no-kmsg -b 1 > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^memoffctl: cannot read the page flags .*CAP_SYS_ADMIN" "$tmp/err" &&
+	   ! grep -q "would block offlining" "$tmp/out" && ! grep -q "page flags" "$tmp/out" &&
+	   [ "$(grep -c 'page flags' "$tmp/err")" -eq 1 ]; then
+		ok "pins as a user: exit 1, 'needs CAP_SYS_ADMIN' once on stderr, no '0 pages would block'"
+	else
+		not_ok "pins as a user: exit $rc"
+	fi
+	"$memoffctl" pins --direct --sysroot "$P" --no-kmsg -b 1 > "$tmp/out" 2> "$tmp/err"
+	if [ $? -eq 0 ] && grep -q "^0 pages in 1 block would block offlining.$" "$tmp/out"; then
+		ok "pins as root on the same tree: exit 0, 0 pages would block"
+	else
+		not_ok "pins as root on the same tree"
+	fi
+else
+	skip "pins as a user: needs root, setpriv and the user nobody"
+	skip "pins as root"
 fi

@@ -356,7 +356,7 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 			pinsout_paragraph(out, rep, "  ");
 		}
 	}
-	pinsout_notes(out, j->blocked, j->n_blocked);
+	pinsout_notes(out, j->blocked, j->n_blocked, true);
 }
 
 int ctl_client_error(const sd_bus_error *e, int r, const char *what)

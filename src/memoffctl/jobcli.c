@@ -515,7 +515,7 @@ static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *c
 		}
 		shown[n++] = blocked[i];
 	}
-	pinsout_notes(stdout, shown, n);
+	pinsout_notes(stdout, shown, n, true);
 }
 
 static void print_summary(const struct opts *o, const struct mo_job_result *r)

@@ -93,7 +93,8 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	bool by_blocks = false, pages = false, json = false;
 	const char *arg, *why = NULL;
-	size_t n_blocks = 0, n_reports = 0;
+	size_t n_blocks = 0, n_reports = 0, n_unread = 0;
+	int census;
 	uint64_t first, last;
 	int c, ex, r, ret = CTL_EXIT_OK;
 
@@ -192,10 +193,9 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 
 print:
 	(void) ctl_load_daemon_pins(root, &pins);
-	for (size_t i = 0; i < n_reports; i++)
-		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_json_read() set every report */
-		if (reports[i]->census_error)
-			ret = CTL_EXIT_FAILED;
+	census = pinsout_census_error(reports, n_reports, &n_unread);
+	if (census)
+		ret = CTL_EXIT_FAILED;
 
 	if (json) {
 		/* the document GetPins returns (pins-json.h), the same bytes with or without the daemon */
@@ -219,15 +219,28 @@ print:
 				goto out;
 			}
 		}
-		printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total, total == 1 ? "" : "s",
-		       n_reports, n_reports == 1 ? "" : "s");
+		/* Without the page flags, "0 pages would block" would be a guess: say what was read. */
+		if (!census)
+			printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total,
+			       total == 1 ? "" : "s", n_reports, n_reports == 1 ? "" : "s");
+		else if (n_unread < n_reports)
+			printf("%" PRIu64 " page%s in %zu of %zu blocks would block offlining; the other blocks "
+			       "could not be examined.\n", total, total == 1 ? "" : "s", n_reports - n_unread, n_reports);
+		else if (total > 0)
+			printf("%" PRIu64 " page%s named by the kernel log; the blocks' page flags could not be read.\n",
+			       total, total == 1 ? "" : "s");
 		if (pins)
 			print_remembered(pins, reports, n_reports);
-		pinsout_notes(stdout, reports, n_reports);
+		pinsout_notes(stdout, reports, n_reports, false);
 	}
 	fflush(stdout);
-	if (ret != CTL_EXIT_OK)
-		pinsout_notes(stderr, reports, n_reports);
+	/* the one error, on stderr only */
+	if (census == -EACCES || census == -EPERM)
+		ctl_error("cannot read the page flags (/proc/kpageflags) of %zu block%s: reading them needs "
+			  "CAP_SYS_ADMIN (run as root, or as a member of memoffd's AllowedGroup=)", n_unread, n_unread == 1 ? "" : "s");
+	else if (census)
+		ctl_error("cannot read the page flags (/proc/kpageflags) of %zu block%s: %s", n_unread,
+			  n_unread == 1 ? "" : "s", strerror(-census));
 out:
 	for (size_t i = 0; i < n_reports; i++)
 		mo_pin_report_free(reports[i]);
