@@ -71,8 +71,12 @@ void mo_json_escape(FILE *f, const char *s)
 			break;
 		default:
 			if (n == 0)
-				/* not UTF-8 (a process name, a path): U+REPLACEMENT CHARACTER, byte by byte */
-				fputs("\\ufffd", f);
+				/*
+				 * not UTF-8 (a process name, a path): U+FFFD REPLACEMENT
+				 * CHARACTER for each such byte, written as itself, so that
+				 * reading the text and writing it again gives the same bytes
+				 */
+				fputs("\xef\xbf\xbd", f);
 			else if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
 			else

@@ -6,8 +6,10 @@
  * tables cannot express. Output is indented like libsmartcols' JSON (three
  * spaces per level); strings are escaped per RFC 8259; numbers never depend
  * on the locale. Output is always valid UTF-8: a byte of a string that is
- * not part of a well-formed UTF-8 sequence (RFC 3629) is written as \ufffd,
- * the replacement character, one for each such byte; NULL strings are null.
+ * not part of a well-formed UTF-8 sequence (RFC 3629) is replaced by U+FFFD,
+ * the replacement character (written as its UTF-8 bytes, so that a reader
+ * that writes the text again writes the same bytes), one for each such byte;
+ * NULL strings are null.
  *
  * Every value function takes a key: pass the member name inside an object,
  * NULL inside an array or at the top level.

@@ -5,11 +5,13 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "job-report.h"
+#include "json-doc.h"
 #include "parse.h"
 #include "util.h"
 
@@ -70,15 +72,15 @@ void job_report_census_json(struct mo_json *j, bool have, const struct mo_census
 	}
 }
 
-bool job_report_read_census(const struct mo_jv *o, struct mo_census *c, uint64_t *cost)
+bool job_report_read_census(struct json_object *o, struct mo_census *c, uint64_t *cost)
 {
 	uint64_t bytes;
 
-	if (mo_jv_u64(o, "migrate_bytes", &bytes) < 0)
+	if (json_doc_u64(o, "migrate_bytes", &bytes) < 0)
 		return false;
 	c->movable = bytes / page_size();
-	(void) mo_jv_u64(o, "unmovable_pages", &c->unmovable);
-	(void) mo_jv_u64(o, "cost", cost);
+	(void) json_doc_u64(o, "unmovable_pages", &c->unmovable);
+	(void) json_doc_u64(o, "cost", cost);
 	return true;
 }
 
@@ -193,9 +195,10 @@ void job_report_doc_free(struct job_report_doc *d)
 	if (!d)
 		return;
 	free(d->res.blocks);
-	mo_jv_free(d->doc);
+	json_object_put(d->doc);
 	free(d);
 }
+
 
 int job_report_enum(const char *s, const char *(*to_string)(int), int max, int *ret)
 {
@@ -211,33 +214,33 @@ static const char *outcome_name(int i) { return mo_outcome_to_string((enum mo_ou
 static const char *action_name(int i) { return mo_action_to_string((enum mo_action) i); }
 static const char *stop_name(int i) { return mo_job_stop_to_string((enum mo_job_stop) i); }
 
-int job_report_read_block(const struct mo_jv *o, struct mo_block_result *b)
+int job_report_read_block(struct json_object *o, struct mo_block_result *b)
 {
 	uint64_t first, last, u;
 	int64_t node;
 	int v, r;
 
-	if (mo_jv_u64(o, "block", &b->index) < 0 || mo_jv_u64(o, "attempts", &u) < 0 || u > UINT32_MAX ||
-	    mo_jv_usec(o, "seconds", &b->usec) < 0 ||
-	    mo_parse_range(mo_jv_str(o, "range"), &first, &last, NULL) < 0 || last < first)
+	if (json_doc_u64(o, "block", &b->index) < 0 || json_doc_u64(o, "attempts", &u) < 0 || u > UINT32_MAX ||
+	    json_doc_usec(o, "seconds", &b->usec) < 0 ||
+	    mo_parse_range(json_doc_str(o, "range"), &first, &last, NULL) < 0 || last < first)
 		return -EBADMSG;
 	b->attempts = (unsigned) u;
 	b->start = first;
 	b->size = last - first + 1;
-	r = mo_jv_i64(o, "node", &node);
+	r = json_doc_i64(o, "node", &node);
 	b->node = r == 0 && node >= 0 && node <= INT32_MAX ? (int) node : -1;
-	if (job_report_enum(mo_jv_str(o, "outcome"), outcome_name, _MO_OUTCOME_MAX, &v) < 0)
+	if (job_report_enum(json_doc_str(o, "outcome"), outcome_name, _MO_OUTCOME_MAX, &v) < 0)
 		return -EBADMSG;
 	b->outcome = (enum mo_outcome) v;
 	/* a release's blocks have no state_change: they go offline */
-	if (!mo_jv_get(o, "state_change"))
+	if (!json_doc_get(o, "state_change"))
 		v = MO_ACTION_OFFLINE;
-	else if (job_report_enum(mo_jv_str(o, "state_change"), action_name, _MO_ACTION_MAX, &v) < 0)
+	else if (job_report_enum(json_doc_str(o, "state_change"), action_name, _MO_ACTION_MAX, &v) < 0)
 		return -EBADMSG;
 	b->action = (enum mo_action) v;
-	b->reason = mo_jv_str(o, "reason") ?: "";
-	b->error = job_report_errno_from_name(mo_jv_str(o, "errno"));
-	b->managed = mo_jv_str(o, "driver_managed");
+	b->reason = json_doc_str(o, "reason") ?: "";
+	b->error = job_report_errno_from_name(json_doc_str(o, "errno"));
+	b->managed = json_doc_str(o, "driver_managed");
 	b->have_census = job_report_read_census(o, &b->census, &b->census.cost);
 	return 0;
 }
@@ -246,68 +249,70 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 {
 	_cleanup_(job_report_doc_freep) struct job_report_doc *d = calloc(1, sizeof(*d));
 	struct mo_job_result *r;
-	const struct mo_jv *blocks, *totals, *left, *head;
+	struct json_object *blocks, *totals, *left, *head;
 	const char *action;
+	size_t n;
 	uint64_t version, u;
 	int64_t ex;
 	int v;
 
 	if (!d)
 		return -ENOMEM;
-	v = mo_jv_parse(text, &d->doc, NULL);
+	v = json_doc_parse(text, &d->doc);
 	if (v < 0)
 		return v;
 	r = &d->res;
 	d->rep.res = r;
-	action = mo_jv_str(d->doc, "action");
-	blocks = mo_jv_get(d->doc, "blocks");
-	totals = mo_jv_get(d->doc, "totals");
-	if (mo_jv_u64(d->doc, "version", &version) < 0 || version != JOB_REPORT_VERSION || !action ||
-	    !blocks || blocks->type != MO_JV_ARRAY || !totals)
+	action = json_doc_str(d->doc, "action");
+	blocks = json_doc_get(d->doc, "blocks");
+	totals = json_doc_get(d->doc, "totals");
+	if (json_doc_u64(d->doc, "version", &version) < 0 || version != JOB_REPORT_VERSION || !action ||
+	    !blocks || !json_object_is_type(blocks, json_type_array) || !totals)
 		return -EBADMSG;
-	d->rep.request = mo_jv_str(d->doc, "request");
+	n = json_object_array_length(blocks);
+	d->rep.request = json_doc_str(d->doc, "request");
 	r->action = streq(action, "offline") ? MO_ACTION_OFFLINE : MO_ACTION_ONLINE;
-	r->size_request = streq(strempty(mo_jv_str(d->doc, "by")), "size");
-	r->dry_run = mo_jv_bool(d->doc, "dry_run");
-	(void) mo_jv_u64(d->doc, "block_size", &r->block_size);
+	r->size_request = streq(strempty(json_doc_str(d->doc, "by")), "size");
+	r->dry_run = json_doc_bool(d->doc, "dry_run");
+	(void) json_doc_u64(d->doc, "block_size", &r->block_size);
 
-	r->blocks = calloc(blocks->n_items ?: 1, sizeof(*r->blocks));
+	r->blocks = calloc(n ?: 1, sizeof(*r->blocks));
 	if (!r->blocks)
 		return -ENOMEM;
-	for (size_t i = 0; i < blocks->n_items; i++, r->n_blocks++)
-		if (job_report_read_block(blocks->items[i], &r->blocks[i]) < 0)
+	for (size_t i = 0; i < n; i++, r->n_blocks++)
+		if (job_report_read_block(json_object_array_get_idx(blocks, i), &r->blocks[i]) < 0)
 			return -EBADMSG;
 
-	if (mo_jv_u64(totals, "wanted_blocks", &r->wanted_blocks) < 0 ||
-	    mo_jv_u64(totals, "done_blocks", &r->done_blocks) < 0 ||
-	    mo_jv_u64(totals, "wanted_bytes", &r->wanted_bytes) < 0 ||
-	    mo_jv_u64(totals, "done_bytes", &r->done_bytes) < 0 ||
-	    mo_jv_u64(totals, "changed_blocks", &r->taken_blocks) < 0 ||
-	    mo_jv_usec(totals, "seconds", &r->usec) < 0 ||
-	    job_report_enum(mo_jv_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
-	    mo_jv_i64(totals, "exit_code", &ex) < 0)
+	if (json_doc_u64(totals, "wanted_blocks", &r->wanted_blocks) < 0 ||
+	    json_doc_u64(totals, "done_blocks", &r->done_blocks) < 0 ||
+	    json_doc_u64(totals, "wanted_bytes", &r->wanted_bytes) < 0 ||
+	    json_doc_u64(totals, "done_bytes", &r->done_bytes) < 0 ||
+	    json_doc_u64(totals, "changed_blocks", &r->taken_blocks) < 0 ||
+	    json_doc_usec(totals, "seconds", &r->usec) < 0 ||
+	    job_report_enum(json_doc_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
+	    json_doc_i64(totals, "exit_code", &ex) < 0)
 		return -EBADMSG;
 	r->stop = (enum mo_job_stop) v;
-	r->stop_reason = mo_jv_str(totals, "reason") ?: "";
-	r->rolled_back = mo_jv_bool(totals, "rolled_back");
-	r->rollback_failed = mo_jv_bool(totals, "rollback_failed");
-	if (mo_jv_u64(totals, "eligible_blocks", &u) == 0)
+	r->stop_reason = json_doc_str(totals, "reason") ?: "";
+	r->rolled_back = json_doc_bool(totals, "rolled_back");
+	r->rollback_failed = json_doc_bool(totals, "rollback_failed");
+	if (json_doc_u64(totals, "eligible_blocks", &u) == 0)
 		r->n_candidates = (size_t) u;
-	left = mo_jv_get(totals, "left_out");
+	left = json_doc_get(totals, "left_out");
 	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
-		if (mo_jv_u64(left, skip_keys[i], &u) == 0)
+		if (json_doc_u64(left, skip_keys[i], &u) == 0)
 			r->skipped[i] = (size_t) u;
-	r->census_error = -job_report_errno_from_name(mo_jv_str(totals, "census_errno"));
+	r->census_error = -job_report_errno_from_name(json_doc_str(totals, "census_errno"));
 	d->rep.exit_code = (int) ex;
 
-	head = mo_jv_get(d->doc, "headroom");
-	if (head && head->type == MO_JV_OBJECT) {
+	head = json_doc_get(d->doc, "headroom");
+	if (head && json_object_is_type(head, json_type_object)) {
 		r->have_headroom = true;
-		(void) mo_jv_u64(head, "mem_total", &r->headroom.mem_total);
-		(void) mo_jv_u64(head, "mem_available", &r->headroom.mem_available);
-		(void) mo_jv_u64(head, "reserve", &r->reserve);
-		(void) mo_jv_u64(head, "mem_available_after", &r->headroom_after.mem_available);
-		d->rep.force = !mo_jv_bool(head, "enforced");
+		(void) json_doc_u64(head, "mem_total", &r->headroom.mem_total);
+		(void) json_doc_u64(head, "mem_available", &r->headroom.mem_available);
+		(void) json_doc_u64(head, "reserve", &r->reserve);
+		(void) json_doc_u64(head, "mem_available_after", &r->headroom_after.mem_available);
+		d->rep.force = !json_doc_bool(head, "enforced");
 	}
 	*ret = TAKE_PTR(d);
 	return 0;

@@ -20,9 +20,11 @@
 
 #include "job.h"
 #include "json.h"
-#include "json-read.h"
 
 #define JOB_REPORT_VERSION 1
+
+/* json-c's object, for the readers (memoffctl reads documents with json-c, as pins-json-read.c does). */
+struct json_object;
 
 struct job_report {
 	const char *request;          /* what was asked, as typed: "256M", "32-39" */
@@ -50,9 +52,10 @@ void job_report_census_json(struct mo_json *j, bool have, const struct mo_census
 const char *job_report_errno_name(int e);
 int job_report_errno_from_name(const char *name);
 int job_report_enum(const char *s, const char *(*to_string)(int), int max, int *ret);
-int job_report_read_block(const struct mo_jv *o, struct mo_block_result *b);
+int job_report_read_block(struct json_object *o, struct mo_block_result *b);
 /* Whether @o has a census (migrate_bytes not null); then read it into @c and @cost. */
-bool job_report_read_census(const struct mo_jv *o, struct mo_census *c, uint64_t *cost);
+bool job_report_read_census(struct json_object *o, struct mo_census *c, uint64_t *cost);
+
 int job_report_to_string(void (*write)(struct mo_json *j, const void *what), const void *what, char **ret);
 
 /** job_report_json() - write the document. */
@@ -65,7 +68,7 @@ int job_report_string(const struct job_report *rep, char **ret);
 struct job_report_doc {
 	struct job_report rep;
 	struct mo_job_result res;
-	struct mo_jv *doc;
+	struct json_object *doc;
 };
 
 /**

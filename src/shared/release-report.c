@@ -5,11 +5,13 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "job-report.h"
+#include "json-doc.h"
 #include "parse.h"
 #include "release-report.h"
 #include "util.h"
@@ -118,45 +120,48 @@ void release_report_doc_free(struct release_report_doc *d)
 	for (size_t i = 0; i < d->res.n_devices; i++)
 		free(d->res.devices[i].blocks);
 	free(d->res.devices);
-	mo_jv_free(d->doc);
+	json_object_put(d->doc);
 	free(d);
 }
 
 static const char *outcome_name(int i) { return mo_release_outcome_to_string((enum mo_release_outcome) i); }
 static const char *stop_name(int i) { return mo_job_stop_to_string((enum mo_job_stop) i); }
 
-static int read_device(const struct mo_jv *o, struct mo_release_device_result *d)
+static int read_device(struct json_object *o, struct mo_release_device_result *d)
 {
-	const struct mo_jv *blocks = mo_jv_get(o, "blocks");
+	struct json_object *blocks = json_doc_get(o, "blocks");
 	struct mo_block_result whole = {};
 	uint64_t u;
 	int64_t node;
+	size_t n;
 	int v;
 
-	snprintf(d->name, sizeof(d->name), "%s", strempty(mo_jv_str(o, "device")));
-	if (!blocks || blocks->type != MO_JV_ARRAY || mo_jv_u64(o, "tries", &u) < 0 || u > UINT32_MAX ||
-	    mo_jv_usec(o, "seconds", &d->usec) < 0 ||
-	    mo_parse_range(mo_jv_str(o, "range"), &whole.start, &u, NULL) < 0 || u < whole.start ||
-	    job_report_enum(mo_jv_str(o, "outcome"), outcome_name, _MO_RELEASE_OUTCOME_MAX, &v) < 0)
+	snprintf(d->name, sizeof(d->name), "%s", strempty(json_doc_str(o, "device")));
+	if (!blocks || !json_object_is_type(blocks, json_type_array) || json_doc_u64(o, "tries", &u) < 0 ||
+	    u > UINT32_MAX ||
+	    json_doc_usec(o, "seconds", &d->usec) < 0 ||
+	    mo_parse_range(json_doc_str(o, "range"), &whole.start, &u, NULL) < 0 || u < whole.start ||
+	    job_report_enum(json_doc_str(o, "outcome"), outcome_name, _MO_RELEASE_OUTCOME_MAX, &v) < 0)
 		return -EBADMSG;
 	d->size = u - whole.start + 1;
 	d->start = whole.start;
-	(void) mo_jv_u64(o, "tries", &u);
+	(void) json_doc_u64(o, "tries", &u);
 	d->tries = (unsigned) u;
 	d->outcome = (enum mo_release_outcome) v;
-	d->node = mo_jv_i64(o, "node", &node) == 0 && node >= 0 && node <= INT32_MAX ? (int) node : -1;
+	d->node = json_doc_i64(o, "node", &node) == 0 && node >= 0 && node <= INT32_MAX ? (int) node : -1;
 	/* the reason why not is in @reason; which rule it was is not in the document */
-	d->skip = mo_jv_bool(o, "eligible") ? MO_DEVICE_ELIGIBLE : MO_DEVICE_NO_EJECT;
-	d->reason = mo_jv_str(o, "reason") ?: "";
-	(void) mo_jv_usec(o, "eject_seconds", &d->eject_usec);
-	d->rollback_failed = mo_jv_bool(o, "rollback_failed");
+	d->skip = json_doc_bool(o, "eligible") ? MO_DEVICE_ELIGIBLE : MO_DEVICE_NO_EJECT;
+	d->reason = json_doc_str(o, "reason") ?: "";
+	(void) json_doc_usec(o, "eject_seconds", &d->eject_usec);
+	d->rollback_failed = json_doc_bool(o, "rollback_failed");
 	d->cost = UINT64_MAX;
 	d->have_census = job_report_read_census(o, &d->census, &d->cost);
-	d->blocks = calloc(blocks->n_items ?: 1, sizeof(*d->blocks));
+	n = json_object_array_length(blocks);
+	d->blocks = calloc(n ?: 1, sizeof(*d->blocks));
 	if (!d->blocks)
 		return -ENOMEM;
-	for (size_t i = 0; i < blocks->n_items; i++, d->n_blocks++)
-		if (job_report_read_block(blocks->items[i], &d->blocks[i]) < 0)
+	for (size_t i = 0; i < n; i++, d->n_blocks++)
+		if (job_report_read_block(json_object_array_get_idx(blocks, i), &d->blocks[i]) < 0)
 			return -EBADMSG;
 	return 0;
 }
@@ -165,67 +170,69 @@ int release_report_parse(const char *text, struct release_report_doc **ret)
 {
 	_cleanup_(release_report_doc_freep) struct release_report_doc *d = calloc(1, sizeof(*d));
 	struct mo_release_result *r;
-	const struct mo_jv *devices, *totals, *head;
+	struct json_object *devices, *totals, *head;
+	size_t n;
 	uint64_t version, u;
 	int64_t ex;
 	int v;
 
 	if (!d)
 		return -ENOMEM;
-	v = mo_jv_parse(text, &d->doc, NULL);
+	v = json_doc_parse(text, &d->doc);
 	if (v < 0)
 		return v;
 	r = &d->res;
 	d->rep.res = r;
-	devices = mo_jv_get(d->doc, "devices");
-	totals = mo_jv_get(d->doc, "totals");
-	if (mo_jv_u64(d->doc, "version", &version) < 0 || version != RELEASE_REPORT_VERSION ||
-	    !streq(strempty(mo_jv_str(d->doc, "action")), "release") || !devices || devices->type != MO_JV_ARRAY ||
-	    !totals)
+	devices = json_doc_get(d->doc, "devices");
+	totals = json_doc_get(d->doc, "totals");
+	if (json_doc_u64(d->doc, "version", &version) < 0 || version != RELEASE_REPORT_VERSION ||
+	    !streq(strempty(json_doc_str(d->doc, "action")), "release") || !devices ||
+	    !json_object_is_type(devices, json_type_array) || !totals)
 		return -EBADMSG;
-	d->rep.request = mo_jv_str(d->doc, "request");
-	r->dry_run = mo_jv_bool(d->doc, "dry_run");
-	(void) mo_jv_u64(d->doc, "block_size", &r->block_size);
-	r->devices = calloc(devices->n_items ?: 1, sizeof(*r->devices));
+	n = json_object_array_length(devices);
+	d->rep.request = json_doc_str(d->doc, "request");
+	r->dry_run = json_doc_bool(d->doc, "dry_run");
+	(void) json_doc_u64(d->doc, "block_size", &r->block_size);
+	r->devices = calloc(n ?: 1, sizeof(*r->devices));
 	if (!r->devices)
 		return -ENOMEM;
-	for (size_t i = 0; i < devices->n_items; i++) {
-		v = read_device(devices->items[i], &r->devices[i]);
+	for (size_t i = 0; i < n; i++) {
+		v = read_device(json_object_array_get_idx(devices, i), &r->devices[i]);
 		r->n_devices++;
 		if (v < 0)
 			return v;
 	}
 
-	if (mo_jv_u64(totals, "wanted_bytes", &r->wanted_bytes) < 0 ||
-	    mo_jv_u64(totals, "released_bytes", &r->released_bytes) < 0 ||
-	    mo_jv_usec(totals, "seconds", &r->usec) < 0 ||
-	    job_report_enum(mo_jv_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
-	    mo_jv_i64(totals, "exit_code", &ex) < 0)
+	if (json_doc_u64(totals, "wanted_bytes", &r->wanted_bytes) < 0 ||
+	    json_doc_u64(totals, "released_bytes", &r->released_bytes) < 0 ||
+	    json_doc_usec(totals, "seconds", &r->usec) < 0 ||
+	    job_report_enum(json_doc_str(totals, "stop"), stop_name, _MO_STOP_MAX, &v) < 0 ||
+	    json_doc_i64(totals, "exit_code", &ex) < 0)
 		return -EBADMSG;
 	r->stop = (enum mo_job_stop) v;
-	r->stop_reason = mo_jv_str(totals, "reason") ?: "";
-	if (mo_jv_u64(totals, "released_devices", &u) == 0)
+	r->stop_reason = json_doc_str(totals, "reason") ?: "";
+	if (json_doc_u64(totals, "released_devices", &u) == 0)
 		r->released_devices = (unsigned) u;
-	(void) mo_jv_u64(totals, "planned_bytes", &r->planned_bytes);
-	if (mo_jv_u64(totals, "planned_devices", &u) == 0)
+	(void) json_doc_u64(totals, "planned_bytes", &r->planned_bytes);
+	if (json_doc_u64(totals, "planned_devices", &u) == 0)
 		r->planned_devices = (unsigned) u;
-	if (mo_jv_u64(totals, "hotplug_devices", &u) == 0)
+	if (json_doc_u64(totals, "hotplug_devices", &u) == 0)
 		r->n_found = (size_t) u;
-	if (mo_jv_u64(totals, "eligible_devices", &u) == 0)
+	if (json_doc_u64(totals, "eligible_devices", &u) == 0)
 		r->n_eligible = (size_t) u;
-	(void) mo_jv_u64(totals, "eligible_bytes", &r->eligible_bytes);
-	r->hotplug_disabled = mo_jv_bool(totals, "hotplug_disabled");
-	r->census_error = -job_report_errno_from_name(mo_jv_str(totals, "census_errno"));
+	(void) json_doc_u64(totals, "eligible_bytes", &r->eligible_bytes);
+	r->hotplug_disabled = json_doc_bool(totals, "hotplug_disabled");
+	r->census_error = -job_report_errno_from_name(json_doc_str(totals, "census_errno"));
 	d->rep.exit_code = (int) ex;
 
-	head = mo_jv_get(d->doc, "headroom");
-	if (head && head->type == MO_JV_OBJECT) {
+	head = json_doc_get(d->doc, "headroom");
+	if (head && json_object_is_type(head, json_type_object)) {
 		r->have_headroom = true;
-		(void) mo_jv_u64(head, "mem_total", &r->headroom.mem_total);
-		(void) mo_jv_u64(head, "mem_available", &r->headroom.mem_available);
-		(void) mo_jv_u64(head, "reserve", &r->reserve);
-		(void) mo_jv_u64(head, "mem_available_after", &r->headroom_after.mem_available);
-		d->rep.force = !mo_jv_bool(head, "enforced");
+		(void) json_doc_u64(head, "mem_total", &r->headroom.mem_total);
+		(void) json_doc_u64(head, "mem_available", &r->headroom.mem_available);
+		(void) json_doc_u64(head, "reserve", &r->reserve);
+		(void) json_doc_u64(head, "mem_available_after", &r->headroom_after.mem_available);
+		d->rep.force = !json_doc_bool(head, "enforced");
 	}
 	*ret = TAKE_PTR(d);
 	return 0;

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "json-read.h"
+#include "job-report.h"
 #include "release.h"
 
 #define RELEASE_REPORT_VERSION 1
@@ -30,7 +30,7 @@ int release_report_string(const struct release_report *rep, char **ret);
 struct release_report_doc {
 	struct release_report rep;
 	struct mo_release_result res;
-	struct mo_jv *doc;
+	struct json_object *doc;
 };
 
 /** release_report_parse() - Return: 0; -EBADMSG when @text is not such a document; -ENOMEM. */
