@@ -644,42 +644,24 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
 	_cleanup_(job_report_doc_freep) struct job_report_doc *doc = NULL;
 	_cleanup_free_ struct mo_pin_report **blocked = NULL;
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct ctl_job_info info = {};
 	int r, ex;
 
+	ctl_job_opts_request(&o->j, &cr);
 	cr.offline = o->offline;
 	cr.by = o->blocks ? "blocks" : strchr(o->arg, '-') ? "range" : "size";
 	cr.what = o->arg;
 	cr.zone = o->n_zones ? o->zones[0] : NULL;
-	cr.node = o->j.node;
-	cr.attempt_timeout_usec = o->j.attempt_timeout;
-	cr.deadline_usec = o->j.deadline;
-	cr.reserve = o->j.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->j.reserve;
 	cr.max_attempts = o->have_max_attempts ? (int) o->max_attempts : -1;
-	cr.long_lived_usec = o->j.long_lived;
 	cr.all_or_nothing = o->all_or_nothing;
-	cr.force = o->j.force;
-	if (ctl_client_start_job(bus, &cr, &path, &ex) < 0)
+	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, o->arg, &text, &info);
+	if (ex >= 0)
 		return ex;
-	/* the one line that differs from a job run here: which job to watch or cancel */
-	if (!o->j.quiet)
-		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
-	r = ctl_client_wait(bus, path, line, true, &info);
-	if (r < 0)
-		return ctl_error_errno(r, "lost track of %s", path);
-	r = ctl_client_get_report(bus, path, &text);
-	if (r >= 0 && !*text) {
-		/* the job could not run at all: its message says why */
-		ex = ctl_error("%s: %s", o->arg, strempty(info.message));
-		ctl_job_info_done(&info);
-		return ex;
-	}
-	if (r >= 0)
-		r = job_report_parse(text, &doc);
+	r = job_report_parse(text, &doc);
 	if (r < 0) {
 		ctl_job_info_done(&info);
-		return ctl_error_errno(r, "cannot read the report of %s", path);
+		return ctl_error_errno(r, "cannot read memoffd's report of %s", o->arg);
 	}
 	/* BlockedPages, in the order of the report's blocks */
 	blocked = calloc(doc->res.n_blocks ?: 1, sizeof(*blocked));

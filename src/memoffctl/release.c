@@ -455,41 +455,25 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 {
 	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
 	_cleanup_(release_report_doc_freep) struct release_report_doc *doc = NULL;
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct ctl_job_info info = {};
+	char what[128];
 	int r, ex;
 
+	snprintf(what, sizeof(what), "release %s", o->arg);
+	ctl_job_opts_request(&o->j, &cr);
 	cr.release = true;
 	cr.by = "size";
 	cr.what = o->arg;
-	cr.node = o->j.node;
-	cr.attempt_timeout_usec = o->j.attempt_timeout;
-	cr.deadline_usec = o->j.deadline;
 	cr.eject_timeout_usec = o->eject_timeout;
-	cr.reserve = o->j.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->j.reserve;
 	cr.max_attempts = o->have_max_tries ? (int) o->max_tries : -1;
-	cr.long_lived_usec = o->j.long_lived;
-	cr.force = o->j.force;
-	if (ctl_client_start_job(bus, &cr, &path, &ex) < 0)
+	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, what, &text, &info);
+	if (ex >= 0)
 		return ex;
-	/* the one line that differs from a job run here: which job to watch or cancel */
-	if (!o->j.quiet)
-		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
-	r = ctl_client_wait(bus, path, line, true, &info);
-	if (r < 0)
-		return ctl_error_errno(r, "lost track of %s", path);
-	r = ctl_client_get_report(bus, path, &text);
-	if (r >= 0 && !*text) {
-		/* the release could not run at all: its message says why */
-		ex = ctl_error("release %s: %s", o->arg, strempty(info.message));
-		ctl_job_info_done(&info);
-		return ex;
-	}
 	ctl_job_info_done(&info);
-	if (r >= 0)
-		r = release_report_parse(text, &doc);
+	r = release_report_parse(text, &doc);
 	if (r < 0)
-		return ctl_error_errno(r, "cannot read the report of %s", path);
+		return ctl_error_errno(r, "cannot read memoffd's report of %s", what);
 	return print_report(o, &doc->res);
 }
 

@@ -112,6 +112,46 @@ int ctl_runner_connect(const struct ctl_ctx *ctx, bool dry_run, sd_bus **ret)
 	return 1;
 }
 
+void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_request *cr)
+{
+	cr->node = o->node;
+	cr->attempt_timeout_usec = o->attempt_timeout;
+	cr->deadline_usec = o->deadline;
+	cr->reserve = o->reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->reserve;
+	cr->long_lived_usec = o->long_lived;
+	cr->force = o->force;
+}
+
+int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
+			  const char *what, char **ret_report, struct ctl_job_info *ret_info)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	struct ctl_job_info info = {};
+	int r, ex;
+
+	if (ctl_client_start_job(bus, cr, &path, &ex) < 0)
+		return ex;
+	/* the one line that differs from a job run here: which job to watch or cancel */
+	if (!quiet)
+		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
+	r = ctl_client_wait(bus, path, line, true, &info);
+	if (r < 0)
+		return ctl_error_errno(r, "lost track of %s", path);
+	r = ctl_client_get_report(bus, path, &text);
+	if (r < 0)
+		ex = ctl_error_errno(r, "cannot read the report of %s", path);
+	else if (!*text)
+		/* the job could not run at all: its message says why */
+		ex = ctl_error("%s: %s", what, strempty(info.message));
+	else {
+		*ret_report = TAKE_PTR(text);
+		*ret_info = info;
+		return -1;
+	}
+	ctl_job_info_done(&info);
+	return ex;
+}
+
 const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
 {
 	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);

@@ -79,6 +79,26 @@ int ctl_parse_count(const char *what, const char *arg, unsigned *ret, int *ret_e
  */
 int ctl_runner_connect(const struct ctl_ctx *ctx, bool dry_run, sd_bus **ret);
 
+struct ctl_client_request;
+struct ctl_job_info;
+struct ctl_progress;
+
+/** ctl_job_opts_request() - the shared options of @o into a daemon request. */
+void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_request *cr);
+
+/**
+ * ctl_runner_daemon_job() - the job through memoffd: ask for it, say which
+ * job it is on stderr (unless @quiet), follow it with @line (Ctrl-C cancels
+ * it), and fetch its report document.
+ * @what: the request as typed, for messages
+ * @ret_report: the Report document (malloc'd)
+ * @ret_info: the finished job (its BlockedPages; to be ctl_job_info_done())
+ * Return: -1 with *@ret_report and *@ret_info set; otherwise the exit code
+ * of a request that failed (the error printed).
+ */
+int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
+			  const char *what, char **ret_report, struct ctl_job_info *ret_info);
+
 /** ctl_usec_str() - @usec for people, to the millisecond ("1.25s"). */
 const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX]);
 
