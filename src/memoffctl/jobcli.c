@@ -89,10 +89,7 @@ void jobcli_help(FILE *out, bool offline)
 				"long-lived reference (default: 30s; through memoffd\n"
 				"its LongLivedThreshold=)");
 	}
-	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
-	ctl_help_option(out, "-J, --json", "use JSON output format");
-	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
-	ctl_help_option(out, "-v, --verbose", "print every attempt");
+	ctl_help_job_report(out, "print every attempt");
 	snprintf(tail, sizeof(tail), "Retries wait %s, doubling up to %s, with +/-20%% jitter.\n"
 		 "Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.", d3, d4);
 	ctl_help_end(out, tail);

@@ -60,10 +60,7 @@ static void release_help(FILE *out)
 			"256M and 5%% of RAM)");
 	ctl_help_option(out, "    --force", "skip the headroom guard");
 	ctl_help_option(out, "    --long-lived <duration>", "as for offline (default: 30s)");
-	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
-	ctl_help_option(out, "-J, --json", "use JSON output format");
-	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
-	ctl_help_option(out, "-v, --verbose", "print every attempt, and every block in the table");
+	ctl_help_job_report(out, "print every attempt, and every block in the table");
 	ctl_help_end(out, "Exit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.");
 }
 

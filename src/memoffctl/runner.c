@@ -152,6 +152,14 @@ int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool
 	return ex;
 }
 
+void ctl_help_job_report(FILE *out, const char *verbose)
+{
+	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
+	ctl_help_option(out, "-v, --verbose", "%s", verbose);
+}
+
 const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
 {
 	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);

@@ -99,6 +99,9 @@ void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_reques
 int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
 			  const char *what, char **ret_report, struct ctl_job_info *ret_info);
 
+/** ctl_help_job_report() - the help lines of --dry-run, -J, -q and -v (@verbose: what -v adds). */
+void ctl_help_job_report(FILE *out, const char *verbose);
+
 /** ctl_usec_str() - @usec for people, to the millisecond ("1.25s"). */
 const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX]);
 

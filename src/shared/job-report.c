@@ -147,18 +147,41 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 	mo_json_i64(j, "exit_code", rep->exit_code);
 	mo_json_end_object(j);
 
-	if (offline && r->have_headroom) {
-		mo_json_begin_object(j, "headroom");
-		mo_json_u64(j, "mem_total", r->headroom.mem_total);
-		mo_json_u64(j, "mem_available", r->headroom.mem_available);
-		mo_json_u64(j, "reserve", r->reserve);
-		mo_json_bool(j, "enforced", !rep->force);
-		if (r->dry_run)
-			mo_json_u64(j, "mem_available_after", r->headroom_after.mem_available);
-		mo_json_end_object(j);
-	} else
-		mo_json_null(j, "headroom");
+	job_report_headroom_json(j, offline && r->have_headroom, &r->headroom, &r->headroom_after, r->reserve,
+				 rep->force, r->dry_run);
 	mo_json_end_object(j);
+}
+
+void job_report_headroom_json(struct mo_json *j, bool have, const struct mo_headroom *h,
+			      const struct mo_headroom *after, uint64_t reserve, bool force, bool dry_run)
+{
+	if (!have) {
+		mo_json_null(j, "headroom");
+		return;
+	}
+	mo_json_begin_object(j, "headroom");
+	mo_json_u64(j, "mem_total", h->mem_total);
+	mo_json_u64(j, "mem_available", h->mem_available);
+	mo_json_u64(j, "reserve", reserve);
+	mo_json_bool(j, "enforced", !force);
+	if (dry_run)
+		mo_json_u64(j, "mem_available_after", after->mem_available);
+	mo_json_end_object(j);
+}
+
+bool job_report_read_headroom(struct json_object *doc, struct mo_headroom *h, struct mo_headroom *after,
+			      uint64_t *reserve, bool *force)
+{
+	struct json_object *head = json_doc_get(doc, "headroom");
+
+	if (!head || !json_object_is_type(head, json_type_object))
+		return false;
+	(void) json_doc_u64(head, "mem_total", &h->mem_total);
+	(void) json_doc_u64(head, "mem_available", &h->mem_available);
+	(void) json_doc_u64(head, "reserve", reserve);
+	(void) json_doc_u64(head, "mem_available_after", &after->mem_available);
+	*force = !json_doc_bool(head, "enforced");
+	return true;
 }
 
 int job_report_to_string(void (*write)(struct mo_json *j, const void *what), const void *what, char **ret)
@@ -249,7 +272,7 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 {
 	_cleanup_(job_report_doc_freep) struct job_report_doc *d = calloc(1, sizeof(*d));
 	struct mo_job_result *r;
-	struct json_object *blocks, *totals, *left, *head;
+	struct json_object *blocks, *totals, *left;
 	const char *action;
 	size_t n;
 	uint64_t version, u;
@@ -305,15 +328,8 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 	r->census_error = -job_report_errno_from_name(json_doc_str(totals, "census_errno"));
 	d->rep.exit_code = (int) ex;
 
-	head = json_doc_get(d->doc, "headroom");
-	if (head && json_object_is_type(head, json_type_object)) {
-		r->have_headroom = true;
-		(void) json_doc_u64(head, "mem_total", &r->headroom.mem_total);
-		(void) json_doc_u64(head, "mem_available", &r->headroom.mem_available);
-		(void) json_doc_u64(head, "reserve", &r->reserve);
-		(void) json_doc_u64(head, "mem_available_after", &r->headroom_after.mem_available);
-		d->rep.force = !json_doc_bool(head, "enforced");
-	}
+	r->have_headroom = job_report_read_headroom(d->doc, &r->headroom, &r->headroom_after, &r->reserve,
+						    &d->rep.force);
 	*ret = TAKE_PTR(d);
 	return 0;
 }

@@ -53,6 +53,12 @@ const char *job_report_errno_name(int e);
 int job_report_errno_from_name(const char *name);
 int job_report_enum(const char *s, const char *(*to_string)(int), int max, int *ret);
 int job_report_read_block(struct json_object *o, struct mo_block_result *b);
+/* "headroom": what the guard saw (the after values for a dry run), or null when @have is false. */
+void job_report_headroom_json(struct mo_json *j, bool have, const struct mo_headroom *h,
+			      const struct mo_headroom *after, uint64_t reserve, bool force, bool dry_run);
+/* Read "headroom" back: whether there is one; @force is !enforced. */
+bool job_report_read_headroom(struct json_object *doc, struct mo_headroom *h, struct mo_headroom *after,
+			      uint64_t *reserve, bool *force);
 /* Whether @o has a census (migrate_bytes not null); then read it into @c and @cost. */
 bool job_report_read_census(struct json_object *o, struct mo_census *c, uint64_t *cost);
 

@@ -89,17 +89,8 @@ void release_report_json(struct mo_json *j, const struct release_report *rep)
 	mo_json_i64(j, "exit_code", rep->exit_code);
 	mo_json_end_object(j);
 
-	if (r->have_headroom) {
-		mo_json_begin_object(j, "headroom");
-		mo_json_u64(j, "mem_total", r->headroom.mem_total);
-		mo_json_u64(j, "mem_available", r->headroom.mem_available);
-		mo_json_u64(j, "reserve", r->reserve);
-		mo_json_bool(j, "enforced", !rep->force);
-		if (r->dry_run)
-			mo_json_u64(j, "mem_available_after", r->headroom_after.mem_available);
-		mo_json_end_object(j);
-	} else
-		mo_json_null(j, "headroom");
+	job_report_headroom_json(j, r->have_headroom, &r->headroom, &r->headroom_after, r->reserve, rep->force,
+				 r->dry_run);
 	mo_json_end_object(j);
 }
 
@@ -170,7 +161,7 @@ int release_report_parse(const char *text, struct release_report_doc **ret)
 {
 	_cleanup_(release_report_doc_freep) struct release_report_doc *d = calloc(1, sizeof(*d));
 	struct mo_release_result *r;
-	struct json_object *devices, *totals, *head;
+	struct json_object *devices, *totals;
 	size_t n;
 	uint64_t version, u;
 	int64_t ex;
@@ -225,15 +216,8 @@ int release_report_parse(const char *text, struct release_report_doc **ret)
 	r->census_error = -job_report_errno_from_name(json_doc_str(totals, "census_errno"));
 	d->rep.exit_code = (int) ex;
 
-	head = json_doc_get(d->doc, "headroom");
-	if (head && json_object_is_type(head, json_type_object)) {
-		r->have_headroom = true;
-		(void) json_doc_u64(head, "mem_total", &r->headroom.mem_total);
-		(void) json_doc_u64(head, "mem_available", &r->headroom.mem_available);
-		(void) json_doc_u64(head, "reserve", &r->reserve);
-		(void) json_doc_u64(head, "mem_available_after", &r->headroom_after.mem_available);
-		d->rep.force = !json_doc_bool(head, "enforced");
-	}
+	r->have_headroom = job_report_read_headroom(d->doc, &r->headroom, &r->headroom_after, &r->reserve,
+						    &d->rep.force);
 	*ret = TAKE_PTR(d);
 	return 0;
 }

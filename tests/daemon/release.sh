@@ -13,26 +13,13 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sysfs-tree.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
-[ -x "$MEMOFFCTL" ] || skip_all "memoffctl was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
-
-T=$(mktemp -d /tmp/memoffd-release.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	tree_kernel_stop
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+daemon_requires
+daemon_scratch release
 
 # 128M blocks; 0-7 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
 MEM=$T/sys/devices/system/memory
@@ -79,11 +66,8 @@ expect_error() {
 
 plan 21
 
-"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" -v >> "$T/daemon.log" 2>&1 &
-DAEMON_PID=$!
-started=false
-for _ in $(seq 100); do call ListJobs >/dev/null 2>&1 && { started=true; break; }; sleep 0.1; done
-check "memoffd starts and answers on the private socket" $started
+memoffd_start "$T" "$CONF" -v
+point $? "memoffd starts and answers on the private socket" "$T/daemon.log"
 
 # ---- bad arguments ----
 expect_error org.memoff.Error.InvalidArgument "Release of a malformed size is refused" call Release 'sa{sv}' 5X 0

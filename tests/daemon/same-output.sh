@@ -14,26 +14,14 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-CTL=$top_builddir/src/memoffctl/memoffctl
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sysfs-tree.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
-[ -x "$CTL" ] || skip_all "memoffctl was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
-
-T=$(mktemp -d /tmp/memoff-same.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	tree_kernel_stop
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+daemon_requires
+daemon_scratch same
+CTL=$MEMOFFCTL
 
 # 128M blocks: 0-7 boot memory (Normal), 32-39 online Movable, 40-43 and
 # 44-47 online Movable in the ACPI DIMMs PNP0C80:00 and PNP0C80:01.
@@ -58,14 +46,7 @@ settle() {
 }
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$T/memoffd.conf"
 
-"$MEMOFFD" --sysroot "$T/a" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" \
-	> "$T/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 100); do
-	busctl --address="unix:path=$T/run/control" call org.memoff.Manager1 /org/memoff/Manager1 \
-		org.memoff.Manager1 ListJobs >/dev/null 2>&1 && break
-	sleep 0.1
-done
+memoffd_start "$T/a" "$T/memoffd.conf" || { plan 1; not_ok "memoffd starts"; sed 's/^/# /' "$T/daemon.log"; exit 1; }
 
 # Durations are the one thing two runs cannot share (the eject's too), and
 # with them the width of a table's TIME column: runs of spaces count as one.
