@@ -15,6 +15,7 @@
 #include "format.h"
 #include "iomem.h"
 #include "pinmem.h"
+#include "parse.h"
 #include "pins.h"
 #include "verbs.h"
 
@@ -63,6 +64,17 @@ enum {
 	ZONE_UNKNOWN,  /* a word we do not know */
 	_ZONE_MAX,
 };
+
+/*
+ * The ZONES column's words, as lsmem(1) prints them ("Highmem", where the
+ * kernel and memoffd.conf write "HighMem"); valid_zones is read with
+ * parse.h's zone table, in the order of the MO_ZONE_* bits, which this
+ * enum follows.
+ */
+_Static_assert(1u << ZONE_DMA == MO_ZONE_DMA && 1u << ZONE_DMA32 == MO_ZONE_DMA32 &&
+	       1u << ZONE_NORMAL == MO_ZONE_NORMAL && 1u << ZONE_HIGHMEM == MO_ZONE_HIGHMEM &&
+	       1u << ZONE_MOVABLE == MO_ZONE_MOVABLE && 1u << ZONE_DEVICE == MO_ZONE_DEVICE,
+	       "the ZONE_* order follows the MO_ZONE_* bits");
 
 static const char *const zone_names[_ZONE_MAX] = {
 	[ZONE_DMA] = "DMA",
@@ -184,10 +196,17 @@ static int parse_columns(const char *list, int *ids, size_t max, size_t *n)
 
 static int parse_zone(const char *word, size_t len)
 {
-	for (int i = 0; i < ZONE_UNKNOWN; i++)
-		if (strlen(zone_names[i]) == len && strncasecmp(zone_names[i], word, len) == 0)
-			return i;
-	return ZONE_UNKNOWN;
+	char name[16];
+	unsigned z;
+
+	if (len >= sizeof(name))
+		return ZONE_UNKNOWN;
+	memcpy(name, word, len);
+	name[len] = '\0';
+	if (strcasecmp(name, "none") == 0)
+		return ZONE_NONE;
+	z = mo_zone_from_string(name);
+	return z ? __builtin_ctz(z) : ZONE_UNKNOWN;
 }
 
 static void row_from_block(struct row *row, const struct mo_block *b, const struct mo_iomem *io)

@@ -18,12 +18,12 @@
 #include "job-report.h"
 #include "log.h"
 #include "pinmem.h"
+#include "parse.h"
 #include "release.h"
 #include "release-report.h"
 #include "util.h"
 
 /* In the order of the MO_ZONE_* bits. */
-static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
 
 /* One engine at work for a job. */
 struct engine {
@@ -234,9 +234,9 @@ static int engine_plan(struct engine *e, char **error)
 	o.all_or_nothing = p->all_or_nothing;
 	o.progress = on_progress;
 	o.progress_userdata = j;
-	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
-		if (p->zones & (1u << i))
-			e->zones[n_zones++] = zone_names[i];
+	for (unsigned z = 1; z <= MO_ZONE_ALL; z <<= 1)
+		if (p->zones & z)
+			e->zones[n_zones++] = mo_zone_to_string(z);
 	if (n_zones) {
 		o.zones = e->zones;
 		o.n_zones = n_zones;
