@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <libsmartcols.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -333,12 +334,21 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 		return;
 	}
 	if (j->n_blocks) {
-		fprintf(out, "%8s %-12s %8s %9s %s\n", "BLOCK", "OUTCOME", "ATTEMPTS", "TIME", "REASON");
-		for (size_t i = 0; i < j->n_blocks; i++) {
-			const struct ctl_job_block *bl = &j->blocks[i];
+		static const char *const cols[] = { ">BLOCK", "OUTCOME", ">ATTEMPTS", ">TIME", "REASON" };
+		struct libscols_table *tb = ctl_table_new(out, cols, ARRAY_SIZE(cols));
 
-			fprintf(out, "%8" PRIu64 " %-12s %8u %9s %s\n", bl->index, strempty(bl->outcome), bl->attempts,
-				mo_format_duration(bl->usec, buf, sizeof(buf)), strempty(bl->reason));
+		for (size_t i = 0; tb && i < j->n_blocks; i++) {
+			const struct ctl_job_block *bl = &j->blocks[i];
+			char index[24], attempts[16];
+			const char *cells[] = { index, bl->outcome, attempts, ctl_usec_str(bl->usec, buf), bl->reason };
+
+			snprintf(index, sizeof(index), "%" PRIu64, bl->index);
+			snprintf(attempts, sizeof(attempts), "%u", bl->attempts);
+			(void) ctl_table_add(tb, cells, ARRAY_SIZE(cells));
+		}
+		if (tb) {
+			scols_print_table(tb);
+			scols_unref_table(tb);
 		}
 	}
 	fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),

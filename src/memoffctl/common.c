@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <libsmartcols.h>
 #include <stdarg.h>
 
 #include "bus-names.h"
@@ -124,6 +125,37 @@ void ctl_help_end(FILE *out, const char *text)
 	else
 		fputc('\n', out);
 	fputs("For more details see memoffctl(8).\n", out);
+}
+
+struct libscols_table *ctl_table_new(FILE *out, const char *const *names, size_t n)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (!tb)
+		return NULL;
+	scols_table_set_stream(tb, out);
+	for (size_t i = 0; i < n; i++) {
+		bool right = names[i][0] == '>';
+		int flags = (right ? SCOLS_FL_RIGHT : 0) | (i + 1 == n ? SCOLS_FL_TRUNC : 0);
+
+		if (!scols_table_new_column(tb, names[i] + right, 0, flags)) {
+			scols_unref_table(tb);
+			return NULL;
+		}
+	}
+	return tb;
+}
+
+int ctl_table_add(struct libscols_table *tb, const char *const *cells, size_t n)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+	if (!ln)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (scols_line_set_data(ln, i, cells[i]) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 char *ctl_sys_path(const char *sysroot, const char *rel)

@@ -144,5 +144,18 @@ char *ctl_sys_path(const char *sysroot, const char *rel);
 struct mo_pinmem;
 int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret);
 
+struct libscols_table;
+
+/**
+ * ctl_table_new() - a libsmartcols table (the plain tables of every verb)
+ * printing to @out, with @n columns named @names; a name given as ">NAME" is
+ * right-aligned, the last column is truncated on a narrow terminal.
+ * Return: the table, or NULL on OOM.
+ */
+struct libscols_table *ctl_table_new(FILE *out, const char *const *names, size_t n);
+
+/** ctl_table_add() - a row of @n cells (NULL: empty). Return: 0 or -ENOMEM. */
+int ctl_table_add(struct libscols_table *tb, const char *const *cells, size_t n);
+
 /** ctl_print_version() - "memoffctl from memoff X.Y.Z" on stdout. */
 void ctl_print_version(void);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <libsmartcols.h>
 
 #include "client.h"
 #include "format.h"
@@ -28,6 +29,8 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
+	static const char *const cols[] = { ">ID", "KIND", "STATE", "RESULT", ">DONE", "REQUEST" };
+	struct libscols_table *tb = NULL;
 	bool json = false;
 	struct mo_json js;
 	const char *kind, *st, *res, *path;
@@ -55,8 +58,10 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 	if (json) {
 		mo_json_begin_object(&js, NULL);
 		mo_json_begin_array(&js, "jobs");
-	} else
-		printf("%5s %-8s %-9s %-12s %9s %s\n", "ID", "KIND", "STATE", "RESULT", "DONE", "REQUEST");
+	} else if (!(tb = ctl_table_new(stdout, cols, ARRAY_SIZE(cols)))) {
+		ex = ctl_error_errno(-ENOMEM, "cannot print the table");
+		goto out;
+	}
 	while (r >= 0 && (r = sd_bus_message_read(reply, "(ussso)", &id, &kind, &st, &res, &path)) > 0) {
 		struct ctl_job_info j;
 		char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX];
@@ -77,17 +82,22 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 			mo_json_string(&js, "message", j.message);
 			mo_json_end_object(&js);
 		} else {
-			char d[2 * MO_FORMAT_SIZE_MAX + 2];
+			char d[2 * MO_FORMAT_SIZE_MAX + 2], ids[16];
+			const char *cells[] = { ids, kind, st, *res ? res : "-", d, j.request };
 
 			snprintf(d, sizeof(d), "%s/%s", mo_format_size(j.bytes_done, done),
 				 mo_format_size(j.bytes_wanted, wanted));
-			printf("%5u %-8s %-9s %-12s %9s %s\n", id, kind, st, *res ? res : "-", d, strempty(j.request));
+			snprintf(ids, sizeof(ids), "%u", id);
+			(void) ctl_table_add(tb, cells, ARRAY_SIZE(cells));
 		}
 		ctl_job_info_done(&j);
 	}
 	if (json) {
 		mo_json_end_array(&js);
 		mo_json_end_object(&js);
+	} else {
+		scols_print_table(tb);
+		scols_unref_table(tb);
 	}
 	ex = r < 0 ? ctl_error_errno(r, "cannot read the job list") : CTL_EXIT_OK;
 out:
