@@ -263,7 +263,9 @@ static int build_request(const struct opts *o, uint64_t block_size, struct mo_jo
 struct ui {
 	bool verbose;
 	struct ctl_progress line;
-	const struct mo_joblog *log;   /* journal records of the job, or NULL */
+	const struct mo_joblog *log;   /* journal records of the job (&jl), or NULL */
+	struct mo_joblog jl;
+	char log_id[32];               /* "memoffctl-PID" */
 };
 
 static void on_progress(const struct mo_job_progress *p, void *userdata)
@@ -684,8 +686,6 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 	_cleanup_free_ char *error = NULL;
 	struct mo_job_request req = {};
 	struct mo_job_options jo;
-	struct mo_joblog jl = {};
-	char log_id[32];
 	const struct mo_job_result *res;
 	int r, ex;
 
@@ -736,9 +736,9 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 	jo.progress_userdata = ui;
 	mo_log_parse_environment();
 	if (!o->j.dry_run && mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
-		snprintf(log_id, sizeof(log_id), "memoffctl-%d", (int) getpid());
-		jl = (struct mo_joblog) { .job = log_id, .action = req.action, .block_size = mem->block_size };
-		ui->log = &jl;
+		snprintf(ui->log_id, sizeof(ui->log_id), "memoffctl-%d", (int) getpid());
+		ui->jl = (struct mo_joblog) { .job = ui->log_id, .action = req.action, .block_size = mem->block_size };
+		ui->log = &ui->jl;
 	}
 	if (o->offline && !o->j.dry_run) {
 		/*
@@ -747,7 +747,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 		 * blocked pages are logged as they appear, clear or turn long-lived.
 		 */
 		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived, .log = true,
-						.job = ui->log ? log_id : NULL };
+						.job = ui->log ? ui->log_id : NULL };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			jo.hooks.attempt = mo_forensics_attempt;
