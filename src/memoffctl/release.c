@@ -135,14 +135,14 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 struct ui {
 	bool verbose;
 	struct ctl_progress line;
+	uint64_t block_size;
 };
 
 static void on_progress(const struct mo_release_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
 	const struct mo_job_progress *jp = p->job;
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX], text[256];
-	int n;
+	char d[MO_DURATION_MAX], detail[128] = "";
 
 	if (u->verbose) {
 		ctl_progress_clear(&u->line);
@@ -172,33 +172,32 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 			break;
 		}
 	}
-	if (!u->line.tty)
-		return;
-	n = snprintf(text, sizeof(text), "release %s of %s (%u devices)", mo_format_size(p->released_bytes, done),
-		     mo_format_size(p->wanted_bytes, want), p->released_devices);
+	/* the one progress line (runner.h): bytes and blocks released, then what is going on */
 	switch (p->phase) {
 	case MO_RELEASE_PHASE_DEVICE:
-		snprintf(text + n, sizeof(text) - n, ", %s try %u", p->device, p->attempt);
+		snprintf(detail, sizeof(detail), "%s try %u", p->device, p->attempt);
 		break;
 	case MO_RELEASE_PHASE_BLOCK:
 		if (jp->phase == MO_PHASE_ROLLBACK)
-			snprintf(text + n, sizeof(text) - n, ", %s: putting block %" PRIu64 " back online", p->device,
+			snprintf(detail, sizeof(detail), "%s: putting block %" PRIu64 " back online", p->device,
 				 jp->block);
 		else if (jp->block != UINT64_MAX)
-			snprintf(text + n, sizeof(text) - n, ", %s: block %" PRIu64 " %s", p->device, jp->block,
+			snprintf(detail, sizeof(detail), "%s: block %" PRIu64 " %s", p->device, jp->block,
 				 jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
 		break;
 	case MO_RELEASE_PHASE_EJECT:
-		snprintf(text + n, sizeof(text) - n, ", %s: ejecting", p->device);
+		snprintf(detail, sizeof(detail), "%s: ejecting", p->device);
 		break;
 	case MO_RELEASE_PHASE_RESULT:
-		snprintf(text + n, sizeof(text) - n, ", %s %s", p->device, mo_release_outcome_to_string(p->outcome));
+		snprintf(detail, sizeof(detail), "%s %s", p->device, mo_release_outcome_to_string(p->outcome));
 		break;
 	case MO_RELEASE_PHASE_WAIT:
-		snprintf(text + n, sizeof(text) - n, ", waiting %s", ctl_usec_str(p->wait_usec, d));
+		snprintf(detail, sizeof(detail), "waiting %s", ctl_usec_str(p->wait_usec, d));
 		break;
 	}
-	ctl_progress_text(&u->line, text);
+	ctl_progress_draw(&u->line, p->released_bytes, p->wanted_bytes,
+			  u->block_size ? p->released_bytes / u->block_size : 0,
+			  u->block_size ? p->wanted_bytes / u->block_size : 0, detail);
 }
 
 /* ---- report ---- */
@@ -520,6 +519,7 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
 	}
 	(void) mo_parse_size(o.arg, &size, &why);
+	ui.block_size = mem->block_size;
 	if (mo_check_size_aligned(size, mem->block_size, &why) < 0)
 		return ctl_usage_error("size '%s': %s (%s)", o.arg, strempty(why), mo_format_size(mem->block_size, bs));
 

@@ -168,21 +168,13 @@ const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
 void ctl_progress_draw(struct ctl_progress *p, uint64_t done_bytes, uint64_t wanted_bytes, uint64_t done_blocks,
 		       uint64_t wanted_blocks, const char *detail)
 {
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], text[256];
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX];
 
 	if (!p->tty)
 		return;
-	snprintf(text, sizeof(text), "%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)%s%s", p->verb,
-		 mo_format_size(done_bytes, done), mo_format_size(wanted_bytes, want), done_blocks, wanted_blocks,
-		 detail && *detail ? ", " : "", strempty(detail));
-	ctl_progress_text(p, text);
-}
-
-void ctl_progress_text(struct ctl_progress *p, const char *text)
-{
-	if (!p->tty)
-		return;
-	fprintf(stderr, "\r\033[K%s", text);
+	fprintf(stderr, "\r\033[K%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)%s%s", p->verb,
+		mo_format_size(done_bytes, done), mo_format_size(wanted_bytes, want), done_blocks, wanted_blocks,
+		detail && *detail ? ", " : "", strempty(detail));
 	fflush(stderr);
 	p->line = true;
 }

@@ -118,8 +118,5 @@ struct ctl_progress {
 void ctl_progress_draw(struct ctl_progress *p, uint64_t done_bytes, uint64_t wanted_bytes, uint64_t done_blocks,
 		       uint64_t wanted_blocks, const char *detail);
 
-/** ctl_progress_text() - @text as the progress line (ctl_progress_draw() builds its own). */
-void ctl_progress_text(struct ctl_progress *p, const char *text);
-
 /** ctl_progress_clear() - take the line away before other output. */
 void ctl_progress_clear(struct ctl_progress *p);
