@@ -23,12 +23,15 @@
 #include "log.h"
 #include "json.h"
 #include "parse.h"
+#include "pinmem.h"
 #include "pinsout.h"
+#include "stall.h"
 #include "runner.h"
 
 enum {
 	OPT_ALL_OR_NOTHING = CTL_OPT_JOB_FIRST,
 	OPT_MAX_ATTEMPTS,
+	OPT_STALL_GRACE,
 };
 
 #define MAX_ZONES 8
@@ -43,6 +46,7 @@ struct opts {
 	unsigned max_attempts;
 	bool have_max_attempts;
 	bool all_or_nothing;
+	uint64_t stall_grace;        /* UINT64_MAX: not given */
 	struct ctl_job_opts j;       /* the options every job verb takes (runner.h) */
 };
 
@@ -88,6 +92,9 @@ void jobcli_help(FILE *out, bool offline)
 		ctl_help_option(out, "    --long-lived <duration>", "call a page blocked across attempts for this long a\n"
 				"long-lived reference (default: 30s; through memoffd\n"
 				"its LongLivedThreshold=)");
+		ctl_help_option(out, "    --stall-grace <duration>", "end an attempt whose migration made no progress for\n"
+				"this long while it kept failing; 0 = off (default:\n"
+				"300ms; through memoffd its StallGrace=)");
 	}
 	ctl_help_job_report(out, "print every attempt");
 	snprintf(tail, sizeof(tail), "Retries wait %s, doubling up to %s, with +/-20%% jitter.\n"
@@ -134,6 +141,7 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
 		{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },
+		{ "stall-grace",     required_argument, NULL, OPT_STALL_GRACE },
 		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
 		{ "quiet",           no_argument,       NULL, 'q' },
@@ -181,6 +189,16 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		case OPT_ALL_OR_NOTHING:
 			o->all_or_nothing = true;
 			break;
+		case OPT_STALL_GRACE: {
+			const char *why = NULL;
+
+			if (mo_parse_duration(optarg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
+				*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", optarg,
+							    why ? why : "must be finite (0 turns stall detection off)");
+				return -1;
+			}
+			break;
+		}
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
 			return -1;
@@ -266,6 +284,7 @@ struct ui {
 	const struct mo_joblog *log;   /* journal records of the job (&jl), or NULL */
 	struct mo_joblog jl;
 	char log_id[32];               /* "memoffctl-PID" */
+	struct mo_pinmem *pins;        /* memoffd's pin store, read-only, or NULL */
 };
 
 static void on_progress(const struct mo_job_progress *p, void *userdata)
@@ -282,6 +301,14 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 			fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
 				p->attempt, mo_outcome_to_string(p->outcome), ctl_usec_str(p->attempt_usec, d),
 				strempty(p->reason));
+			if (p->outcome == MO_OUTCOME_STALLED) {
+				fprintf(stderr, " (pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%" PRIu64,
+					p->stall.migrate_success, p->stall.migrate_fail);
+				if (p->stall.n_pfns)
+					fprintf(stderr, "; pfn 0x%" PRIx64 "%s", p->stall.pfns[0],
+						p->stall.n_pfns > 1 ? " and others" : "");
+				fputc(')', stderr);
+			}
 			if (p->next_usec)
 				fprintf(stderr, "; retry in %s", ctl_usec_str(p->next_usec, n));
 			fputc('\n', stderr);
@@ -654,6 +681,7 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 	cr.zone = o->n_zones ? o->zones[0] : NULL;
 	cr.max_attempts = o->have_max_attempts ? (int) o->max_attempts : -1;
 	cr.all_or_nothing = o->all_or_nothing;
+	cr.stall_grace_usec = o->stall_grace;
 	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, o->arg, &text, &info);
 	if (ex >= 0)
 		return ex;
@@ -747,13 +775,19 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 		 * blocked pages are logged as they appear, clear or turn long-lived.
 		 */
 		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived, .log = true,
-						.job = ui->log ? ui->log_id : NULL };
+						.job = ui->log ? ui->log_id : NULL,
+						.stall_grace_usec = o->stall_grace != UINT64_MAX ? o->stall_grace :
+								    MO_STALL_GRACE_USEC };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			jo.hooks.attempt = mo_forensics_attempt;
 			jo.hooks.userdata = forensics;
 		}
 	}
+
+	/* what memoffd remembers of pins ranks those blocks last here too (read-only) */
+	if (o->offline && ctl_load_daemon_pins(root, &ui->pins) == 0)
+		jo.pinmem = ui->pins;
 
 	r = mo_job_new(root, &req, &jo, &job, &error);
 	if (r == -ENOENT && req.n_blocks && o->blocks)
@@ -784,7 +818,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	struct opts o = { .offline = offline, .j = CTL_JOB_OPTS_INIT };
+	struct opts o = { .offline = offline, .stall_grace = UINT64_MAX, .j = CTL_JOB_OPTS_INIT };
 	struct ui ui = {};
 	bool named;
 	int ex;
@@ -809,7 +843,9 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	case 1:
 		return run_on_daemon(bus, &o, &ui.line);
 	case 0:
-		return run_here(ctx, &o, &ui);
+		ex = run_here(ctx, &o, &ui);
+		mo_pinmem_free(ui.pins);
+		return ex;
 	default:
 		return CTL_EXIT_FAILED;
 	}

@@ -84,6 +84,47 @@ bool job_report_read_census(struct json_object *o, struct mo_census *c, uint64_t
 	return true;
 }
 
+/* The evidence of the last attempt on a block that stalled (attempt.h). */
+static void stall_json(struct mo_json *j, const struct mo_stall_evidence *e)
+{
+	char buf[32];
+
+	mo_json_begin_object(j, "stall");
+	mo_json_usec(j, "grace_seconds", e->grace_usec);
+	mo_json_u64(j, "pgmigrate_success", e->migrate_success);
+	mo_json_u64(j, "pgmigrate_fail", e->migrate_fail);
+	mo_json_u64(j, "kmsg_failed", e->kmsg_failed);
+	mo_json_u64(j, "pages_in_use", e->n_blocked);
+	mo_json_begin_array(j, "pfns");
+	for (unsigned i = 0; i < e->n_pfns; i++) {
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, e->pfns[i]);
+		mo_json_string(j, NULL, buf);
+	}
+	mo_json_end_array(j);
+	mo_json_end_object(j);
+}
+
+static void read_stall(struct json_object *o, struct mo_stall_evidence *e)
+{
+	struct json_object *s = json_doc_get(o, "stall"), *pfns;
+
+	if (!s)
+		return;
+	(void) json_doc_usec(s, "grace_seconds", &e->grace_usec);
+	(void) json_doc_u64(s, "pgmigrate_success", &e->migrate_success);
+	(void) json_doc_u64(s, "pgmigrate_fail", &e->migrate_fail);
+	(void) json_doc_u64(s, "kmsg_failed", &e->kmsg_failed);
+	(void) json_doc_u64(s, "pages_in_use", &e->n_blocked);
+	pfns = json_doc_get(s, "pfns");
+	for (size_t i = 0; pfns && json_object_is_type(pfns, json_type_array) && i < json_object_array_length(pfns) &&
+	     e->n_pfns < MO_STALL_PFNS_MAX; i++) {
+		const char *t = json_object_get_string(json_object_array_get_idx(pfns, i));
+
+		if (t && strncmp(t, "0x", 2) == 0 && mo_parse_u64(t + 2, 16, &e->pfns[e->n_pfns]) == 0)
+			e->n_pfns++;
+	}
+}
+
 void job_report_json(struct mo_json *j, const struct job_report *rep)
 {
 	const struct mo_job_result *r = rep->res;
@@ -118,6 +159,11 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 			job_report_census_json(j, b->have_census, &b->census, b->census.cost);
 		mo_json_string(j, "driver_managed", b->managed);
 		if (offline) {
+			mo_json_bool(j, "pinned", b->pinned);
+			if (b->stall.grace_usec)
+				stall_json(j, &b->stall);
+			else
+				mo_json_null(j, "stall");
 			if (rep->blocked)
 				rep->blocked(j, i, rep->userdata);
 			else
@@ -264,6 +310,8 @@ int job_report_read_block(struct json_object *o, struct mo_block_result *b)
 	b->reason = json_doc_str(o, "reason") ?: "";
 	b->error = job_report_errno_from_name(json_doc_str(o, "errno"));
 	b->managed = json_doc_str(o, "driver_managed");
+	b->pinned = json_doc_bool(o, "pinned");
+	read_stall(o, &b->stall);
 	b->have_census = job_report_read_census(o, &b->census, &b->census.cost);
 	return 0;
 }
