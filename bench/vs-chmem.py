@@ -38,19 +38,13 @@ VM cannot be had. Nothing runs on the host but QEMU.
 import argparse
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(HERE)
-BUILDDIR = os.environ.get("top_builddir") or SRCDIR
-VMDIR = os.path.join(SRCDIR, "tests", "vm")
-sys.path.insert(0, VMDIR)
-sys.path.insert(0, os.path.join(VMDIR, "scenarios"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmbench  # noqa: E402
 import vm as vmmod  # noqa: E402
 import scenlib as S  # noqa: E402
 
@@ -65,40 +59,13 @@ CASES = {
 
 
 def skip(why):
-    print("vs-chmem: SKIP: %s" % why)
-    sys.exit(0)
+    vmbench.skip("vs-chmem", why)
 
 
 def prepare(rel_bins=("src/memoffctl/memoffctl", "tests/vm/pinner")):
     """The kernel, a guest image holding `rel_bins` (under $top_builddir) and
     the kernel's version; SKIPs (exit 0) when the VM cannot be had."""
-    qemu = os.environ.get("MEMOFF_VM_QEMU") or "qemu-system-x86_64"
-    if shutil.which(qemu) is None:
-        skip("%s not found" % qemu)
-    bins = [os.path.join(BUILDDIR, p) for p in rel_bins]
-    for b in bins:
-        if not os.access(b, os.X_OK):
-            skip("%s is not built (make, make tests/vm/pinner)" % b)
-    kernel = os.environ.get("MEMOFF_VM_KERNEL")
-    if not kernel:
-        cache = os.environ.get("MEMOFF_VM_CACHE") or os.path.join(BUILDDIR, "tests", "vm", "cache")
-        r = subprocess.run(["sh", os.path.join(VMDIR, "fetch-kernel.sh"), cache],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-        if r.returncode != 0:
-            skip("no kernel: %s" % (r.stderr.strip().splitlines() or ["fetch-kernel.sh failed"])[-1])
-        kernel = r.stdout.strip().splitlines()[-1]
-    work = os.path.join(BUILDDIR, "bench", "work")
-    os.makedirs(work, exist_ok=True)
-    initrd = os.path.join(work, "initramfs.gz")
-    r = subprocess.run(["sh", os.path.join(VMDIR, "mkinitramfs.sh"), initrd] + bins,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
-    if r.returncode != 0:
-        skip("cannot build the guest image: %s" % r.stdout.strip()[-300:])
-    version = ""
-    vf = os.path.join(os.path.dirname(kernel), "kernel-version")
-    if os.path.exists(vf):
-        version = open(vf).read().split()[1] if len(open(vf).read().split()) > 1 else ""
-    return kernel, initrd, version
+    return vmbench.prepare("vs-chmem", rel_bins=rel_bins)
 
 
 def one_run(kernel, initrd, tool, case, size, timeout, attempt_timeout):

@@ -192,16 +192,12 @@ void mo_memory_free(struct mo_memory *mem)
 	free(mem);
 }
 
-int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
+int mo_memory_open(const struct mo_root *root, struct mo_memory **ret)
 {
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_free_ uint64_t *idx = NULL;
-	size_t n_idx = 0, cap = 0;
-	struct dirent *de;
 	char buf[64];
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
@@ -215,6 +211,25 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 		return -EBADMSG;
 	(void) mo_root_read(root, false, MO_SYSFS_MEMORY "/auto_online_blocks",
 			    mem->auto_online, sizeof(mem->auto_online));
+	mem->unlisted = mem->indexes_only = true;
+	*ret = TAKE_PTR(mem);
+	return 0;
+}
+
+/* The model with every block's index (from the directory listing) and nothing read from its directory. */
+static int enumerate(const struct mo_root *root, struct mo_memory **ret)
+{
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint64_t *idx = NULL;
+	size_t n_idx = 0, cap = 0;
+	struct dirent *de;
+	int fd, r;
+
+	r = mo_memory_open(root, &mem);
+	if (r < 0)
+		return r;
+	mem->unlisted = false;
 
 	fd = mo_root_open(root, false, MO_SYSFS_MEMORY, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -247,20 +262,53 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 	mem->blocks = calloc(n_idx ? n_idx : 1, sizeof(*mem->blocks));
 	if (!mem->blocks)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_idx; i++) {
-		struct mo_block *b = &mem->blocks[mem->n_blocks];
+	for (size_t i = 0; i < n_idx; i++)
+		mem->blocks[i] = (struct mo_block) {
+			.index = idx[i],
+			.phys_index = idx[i],
+			.start = idx[i] * mem->block_size,
+			.size = mem->block_size,
+			.removable = -1,
+			.node = -1,
+		};
+	mem->n_blocks = n_idx;
+	mem->indexes_only = true;
+	*ret = TAKE_PTR(mem);
+	return 0;
+}
 
-		r = mo_block_read(root, idx[i], mem->block_size, b);
+int mo_memory_enumerate(const struct mo_root *root, struct mo_memory **ret)
+{
+	return enumerate(root, ret);
+}
+
+int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
+{
+	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
+	size_t n = 0;
+	int r;
+
+	r = enumerate(root, &mem);
+	if (r < 0 || !mem)
+		return r < 0 ? r : -ENOMEM;
+	for (size_t i = 0; i < mem->n_blocks; i++) {
+		struct mo_block *b = &mem->blocks[n];
+
+		r = mo_block_read(root, mem->blocks[i].index, mem->block_size, b);
 		if (r == -ENOENT)
 			continue; /* removed while we were reading */
-		if (r < 0)
+		if (r < 0) {
+			mem->n_blocks = n; /* the rest hold no allocation yet */
 			return r;
-		mem->n_blocks++;
+		}
+		n++;
 		if (b->node >= 0)
 			mem->have_nodes = true;
 		if (b->valid_zones)
 			mem->have_zones = true;
 	}
+	mem->n_blocks = n;
+	mem->indexes_only = false;
 	*ret = TAKE_PTR(mem);
 	return 0;
 }

@@ -39,6 +39,8 @@ struct mo_memory {
 	size_t n_blocks;
 	bool have_nodes;       /* at least one block has a nodeN link */
 	bool have_zones;       /* at least one block has valid_zones */
+	bool indexes_only;     /* mo_memory_enumerate(): only index, start and size are known */
+	bool unlisted;         /* mo_memory_open(): not even the blocks (n_blocks is 0) */
 };
 
 #define MO_SYSFS_MEMORY "devices/system/memory"
@@ -54,6 +56,28 @@ struct mo_memory {
  * -EBADMSG when block_size_bytes is malformed; another negative errno.
  */
 int mo_memory_load(const struct mo_root *root, struct mo_memory **ret);
+
+/**
+ * mo_memory_enumerate() - the blocks under @root without their attributes:
+ * block_size_bytes, auto_online_blocks and the memoryN names only (one
+ * directory listing), so that a caller that needs a few blocks does not read
+ * all of them. Each block has its index, start and size; its state is
+ * MO_STATE_UNKNOWN and the rest unknown until mo_block_read() fills a copy.
+ * Sets @indexes_only.
+ *
+ * Return: as mo_memory_load().
+ */
+int mo_memory_enumerate(const struct mo_root *root, struct mo_memory **ret);
+
+/**
+ * mo_memory_open() - block_size_bytes and auto_online_blocks only: no
+ * listing of the blocks (n_blocks 0, @unlisted set). The job engine lists them
+ * when it has to, or looks at the blocks a request can use one by one (a size
+ * request for the blocks of some zones: their spans in /proc/zoneinfo).
+ *
+ * Return: as mo_memory_load().
+ */
+int mo_memory_open(const struct mo_root *root, struct mo_memory **ret);
 void mo_memory_free(struct mo_memory *mem);
 static inline void mo_memory_freep(struct mo_memory **m) { mo_memory_free(*m); }
 

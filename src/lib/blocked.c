@@ -260,7 +260,18 @@ int mo_blocked_end(struct mo_blocked_tracker *t, uint64_t block)
 		for (j = i + 1; j < b->pass_n; j++) {
 			const struct pfn_state *q = &b->pass[j], *prev = &b->pass[j - 1];
 
-			if (!q->confirmed || q->pfn != prev->pfn + 1 || q->owner != p->owner ||
+			if (!q->confirmed || q->pfn != prev->pfn + 1)
+				break;
+			/*
+			 * A tail page right after its head (or another tail) is
+			 * the same folio: one group, whatever its own flags say
+			 * (before 6.10 a tail reports its page->flags, without
+			 * the head's swapbacked, lru, ...) and whatever owner
+			 * was found for it.
+			 */
+			if (q->flags & MO_KPF(MO_KPF_COMPOUND_TAIL))
+				continue;
+			if (q->owner != p->owner ||
 			    (q->flags & t->opts.flags_mask) != (p->flags & t->opts.flags_mask))
 				break;
 		}

@@ -14,7 +14,9 @@
  * 1 s: the kernel's migration passes move everything movable well within
  * that). Blocked PFNs are grouped: contiguous PFNs with the same owner and
  * the same identity flags (MO_KPF_IDENTITY_MASK: anon, slab, ... but not
- * referenced/active/dirty/lru/mmap, which flip while a page sits there). A group
+ * referenced/active/dirty/lru/mmap, which flip while a page sits there); a
+ * tail page (COMPOUND_TAIL) right after its head or another tail is the same
+ * folio and joins that group whatever its own flags and owner. A group
  * is long-lived once its oldest PFN has been blocked for the threshold
  * (default 30 s) and transient when it clears before that.
  *

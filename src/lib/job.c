@@ -6,6 +6,7 @@
 #include "engine-hooks.h"
 #include "job.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 struct entry {
 	struct mo_block_result r;
@@ -23,8 +24,12 @@ struct mo_job {
 	struct mo_memory *own_mem;  /* loaded here; NULL when the caller lent its model (req->mem) */
 	struct mo_iomem io;
 	bool have_io;
+	struct mo_census_reader *cr;
+	struct mo_block_range *ranges; /* SIZE on an unlisted model: where candidates can be */
+	size_t n_ranges;
+	struct mo_selection sel;    /* SIZE: more candidates come from here as blocks fail */
 	struct entry *e;
-	size_t n;
+	size_t n, cap;
 	struct mo_job_result res;
 	uint64_t rng;
 	uint64_t t0, deadline;
@@ -77,6 +82,9 @@ void mo_job_free(struct mo_job *j)
 	free(j->res.blocks);
 	free(j->e);
 	free(j->blocks);
+	mo_selection_done(&j->sel);
+	mo_census_reader_free(j->cr);
+	free(j->ranges);
 	if (j->have_io)
 		mo_iomem_done(&j->io);
 	mo_memory_free(j->own_mem);
@@ -95,17 +103,26 @@ static enum mo_action block_action(const struct mo_job *j, const struct mo_block
 	return j->req.action;
 }
 
-static int build_entries(struct mo_job *j, const struct mo_selection *sel)
+/* Entries for the selection's candidates from @j->n on. */
+static int build_entries(struct mo_job *j)
 {
-	j->e = calloc(sel->n ? sel->n : 1, sizeof(*j->e));
-	if (!j->e)
-		return -ENOMEM;
-	j->n = sel->n;
-	for (size_t i = 0; i < sel->n; i++) {
+	const struct mo_selection *sel = &j->sel;
+
+	if (sel->n + 1 > j->cap) {
+		size_t cap = sel->n + 1 > 2 * j->cap ? sel->n + 1 : 2 * j->cap;
+		struct entry *p = reallocarray(j->e, cap, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		j->e = p;
+		j->cap = cap;
+	}
+	for (size_t i = j->n; i < sel->n; i++) {
 		const struct mo_candidate *c = &sel->c[i];
 		struct entry *e = &j->e[i];
 		enum mo_state target = j->req.action == MO_ACTION_OFFLINE ? MO_STATE_OFFLINE : MO_STATE_ONLINE;
 
+		*e = (struct entry) {};
 		e->r = (struct mo_block_result) {
 			.index = c->index,
 			.start = c->start,
@@ -130,16 +147,54 @@ static int build_entries(struct mo_job *j, const struct mo_selection *sel)
 			e->r.reason = "driver-managed memory (virtio-mem, kmem): left alone without --force";
 			e->final = true;
 		}
+		j->n = i + 1;
 	}
+	j->res.n_candidates = sel->n_eligible;
+	j->res.n_examined = sel->n_examined;
+	j->res.plan_complete = sel->complete;
+	memcpy(j->res.skipped, sel->skipped, sizeof(j->res.skipped));
+	if (sel->census_error)
+		j->res.census_error = sel->census_error;
 	return 0;
+}
+
+/*
+ * A SIZE request needs another candidate (a block failed, or a dry run went
+ * past one): look at more blocks. Return: how many entries were added.
+ */
+static size_t extend(struct mo_job *j)
+{
+	size_t before = j->n;
+
+	if (!j->sel.scan || mo_select_more(&j->sel, 1) <= 0)
+		return 0;
+	if (build_entries(j) < 0)
+		return 0;
+	return j->n - before;
+}
+
+/*
+ * The block indexes an offline SIZE request can find candidates in: the
+ * allowed zones' spans. Return: how many ranges (0: unknown or none, list the
+ * blocks instead: the report then says why none is eligible).
+ */
+static size_t zone_ranges(struct mo_job *j, struct mo_select_options *so)
+{
+	_cleanup_free_ struct mo_zone_span *spans = NULL;
+	size_t n_spans = 0;
+
+	if (mo_zoneinfo_read(j->root, &spans, &n_spans) < 0 ||
+	    mo_select_zone_ranges(spans, n_spans, j->mem->block_size, so, &j->ranges, &j->n_ranges) < 0)
+		return 0;
+	so->ranges = j->ranges;
+	so->n_ranges = j->n_ranges;
+	return j->n_ranges;
 }
 
 int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, const struct mo_job_options *o,
 	       struct mo_job **ret, char **error)
 {
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	_cleanup_(mo_census_reader_freep) struct mo_census_reader *cr = NULL;
-	struct mo_selection sel = {};
 	struct mo_select_options so;
 	uint64_t bad = 0;
 	int r;
@@ -172,16 +227,41 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		j->req.blocks = j->blocks;
 	}
 
-	/* A caller that has just loaded the model saves a second walk of every block's directory. */
+	/*
+	 * The blocks are read as the plan looks at them, not all up front: an
+	 * offline SIZE request looks only inside the allowed zones' spans
+	 * (/proc/zoneinfo), without even listing the blocks; other requests
+	 * list them. A caller that has just loaded the model lends it.
+	 */
 	j->req.mem = NULL;
 	if (req->mem)
 		j->mem = req->mem;
 	else {
-		r = mo_memory_load(root, &j->own_mem);
+		r = mo_memory_open(root, &j->own_mem);
 		if (r < 0)
 			return mo_engine_fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
 				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
 		j->mem = j->own_mem;
+	}
+	so = (struct mo_select_options) {
+		.action = req->action,
+		.zones = o->zones,
+		.n_zones = o->n_zones,
+		.node = o->node,
+		.pinmem = o->pinmem,
+	};
+	if (j->mem->unlisted && !(req->size && req->action == MO_ACTION_OFFLINE && zone_ranges(j, &so) > 0)) {
+		struct mo_memory *listed = NULL;
+
+		r = mo_memory_enumerate(root, &listed);
+		if (r < 0)
+			return mo_engine_fail(error, r, "cannot read the memory blocks under %s/sys/" MO_SYSFS_MEMORY ": %s",
+				    streq(root->sysroot, "/") ? "" : root->sysroot, strerror(-r));
+		mo_memory_free(j->own_mem);
+		j->own_mem = listed;
+		j->mem = listed;
+		so.ranges = NULL;
+		so.n_ranges = 0;
 	}
 	if (req->size % j->mem->block_size != 0)
 		return mo_engine_fail(error, -EINVAL, "size %" PRIu64 " is not a multiple of the block size %" PRIu64,
@@ -190,33 +270,23 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	if (mo_iomem_read(root, &j->io) == 0)
 		j->have_io = true;
 	if (req->action == MO_ACTION_OFFLINE) {
-		r = mo_census_reader_new(root, &cr);
+		r = mo_census_reader_new(root, &j->cr);
 		if (r < 0)
 			j->res.census_error = r;
 	}
 
-	so = (struct mo_select_options) {
-		.action = req->action,
-		.zones = o->zones,
-		.n_zones = o->n_zones,
-		.node = o->node,
-		.pinmem = o->pinmem,
-	};
 	if (req->n_blocks) {
-		r = mo_select_named(j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, cr, &so, &sel, &bad);
+		r = mo_select_named(root, j->mem, j->blocks, req->n_blocks, j->have_io ? &j->io : NULL, j->cr, &so,
+				    &j->sel, &bad);
 		if (r == -ENOENT)
 			return mo_engine_fail(error, r, "block %" PRIu64 " does not exist", bad);
 	} else
-		r = mo_select_size(j->mem, j->have_io ? &j->io : NULL, cr, &so, &sel);
+		r = mo_select_size(root, j->mem, j->have_io ? &j->io : NULL, j->cr, &so,
+				   (size_t) (req->size / j->mem->block_size), &j->sel);
 	if (r < 0)
 		return mo_engine_fail(error, r, "cannot select blocks: %s", strerror(-r));
-	if (sel.census_error)
-		j->res.census_error = sel.census_error;
 
-	r = build_entries(j, &sel);
-	j->res.n_candidates = sel.n;
-	memcpy(j->res.skipped, sel.skipped, sizeof(j->res.skipped));
-	mo_selection_done(&sel);
+	r = build_entries(j);
 	if (r < 0)
 		return r;
 
@@ -224,6 +294,7 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 	j->res.dry_run = o->dry_run;
 	j->res.size_request = req->size > 0;
 	j->res.block_size = j->mem->block_size;
+	j->res.n_memory_blocks = j->mem->n_blocks;
 	j->res.wanted_blocks = req->size ? req->size / j->mem->block_size : j->n;
 	j->res.wanted_bytes = j->res.wanted_blocks * j->mem->block_size;
 	j->res.stop = MO_STOP_EXHAUSTED;
@@ -358,7 +429,7 @@ static int dry_run(struct mo_job *j)
 	}
 	sim = j->res.headroom;
 
-	for (size_t i = 0; i < j->n; i++) {
+	for (size_t i = 0; i < j->n || (j->req.size && planned + already < j->res.wanted_blocks && extend(j)); i++) {
 		struct entry *e = &j->e[i];
 		const char *why = NULL;
 
@@ -471,6 +542,9 @@ static int execute(struct mo_job *j)
 		}
 		t = now(j);
 		e = pick(j, t, &earliest);
+		/* Every block gets its first attempt before any gets a second: look further first. */
+		if ((!e || e->r.attempts > 0) && extend(j))
+			continue;
 		if (!e) {
 			uint64_t wait;
 

@@ -154,7 +154,10 @@ struct mo_job_result {
 	struct mo_headroom headroom_after;  /* dry run: minus the planned blocks */
 	uint64_t reserve;
 	/* SIZE selection facts, for messages. */
-	size_t n_candidates;
+	size_t n_candidates;                /* eligible blocks among those examined */
+	size_t n_examined;                  /* blocks the plan looked at (lazy planning: often a few) */
+	bool plan_complete;                 /* ... which were all of them */
+	size_t n_memory_blocks;             /* blocks the machine has; 0 when the plan did not list them */
 	size_t skipped[_MO_SKIP_MAX];
 	int census_error;                   /* the census could not be read (e.g. -EACCES) */
 	/* Per block: named requests list every named block, SIZE requests the blocks tried or planned. */

@@ -3,6 +3,10 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "kpageflags.h"
 
 #include "owners.h"
 #include "util.h"
@@ -12,6 +16,26 @@
 #define PM_FILE (UINT64_C(1) << 61)
 #define PM_EXCLUSIVE (UINT64_C(1) << 56)
 #define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+
+/*
+ * PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h): the present ranges of a
+ * mapping without reading a pagemap word per page. Older kernels have no
+ * ioctl on pagemap (ENOTTY): every page's word is read then.
+ */
+#define MO_PAGEMAP_SCAN _IOWR('f', 16, struct mo_pm_scan_arg)
+#define MO_PAGE_IS_PRESENT (UINT64_C(1) << 3)
+#define MO_PAGE_IS_PFNZERO (UINT64_C(1) << 5)
+
+struct mo_page_region {
+	uint64_t start, end, categories;
+};
+
+struct mo_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define SCAN_REGIONS 512
 
 #define DEFAULT_MAX_OWNERS 8
 #define PAGEMAP_CHUNK 8192        /* entries a read: 64 KiB, 32 MiB of address space */
@@ -60,6 +84,31 @@ struct range {
 	bool shared;
 };
 
+/* A mapping that maps no file: only anonymous pages (and the zero page). */
+static bool range_anon_only(const struct range *r)
+{
+	return !r->shared && (!*r->path || r->path[0] == '[');
+}
+
+/*
+ * Memory cgroups: /proc/kpagecgroup names the memory cgroup each page is
+ * charged to; processes in that cgroup (or below it: a removed child's pages
+ * go to its parent) are the likely owners and are scanned first.
+ */
+struct memcg_seen {
+	char *path;
+	bool match;
+};
+
+struct memcg {
+	int dir_fd;            /* the memory controller's hierarchy (cgroup2, or v1 "memory"), -1: none */
+	bool v2;
+	uint64_t *inos;        /* of the pages looked for */
+	size_t n_inos;
+	struct memcg_seen *seen; /* cgroup path -> whether it or an ancestor is one of @inos */
+	size_t n_seen, cap_seen;
+};
+
 struct scan {
 	const struct mo_root *root;
 	struct mo_owners *o;
@@ -70,6 +119,9 @@ struct scan {
 	size_t n_todo;
 	uint64_t min, max;
 	uint64_t *bitmap;      /* over [min, max], or NULL */
+	bool want_anon, want_other; /* kinds of pages looked for: anonymous, or not */
+	bool no_pagemap_scan;  /* the kernel has no PAGEMAP_SCAN */
+	struct mo_page_region regions[SCAN_REGIONS];
 	long page_size;
 	bool saw_present, saw_pfn;
 	unsigned denied;
@@ -123,7 +175,7 @@ void mo_owners_free(struct mo_owners *o)
 	free(o);
 }
 
-/* Read a whole (small, procfs) file relative to proc/ into a NUL-terminated buffer. */
+/* Read a whole procfs file relative to proc/ into a NUL-terminated buffer. */
 static int read_proc_file(const struct mo_root *root, const char *rel, char **ret, size_t *ret_len)
 {
 	return mo_root_read_all(root, true, rel, SIZE_MAX, ret, ret_len);
@@ -324,11 +376,10 @@ static ssize_t find_index(const struct scan *s, uint64_t pfn)
 	return -1;
 }
 
-/* Return 1 when every PFN has all its owners (stop), 0 to go on, < 0 on error. */
-static int scan_range(struct scan *s, int pm_fd, const struct range *r)
+/* Pages @first..@last of @r. Return 1 when every PFN has all its owners (stop), 0 to go on, < 0 on error. */
+static int scan_pages(struct scan *s, int pm_fd, const struct range *r, uint64_t first, uint64_t last)
 {
 	uint64_t ps = (uint64_t) s->page_size;
-	uint64_t first = r->start / ps, last = (r->end - 1) / ps;
 
 	for (uint64_t page = first; page <= last;) {
 		uint64_t want = last - page + 1;
@@ -374,6 +425,216 @@ static int scan_range(struct scan *s, int pm_fd, const struct range *r)
 	return 0;
 }
 
+/*
+ * One mapping: with PAGEMAP_SCAN, only its present pages (not the zero
+ * page); else every page. Return as scan_pages().
+ */
+static int scan_range(struct scan *s, int pm_fd, const struct range *r)
+{
+	uint64_t ps = (uint64_t) s->page_size;
+	struct mo_pm_scan_arg arg;
+
+	if (s->no_pagemap_scan)
+		return scan_pages(s, pm_fd, r, r->start / ps, (r->end - 1) / ps);
+
+	arg = (struct mo_pm_scan_arg) {
+		.size = sizeof(arg),
+		.start = r->start,
+		.end = r->end,
+		.vec = (uint64_t) (uintptr_t) s->regions,
+		.vec_len = SCAN_REGIONS,
+		.category_mask = MO_PAGE_IS_PRESENT | MO_PAGE_IS_PFNZERO,
+		.category_inverted = MO_PAGE_IS_PFNZERO,
+		.return_mask = MO_PAGE_IS_PRESENT,
+	};
+	while (arg.start < arg.end) {
+		long n = ioctl(pm_fd, MO_PAGEMAP_SCAN, &arg);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP) {
+				/* before 6.7: read the words of every page */
+				s->no_pagemap_scan = true;
+				return scan_pages(s, pm_fd, r, arg.start / ps, (r->end - 1) / ps);
+			}
+			return 0; /* the process is going away */
+		}
+		for (long i = 0; i < n; i++) {
+			const struct mo_page_region *g = &s->regions[i];
+			int k;
+
+			if (g->end <= g->start)
+				continue;
+			s->saw_present = true;
+			k = scan_pages(s, pm_fd, r, g->start / ps, (g->end - 1) / ps);
+			if (k != 0)
+				return k;
+		}
+		if (arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	return 0;
+}
+
+/* The memory cgroup path of a process (v2: "0::/path"; v1: the memory controller's line). */
+static char *memcg_path_of(const struct scan *s, pid_t pid, bool v2)
+{
+	_cleanup_free_ char *text = NULL;
+	char rel[64], *line, *save = NULL;
+
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int) pid);
+	if (read_proc_file(s->root, rel, &text, NULL) < 0)
+		return NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2;
+
+		if (!c1)
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2 || c2[1] != '/')
+			continue;
+		*c1 = *c2 = '\0';
+		/* "ID:CONTROLLERS:/path"; cgroup2 is "0::/path" */
+		if (v2 ? streq(line, "0") && c1[1] == '\0' : strstr(c1 + 1, "memory") != NULL) {
+			if (!v2) {
+				/* a whole word of the comma-separated controllers */
+				bool found = false;
+				char *tok, *s2 = NULL;
+
+				for (tok = strtok_r(c1 + 1, ",", &s2); tok && !found; tok = strtok_r(NULL, ",", &s2))
+					found = streq(tok, "memory");
+				if (!found)
+					continue;
+			}
+			return strdup(c2 + 1);
+		}
+	}
+	return NULL;
+}
+
+static bool memcg_has_ino(const struct memcg *mc, uint64_t ino)
+{
+	for (size_t i = 0; i < mc->n_inos; i++)
+		if (mc->inos[i] == ino)
+			return true;
+	return false;
+}
+
+/* Whether cgroup @path (absolute in the hierarchy) or an ancestor of it holds the pages. */
+static bool memcg_match(struct memcg *mc, const char *path)
+{
+	_cleanup_free_ char *p = NULL;
+	bool match = false;
+
+	for (size_t i = 0; i < mc->n_seen; i++)
+		if (streq(mc->seen[i].path, path))
+			return mc->seen[i].match;
+	p = strdup(path);
+	if (!p)
+		return true; /* cannot tell: scan it */
+	for (;;) {
+		struct stat st;
+		char *slash;
+
+		if (fstatat(mc->dir_fd, p[1] ? p + 1 : ".", &st, 0) == 0 && memcg_has_ino(mc, (uint64_t) st.st_ino)) {
+			match = true;
+			break;
+		}
+		slash = strrchr(p, '/');
+		if (!slash || slash == p) {
+			if (!p[1])
+				break;
+			p[1] = '\0'; /* the root last */
+			continue;
+		}
+		*slash = '\0';
+	}
+	if (mc->n_seen == mc->cap_seen) {
+		size_t ncap = mc->cap_seen ? mc->cap_seen * 2 : 16;
+		struct memcg_seen *nv = reallocarray(mc->seen, ncap, sizeof(*nv));
+
+		if (!nv)
+			return match;
+		mc->seen = nv;
+		mc->cap_seen = ncap;
+	}
+	mc->seen[mc->n_seen].path = strdup(path);
+	if (mc->seen[mc->n_seen].path) {
+		mc->seen[mc->n_seen].match = match;
+		mc->n_seen++;
+	}
+	return match;
+}
+
+static void memcg_done(struct memcg *mc)
+{
+	if (mc->dir_fd >= 0)
+		close(mc->dir_fd);
+	for (size_t i = 0; i < mc->n_seen; i++)
+		free(mc->seen[i].path);
+	free(mc->seen);
+	free(mc->inos);
+	*mc = (struct memcg) { .dir_fd = -1 };
+}
+
+/* Whether the cgroup2 hierarchy at <sys>/@rel has the memory controller. */
+static bool v2_has_memory(const struct mo_root *root, const char *rel)
+{
+	char path[64], buf[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", rel);
+	n = mo_root_read(root, false, path, buf, sizeof(buf));
+	if (n <= 0)
+		return false;
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (streq(tok, "memory"))
+			return true;
+	return false;
+}
+
+/* Where the memory cgroups are, and the cgroups of the pages still looked for. */
+static void memcg_open(const struct mo_root *root, const struct scan *s, struct memcg *mc)
+{
+	static const char *const v2_dirs[] = { "fs/cgroup", "fs/cgroup/unified" };
+	const struct mo_owners *o = s->o;
+
+	*mc = (struct memcg) { .dir_fd = -1 };
+	for (size_t i = 0; i < ARRAY_SIZE(v2_dirs) && mc->dir_fd < 0; i++)
+		if (v2_has_memory(root, v2_dirs[i])) {
+			mc->dir_fd = mo_root_open(root, false, v2_dirs[i], O_RDONLY | O_DIRECTORY);
+			mc->v2 = true;
+		}
+	if (mc->dir_fd < 0) {
+		mc->dir_fd = mo_root_open(root, false, "fs/cgroup/memory", O_RDONLY | O_DIRECTORY);
+		mc->v2 = false;
+	}
+	if (mc->dir_fd < 0) {
+		mc->dir_fd = -1;
+		return;
+	}
+	mc->inos = calloc(o->n, sizeof(*mc->inos));
+	if (!mc->inos) {
+		memcg_done(mc);
+		return;
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		const struct mo_pfn_owners *p = &o->pfns[i];
+
+		if (s->want[i] == 0)
+			continue;
+		/* a page without a memory cgroup (kernel, or memcg off): no pruning */
+		if (!p->have_memcg || p->memcg_ino == 0) {
+			memcg_done(mc);
+			return;
+		}
+		if (!memcg_has_ino(mc, p->memcg_ino))
+			mc->inos[mc->n_inos++] = p->memcg_ino;
+	}
+}
+
 static int scan_pid(struct scan *s, pid_t pid)
 {
 	_cleanup_free_ char *maps = NULL;
@@ -414,6 +675,11 @@ static int scan_pid(struct scan *s, pid_t pid)
 	}
 	s->o->procs_scanned++;
 	for (size_t i = 0; i < n_ranges; i++) {
+		/* a mapping that cannot hold the kinds of page looked for */
+		if (!s->want_anon && range_anon_only(&ranges[i]))
+			continue;
+		if (!s->want_other && ranges[i].shared)
+			continue;
 		r = scan_range(s, pm_fd, &ranges[i]);
 		if (r != 0)
 			return r;
@@ -477,13 +743,72 @@ static void read_page_info(const struct mo_root *root, struct mo_owners *o)
 	}
 }
 
+/*
+ * Every process: those in the memory cgroups of the pages first (when the
+ * cgroups are known), the others only while some page still lacks an owner.
+ * Return as scan_pid(), 1 when it stopped early.
+ */
+static int scan_all(const struct mo_root *root, struct scan *s, unsigned *deferred)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ pid_t *later = NULL;
+	size_t n_later = 0, cap = 0;
+	struct memcg mc;
+	struct dirent *de;
+	int dfd, r = 0;
+
+	dfd = mo_root_open(root, true, ".", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	d = fdopendir(dfd);
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	memcg_open(root, s, &mc);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *cg = NULL;
+		pid_t pid;
+
+		if (!parse_pid(de->d_name, &pid))
+			continue;
+		if (mc.n_inos > 0 && !s->exhaustive) {
+			cg = memcg_path_of(s, pid, mc.v2);
+			if (cg && !memcg_match(&mc, cg)) {
+				/* another cgroup: later, if at all */
+				if (n_later == cap) {
+					size_t ncap = cap ? cap * 2 : 64;
+					pid_t *nv = reallocarray(later, ncap, sizeof(*nv));
+
+					if (!nv) {
+						r = -ENOMEM;
+						break;
+					}
+					later = nv;
+					cap = ncap;
+				}
+				later[n_later++] = pid;
+				continue;
+			}
+		}
+		r = scan_pid(s, pid);
+		if (r != 0)
+			break;
+	}
+	memcg_done(&mc);
+	*deferred = (unsigned) n_later;
+	for (size_t i = 0; r == 0 && i < n_later; i++)
+		r = scan_pid(s, later[i]);
+	return r;
+}
+
 int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n_pfns,
 		      const struct mo_owners_opts *opts, struct mo_owners **ret)
 {
 	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
 	_cleanup_free_ uint64_t *sorted = NULL, *want = NULL, *bitmap = NULL;
 	_cleanup_free_ struct scan *s = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
 	size_t n = 0;
 	int r = 0;
 
@@ -551,29 +876,24 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 	if (s->n_todo == 0 && !s->exhaustive)
 		goto done; /* nothing mapped: the flags say it all */
 
+	/* the kinds of page looked for: a mapping that cannot hold them is not read */
+	for (size_t i = 0; i < n; i++) {
+		const struct mo_pfn_owners *p = &o->pfns[i];
+
+		if (want[i] == 0 && !s->exhaustive)
+			continue;
+		if (!p->have_kpageflags)
+			s->want_anon = s->want_other = true;
+		else if (p->kpageflags & (MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_KSM)))
+			s->want_anon = true;
+		else
+			s->want_other = true;
+	}
+
 	if (opts && opts->pid > 0) {
 		r = scan_pid(s, opts->pid);
 	} else {
-		int dfd = mo_root_open(root, true, ".", O_RDONLY | O_DIRECTORY);
-		struct dirent *de;
-
-		if (dfd < 0)
-			return dfd;
-		d = fdopendir(dfd);
-		if (!d) {
-			r = -errno;
-			close(dfd);
-			return r;
-		}
-		while ((de = readdir(d))) {
-			pid_t pid;
-
-			if (!parse_pid(de->d_name, &pid))
-				continue;
-			r = scan_pid(s, pid);
-			if (r != 0)
-				break;
-		}
+		r = scan_all(root, s, &o->procs_deferred);
 	}
 	free(s->cgroup);
 	s->cgroup = NULL;

@@ -24,6 +24,19 @@
  * and mo_owners_resolve() fails with -EPERM, so that callers can say "owners
  * need CAP_SYS_ADMIN" instead of "no owner".
  *
+ * The scan scales with the pages looked for, not with the host:
+ *  - processes in the memory cgroups the pages are charged to
+ *    (/proc/kpagecgroup against the inode of each process's cgroup directory,
+ *    or an ancestor's, in the memory controller's hierarchy under
+ *    <sysroot>/sys/fs/cgroup) are read first, the others only while a page
+ *    still lacks an owner (a page cache page another cgroup faulted in, a
+ *    process that changed cgroups);
+ *  - mappings that cannot hold the kinds of page looked for are not read
+ *    (anonymous pages are never in a shared mapping, page cache pages never
+ *    in a private anonymous one);
+ *  - on Linux 6.7 and later the PAGEMAP_SCAN ioctl finds a mapping's present
+ *    pages, and only their pagemap words are read; before, every page's.
+ *
  * Kernel threads (no maps) and processes that exit during the scan are
  * skipped. Mappings with no access at all ("---p", address-space
  * reservations that can span terabytes) are not scanned.
@@ -79,6 +92,8 @@ struct mo_owners {
 	struct mo_pfn_owners *pfns; /* sorted by pfn */
 	unsigned procs_scanned;  /* processes whose pagemap was read */
 	unsigned procs_skipped;  /* vanished or not accessible */
+	unsigned procs_deferred; /* in other memory cgroups than the pages: set aside, read only while a
+				  * page still lacked an owner after the others */
 	bool stopped_early;      /* every PFN had all its owners before the last process */
 };
 

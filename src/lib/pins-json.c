@@ -130,6 +130,7 @@ static void json_group(struct mo_json *j, const struct mo_pin_group *g, int owne
 	json_hex(j, "first_pfn", g->first_pfn);
 	json_hex(j, "last_pfn", g->last_pfn);
 	mo_json_u64(j, "pages", g->npages);
+	mo_json_u64(j, "folios", g->folios);
 	json_hex(j, "kpageflags", g->kpageflags);
 	mo_kpageflags_format(g->kpageflags, flags, sizeof(flags));
 	mo_json_string(j, "flags", flags);

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 
 #include "kpageflags.h"
+#include "parse.h"
 #include "pins.h"
 #include "util.h"
 
@@ -95,6 +97,11 @@ void mo_pin_report_free(struct mo_pin_report *r)
 	free(r);
 }
 
+static bool is_tail(uint64_t kpageflags)
+{
+	return kpageflags & MO_KPF(MO_KPF_COMPOUND_TAIL);
+}
+
 static int cmp_candidate(const void *a, const void *b)
 {
 	uint64_t x = ((const struct mo_pin_candidate *) a)->pfn, y = ((const struct mo_pin_candidate *) b)->pfn;
@@ -102,8 +109,11 @@ static int cmp_candidate(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int copy_owners(const struct mo_pfn_owners *src, struct mo_pin_page *dst)
+/* @shift: pages from the folio's head (whose owners @src are) to this page. */
+static int copy_owners(const struct mo_pfn_owners *src, uint64_t shift, struct mo_pin_page *dst)
 {
+	uint64_t ps = (uint64_t) sysconf(_SC_PAGESIZE);
+
 	dst->n_found = src->n_found;
 	if (src->n_owners == 0)
 		return 0;
@@ -112,6 +122,8 @@ static int copy_owners(const struct mo_pfn_owners *src, struct mo_pin_page *dst)
 		return -ENOMEM;
 	for (size_t i = 0; i < src->n_owners; i++) {
 		dst->owners[i] = src->owners[i];
+		dst->owners[i].vaddr += shift * ps;
+		dst->owners[i].file_offset += shift * ps;
 		dst->owners[i].mapping = src->owners[i].mapping ? strdup(src->owners[i].mapping) : NULL;
 		dst->owners[i].cgroup = src->owners[i].cgroup ? strdup(src->owners[i].cgroup) : NULL;
 		dst->n_owners = i + 1;
@@ -208,8 +220,9 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
 	_cleanup_free_ struct mo_pin_candidate *c = NULL;
 	_cleanup_free_ uint64_t *pfns = NULL;
+	_cleanup_free_ size_t *head = NULL;
 	struct group_list gl = {};
-	size_t n = 0, n_pfns_owned;
+	size_t n = 0, n_pfns_owned, n_heads = 0;
 	int r;
 
 	rep = calloc(1, sizeof(*rep));
@@ -245,14 +258,29 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 		if (dump_for(dumps, n_dumps, c[i].pfn))
 			c[i].evidence |= MO_PIN_EV_KMSG;
 
-	/* owners of (the first MO_PIN_OWNERS_MAX) candidates */
-	n_pfns_owned = n < MO_PIN_OWNERS_MAX ? n : MO_PIN_OWNERS_MAX;
+	/* the folio of each candidate: a tail right after its head (or another tail) is the head's */
+	if (n > 0) {
+		head = malloc(n * sizeof(*head));
+		if (!head)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		head[i] = i > 0 && is_tail(c[i].kpageflags) && c[i].pfn == c[i - 1].pfn + 1 ? head[i - 1] : i;
+
+	/* owners, once per folio (of the first MO_PIN_OWNERS_MAX folios), now that the attempts are over */
+	for (size_t i = 0; i < n; i++)
+		if (head[i] == i)
+			n_heads++;
+	n_pfns_owned = n_heads < MO_PIN_OWNERS_MAX ? n_heads : MO_PIN_OWNERS_MAX;
 	if (n_pfns_owned > 0) {
+		size_t k = 0;
+
 		pfns = malloc(n_pfns_owned * sizeof(*pfns));
 		if (!pfns)
 			return -ENOMEM;
-		for (size_t i = 0; i < n_pfns_owned; i++)
-			pfns[i] = c[i].pfn;
+		for (size_t i = 0; i < n && k < n_pfns_owned; i++)
+			if (head[i] == i)
+				pfns[k++] = c[i].pfn;
 		r = mo_owners_resolve(root, pfns, n_pfns_owned, owner_opts, &o);
 		if (r == -ENOMEM)
 			return r;
@@ -260,6 +288,15 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 			rep->owners_error = r;
 			o = NULL;
 		}
+	}
+
+	/* seen unmapped while migration had it unmapped, mapped again now: not "mapped by no process" */
+	for (size_t i = 0; o && i < n; i++) {
+		const struct mo_pfn_owners *po = mo_owners_find(o, c[head[i]].pfn);
+
+		if ((c[i].evidence & MO_PIN_EV_UNMAPPED) && po &&
+		    (po->n_found > 0 || (po->have_kpageflags && (po->kpageflags & MO_KPF(MO_KPF_MMAP)))))
+			c[i].evidence &= ~(unsigned) MO_PIN_EV_UNMAPPED;
 	}
 
 	if (tracker)
@@ -290,6 +327,8 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 			if (c[i].pfn < g->first_pfn || c[i].pfn > g->last_pfn)
 				continue;
 			g->evidence |= c[i].evidence;
+			if (head[i] == i || c[i].pfn == g->first_pfn)
+				g->folios++;
 			d = dump_for(dumps, n_dumps, c[i].pfn);
 			if (d && (!newest || d->seq >= newest->seq))
 				newest = d;
@@ -304,9 +343,9 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 				.extra_refs = d ? mo_page_dump_extra_refs(d) : -ENODATA,
 				.pins = d ? mo_page_dump_pins(d) : -ENODATA,
 			};
-			po = o ? mo_owners_find(o, c[i].pfn) : NULL;
+			po = o ? mo_owners_find(o, c[head[i]].pfn) : NULL;
 			if (po) {
-				r = copy_owners(po, pg);
+				r = copy_owners(po, c[i].pfn - c[head[i]].pfn, pg);
 				if (r < 0)
 					return r;
 			}
@@ -370,4 +409,197 @@ const char *mo_pin_group_describe(const struct mo_pin_group *g, char *buf, size_
 			append(buf, size, &len, ", %" PRIi64 " extra reference%s", extra, extra == 1 ? "" : "s");
 	}
 	return buf;
+}
+
+/* ---- the grouped report ---- */
+
+void mo_pin_summary_done(struct mo_pin_summary *s)
+{
+	free(s->lines);
+	*s = (struct mo_pin_summary) {};
+}
+
+/* The owner a group is reported under: the first mapping found of its first page that has one. */
+static const struct mo_owner *group_owner(const struct mo_pin_group *g)
+{
+	for (size_t i = 0; i < g->n_pages; i++)
+		if (g->pages[i].n_owners > 0)
+			return &g->pages[i].owners[0];
+	return NULL;
+}
+
+static bool group_found_none(const struct mo_pin_group *g)
+{
+	for (size_t i = 0; i < g->n_pages; i++)
+		if (g->pages[i].n_found > 0)
+			return false;
+	return true;
+}
+
+/* long-lived before pending before transient */
+static int class_rank(enum mo_blocked_class c)
+{
+	return c == MO_BLOCKED_LONG_LIVED ? 2 : c == MO_BLOCKED_PENDING ? 1 : 0;
+}
+
+/* The kind of the pages, for grouping: what mo_kpageflags_what() calls them. */
+static const char *group_kind(const struct mo_pin_group *g)
+{
+	return mo_kpageflags_what(g->kpageflags);
+}
+
+static const char *group_kind_of_line(const struct mo_pin_summary_line *l)
+{
+	return mo_kpageflags_what(l->kpageflags);
+}
+
+int mo_pin_summary_build(struct mo_pin_report *const *reports, size_t n_reports, struct mo_pin_summary *out)
+{
+	size_t cap = 0;
+
+	*out = (struct mo_pin_summary) {};
+	for (size_t ri = 0; ri < n_reports; ri++) {
+		const struct mo_pin_report *rep = reports[ri];
+		size_t first_line = out->n;
+
+		if (!rep)
+			continue;
+		for (size_t gi = 0; gi < rep->n_groups; gi++) {
+			const struct mo_pin_group *g = &rep->groups[gi];
+			const struct mo_owner *w = group_owner(g);
+			pid_t pid = w ? w->pid : 0;
+			const char *kind = group_kind(g);
+			struct mo_pin_summary_line *l = NULL;
+			uint64_t folios = g->folios ? g->folios : g->npages;
+
+			for (size_t i = first_line; i < out->n && !l; i++)
+				if (out->lines[i].pid == pid && streq(group_kind_of_line(&out->lines[i]), kind))
+					l = &out->lines[i];
+			if (!l) {
+				if (out->n == cap) {
+					size_t ncap = cap ? cap * 2 : 16;
+					struct mo_pin_summary_line *nv = reallocarray(out->lines, ncap, sizeof(*nv));
+
+					if (!nv) {
+						mo_pin_summary_done(out);
+						return -ENOMEM;
+					}
+					out->lines = nv;
+					cap = ncap;
+				}
+				l = &out->lines[out->n++];
+				*l = (struct mo_pin_summary_line) {
+					.block = rep->block,
+					.pid = pid,
+					.mapping = w ? w->mapping : NULL,
+					.vaddr = w ? w->vaddr : 0,
+					.kpageflags = g->kpageflags,
+					.first_pfn = g->first_pfn,
+					.last_pfn = g->last_pfn,
+					.kernel = true,
+					.unmapped = true,
+					.extra_refs = -ENODATA,
+					.pins = -ENODATA,
+				};
+				if (w)
+					memcpy(l->comm, w->comm, sizeof(l->comm));
+			}
+			l->n_groups++;
+			l->folios += folios;
+			l->pages += g->npages;
+			out->folios += folios;
+			out->pages += g->npages;
+			l->thp = l->thp || (g->kpageflags & MO_KPF(MO_KPF_THP));
+			l->first_pfn = g->first_pfn < l->first_pfn ? g->first_pfn : l->first_pfn;
+			l->last_pfn = g->last_pfn > l->last_pfn ? g->last_pfn : l->last_pfn;
+			l->evidence |= g->evidence;
+			/* nobody maps it: kernel memory by its flags, or a reference without a mapping */
+			l->kernel = l->kernel && !w && group_found_none(g) && (g->evidence & MO_PIN_EV_UNMOVABLE);
+			l->unmapped = l->unmapped && !w && group_found_none(g) && !(g->evidence & MO_PIN_EV_UNMOVABLE) &&
+				      (g->evidence & MO_PIN_EV_UNMAPPED);
+			if (g->tracked) {
+				if (!l->tracked || class_rank(g->cls) > class_rank(l->cls))
+					l->cls = g->cls;
+				l->tracked = true;
+				if (g->duration > l->duration)
+					l->duration = g->duration;
+			}
+			if (g->have_dump) {
+				l->have_dump = true;
+				l->extra_refs = mo_page_dump_extra_refs(&g->dump);
+				l->pins = mo_page_dump_pins(&g->dump);
+			}
+		}
+	}
+	return 0;
+}
+
+const char *mo_pin_summary_line_format(const struct mo_pin_summary_line *l, char *buf, size_t size)
+{
+	char ev[64], d[MO_DURATION_MAX];
+	size_t len = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	append(buf, size, &len, "block %" PRIu64 ": ", l->block);
+	if (l->thp)
+		append(buf, size, &len, "%" PRIu64 " THP%s (%" PRIu64 " pages)", l->folios, l->folios == 1 ? "" : "s",
+		       l->pages);
+	else if (l->folios != l->pages)
+		append(buf, size, &len, "%" PRIu64 " folio%s (%" PRIu64 " pages)", l->folios, l->folios == 1 ? "" : "s",
+		       l->pages);
+	else
+		append(buf, size, &len, "%" PRIu64 " page%s", l->pages, l->pages == 1 ? "" : "s");
+	append(buf, size, &len, " of %s", mo_kpageflags_what(l->kpageflags));
+	if (l->pid > 0)
+		append(buf, size, &len, ", mapped by %s[%d] (at 0x%" PRIx64 ", %s)", l->comm, (int) l->pid, l->vaddr,
+		       l->mapping ? l->mapping : "?");
+	else if (l->kernel)
+		append(buf, size, &len, ": kernel memory");
+	else if (l->unmapped)
+		append(buf, size, &len, ", mapped by no process: %s", mo_kpageflags_unmapped_why(l->kpageflags));
+	else
+		append(buf, size, &len, ", owner not found");
+	if (l->tracked)
+		append(buf, size, &len, "; %s, blocking for %s", mo_blocked_class_to_string(l->cls),
+		       mo_format_duration(l->duration / 1000000 * 1000000, d, sizeof(d)));
+	if (mo_pin_evidence_format(l->evidence, ev, sizeof(ev)) > 0)
+		append(buf, size, &len, "; evidence %s", ev);
+	if (l->have_dump) {
+		if (l->pins > 0)
+			append(buf, size, &len, "; kernel log: %" PRIi64 " FOLL_PIN pin%s", l->pins, l->pins > 1 ? "s" : "");
+		else if (l->extra_refs >= 0)
+			append(buf, size, &len, "; kernel log: %" PRIi64 " extra reference%s", l->extra_refs,
+			       l->extra_refs == 1 ? "" : "s");
+	}
+	return buf;
+}
+
+int mo_pin_summary_print(FILE *out, struct mo_pin_report *const *reports, size_t n_reports)
+{
+	struct mo_pin_summary s;
+	int r, lines = 0;
+
+	for (size_t i = 0; i < n_reports; i++)
+		if (reports[i] && reports[i]->n_groups == 0) {
+			fprintf(out, "Block %" PRIu64 ": no blocked page found (the kernel log and page flags say "
+				"nothing).\n", reports[i]->block);
+			lines++;
+		}
+	r = mo_pin_summary_build(reports, n_reports, &s);
+	if (r < 0)
+		return r;
+	if (s.n > 0) {
+		fputs("Blocked pages:\n", out);
+		lines++;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		char line[1024];
+
+		fprintf(out, "  %s.\n", mo_pin_summary_line_format(&s.lines[i], line, sizeof(line)));
+		lines++;
+	}
+	mo_pin_summary_done(&s);
+	return lines;
 }

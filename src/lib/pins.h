@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "blocked.h"
 #include "census.h"
@@ -93,6 +95,7 @@ struct mo_pin_group {
 	struct mo_page_dump dump;
 	size_t n_pages;            /* min(npages, MO_PIN_PAGES_MAX) */
 	struct mo_pin_page *pages;
+	uint64_t folios;           /* folios among its pages: a THP counts once */
 };
 
 struct mo_pin_report {
@@ -127,8 +130,12 @@ struct mo_pin_candidate {
  * @owner_opts: for mo_owners_resolve(), or NULL
  * @ret: the report
  *
- * Owners are resolved for up to MO_PIN_OWNERS_MAX candidates; an owner error
- * (-EPERM without CAP_SYS_ADMIN) is kept in the report, not returned.
+ * Owners are resolved after the attempts, once per folio (a THP's tail pages
+ * take its head's owner), for up to MO_PIN_OWNERS_MAX folios; an owner error
+ * (-EPERM without CAP_SYS_ADMIN) is kept in the report, not returned. A page
+ * the sample saw unmapped (MO_PIN_EV_UNMAPPED) loses that evidence when its
+ * folio is mapped by then: migration unmaps pages while it tries them, so
+ * only a page still unmapped after the attempt is "mapped by no process".
  * Return: 0 or -ENOMEM.
  */
 int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t first_pfn, uint64_t n_pfns,
@@ -145,3 +152,60 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
  * Return: @buf.
  */
 const char *mo_pin_group_describe(const struct mo_pin_group *g, char *buf, size_t size);
+
+/*
+ * The report a person reads: the blocked pages of a set of reports grouped by
+ * (block, owner, kind), one line each, with counts of folios and pages, the
+ * class and the evidence. The per-page detail stays in the reports.
+ */
+struct mo_pin_summary_line {
+	uint64_t block;
+	pid_t pid;                 /* the owner (first mapping found), 0 when none */
+	char comm[17];
+	const char *mapping;       /* the owner's mapping of the first such page (points into the reports) */
+	uint64_t vaddr;            /* ... and its address */
+	uint64_t kpageflags;       /* of the first group's first page (its kind: mo_kpageflags_what()) */
+	bool thp;                  /* the folios are transparent huge pages */
+	uint64_t folios, pages;
+	uint64_t first_pfn, last_pfn;
+	size_t n_groups;
+	unsigned evidence;         /* of any of its pages */
+	bool kernel;               /* nobody maps them and the flags say kernel memory */
+	bool unmapped;             /* nobody maps them after the attempt ended */
+	bool tracked;              /* class and duration known (tracked across attempts) */
+	enum mo_blocked_class cls; /* the strongest: long-lived over pending over transient */
+	uint64_t duration;         /* the longest, usec */
+	bool have_dump;            /* the newest kernel dump_page() of one of them */
+	int64_t extra_refs, pins;  /* from that dump (-ENODATA when unknown) */
+};
+
+struct mo_pin_summary {
+	struct mo_pin_summary_line *lines;
+	size_t n;
+	uint64_t pages, folios;    /* in all lines */
+};
+
+/**
+ * mo_pin_summary_build() - group the groups of @reports into summary lines,
+ * in the order of the reports, then of the first PFN.
+ * The lines point into @reports: keep them while the summary is used.
+ * Return: 0 or -ENOMEM.
+ */
+int mo_pin_summary_build(struct mo_pin_report *const *reports, size_t n_reports, struct mo_pin_summary *out);
+void mo_pin_summary_done(struct mo_pin_summary *s);
+
+/**
+ * mo_pin_summary_line_format() - one line, e.g. "block 39: pinner[117]: 64
+ * THPs (32768 pages) of anonymous memory at 0x7f..., long-lived, blocking for
+ * 31s; evidence attempt,kmsg; kernel log: 1 extra reference". Return: @buf.
+ */
+const char *mo_pin_summary_line_format(const struct mo_pin_summary_line *l, char *buf, size_t size);
+
+/**
+ * mo_pin_summary_print() - the report of @reports for a terminal, on @out:
+ * "Block N: no blocked page found (...)." for a report without groups, then
+ * "Blocked pages:" and the summary lines, indented (NULL reports are skipped).
+ * What the `offline` report prints, in-process and through memoffd alike.
+ * Return: the number of lines printed, or -ENOMEM.
+ */
+int mo_pin_summary_print(FILE *out, struct mo_pin_report *const *reports, size_t n_reports);

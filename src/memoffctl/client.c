@@ -356,16 +356,7 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 		(snprintf(buf, sizeof(buf), "%s of %s", mo_format_size(j->bytes_done, a),
 			  mo_format_size(j->bytes_wanted, b)), buf));
 	/* as memoffctl offline prints them in-process */
-	for (size_t i = 0; i < j->n_blocked; i++) {
-		rep = j->blocked[i];
-		if (rep->n_groups == 0)
-			fprintf(out, "Block %" PRIu64 ": no blocked page found (the kernel log and page flags say "
-				"nothing).\n", rep->block);
-		else {
-			fprintf(out, "Blocked pages of block %" PRIu64 ":\n", rep->block);
-			pinsout_paragraph(out, rep, "  ");
-		}
-	}
+	(void) mo_pin_summary_print(out, j->blocked, j->n_blocked);
 	pinsout_notes(out, j->blocked, j->n_blocked, true);
 }
 

@@ -523,24 +523,16 @@ static void print_skipped(FILE *f, const struct mo_job_result *r)
 		fputs("no block at all", f);
 }
 
-/* "Blocked pages of block 33:" and a line per group, for every block given up on. */
+/* The blocked pages of every block given up on: a line per block, owner and kind (pins.h). */
 static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *const *blocked)
 {
 	_cleanup_free_ struct mo_pin_report **shown = calloc(r->n_blocks ? r->n_blocks : 1, sizeof(*shown));
 	size_t n = 0;
 
-	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++) {
-		if (!blocked[i])
-			continue;
-		if (blocked[i]->n_groups == 0)
-			printf("Block %" PRIu64 ": no blocked page found (the kernel log and page flags say nothing).\n",
-			       r->blocks[i].index);
-		else {
-			printf("Blocked pages of block %" PRIu64 ":\n", r->blocks[i].index);
-			pinsout_paragraph(stdout, blocked[i], "  ");
-		}
-		shown[n++] = blocked[i];
-	}
+	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++)
+		if (blocked[i])
+			shown[n++] = blocked[i];
+	(void) mo_pin_summary_print(stdout, shown, n);
 	pinsout_notes(stdout, shown, n, true);
 }
 
@@ -561,6 +553,12 @@ static void print_summary(const struct opts *o, const struct mo_job_result *r)
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
+	if (r->dry_run && r->size_request && r->n_memory_blocks)
+		printf("Examined %zu of %zu blocks (%zu eligible).\n", r->n_examined, r->n_memory_blocks,
+		       r->n_candidates);
+	else if (r->dry_run && r->size_request)
+		printf("Examined %zu block%s (%zu eligible).\n", r->n_examined, r->n_examined == 1 ? "" : "s",
+		       r->n_candidates);
 
 	if (r->size_request && r->n_candidates < r->wanted_blocks) {
 		printf("Eligible blocks: %zu; left out: ", r->n_candidates);
@@ -719,7 +717,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 
 	if (ctl_open_root(ctx, &root) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_load(root, &mem);
+	r = mo_memory_open(root, &mem);  /* the job reads the blocks it looks at */
 	if (r < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
 
@@ -728,7 +726,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 	r = build_request(o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
-	req.mem = mem;  /* the job uses this model instead of reading every block again */
+	req.mem = mem;  /* the job reads the blocks it needs (mo_memory_open(): none read yet) */
 	if (o->offline)
 		req.action = MO_ACTION_OFFLINE;
 	else if (!o->zone_arg) {
@@ -772,9 +770,12 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 		/*
 		 * Forensics: a census of each block while its attempt spins, and the
 		 * kernel log, name the pages (and processes) that block it; groups of
-		 * blocked pages are logged as they appear, clear or turn long-lived.
+		 * blocked pages are logged as they appear, clear or turn long-lived:
+		 * to the journal, or with -v or MEMOFF_LOG_LEVEL=debug to stderr (else
+		 * the report says it).
 		 */
-		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived, .log = true,
+		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived,
+						.log = ui->log || o->j.verbose || mo_log_get_max_level() >= LOG_DEBUG,
 						.job = ui->log ? ui->log_id : NULL,
 						.stall_grace_usec = o->stall_grace != UINT64_MAX ? o->stall_grace :
 								    MO_STALL_GRACE_USEC };

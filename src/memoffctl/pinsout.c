@@ -200,21 +200,6 @@ int pinsout_census_error(struct mo_pin_report *const *reports, size_t n, size_t 
 	return first;
 }
 
-void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *indent)
-{
-	for (size_t i = 0; i < r->n_groups; i++) {
-		const struct mo_pin_group *g = &r->groups[i];
-		char desc[768], d[MO_DURATION_MAX];
-
-		mo_pin_group_describe(g, desc, sizeof(desc));
-		fprintf(out, "%s%s", indent, desc);
-		if (g->tracked)
-			fprintf(out, "; %s, blocking for %s", mo_blocked_class_to_string(g->cls),
-				seconds_str(g->duration, d));
-		fputs(".\n", out);
-	}
-}
-
 void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r)
 {
 	mo_pins_json_report(j, key, r, true);

@@ -3,8 +3,9 @@
 
 /*
  * Blocked-page reports (pins.h) for people and programs: a table, one line
- * per group of pages (or per page), a paragraph per block for `offline`, and
- * JSON objects. Shared by `memoffctl pins` and `memoffctl offline`.
+ * per group of pages (or per page), and JSON objects. Shared by `memoffctl
+ * pins` and `memoffctl offline` (whose text report is the core's grouped
+ * summary, mo_pin_summary_print()).
  */
 
 #include <stdbool.h>
@@ -35,13 +36,6 @@ void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n, bo
  * @n_failed: how many reports lack them
  */
 int pinsout_census_error(struct mo_pin_report *const *reports, size_t n, size_t *n_failed);
-
-/**
- * pinsout_paragraph() - "  3 pages at PFN ... mapped by pinner[117] at ...;
- * kernel log: ...; long-lived, blocking for 31s" for each group of @r, on
- * @out, every line starting with @indent.
- */
-void pinsout_paragraph(FILE *out, const struct mo_pin_report *r, const char *indent);
 
 /**
  * pinsout_json() - @r as a JSON object (member @key, or an array element

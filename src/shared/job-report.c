@@ -185,6 +185,8 @@ void job_report_json(struct mo_json *j, const struct job_report *rep)
 	mo_json_bool(j, "rolled_back", r->rolled_back);
 	mo_json_bool(j, "rollback_failed", r->rollback_failed);
 	mo_json_u64(j, "eligible_blocks", r->n_candidates);
+	if (r->size_request)
+		mo_json_u64(j, "examined_blocks", r->n_examined);
 	mo_json_begin_object(j, "left_out");
 	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
 		mo_json_u64(j, skip_keys[i], r->skipped[i]);
@@ -369,6 +371,8 @@ int job_report_parse(const char *text, struct job_report_doc **ret)
 	r->rollback_failed = json_doc_bool(totals, "rollback_failed");
 	if (json_doc_u64(totals, "eligible_blocks", &u) == 0)
 		r->n_candidates = (size_t) u;
+	if (json_doc_u64(totals, "examined_blocks", &u) == 0)
+		r->n_examined = (size_t) u;
 	left = json_doc_get(totals, "left_out");
 	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++)
 		if (json_doc_u64(left, skip_keys[i], &u) == 0)

@@ -369,6 +369,8 @@ static int read_group(json_object *o, uint64_t block, struct mo_pin_group *g)
 	if (r >= 0)
 		r = get_u64(o, "pages", true, &g->npages);
 	if (r >= 0)
+		r = get_u64(o, "folios", false, &g->folios);
+	if (r >= 0)
 		r = get_hex(o, "kpageflags", false, NULL, &g->kpageflags);
 	if (r >= 0)
 		r = get_evidence(o, &g->evidence);

@@ -389,8 +389,8 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	check "... and that the job failed (JOB_FINISHED)" \
 		grep -q "^memoffd: Job $jid (offline blocks 13 .*) failed: .*MEMOFF_RESULT=failed\]" "$T/daemon.log"
 	check "memoffctl offline through the daemon names what blocked block 13 (pinner[4242])" \
-		grep -A1 -q "^Blocked pages of block 13:" <<<"$out"
-	check "... naming the process" grep -q "mapped by pinner\[4242\] at 0x10001000" <<<"$out"
+		grep -A1 -q "^Blocked pages:" <<<"$out"
+	check "... naming the process" grep -q "^  block 13: .*, mapped by pinner\[4242\] (at 0x10001000" <<<"$out"
 	out=$("$CTL" --sysroot "$T" watch "$jid" -J 2>&1)
 	check "... and its -J has them in blocked_pages, as --direct does" \
 		python3 -c 'import json,sys; d=json.load(sys.stdin); g=d["blocks"][0]["blocked_pages"]["groups"][0]; assert g["owner"]["comm"] == "pinner" and g["class"] == "pending", g' <<<"$out"

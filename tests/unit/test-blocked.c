@@ -194,6 +194,39 @@ static void test_grouping(void **state)
 	assert_int_equal(l.g[3].first_pfn, 17);
 }
 
+/* A THP is one folio: its tails join the head's group whatever their own flags and owner say. */
+static void test_thp_one_group(void **state)
+{
+	_cleanup_(mo_blocked_tracker_freep) struct mo_blocked_tracker *t = NULL;
+	const struct mo_blocked_opts opts = { .settle_usec = MO_BLOCKED_NO_SETTLE };
+	const uint64_t thp = MO_KPF(MO_KPF_THP), head = MO_KPF(MO_KPF_COMPOUND_HEAD),
+		       tail = MO_KPF(MO_KPF_COMPOUND_TAIL);
+	struct log l = {};
+	const struct pass runs[] = {
+		/* 6.1: a tail reports its own page->flags (no lru, no swapbacked); its owner was not looked up */
+		{ 512, 512, ANON | thp | head, 7 },
+		{ 513, 1023, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_MMAP) | thp | tail, 0 },
+		/* the next THP of the same process: the same group */
+		{ 1024, 1024, ANON | thp | head, 7 },
+		{ 1025, 1535, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_MMAP) | thp | tail, 0 },
+		/* another process's THP right after: its own group */
+		{ 1536, 1536, ANON | thp | head, 8 },
+		{ 1537, 2047, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_MMAP) | thp | tail, 0 },
+		{},
+	};
+
+	(void) state;
+	assert_int_equal(mo_blocked_tracker_new(&opts, record, &l, &t), 0);
+	pass(t, 1, 0, runs);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.g[0].first_pfn, 512);
+	assert_int_equal(l.g[0].last_pfn, 1535);
+	assert_int_equal(l.g[0].owner, 7);
+	assert_int_equal(l.g[1].first_pfn, 1536);
+	assert_int_equal(l.g[1].npages, 512);
+	assert_int_equal(l.g[1].owner, 8);
+}
+
 struct groups {
 	size_t n;
 	struct mo_blocked_group g[8];
@@ -367,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_transient),
 		cmocka_unit_test(test_grouping),
+		cmocka_unit_test(test_thp_one_group),
 		cmocka_unit_test(test_split_and_merge),
 		cmocka_unit_test(test_blocks_independent),
 		cmocka_unit_test(test_no_flood),

@@ -268,7 +268,10 @@ static void test_size_success(void **state)
 	assert_int_equal(r->blocks[1].index, 14);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_DONE);
 	assert_int_equal(r->blocks[0].attempts, 1);
-	assert_int_equal(r->n_candidates, 8);
+	/* lazy planning: 19-16 are not eligible, 15 and 14 are enough; 13-8 never read */
+	assert_int_equal(r->n_examined, 6);
+	assert_int_equal(r->n_candidates, 2);
+	assert_false(r->plan_complete);
 	assert_int_equal(f->sim.n_calls, 2);
 	assert_int_equal(f->sim.calls[0].action, MO_ACTION_OFFLINE);
 	assert_int_equal(f->sim.calls[0].timeout, MO_JOB_ATTEMPT_TIMEOUT_USEC);
@@ -278,6 +281,36 @@ static void test_size_success(void **state)
 	/* the default reserve was used */
 	assert_true(r->have_headroom);
 	assert_int_equal(r->reserve, mo_headroom_default_reserve(64 * GIB));
+}
+
+/* With /proc/zoneinfo the plan looks inside the Movable zone's span only, without listing the blocks. */
+static void test_size_zoneinfo(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
+	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 256 * MIB };
+	const struct mo_job_result *r;
+	const uint64_t ppb = BS / (uint64_t) sysconf(_SC_PAGESIZE);
+	char text[256];
+
+	snprintf(text, sizeof(text), "Node 0, zone  Movable\n        spanned  %" PRIu64 "\n  start_pfn:           %" PRIu64 "\n",
+		 8 * ppb, 8 * ppb);
+	fx_write(f->root, "proc/zoneinfo", text);
+	r = run(f, &req, &j);
+	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	assert_int_equal(r->blocks[0].index, 15);
+	assert_int_equal(r->blocks[1].index, 14);
+	assert_int_equal(r->n_examined, 2);
+	assert_int_equal(r->n_memory_blocks, 0);
+	mo_job_free(j);
+	j = NULL;
+
+	/* a failing block: the next one is looked for inside the span, as before */
+	script(&f->sim, 15, 1, MO_OUTCOME_INVALID);
+	r = run(f, &req, &j);
+	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	assert_int_equal(find(r, 13)->outcome, MO_OUTCOME_DONE);
+	assert_int_equal(r->n_examined, 3);
 }
 
 static void test_size_moves_on(void **state)
@@ -795,6 +828,7 @@ int main(void)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_size_success),
+		T(test_size_zoneinfo),
 		T(test_size_moves_on),
 		T(test_retry_backoff),
 		T(test_budget),

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "fixture.h"
@@ -291,6 +292,108 @@ static void test_resolve_early_stop(void **state)
 	}
 }
 
+static uint64_t dir_ino(const char *root, const char *rel)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t) st.st_ino;
+}
+
+/*
+ * Memory cgroups first: the pages' cgroups (kpagecgroup) name the processes
+ * to read; a process elsewhere (a big guest) is read only when a page still
+ * has no owner.
+ */
+static void test_resolve_memcg(void **state)
+{
+	const char *root = *state;
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
+	const uint64_t pinned[] = { 0xb000, 0xb001 }, elsewhere[] = { 0xb002 };
+	uint64_t pinner_cg, qemu_cg;
+
+	fx_write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+	fx_write(root, "sys/fs/cgroup/system.slice/pinner.service/cgroup.procs", "");
+	fx_write(root, "sys/fs/cgroup/system.slice/pinner.service/work/cgroup.procs", "");
+	fx_write(root, "sys/fs/cgroup/machine.slice/qemu.scope/cgroup.procs", "");
+	pinner_cg = dir_ino(root, "sys/fs/cgroup/system.slice/pinner.service");
+	qemu_cg = dir_ino(root, "sys/fs/cgroup/machine.slice/qemu.scope");
+
+	/* guests that map the pinner's pages too (as far as the fake pagemap says) */
+	for (int pid = 500; pid < 510; pid++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "proc/%d/comm", pid);
+		fx_write(root, rel, "qemu-system-x86\n");
+		snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
+		fx_write(root, rel, "0::/machine.slice/qemu.scope\n");
+		snprintf(rel, sizeof(rel), "proc/%d/maps", pid);
+		fx_write(root, rel, "7f4000000000-7f4100000000 rw-p 00000000 00:00 0 \n");
+		map_page(root, pid, 0x7f4000000000, PM_PRESENT | 0xb000);
+		map_page(root, pid, 0x7f4000001000, PM_PRESENT | 0xb001);
+	}
+	/* the pinner, in a child of the cgroup its pages are charged to */
+	fx_write(root, "proc/600/comm", "pinner\n");
+	fx_write(root, "proc/600/cgroup", "0::/system.slice/pinner.service/work\n");
+	fx_write(root, "proc/600/maps",
+		 "7f5000000000-7f5000010000 rw-p 00000000 00:00 0 \n"
+		 "7f5000010000-7f5000020000 rw-s 00000000 00:01 77 /memfd:x (deleted)\n");
+	map_page(root, 600, 0x7f5000000000, PM_PRESENT | 0xb000);
+	map_page(root, 600, 0x7f5000001000, PM_PRESENT | 0xb001);
+	map_page(root, 600, 0x7f5000002000, PM_PRESENT | 0xb002);
+	page_info(root, 0xb000, ANON_LRU, 1, pinner_cg);
+	page_info(root, 0xb001, ANON_LRU, 1, pinner_cg);
+	/* charged to the guest's cgroup, but only the pinner maps it now */
+	page_info(root, 0xb002, ANON_LRU, 1, qemu_cg);
+
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_owners_resolve(r, pinned, 2, NULL, &o), 0);
+	assert_true(o->stopped_early);
+	for (size_t i = 0; i < 2; i++) {
+		const struct mo_pfn_owners *p = MUST(mo_owners_find(o, pinned[i]));
+
+		assert_int_equal(p->n_found, 1);
+		assert_int_equal(p->owners[0].pid, 600);
+		assert_string_equal(p->owners[0].comm, "pinner");
+	}
+	/* the guests and dbus-daemon were never read: the pinner and dbus-monitor (no cgroup2 line) at most */
+	assert_true(o->procs_scanned <= 2);
+	mo_owners_free(o);
+	o = NULL;
+
+	/* a page of the pinner's cgroup that only dbus-daemon maps: every process set aside is read after */
+	map_page(root, 100, 0x7f0000002000, PM_PRESENT | 0xb003);
+	page_info(root, 0xb003, ANON_LRU, 1, pinner_cg);
+	{
+		const uint64_t both[] = { 0xb000, 0xb003 };
+
+		assert_int_equal(mo_owners_resolve(r, both, 2, NULL, &o), 0);
+		assert_int_equal(o->procs_deferred, 11); /* ten guests and dbus-daemon */
+		assert_int_equal(MUST(mo_owners_find(o, 0xb000))->owners[0].pid, 600);
+		assert_int_equal(MUST(mo_owners_find(o, 0xb003))->owners[0].pid, 100);
+	}
+	mo_owners_free(o);
+	o = NULL;
+
+	/* the guest's cgroup first, then the others: still found */
+	assert_int_equal(mo_owners_resolve(r, elsewhere, 1, NULL, &o), 0);
+	assert_int_equal(MUST(mo_owners_find(o, 0xb002))->n_found, 1);
+	assert_int_equal(MUST(mo_owners_find(o, 0xb002))->owners[0].pid, 600);
+	mo_owners_free(o);
+	o = NULL;
+
+	/* exhaustive: every process, the guest's mappings too */
+	{
+		const struct mo_owners_opts all = { .exhaustive = true };
+
+		assert_int_equal(mo_owners_resolve(r, pinned, 2, &all, &o), 0);
+		assert_int_equal(MUST(mo_owners_find(o, 0xb000))->n_found, 11);
+	}
+}
+
 static void test_resolve_one_pid(void **state)
 {
 	const char *root = *state;
@@ -448,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_early_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_memcg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_one_pid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_no_privilege, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_empty, setup, teardown),

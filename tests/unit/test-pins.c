@@ -227,6 +227,84 @@ static void test_report_build(void **state)
 	assert_int_equal(strlen(desc), 19);
 }
 
+/*
+ * The report a person reads: two THPs of pid 117 (seen unmapped while
+ * migration tried them, mapped again by the time the report is made), its
+ * three small pages, slab and a pipe's page: four lines, one per owner and
+ * kind; the THPs counted as two folios, not 128 pages' worth of lines.
+ */
+static void test_summary(void **state)
+{
+	const char *root = *state;
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	_cleanup_(mo_pin_report_freep) struct mo_pin_report *rep = NULL;
+	const uint64_t thp = MO_KPF(MO_KPF_THP), head = MO_KPF(MO_KPF_COMPOUND_HEAD),
+		       tail = MO_KPF(MO_KPF_COMPOUND_TAIL), sampled = MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_LOCKED);
+	struct mo_pin_candidate c[3 + 2 + 1 + 128];
+	struct mo_pin_summary s;
+	size_t n = 0;
+	char line[1024];
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out;
+
+	/* now: mapped by 117 (a 64-page folio stands in for a THP) */
+	for (uint64_t i = 0; i < 128; i++) {
+		flags(root, 0x580 + i, i % 64 == 0 ? ANON | thp | head : MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_MMAP) | thp | tail, 1);
+		put_u64(root, "proc/117/pagemap", 0x7fdcf9c00 + i, PM_PRESENT | (0x580 + i));
+	}
+	for (uint64_t p = 0x510; p <= 0x512; p++)
+		c[n++] = (struct mo_pin_candidate) { p, ANON, MO_PIN_EV_ATTEMPT };
+	c[n++] = (struct mo_pin_candidate) { 0x520, MO_KPF(MO_KPF_SLAB), MO_PIN_EV_UNMOVABLE };
+	c[n++] = (struct mo_pin_candidate) { 0x521, MO_KPF(MO_KPF_SLAB), MO_PIN_EV_UNMOVABLE };
+	c[n++] = (struct mo_pin_candidate) { 0x530, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_LRU), MO_PIN_EV_UNMAPPED };
+	/* as the sample saw them: unmapped, locked, under migration */
+	for (uint64_t i = 0; i < 128; i++)
+		c[n++] = (struct mo_pin_candidate) { 0x580 + i, sampled | thp | (i % 64 == 0 ? head : tail),
+						     MO_PIN_EV_ATTEMPT | MO_PIN_EV_UNMAPPED };
+
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_pin_report_build(r, BLOCK, FIRST, NPFNS, c, n, NULL, 0, NULL, NULL, &rep), 0);
+	assert_int_equal(rep->owners_error, 0);
+	/* the THPs: one group, two folios, every page's owner is 117, at the page's own address */
+	assert_int_equal(rep->groups[rep->n_groups - 1].first_pfn, 0x580);
+	assert_int_equal(rep->groups[rep->n_groups - 1].npages, 128);
+	assert_int_equal(rep->groups[rep->n_groups - 1].folios, 2);
+	assert_int_equal(rep->groups[rep->n_groups - 1].pages[5].owners[0].vaddr, (0x7fdcf9c00 + 5) * 4096);
+	assert_int_equal(rep->groups[rep->n_groups - 1].evidence, MO_PIN_EV_ATTEMPT);
+
+	assert_int_equal(mo_pin_summary_build(&rep, 1, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.pages, 3 + 2 + 1 + 128);
+	assert_int_equal(s.folios, 3 + 2 + 1 + 2);
+	assert_int_equal(s.lines[0].pid, 117);
+	assert_int_equal(s.lines[0].pages, 3);
+	assert_true(s.lines[1].kernel);
+	assert_true(s.lines[2].unmapped);
+	assert_int_equal(s.lines[2].pid, 0);
+	assert_int_equal(s.lines[3].pid, 117);
+	assert_true(s.lines[3].thp);
+	assert_false(s.lines[3].unmapped);
+	assert_int_equal(s.lines[3].folios, 2);
+	assert_int_equal(s.lines[3].pages, 128);
+	assert_string_equal(mo_pin_summary_line_format(&s.lines[3], line, sizeof(line)),
+			    "block 5: 2 THPs (128 pages) of anonymous (THP), mapped by pinner[117] "
+			    "(at 0x7fdcf9c00000, [anon]); evidence attempt");
+	assert_string_equal(mo_pin_summary_line_format(&s.lines[1], line, sizeof(line)),
+			    "block 5: 2 pages of slab: kernel memory; evidence unmovable");
+	assert_non_null(strstr(mo_pin_summary_line_format(&s.lines[2], line, sizeof(line)),
+			       "1 page of anonymous, mapped by no process: "));
+	mo_pin_summary_done(&s);
+
+	/* printed: a heading and the four lines */
+	out = open_memstream(&text, &text_len);
+	assert_non_null(out);
+	assert_int_equal(mo_pin_summary_print(out, &rep, 1), 5);
+	fclose(out);
+	assert_true(startswith(text, "Blocked pages:\n  block 5: 3 pages of anonymous, mapped by pinner[117]"));
+	free(text);
+}
+
 static void test_report_no_privilege(void **state)
 {
 	const char *root = *state;
@@ -428,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_flags_evidence),
 		cmocka_unit_test(test_evidence_format),
 		cmocka_unit_test_setup_teardown(test_report_build, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_no_privilege, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),

@@ -109,7 +109,7 @@ def run(t, vm):
             "the daemon records the timed-out attempt (ATTEMPT_TIMED_OUT)")
     t.match(r"memoffd: block %d: offlining blocked by .*MEMOFF_PID=%s MEMOFF_COMM=pinner " % (target, pin_pid),
             log, "... and the blocked pages, naming the pinner's pid %s (PAGES_BLOCKED)" % pin_pid)
-    t.match(r"Blocked pages of block %d:\n.*pinner\[%s\]" % (target, pin_pid), out,
+    t.match(r"Blocked pages:\n  block %d: .*pinner\[%s\]" % (target, pin_pid), out,
             "memoffctl prints the job's BlockedPages: the pinner")
     vm.spawn("memoffctl offline -b %d --stall-grace 0 --attempt-timeout 2s --deadline 5min" % target, "off")
     vm.wait_until(lambda: "running" in job_line(vm, "offline blocks %d" % target), 60,
