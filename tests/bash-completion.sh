@@ -8,18 +8,14 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-n=0
-fail=0
+. "$top_srcdir/tests/lib/tap.sh"
 bc=
 for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 	[ -r "$f" ] && { bc=$f; break; }
 done
-if [ -z "$bc" ]; then
-	echo "1..0 # SKIP bash-completion is not installed"
-	exit 0
-fi
+[ -n "$bc" ] || skip_all "bash-completion is not installed"
 ctl=$top_builddir/src/memoffctl/memoffctl
-[ -x "$ctl" ] || { echo "1..0 # SKIP $ctl not built"; exit 0; }
+[ -x "$ctl" ] || skip_all "$ctl not built"
 
 # shellcheck source=/dev/null
 . "$bc"
@@ -48,13 +44,11 @@ expect()
 	shift 2
 	got=$(complete_line "$line" | tr '\n' ' ')
 	want=$(printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
-	n=$((n + 1))
 	if [ "$got" = "$want" ]; then
-		echo "ok $n - $name"
+		ok "$name"
 	else
-		echo "not ok $n - $name"
-		echo "# '$line<TAB>': got '$got', want '$want'"
-		fail=1
+		not_ok "$name"
+		diag "'$line<TAB>': got '$got', want '$want'"
 	fi
 }
 
@@ -99,5 +93,5 @@ expect "offline with a size: no block numbers" "memoffctl --sysroot $tree offlin
 expect "--zone values" "memoffctl offline -z M" Movable
 expect "cancel: the queued and running jobs" "memoffctl cancel " 5 6
 expect "watch: every job" "memoffctl watch " 3 4 5 6
-echo "1..$n"
-exit $fail
+plan_done
+[ "$tap_failed" -eq 0 ]

@@ -9,9 +9,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 catalog=$top_srcdir/doc/memoff.catalog
 logh=$top_srcdir/src/lib/log.h
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 for id in $(sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' "$catalog"); do
 	macro=$(sed -n "s/^#define \(MO_MESSAGE_[A-Z_]*\) *\"$id\"$/\1/p" "$logh")
@@ -41,4 +39,4 @@ for fn in $(sed -n 's/^void \(mo_joblog_[a-z_]*\)(.*/\1/p' "$top_srcdir/src/lib/
 		not_ok "memoffd calls $fn"
 	fi
 done
-echo "1..$n"
+plan_done

@@ -15,6 +15,7 @@ trees=$srcdir/tests/sysfs-trees
 tab=$(printf '\t')
 export LC_ALL=C
 
+. "$srcdir/tests/lib/tap.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/list-trees.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
@@ -26,22 +27,17 @@ grep -v -e '^#' -e '^$' "$trees/cases" > "$tmp/cases"
 n_trees=$(wc -l < "$tmp/trees")
 n_cases=$(wc -l < "$tmp/cases")
 
-if [ ! -x "$memoffctl" ]; then
-	echo "1..0 # SKIP $memoffctl is not built"
-	exit 0
-fi
+[ -x "$memoffctl" ] || skip_all "$memoffctl is not built"
 if [ "$n_trees" -eq 0 ] || [ "$n_cases" -eq 0 ]; then
-	echo "1..1"
-	echo "not ok 1 - no trees ($n_trees) or no cases ($n_cases) under $trees"
+	plan 1
+	not_ok "no trees ($n_trees) or no cases ($n_cases) under $trees"
 	exit 1
 fi
 
-echo "1..$((n_trees * n_cases))"
-i=0
+plan $((n_trees * n_cases))
 while read -r tree; do
 	t=${tree##*/}
 	while IFS="$tab" read -r name origin args; do
-		i=$((i + 1))
 		exp=$tree/expected/$name.out
 		got=$tmp/$t.$name.out
 		# shellcheck disable=SC2086 # ARGS split on blanks on purpose
@@ -49,15 +45,15 @@ while read -r tree; do
 		rc=$?
 		what="$t $name ($origin): memoffctl list $args"
 		if [ ! -f "$exp" ]; then
-			echo "not ok $i - $what # no $exp: run tests/sysfs-trees/regen.sh"
+			not_ok "$what # no $exp: run tests/sysfs-trees/regen.sh"
 		elif [ $rc -ne 0 ]; then
-			echo "not ok $i - $what # exit status $rc"
+			not_ok "$what # exit status $rc"
 			sed 's/^/# /' "$tmp/err"
 		elif ! diff -u "$exp" "$got" > "$tmp/diff"; then
-			echo "not ok $i - $what"
+			not_ok "$what"
 			sed 's/^/# /' "$tmp/diff"
 		else
-			echo "ok $i - $what"
+			ok "$what"
 		fi
 	done < "$tmp/cases"
 done < "$tmp/trees"

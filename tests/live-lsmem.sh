@@ -9,17 +9,17 @@ builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
 export LC_ALL=C
 
-skip() { echo "1..0 # SKIP $*"; exit 0; }
+. "$srcdir/tests/lib/tap.sh"
 
-[ -x "$memoffctl" ] || skip "$memoffctl is not built"
-[ -r /sys/devices/system/memory/block_size_bytes ] || skip "no memory-block sysfs (/sys/devices/system/memory) on this machine"
-lsmem=$(command -v lsmem) || skip "lsmem (util-linux) is not installed"
+[ -x "$memoffctl" ] || skip_all "$memoffctl is not built"
+[ -r /sys/devices/system/memory/block_size_bytes ] || skip_all "no memory-block sysfs (/sys/devices/system/memory) on this machine"
+lsmem=$(command -v lsmem) || skip_all "lsmem (util-linux) is not installed"
 ver=$("$lsmem" --version 2>/dev/null)
 case $ver in
 *" 2.38"|*" 2.38."*) ;;
-*) skip "'$ver' is not util-linux 2.38, the version memoffctl list follows" ;;
+*) skip_all "'$ver' is not util-linux 2.38, the version memoffctl list follows" ;;
 esac
-command -v python3 > /dev/null || skip "python3 is not installed"
+command -v python3 > /dev/null || skip_all "python3 is not installed"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/live-lsmem.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
@@ -57,10 +57,8 @@ set -- \
 	"summary|--summary=only" \
 	"summary in bytes|--summary=only -b" \
 	"table, every lsmem column|-o $all_cols"
-echo "1..$#"
-i=0
+plan $#
 for c in "$@"; do
-	i=$((i + 1))
 	what=${c%%|*}
 	args=${c#*|}
 	# shellcheck disable=SC2086 # ARGS split on blanks on purpose
@@ -70,7 +68,7 @@ for c in "$@"; do
 	"$memoffctl" list $args > "$tmp/got" 2> "$tmp/got.err"
 	rc_got=$?
 	if [ $rc_want -ne 0 ] || [ $rc_got -ne 0 ]; then
-		echo "not ok $i - $what: exit status lsmem $rc_want, memoffctl $rc_got"
+		not_ok "$what: exit status lsmem $rc_want, memoffctl $rc_got"
 		sed 's/^/# /' "$tmp/want.err" "$tmp/got.err"
 		continue
 	fi
@@ -79,9 +77,9 @@ for c in "$@"; do
 	*) diff -u "$tmp/want" "$tmp/got" | sed 's/^/# /' > "$tmp/diff"; [ ! -s "$tmp/diff" ] ;;
 	esac
 	if [ $? -eq 0 ]; then
-		echo "ok $i - $what (memoffctl list $args = lsmem $args)"
+		ok "$what (memoffctl list $args = lsmem $args)"
 	else
-		echo "not ok $i - $what (memoffctl list $args vs lsmem $args)"
+		not_ok "$what (memoffctl list $args vs lsmem $args)"
 		cat "$tmp/diff"
 	fi
 done

@@ -8,7 +8,6 @@ set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
-man=$srcdir/doc/memoffctl.8
 export LC_ALL=C
 # Belt and braces: nothing here may write to the live sysfs.
 MEMOFF_FORBID_HOST_WRITES=1
@@ -20,76 +19,35 @@ trap 'rm -rf "$tmp"' EXIT
 have_python=false
 command -v python3 > /dev/null 2>&1 && have_python=true
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sysfs-tree.sh"
+. "$srcdir/tests/lib/cli.sh"
 
 # A tree: 128M blocks; 0 spans zones, 1-7 Normal, 8-15 Movable (node 0),
 # 16-17 offline "Normal Movable", 18 offline "Normal"; 4G RAM, 3G available.
 mktree() {
-	t=$1
-	rm -rf "$t"
-	m=$t/sys/devices/system/memory
-	mkdir -p "$m" "$t/proc" "$t/sys/devices/system/node/node0"
-	echo 8000000 > "$m/block_size_bytes"
+	tree_new "$1"
 	for i in $(seq 0 18); do
-		mkdir -p "$m/memory$i"
-		if [ "$i" -ge 16 ]; then echo offline; else echo online; fi > "$m/memory$i/state"
 		if [ "$i" -eq 0 ]; then z=none; elif [ "$i" -lt 8 ]; then z=Normal
 		elif [ "$i" -lt 16 ]; then z=Movable; elif [ "$i" -lt 18 ]; then z="Normal Movable"; else z=Normal; fi
-		echo "$z" > "$m/memory$i/valid_zones"
-		ln -s ../../node/node0 "$m/memory$i/node0"
+		if [ "$i" -ge 16 ]; then tree_block "$1" "$i" offline "$z"; else tree_block "$1" "$i" online "$z"; fi
 	done
-	printf 'MemTotal:        4194304 kB\nMemFree:         2097152 kB\nMemAvailable:    3145728 kB\n' \
-		> "$t/proc/meminfo"
+	tree_meminfo "$1" 4194304 2097152 3145728
 }
 states() { for i in $(seq 0 18); do printf '%s:%s ' "$i" "$(cat "$1/sys/devices/system/memory/memory$i/state")"; done; }
 state() { cat "$1/sys/devices/system/memory/memory$2/state"; }
 
-# run EXPECTED DESCRIPTION ARGS...
-run() {
-	want=$1 what=$2
-	shift 2
-	"$memoffctl" "$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -eq "$want" ]; then ok "$what (exit $rc)"; else nok "$what: exit $rc, want $want"; fi
-}
-
-# usage ARGS...: exit 2, "memoffctl: ..." and the hint, nothing on stdout
-usage() {
-	"$memoffctl" "$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && head -n1 "$tmp/err" | grep -q '^memoffctl: ' &&
-	   grep -qx "Try 'memoffctl --help'." "$tmp/err"; then
-		ok "usage error: $* ($(head -n1 "$tmp/err"))"
-	else
-		nok "usage error: $*: exit $rc"
-	fi
-}
-
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$tmp/out" 2>> "$tmp/err"; }
 
-in_man() { grep -qF -- "$(printf '%s' "$1" | sed 's/-/\\-/g')" "$man"; }
-
-echo "1..48"
+plan 46
 
 T=$tmp/tree
 mktree "$T"
 before=$(states "$T")
 
-# --- help and the man page -------------------------------------------------
+# --- help (tests/help-man.sh checks it against memoffctl(8)) ------------------
 for verb in offline online; do
 	run 0 "$verb --help" "$verb" --help
-	cp "$tmp/out" "$tmp/help"
-	missing=
-	for opt in $(grep -o -- '--[a-z][a-z-]*' "$tmp/help" | sort -u) $(grep -o -- '^ -[a-zA-Z]' "$tmp/help"); do
-		in_man "$opt" || missing="$missing $opt"
-	done
-	grep -qx "\.SS $verb" "$man" || missing="$missing .SS"
-	if [ -z "$missing" ]; then ok "every option of $verb --help is in memoffctl(8)"
-	else echo "missing:$missing" > "$tmp/err"; : > "$tmp/out"; nok "$verb: options missing from memoffctl(8)"; fi
 done
 
 # --- bad input: exit 2 (1 for a block that does not exist), nothing changes
@@ -182,7 +140,7 @@ EOF
 	python3 "$tmp/spin.py" "$S15" SIGINT 0.5 "$memoffctl" offline --sysroot "$T" -J -b 14-15 \
 		--attempt-timeout 100s > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	if [ $rc -eq 64 ]; then ok "SIGINT ends the spinning write, exit 64 (block 14 done)"; else nok "SIGINT: exit $rc, want 64"; fi
+	if [ $rc -eq 64 ]; then ok "SIGINT ends the spinning write, exit 64 (block 14 done)"; else not_ok "SIGINT: exit $rc, want 64"; fi
 	check "...reported as cancelled, block 14 done" json '
 b = {x["block"]: x for x in d["blocks"]}
 assert b[14]["outcome"] == "done" and b[15]["outcome"] == "cancelled", b
@@ -190,11 +148,11 @@ assert d["totals"]["stop"] == "cancelled"'
 	python3 "$tmp/spin.py" "$S15" SIGTERM 0.5 "$memoffctl" offline --sysroot "$T" -b 15 \
 		--attempt-timeout 100s > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	if [ $rc -eq 1 ]; then ok "SIGTERM too, exit 1 (nothing done)"; else nok "SIGTERM: exit $rc, want 1"; fi
+	if [ $rc -eq 1 ]; then ok "SIGTERM too, exit 1 (nothing done)"; else not_ok "SIGTERM: exit $rc, want 1"; fi
 	python3 "$tmp/spin.py" "$S15" none 0 "$memoffctl" offline --sysroot "$T" -J -b 15 \
 		--attempt-timeout 200ms --deadline 3s > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	if [ $rc -eq 1 ]; then ok "a block that never goes: the deadline ends it, exit 1"; else nok "deadline: exit $rc, want 1"; fi
+	if [ $rc -eq 1 ]; then ok "a block that never goes: the deadline ends it, exit 1"; else not_ok "deadline: exit $rc, want 1"; fi
 	check "...timed out, retried with backoff" json '
 b = d["blocks"][0]
 assert b["outcome"] == "timed-out" and b["attempts"] >= 2 and b["errno"] == "EINTR", b
@@ -203,7 +161,7 @@ assert d["totals"]["stop"] == "deadline reached"'
 	python3 "$tmp/spin.py" "$S15" none 0 "$memoffctl" offline --sysroot "$T" -J --all-or-nothing -b 13-15 \
 		--attempt-timeout 200ms --deadline 1s > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	if [ $rc -eq 1 ]; then ok "all-or-nothing that cannot finish: exit 1"; else nok "all-or-nothing: exit $rc, want 1"; fi
+	if [ $rc -eq 1 ]; then ok "all-or-nothing that cannot finish: exit 1"; else not_ok "all-or-nothing: exit $rc, want 1"; fi
 	check "...puts 13 and 14 back online_movable" sh -c "test \"\$(cat '$T/sys/devices/system/memory/memory13/state') \$(cat '$T/sys/devices/system/memory/memory14/state')\" = 'online_movable online_movable'"
 else
 	for i in 1 2 3 4 5 6 7; do skip "no python3"; done
@@ -215,7 +173,7 @@ if [ -r /sys/devices/system/memory/block_size_bytes ]; then
 	rc=$?
 	case $rc in
 	0|1|64) ok "dry run on the live machine (exit $rc, nothing written)";;
-	*) nok "dry run on the live machine: exit $rc";;
+	*) not_ok "dry run on the live machine: exit $rc";;
 	esac
 	check "...prints a plan" grep -q '^Plan: offline' "$tmp/out"
 else

@@ -11,7 +11,6 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
 shim=$builddir/tests/fault/shim.so
-man=$srcdir/doc/memoffctl.8
 export LC_ALL=C
 # Belt and braces: nothing here may write to the live sysfs.
 MEMOFF_FORBID_HOST_WRITES=1
@@ -21,110 +20,40 @@ unset MEMOFF_SOCKET
 
 if [ ! -x "$memoffctl" ]; then echo "1..0 # SKIP $memoffctl is not built"; exit 0; fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/release-cli.XXXXXX") || exit 99
-kernel_pid=
-trap '[ -n "$kernel_pid" ] && kill "$kernel_pid" 2> /dev/null; rm -rf "$tmp"' EXIT
+trap 'tree_kernel_stop; rm -rf "$tmp"' EXIT
 have_python=false
 command -v python3 > /dev/null 2>&1 && have_python=true
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sysfs-tree.sh"
+. "$srcdir/tests/lib/cli.sh"
 
 # A tree: 128M blocks; 0-7 boot memory (Normal, no device); 32-35 belong to
 # PNP0C80:00 and 36-39 to PNP0C80:01 (firmware_node links; :00 also lists
 # its blocks as physical_node links), all online Movable; 4G RAM, 3G available.
 mktree() {
-	t=$1
-	rm -rf "$t"
-	m=$t/sys/devices/system/memory
-	a=$t/sys/bus/acpi/devices
-	mkdir -p "$m" "$t/proc" "$t/sys/devices/system/node/node0" "$a/PNP0C80:00" "$a/PNP0C80:01"
-	echo 8000000 > "$m/block_size_bytes"
-	for i in 0 1 2 3 4 5 6 7 32 33 34 35 36 37 38 39; do
-		mkdir -p "$m/memory$i"
-		echo online > "$m/memory$i/state"
-		ln -s ../../node/node0 "$m/memory$i/node0"
-		if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$m/memory$i/valid_zones"
-		[ "$i" -lt 32 ] && continue
-		d=0$(( (i - 32) / 4 ))
-		ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:$d" "$m/memory$i/firmware_node"
-	done
-	for k in 0 1 2 3; do
-		l=physical_node$k; [ $k -eq 0 ] && l=physical_node
-		ln -s "../../../../devices/system/memory/memory$((32 + k))" "$a/PNP0C80:00/$l"
-	done
-	: > "$a/PNP0C80:00/eject"
-	: > "$a/PNP0C80:01/eject"
-	printf 'MemTotal:        4194304 kB\nMemFree:         2097152 kB\nMemAvailable:    3145728 kB\n' \
-		> "$t/proc/meminfo"
+	tree_new "$1"
+	for i in 0 1 2 3 4 5 6 7; do tree_block "$1" "$i" online Normal; done
+	for i in 32 33 34 35 36 37 38 39; do tree_block "$1" "$i" online Movable "PNP0C80:0$(( (i - 32) / 4 ))"; done
+	tree_device "$1" PNP0C80:00 32 33 34 35
+	tree_device "$1" PNP0C80:01
+	tree_meminfo "$1" 4194304 2097152 3145728
 }
-states() { for i in 32 33 34 35 36 37 38 39; do printf '%s:%s ' "$i" "$(cat "$1/sys/devices/system/memory/memory$i/state" 2> /dev/null || echo gone)"; done; }
+states() { for i in 32 33 34 35 36 37 38 39; do printf '%s:%s ' "$i" "$(tree_state "$1" "$i")"; done; }
 eject() { cat "$1/sys/bus/acpi/devices/PNP0C80:$2/eject"; }
-
-# The kernel's side of an eject, for tree $1: the blocks of a device whose
-# eject file reads 1 vanish (and the file reads empty again).
-start_kernel() {
-	(
-		while :; do
-			for d in 00 01; do
-				e=$1/sys/bus/acpi/devices/PNP0C80:$d/eject
-				[ "$(cat "$e" 2> /dev/null)" = 1 ] || continue
-				first=$((32 + 4 * ${d#0}))
-				for i in $first $((first + 1)) $((first + 2)) $((first + 3)); do
-					rm -rf "$1/sys/devices/system/memory/memory$i"
-				done
-				: > "$e"
-			done
-			sleep 0.05
-		done
-	) &
-	kernel_pid=$!
-}
-stop_kernel() { [ -n "$kernel_pid" ] && kill "$kernel_pid" 2> /dev/null; wait "$kernel_pid" 2> /dev/null; kernel_pid=; }
-
-# run EXPECTED DESCRIPTION ARGS...
-run() {
-	want=$1 what=$2
-	shift 2
-	"$memoffctl" "$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -eq "$want" ]; then ok "$what (exit $rc)"; else nok "$what: exit $rc, want $want"; fi
-}
-
-# usage ARGS...: exit 2, "memoffctl: ..." and the hint, nothing on stdout
-usage() {
-	"$memoffctl" "$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && head -n1 "$tmp/err" | grep -q '^memoffctl: ' &&
-	   grep -qx "Try 'memoffctl --help'." "$tmp/err"; then
-		ok "usage error: $* ($(head -n1 "$tmp/err"))"
-	else
-		nok "usage error: $*: exit $rc"
-	fi
-}
+start_kernel() { tree_kernel_start "$1"; }
+stop_kernel() { tree_kernel_stop; }
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$tmp/out" 2>> "$tmp/err"; }
 
-in_man() { grep -qF -- "$(printf '%s' "$1" | sed 's/-/\\-/g')" "$man"; }
-
-echo "1..33"
+plan 32
 
 T=$tmp/tree
 mktree "$T"
 before=$(states "$T")
 
-# --- help and the man page -------------------------------------------------
+# --- help (tests/help-man.sh checks it against memoffctl(8)) ------------------
 run 0 "release --help" release --help
-cp "$tmp/out" "$tmp/help"
-missing=
-for opt in $(grep -o -- '--[a-z][a-z-]*' "$tmp/help" | sort -u) $(grep -o -- '^ -[a-zA-Z]' "$tmp/help"); do
-	in_man "$opt" || missing="$missing $opt"
-done
-grep -qx "\.SS release" "$man" || missing="$missing .SS"
-if [ -z "$missing" ]; then ok "every option of release --help is in memoffctl(8)"
-else echo "missing:$missing" > "$tmp/err"; : > "$tmp/out"; nok "release: options missing from memoffctl(8)"; fi
 
 # --- bad input: exit 2, nothing changes --------------------------------------
 usage release --sysroot "$T"
@@ -178,7 +107,7 @@ if [ -r "$shim" ]; then
 		"$memoffctl" release --sysroot "$T" 512M > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ]; then ok "a block of :01 will not go offline: :00 released instead (exit 0)"
-	else nok "release around an unmovable block: exit $rc, want 0"; fi
+	else not_ok "release around an unmovable block: exit $rc, want 0"; fi
 	check "...:01 busy, naming block 37, in the table" grep -q '^PNP0C80:01 .* busy .*block 37' "$tmp/out"
 	# (a failed write leaves the fake state file empty: the attempt opens it with O_TRUNC)
 	check "...its block 36 put back online_movable, 38-39 untouched, :00 gone" \
@@ -187,7 +116,7 @@ if [ -r "$shim" ]; then
 	MEMOFF_FAULT="write@*/memory3[37]/state=EBUSY" LD_PRELOAD=$shim \
 		"$memoffctl" release --sysroot "$T" --max-tries 1 512M > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	if [ $rc -eq 1 ]; then ok "neither device can go: exit 1"; else nok "nothing can go: exit $rc, want 1"; fi
+	if [ $rc -eq 1 ]; then ok "neither device can go: exit 1"; else not_ok "nothing can go: exit $rc, want 1"; fi
 	check "...a clear message on stderr, one line per device" \
 		sh -c "grep -q '^memoffctl: release 512M: released 0B of 512M: no device could be freed' '$tmp/err' && test \$(grep -c ': busy: block 3[37]' '$tmp/err') -eq 2"
 	check "...every block back online, no eject written" \
@@ -209,7 +138,7 @@ if [ -r /sys/devices/system/memory/block_size_bytes ]; then
 	rc=$?
 	case $rc in
 	0|1) ok "dry run on the live machine (exit $rc, nothing written)";;
-	*) nok "dry run on the live machine: exit $rc";;
+	*) not_ok "dry run on the live machine: exit $rc";;
 	esac
 	check "...prints a plan or why there is none" sh -c "grep -q '^Plan: release' '$tmp/out' || grep -q 'cannot release' '$tmp/err'"
 else

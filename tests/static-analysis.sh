@@ -16,10 +16,11 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$(pwd)}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-echo "1..2"
+. "$srcdir/tests/lib/tap.sh"
+plan 2
 if [ "${MEMOFF_STATIC_ANALYSIS:-1}" = 0 ]; then
-	echo "ok 1 # SKIP cppcheck: MEMOFF_STATIC_ANALYSIS=0"
-	echo "ok 2 # SKIP clang-tidy: MEMOFF_STATIC_ANALYSIS=0"
+	skip "cppcheck: MEMOFF_STATIC_ANALYSIS=0"
+	skip "clang-tidy: MEMOFF_STATIC_ANALYSIS=0"
 	exit 0
 fi
 if [ ! -f "$builddir/config.h" ]; then
@@ -32,7 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # 1. cppcheck
 if ! command -v cppcheck >/dev/null 2>&1; then
-	echo "ok 1 # SKIP cppcheck not installed (Debian: cppcheck)"
+	skip "cppcheck not installed (Debian: cppcheck)"
 else
 	# One configuration (ours), not every #ifdef combination; SD_BUS_PARAM
 	# is sd-bus's macro, which cppcheck cannot see without system headers.
@@ -45,16 +46,16 @@ else
 	rc=$?
 	n=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning|portability|performance|style):' "$tmp/cppcheck.out")
 	if [ "$rc" -eq 0 ] && [ "$n" -eq 0 ]; then
-		echo "ok 1 - cppcheck: no finding in $(echo $sources | wc -w) files"
+		ok "cppcheck: no finding in $(echo $sources | wc -w) files"
 	else
-		echo "not ok 1 - cppcheck: $n findings (exit $rc)"
+		not_ok "cppcheck: $n findings (exit $rc)"
 		sed "s|$srcdir/||; s/^/# /" "$tmp/cppcheck.out"
 	fi
 fi
 
 # 2. clang-tidy
 if ! command -v clang-tidy >/dev/null 2>&1; then
-	echo "ok 2 # SKIP clang-tidy not installed (Debian: clang-tidy)"
+	skip "clang-tidy not installed (Debian: clang-tidy)"
 else
 	TIDY_FLAGS="-std=gnu11 -I$builddir -include $builddir/config.h -I$srcdir/src/lib -I$srcdir/src/shared -I$srcdir/src"
 	TIDY_FLAGS="$TIDY_FLAGS $(pkg-config --cflags libsystemd libudev smartcols inih numa 2>/dev/null)"
@@ -67,9 +68,9 @@ else
 		sed "s|$srcdir/||" | LC_ALL=C sort -u >"$tmp/tidy.findings"
 	n=$(wc -l <"$tmp/tidy.findings")
 	if [ "$n" -eq 0 ]; then
-		echo "ok 2 - clang-tidy: no finding in $(echo $sources | wc -w) files"
+		ok "clang-tidy: no finding in $(echo $sources | wc -w) files"
 	else
-		echo "not ok 2 - clang-tidy: $n findings"
+		not_ok "clang-tidy: $n findings"
 		sed 's/^/# /' "$tmp/tidy.findings"
 	fi
 fi

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "block.h"
+#include "parse.h"
 #include "util.h"
 
 static const char *const state_names[] = {
@@ -99,14 +100,9 @@ static int block_node(const struct mo_root *root, const char *dir)
 	}
 	while ((de = readdir(d))) {
 		const char *p = de->d_name;
-		char *end;
-		long n;
+		unsigned n;
 
-		if (!startswith(p, "node") || !isdigit((unsigned char) p[4]))
-			continue;
-		errno = 0;
-		n = strtol(p + 4, &end, 10);
-		if (errno == 0 && *end == '\0' && n >= 0 && n < 1 << 20)
+		if (startswith(p, "node") && mo_parse_unsigned(p + 4, (1 << 20) - 1, &n) == 0)
 			return (int) n;
 	}
 	return -1;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 
 #include "device.h"
+#include "parse.h"
 #include "select.h"
 #include "util.h"
 
@@ -107,16 +108,13 @@ static int scan_physical_nodes(const struct mo_root *root, const struct mo_memor
 	while ((de = readdir(dir))) {
 		const struct mo_block *b;
 		uint64_t index;
-		char *end;
 
 		if (!startswith(de->d_name, "physical_node"))
 			continue;
 		snprintf(rel, sizeof(rel), MO_SYSFS_ACPI_DEVICES "/%s/%s", name, de->d_name);
 		if (mo_root_readlink_base(root, false, rel, buf, sizeof(buf)) <= 0 || !startswith(buf, "memory"))
 			continue;
-		errno = 0;
-		index = strtoull(buf + 6, &end, 10);
-		if (errno || end == buf + 6 || *end)
+		if (mo_parse_u64(buf + 6, 10, &index) < 0)
 			continue;
 		b = mo_memory_find(mem, index);
 		if (!b)

@@ -41,6 +41,7 @@
 #include <stddef.h>
 
 #include "headroom.h"
+#include "parse.h"
 #include "util.h"
 
 #define PROC_MEMINFO "meminfo"
@@ -153,14 +154,9 @@ static uint64_t free_estimate(const struct meminfo *mi)
 
 static int parse_node_name(const char *name)
 {
-	unsigned long n;
-	char *end;
+	unsigned n;
 
-	if (!startswith(name, "node") || name[4] < '0' || name[4] > '9')
-		return -1;
-	errno = 0;
-	n = strtoul(name + 4, &end, 10);
-	if (errno != 0 || *end != '\0' || n >= MO_MAX_NODES)
+	if (!startswith(name, "node") || mo_parse_unsigned(name + 4, MO_MAX_NODES - 1, &n) < 0)
 		return -1;
 	return (int) n;
 }

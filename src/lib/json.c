@@ -10,10 +10,43 @@ void mo_json_init(struct mo_json *j, FILE *f)
 	*j = (struct mo_json) { .f = f };
 }
 
+size_t mo_json_utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;          /* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;          /* UTF-16 surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;          /* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;          /* above U+10FFFF */
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void mo_json_escape(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *) s; *p;) {
+		size_t n = mo_json_utf8_len(p);
+
 		switch (*p) {
 		case '"':
 			fputs("\\\"", f);
@@ -37,11 +70,19 @@ void mo_json_escape(FILE *f, const char *s)
 			fputs("\\t", f);
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (n == 0)
+				/*
+				 * not UTF-8 (a process name, a path): U+FFFD REPLACEMENT
+				 * CHARACTER for each such byte, written as itself, so that
+				 * reading the text and writing it again gives the same bytes
+				 */
+				fputs("\xef\xbf\xbd", f);
+			else if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
 			else
-				fputc(*p, f);
+				fwrite(p, 1, n, f);
 		}
+		p += n ? n : 1;
 	}
 	fputc('"', f);
 }

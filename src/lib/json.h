@@ -5,13 +5,18 @@
  * A tiny streaming JSON writer for nested results that libsmartcols' flat
  * tables cannot express. Output is indented like libsmartcols' JSON (three
  * spaces per level); strings are escaped per RFC 8259; numbers never depend
- * on the locale.
+ * on the locale. Output is always valid UTF-8: a byte of a string that is
+ * not part of a well-formed UTF-8 sequence (RFC 3629) is replaced by U+FFFD,
+ * the replacement character (written as its UTF-8 bytes, so that a reader
+ * that writes the text again writes the same bytes), one for each such byte;
+ * NULL strings are null.
  *
  * Every value function takes a key: pass the member name inside an object,
  * NULL inside an array or at the top level.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +45,13 @@ void mo_json_null(struct mo_json *j, const char *key);
 
 /** mo_json_usec() - @usec as a number of seconds with three decimals ("1.250"). */
 void mo_json_usec(struct mo_json *j, const char *key, uint64_t usec);
+
+/**
+ * mo_json_utf8_len() - the length of the well-formed UTF-8 sequence at @p
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), 1
+ * for ASCII, 0 when the bytes there are not one.
+ */
+size_t mo_json_utf8_len(const unsigned char *p);
 
 /** mo_json_escape() - write @s as a quoted JSON string to @f. */
 void mo_json_escape(FILE *f, const char *s);

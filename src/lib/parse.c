@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 #include "util.h"
@@ -399,6 +401,11 @@ int mo_parse_duration(const char *s, uint64_t *usec, const char **why)
 		r = read_decimal(&p, &d, "duration overflows 64 bits of microseconds", why);
 		if (r < 0)
 			return r;
+		/* "2 min": a space between a number and its unit */
+		for (u = p; *u == ' '; u++)
+			;
+		if (u != p && *u && !is_digit(*u))
+			p = u;
 
 		for (u = p; *u && *u != ' ' && *u != '.' && !is_digit(*u); u++)
 			;
@@ -427,6 +434,126 @@ int mo_parse_duration(const char *s, uint64_t *usec, const char **why)
 
 	*usec = total;
 	return 0;
+}
+
+int mo_parse_timeout(const char *s, uint64_t *usec, const char **why)
+{
+	if (s && streq(s, "infinity")) {
+		*usec = MO_USEC_INFINITY;
+		return 0;
+	}
+	return mo_parse_duration(s, usec, why);
+}
+
+/* ---- integers ---- */
+
+int mo_parse_u64(const char *s, unsigned base, uint64_t *ret)
+{
+	const char *p = s;
+	uint64_t v;
+	int r;
+
+	if (!s || (base != 10 && base != 16))
+		return -EINVAL;
+	if (base == 10 && s[0] == '0' && s[1])
+		return -EINVAL;
+	r = read_uint(&p, base, &v);
+	if (r < 0)
+		return r;
+	if (*p)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int mo_parse_unsigned(const char *s, unsigned max, unsigned *ret)
+{
+	uint64_t v;
+	int r = mo_parse_u64(s, 10, &v);
+
+	if (r < 0)
+		return r;
+	if (v > max)
+		return -ERANGE;
+	*ret = (unsigned) v;
+	return 0;
+}
+
+int mo_parse_i64(const char *s, int64_t *ret)
+{
+	bool neg = s && s[0] == '-';
+	uint64_t v;
+	int r = mo_parse_u64(s ? s + neg : NULL, 10, &v);
+
+	if (r < 0)
+		return r;
+	if (v > (uint64_t) INT64_MAX + neg)
+		return -ERANGE;
+	*ret = neg ? (int64_t) (0 - v) : (int64_t) v;
+	return 0;
+}
+
+/* ---- zones ---- */
+
+static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) _printf_(4, 5);
+
+/* The kernel's names (mm/page_alloc.c zone_names), in the order of the MO_ZONE_* bits. */
+static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
+
+unsigned mo_zone_from_string(const char *s)
+{
+	for (unsigned i = 0; s && i < ARRAY_SIZE(zone_names); i++)
+		if (strcasecmp(s, zone_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *mo_zone_to_string(unsigned zone)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
+		if (zone == 1u << i)
+			return zone_names[i];
+	return NULL;
+}
+
+int mo_parse_zones(const char *s, unsigned *ret, char **bad)
+{
+	unsigned zones = 0;
+
+	for (const char *p = s; p && *p;) {
+		size_t n = strcspn(p, " \t,");
+		char name[16];
+		unsigned z = 0;
+
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			z = mo_zone_from_string(name);
+		}
+		if (n > 0 && !z) {
+			if (bad && !(*bad = strndup(p, n)))
+				return -ENOMEM;
+			return -EINVAL;
+		}
+		zones |= z;
+		p += n;
+		p += strspn(p, " \t,");
+	}
+	*ret = zones;
+	return 0;
+}
+
+char *mo_zones_to_string(unsigned zones, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
+		if (zones & (1u << i))
+			append(buf, len, &pos, "%s%s", pos ? " " : "", zone_names[i]);
+	return buf;
 }
 
 int mo_check_size_aligned(uint64_t size, uint64_t block_size, const char **why)

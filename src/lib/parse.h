@@ -37,16 +37,46 @@
  *   spaces, which add up: "5s", "500ms", "1.5s", "2min", "1h", "1min30s",
  *   "1min 30s". Units: us (usec, µs), ms (msec), s (sec, second, seconds),
  *   min (m, minute, minutes), h (hr, hour, hours), d (day, days). A number
- *   alone means seconds: "5" is 5s. Precision is one microsecond; finer
- *   fractions are dropped. "0" parses; whoever needs a non-zero duration
- *   says so.
+ *   alone means seconds: "5" is 5s. A space may stand between a number and
+ *   its unit: "2 min". Precision is one microsecond; finer fractions are
+ *   dropped. "0" parses; whoever needs a non-zero duration says so. A
+ *   TIMEOUT is a DURATION or "infinity" (no limit): what memoffd.conf's
+ *   Deadline= and memoffctl's --deadline take alike.
+ *
+ * ZONES
+ *   Zone names as the kernel writes them in valid_zones: DMA, DMA32, Normal,
+ *   HighMem, Movable, Device; in any case ("Highmem", "movable"); a list is
+ *   separated by commas, spaces or both: "Normal,Movable", "Normal Movable".
+ *   AllowedZones= and memoffctl's -z read them with the same code.
+ *
+ * INTEGERS
+ *   Decimal (or, where asked, hexadecimal without "0x") digits only: no
+ *   sign, no whitespace, no leading zero before another digit (decimal).
  *
  * Everywhere: no signs, no whitespace before, after or inside a number, no
  * trailing characters; numbers that do not fit in 64 bits are refused.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* mo_parse_timeout(): "infinity" */
+#define MO_USEC_INFINITY UINT64_MAX
+
+/* Zones (MO_ZONE_* bits, in the kernel's order). */
+enum {
+	MO_ZONE_DMA     = 1 << 0,
+	MO_ZONE_DMA32   = 1 << 1,
+	MO_ZONE_NORMAL  = 1 << 2,
+	MO_ZONE_HIGHMEM = 1 << 3,
+	MO_ZONE_MOVABLE = 1 << 4,
+	MO_ZONE_DEVICE  = 1 << 5,
+	MO_ZONE_ALL     = (1 << 6) - 1,
+};
+
+/* Enough for mo_zones_to_string() of every zone, with its NUL. */
+#define MO_ZONES_MAX 48
 
 /* Enough for any duration mo_format_duration() writes, with its NUL. */
 #define MO_DURATION_MAX 48
@@ -100,6 +130,42 @@ int mo_parse_blocks(const char *s, uint64_t *first, uint64_t *last, const char *
  * 64 bits of microseconds.
  */
 int mo_parse_duration(const char *s, uint64_t *usec, const char **why);
+
+/**
+ * mo_parse_timeout() - parse a TIMEOUT: a DURATION, or "infinity" for
+ * MO_USEC_INFINITY. Return: as mo_parse_duration().
+ */
+int mo_parse_timeout(const char *s, uint64_t *usec, const char **why);
+
+/**
+ * mo_parse_u64() - parse an unsigned integer (INTEGERS above).
+ * @base: 10 or 16
+ * Return: 0; -EINVAL when malformed; -ERANGE when it does not fit.
+ */
+int mo_parse_u64(const char *s, unsigned base, uint64_t *ret);
+
+/** mo_parse_unsigned() - a decimal from 0 to @max. Return: 0, -EINVAL, -ERANGE. */
+int mo_parse_unsigned(const char *s, unsigned max, unsigned *ret);
+
+/** mo_parse_i64() - a decimal with an optional leading '-'. Return: 0, -EINVAL, -ERANGE. */
+int mo_parse_i64(const char *s, int64_t *ret);
+
+/** mo_zone_from_string() - the MO_ZONE_* bit of a zone name (any case), 0 if unknown. */
+unsigned mo_zone_from_string(const char *s);
+
+/** mo_zone_to_string() - the kernel's name of one MO_ZONE_* bit ("HighMem"), NULL if not one. */
+const char *mo_zone_to_string(unsigned zone);
+
+/**
+ * mo_parse_zones() - parse a ZONES list into MO_ZONE_* bits.
+ * @ret: the bits; 0 for an empty (or blank) list
+ * @bad: on -EINVAL, a malloc'd copy of the unknown name (may be NULL)
+ * Return: 0; -EINVAL for an unknown zone; -ENOMEM.
+ */
+int mo_parse_zones(const char *s, unsigned *ret, char **bad);
+
+/** mo_zones_to_string() - "Normal Movable" for a set of MO_ZONE_* bits, into @buf. */
+char *mo_zones_to_string(unsigned zones, char *buf, size_t len);
 
 /**
  * mo_check_size_aligned() - check that @size is a non-zero multiple of

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <libsmartcols.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -18,12 +19,12 @@
 #include "parse.h"
 #include "pinsout.h"
 
-#define BUS_NAME  "org.memoff.Manager1"
-#define BUS_PATH  "/org/memoff/Manager1"
-#define BUS_IFACE "org.memoff.Manager1"
-#define JOB_IFACE "org.memoff.Job1"
+#include "runner.h"
 
-static inline void message_unrefp(sd_bus_message **m) { sd_bus_message_unref(*m); }
+#define BUS_NAME  MO_BUS_NAME
+#define BUS_PATH  MO_BUS_PATH
+#define BUS_IFACE MO_BUS_INTERFACE
+#define JOB_IFACE MO_BUS_JOB_IFACE
 
 bool ctl_client_wanted(const struct ctl_ctx *ctx)
 {
@@ -141,14 +142,13 @@ static int read_results(sd_bus_message *m, struct ctl_job_info *j)
 
 int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret)
 {
-	_cleanup_(message_unrefp) sd_bus_message *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	struct ctl_job_info j = {};
 	int r;
 
 	r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &e, &reply,
 			       "s", JOB_IFACE);
-	sd_bus_error_free(&e);
 	if (r < 0)
 		return r;
 	j.path = strdup(path);
@@ -213,43 +213,14 @@ int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret)
 
 /* ---- following a job ---- */
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-static void progress_line(const struct ctl_job_info *j)
-{
-	char done[MO_FORMAT_SIZE_MAX], wanted[MO_FORMAT_SIZE_MAX], bar[21];
-	unsigned fill = j->blocks_wanted ? (unsigned) (20 * j->blocks_done / j->blocks_wanted) : 0;
-
-	for (unsigned i = 0; i < 20; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[20] = '\0';
-	fprintf(stderr, "\r\033[Kjob %u %s [%s] %" PRIu64 "/%" PRIu64 " blocks (%s/%s)", j->id,
-		strempty(j->request), bar, j->blocks_done, j->blocks_wanted,
-		mo_format_size(j->bytes_done, done), mo_format_size(j->bytes_wanted, wanted));
-	if (j->current_block >= 0)
-		fprintf(stderr, " memory%" PRId64, j->current_block);
-	else if (streq(strempty(j->state), "queued"))
-		fprintf(stderr, " queued");
-	fflush(stderr);
-}
-
-int ctl_client_wait(sd_bus *bus, const char *path, bool progress, bool cancel_on_signal,
+int ctl_client_wait(sd_bus *bus, const char *path, struct ctl_progress *progress, bool cancel_on_signal,
 		    struct ctl_job_info *ret)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	bool cancelled = false;
 	int r;
 
-	if (cancel_on_signal) {
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-	}
+	if (cancel_on_signal)
+		ctl_runner_signals();
 	for (;;) {
 		struct ctl_job_info j;
 
@@ -266,30 +237,39 @@ int ctl_client_wait(sd_bus *bus, const char *path, bool progress, bool cancel_on
 			r = 0;
 			break;
 		}
-		if (progress)
-			progress_line(&j);
+		if (progress) {
+			char detail[32] = "";
+
+			if (j.current_block >= 0)
+				snprintf(detail, sizeof(detail), "block %" PRId64, j.current_block);
+			else if (streq(strempty(j.state), "queued"))
+				snprintf(detail, sizeof(detail), "queued");
+			ctl_progress_draw(progress, j.bytes_done, j.bytes_wanted, j.blocks_done, j.blocks_wanted, detail);
+		}
 		ctl_job_info_done(&j);
-		if (interrupted && !cancelled) {
-			sd_bus_error e = SD_BUS_ERROR_NULL;
+		if (cancel_on_signal && ctl_cancel_requested && !cancelled) {
+			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
 			cancelled = true;
 			if (progress)
-				fputs("\r\033[K", stderr);
+				ctl_progress_clear(progress);
 			fprintf(stderr, "memoffctl: cancelling %s (the running attempt ends within its timeout)\n", path);
 			(void) sd_bus_call_method(bus, BUS_NAME, path, JOB_IFACE, "Cancel", &e, NULL, NULL);
-			sd_bus_error_free(&e);
 		}
 		r = sd_bus_wait(bus, 1000000);
 		if (r < 0 && r != -EINTR)
 			break;
 	}
 	if (progress)
-		fputs("\r\033[K", stderr);
-	if (cancel_on_signal) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-	}
+		ctl_progress_clear(progress);
 	return r;
+}
+
+int ctl_client_get_report(sd_bus *bus, const char *path, char **ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	return sd_bus_get_property_string(bus, BUS_NAME, path, JOB_IFACE, "Report", &e, ret);
 }
 
 int ctl_job_exit_code(const struct ctl_job_info *j)
@@ -303,24 +283,6 @@ int ctl_job_exit_code(const struct ctl_job_info *j)
 	if ((streq(res, "cancelled") || streq(res, "interrupted")) && j->blocks_done > 0)
 		return CTL_EXIT_PARTIAL;
 	return CTL_EXIT_FAILED;
-}
-
-void ctl_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char) *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 /* The BlockedPages report of @block, or NULL. */
@@ -338,45 +300,55 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 	const struct mo_pin_report *rep;
 
 	if (json) {
-		fprintf(out, "{\n   \"job\": %u,\n   \"kind\": ", j->id);
-		ctl_json_string(out, j->kind);
-		fputs(",\n   \"request\": ", out);
-		ctl_json_string(out, j->request);
-		fputs(",\n   \"result\": ", out);
-		ctl_json_string(out, j->result);
-		fputs(",\n   \"message\": ", out);
-		ctl_json_string(out, j->message);
-		fprintf(out, ",\n   \"blocks_done\": %" PRIu64 ",\n   \"blocks_wanted\": %" PRIu64
-			",\n   \"bytes_done\": %" PRIu64 ",\n   \"bytes_wanted\": %" PRIu64 ",\n   \"blocks\": [",
-			j->blocks_done, j->blocks_wanted, j->bytes_done, j->bytes_wanted);
+		struct mo_json js;
+
+		mo_json_init(&js, out);
+		mo_json_begin_object(&js, NULL);
+		mo_json_u64(&js, "job", j->id);
+		mo_json_string(&js, "kind", j->kind);
+		mo_json_string(&js, "request", j->request);
+		mo_json_string(&js, "result", j->result);
+		mo_json_string(&js, "message", j->message);
+		mo_json_u64(&js, "blocks_done", j->blocks_done);
+		mo_json_u64(&js, "blocks_wanted", j->blocks_wanted);
+		mo_json_u64(&js, "bytes_done", j->bytes_done);
+		mo_json_u64(&js, "bytes_wanted", j->bytes_wanted);
+		mo_json_begin_array(&js, "blocks");
 		for (size_t i = 0; i < j->n_blocks; i++) {
 			const struct ctl_job_block *bl = &j->blocks[i];
 
-			fprintf(out, "%s\n      {\"block\": %" PRIu64 ", \"outcome\": ", i ? "," : "", bl->index);
-			ctl_json_string(out, bl->outcome);
-			fprintf(out, ", \"attempts\": %u, \"usec\": %" PRIu64 ", \"reason\": ", bl->attempts, bl->usec);
-			ctl_json_string(out, bl->reason);
-			fputs(", \"blocked_pages\": ", out);
-			if ((rep = blocked_of(j, bl->index))) {
-				struct mo_json js;
-
-				fflush(out);
-				mo_json_init(&js, out);
-				pinsout_json(&js, NULL, rep);
-			} else
-				fputs("null", out);
-			fputc('}', out);
+			mo_json_begin_object(&js, NULL);
+			mo_json_u64(&js, "block", bl->index);
+			mo_json_string(&js, "outcome", bl->outcome);
+			mo_json_u64(&js, "attempts", bl->attempts);
+			mo_json_usec(&js, "seconds", bl->usec);
+			mo_json_string(&js, "reason", bl->reason);
+			if ((rep = blocked_of(j, bl->index)))
+				pinsout_json(&js, "blocked_pages", rep);
+			else
+				mo_json_null(&js, "blocked_pages");
+			mo_json_end_object(&js);
 		}
-		fprintf(out, "%s]\n}\n", j->n_blocks ? "\n   " : "");
+		mo_json_end_array(&js);
+		mo_json_end_object(&js);
 		return;
 	}
 	if (j->n_blocks) {
-		fprintf(out, "%8s %-12s %8s %9s %s\n", "BLOCK", "OUTCOME", "ATTEMPTS", "TIME", "REASON");
-		for (size_t i = 0; i < j->n_blocks; i++) {
-			const struct ctl_job_block *bl = &j->blocks[i];
+		static const char *const cols[] = { ">BLOCK", "OUTCOME", ">ATTEMPTS", ">TIME", "REASON" };
+		struct libscols_table *tb = ctl_table_new(out, cols, ARRAY_SIZE(cols));
 
-			fprintf(out, "%8" PRIu64 " %-12s %8u %9s %s\n", bl->index, strempty(bl->outcome), bl->attempts,
-				mo_format_duration(bl->usec, buf, sizeof(buf)), strempty(bl->reason));
+		for (size_t i = 0; tb && i < j->n_blocks; i++) {
+			const struct ctl_job_block *bl = &j->blocks[i];
+			char index[24], attempts[16];
+			const char *cells[] = { index, bl->outcome, attempts, ctl_usec_str(bl->usec, buf), bl->reason };
+
+			snprintf(index, sizeof(index), "%" PRIu64, bl->index);
+			snprintf(attempts, sizeof(attempts), "%u", bl->attempts);
+			(void) ctl_table_add(tb, cells, ARRAY_SIZE(cells));
+		}
+		if (tb) {
+			scols_print_table(tb);
+			scols_unref_table(tb);
 		}
 	}
 	fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),
@@ -385,7 +357,7 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 			  mo_format_size(j->bytes_wanted, b)), buf));
 	/* as memoffctl offline prints them in-process */
 	(void) mo_pin_summary_print(out, j->blocked, j->n_blocked);
-	pinsout_notes(out, j->blocked, j->n_blocked);
+	pinsout_notes(out, j->blocked, j->n_blocked, true);
 }
 
 int ctl_client_error(const sd_bus_error *e, int r, const char *what)
@@ -396,7 +368,7 @@ int ctl_client_error(const sd_bus_error *e, int r, const char *what)
 		ctl_error("%s", e->message);
 	else
 		ctl_error_errno(r, "%s", what);
-	if (streq(name, "org.memoff.Error.InvalidArgument"))
+	if (streq(name, MO_ERROR_INVALID_ARGUMENT))
 		return CTL_EXIT_USAGE;
 	return CTL_EXIT_FAILED;
 }
@@ -426,18 +398,13 @@ static int append_option(sd_bus_message *m, const char *key, const char *type, .
 	return sd_bus_message_close_container(m);
 }
 
-int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exit_code)
+int ctl_client_start_job(sd_bus *bus, const struct ctl_client_request *req, char **ret_path, int *exit_code)
 {
-	_cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	struct ctl_job_info j = {};
-	sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *path;
 	int r;
 
-	r = ctl_client_open(&bus);
-	if (r < 0)
-		return r;
 	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, BUS_PATH, BUS_IFACE,
 					   req->release ? "Release" : req->offline ? "Offline" : "Online");
 	if (r >= 0 && req->release)
@@ -473,38 +440,29 @@ int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exi
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r < 0) {
-		sd_bus_flush_close_unref(bus);
 		*exit_code = ctl_error_errno(r, "cannot build the request");
-		return 0;
+		return -1;
 	}
 	r = sd_bus_call(bus, m, 0, &e, &reply);
 	if (r < 0) {
 		*exit_code = ctl_client_error(&e, r, req->what);
-		sd_bus_error_free(&e);
-		sd_bus_flush_close_unref(bus);
-		return 0;
+		return -1;
 	}
 	r = sd_bus_message_read(reply, "o", &path);
-	if (r >= 0)
-		r = ctl_client_wait(bus, path, isatty(STDERR_FILENO) == 1 && !req->dry_run && !json, true, &j);
+	if (r >= 0 && !(*ret_path = strdup(path)))
+		r = -ENOMEM;
 	if (r < 0) {
-		*exit_code = ctl_error_errno(r, "lost track of the job");
-		sd_bus_flush_close_unref(bus);
-		return 0;
+		*exit_code = ctl_error_errno(r, "cannot read memoffd's reply");
+		return -1;
 	}
-	ctl_job_print(stdout, &j, json);
-	fflush(stdout);
-	*exit_code = ctl_job_exit_code(&j);
-	ctl_job_info_done(&j);
-	sd_bus_flush_close_unref(bus);
 	return 0;
 }
 
 int ctl_client_pins(const char *by, const char *what, bool kmsg, struct mo_pin_report ***ret, size_t *n,
 		    int *exit_code)
 {
-	_cleanup_(message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
 	int r;
 
@@ -524,7 +482,7 @@ int ctl_client_pins(const char *by, const char *what, bool kmsg, struct mo_pin_r
 	/* longer than sd-bus's 25 s: reading every process's page map took 29 s beside a QEMU guest */
 	if (r >= 0)
 		r = sd_bus_call(bus, m, UINT64_C(600) * 1000000, &e, &reply);
-	if (r < 0 && sd_bus_error_has_name(&e, "org.memoff.Error.AccessDenied"))
+	if (r < 0 && sd_bus_error_has_name(&e, MO_ERROR_ACCESS_DENIED))
 		r = -EACCES;
 	else if (r < 0 && sd_bus_error_is_set(&e)) {
 		*exit_code = ctl_client_error(&e, r, what);
@@ -536,7 +494,6 @@ int ctl_client_pins(const char *by, const char *what, bool kmsg, struct mo_pin_r
 		if (r >= 0)
 			r = pins_json_read(doc, ret, n);
 	}
-	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
 	return r;
 }

@@ -21,6 +21,8 @@
 #include "common.h"
 #include "pins.h"
 
+struct ctl_progress;
+
 #define CTL_SOCKET_ENV     MO_SOCKET_ENV
 #define CTL_SOCKET_DEFAULT MO_SOCKET_DEFAULT
 
@@ -78,31 +80,29 @@ int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret);
 
 /**
  * ctl_client_wait() - follow a job until it finishes.
- * @progress: draw a progress line on stderr (a terminal)
+ * @progress: the progress line to draw (runner.h), or NULL
  * @cancel_on_signal: SIGINT/SIGTERM cancel the job (once) and the wait goes on
  * @ret: the finished job
  */
-int ctl_client_wait(sd_bus *bus, const char *path, bool progress, bool cancel_on_signal,
+int ctl_client_wait(sd_bus *bus, const char *path, struct ctl_progress *progress, bool cancel_on_signal,
 		    struct ctl_job_info *ret);
+
+/** ctl_client_get_report() - the finished job's Report document (job-report.h); "" when it has none. */
+int ctl_client_get_report(sd_bus *bus, const char *path, char **ret);
 
 /** ctl_job_exit_code() - 0 done, 64 partly done, 1 failed or nothing done. */
 int ctl_job_exit_code(const struct ctl_job_info *j);
-
-/** ctl_json_string() - @s as a JSON string (quoted, escaped). */
-void ctl_json_string(FILE *f, const char *s);
 
 /** ctl_job_print() - the per-block table and the summary line, or JSON. */
 void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json);
 
 /**
- * ctl_client_run_job() - the offline/online/release verbs through the daemon: start
- * the job, follow it, print the report.
- * @exit_code: the verb's exit code when the daemon ran the job
- * Return: 0 when the daemon handled it (even if the job failed; an error
- * reply is printed and gives exit 1 or 2); -ENOENT / -ECONNREFUSED when no
- * daemon runs (fall back to --direct).
+ * ctl_client_start_job() - ask memoffd for an offline, online or release job.
+ * @ret_path: the job's object path (malloc'd)
+ * Return: 0; -1 when memoffd refused or could not be asked (the error is
+ * printed and @exit_code set: 2 for a bad argument, else 1).
  */
-int ctl_client_run_job(const struct ctl_client_request *req, bool json, int *exit_code);
+int ctl_client_start_job(sd_bus *bus, const struct ctl_client_request *req, char **ret_path, int *exit_code);
 
 /**
  * ctl_client_pins() - `memoffctl pins` through the daemon (GetPins).

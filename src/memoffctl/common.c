@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <libsmartcols.h>
 #include <stdarg.h>
 
 #include "bus-names.h"
@@ -18,6 +19,14 @@ static void vmessage(const char *fmt, va_list ap, int errnum)
 	fputc('\n', stderr);
 }
 
+/* The verb whose help a usage error points at (NULL: memoffctl's own). */
+static const char *current_verb;
+
+void ctl_set_verb(const char *name)
+{
+	current_verb = name;
+}
+
 int ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -25,7 +34,10 @@ int ctl_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmessage(fmt, ap, 0);
 	va_end(ap);
-	fputs("Try '" PROG " --help'.\n", stderr);
+	if (current_verb)
+		fprintf(stderr, "Try '" PROG " %s --help'.\n", current_verb);
+	else
+		fputs("Try '" PROG " --help'.\n", stderr);
 	return CTL_EXIT_USAGE;
 }
 
@@ -54,13 +66,96 @@ void ctl_print_version(void)
 	printf(PROG " from " PACKAGE_NAME " " PACKAGE_VERSION "\n");
 }
 
+/* The option column: " -x, --long <arg>" padded to this, then the text. */
+#define HELP_COLUMN 25
+
+void ctl_help_begin(FILE *out, const char *usage, const char *text)
+{
+	fputs("\nUsage:\n", out);
+	for (const char *p = usage; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(out, " %.*s\n", (int) n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (text && *text)
+		fprintf(out, "\n%s\n", text);
+	fputs("\nOptions:\n", out);
+}
+
+void ctl_help_option(FILE *out, const char *opt, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (strlen(opt) > HELP_COLUMN)
+		fprintf(out, " %s\n%*s", opt, HELP_COLUMN + 2, "");
+	else
+		fprintf(out, " %-*s ", HELP_COLUMN, opt);
+	/* continuation lines of the text line up under its first */
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(out, "%.*s\n", (int) n, p);
+		p += n;
+		if (*p && *++p)
+			fprintf(out, "%*s", HELP_COLUMN + 2, "");
+	}
+}
+
 void ctl_print_common_options(FILE *out)
 {
-	fputs("     --sysroot <dir>   read sysfs from <dir>/sys instead of /sys\n"
-	      "     --procroot <dir>  read procfs from <dir>/proc (default: the sysroot)\n"
-	      "     --direct          run in this process, without the memoffd daemon\n"
-	      " -h, --help            display this help\n"
-	      " -V, --version         display version\n", out);
+	ctl_help_option(out, "    --sysroot <dir>", "read sysfs from <dir>/sys instead of /sys");
+	ctl_help_option(out, "    --procroot <dir>", "read procfs from <dir>/proc (default: the sysroot)");
+	ctl_help_option(out, "    --direct", "run in this process, without the memoffd daemon");
+	ctl_help_option(out, "-h, --help", "display this help");
+	ctl_help_option(out, "-V, --version", "display version");
+}
+
+void ctl_help_end(FILE *out, const char *text)
+{
+	ctl_print_common_options(out);
+	if (text && *text)
+		fprintf(out, "\n%s\n", text);
+	else
+		fputc('\n', out);
+	fputs("For more details see memoffctl(8).\n", out);
+}
+
+struct libscols_table *ctl_table_new(FILE *out, const char *const *names, size_t n)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (!tb)
+		return NULL;
+	scols_table_set_stream(tb, out);
+	for (size_t i = 0; i < n; i++) {
+		bool right = names[i][0] == '>';
+		int flags = (right ? SCOLS_FL_RIGHT : 0) | (i + 1 == n ? SCOLS_FL_TRUNC : 0);
+
+		if (!scols_table_new_column(tb, names[i] + right, 0, flags)) {
+			scols_unref_table(tb);
+			return NULL;
+		}
+	}
+	return tb;
+}
+
+int ctl_table_add(struct libscols_table *tb, const char *const *cells, size_t n)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+	if (!ln)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (scols_line_set_data(ln, i, cells[i]) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 char *ctl_sys_path(const char *sysroot, const char *rel)

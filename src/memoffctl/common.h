@@ -81,8 +81,24 @@ enum {
 int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts,
 	       const struct option *longopts, int *ret_exit);
 
+/*
+ * One help layout for every verb (util-linux's): ctl_help_begin() prints
+ * "Usage:" with each line of @usage, the @text describing the verb and
+ * "Options:"; ctl_help_option() one option, its text in one column
+ * (continuation lines, after '\n' in the text, under the first; an option
+ * too long for the column puts its text on the next line); ctl_help_end()
+ * the common options, the closing @text (exit status, notes; may be NULL)
+ * and the pointer to memoffctl(8).
+ */
+void ctl_help_begin(FILE *out, const char *usage, const char *text);
+void ctl_help_option(FILE *out, const char *opt, const char *fmt, ...) _printf_(3, 4);
+void ctl_help_end(FILE *out, const char *text);
+
 /** ctl_print_common_options() - the common options' lines for a verb's help. */
 void ctl_print_common_options(FILE *out);
+
+/** ctl_set_verb() - the verb running: usage errors then point at `memoffctl VERB --help`. */
+void ctl_set_verb(const char *name);
 
 /**
  * ctl_usage_error() - print "memoffctl: MESSAGE" and the --help hint to stderr.
@@ -127,6 +143,19 @@ char *ctl_sys_path(const char *sysroot, const char *rel);
  */
 struct mo_pinmem;
 int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret);
+
+struct libscols_table;
+
+/**
+ * ctl_table_new() - a libsmartcols table (the plain tables of every verb)
+ * printing to @out, with @n columns named @names; a name given as ">NAME" is
+ * right-aligned, the last column is truncated on a narrow terminal.
+ * Return: the table, or NULL on OOM.
+ */
+struct libscols_table *ctl_table_new(FILE *out, const char *const *names, size_t n);
+
+/** ctl_table_add() - a row of @n cells (NULL: empty). Return: 0 or -ENOMEM. */
+int ctl_table_add(struct libscols_table *tb, const char *const *cells, size_t n);
 
 /** ctl_print_version() - "memoffctl from memoff X.Y.Z" on stdout. */
 void ctl_print_version(void);

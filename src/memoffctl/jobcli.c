@@ -17,7 +17,7 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
-#include "client.h"
+#include "job-report.h"
 #include "jobcli.h"
 #include "joblog.h"
 #include "log.h"
@@ -26,22 +26,15 @@
 #include "pinmem.h"
 #include "pinsout.h"
 #include "stall.h"
+#include "runner.h"
 
 enum {
-	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
-	OPT_DEADLINE,
-	OPT_RESERVE,
-	OPT_FORCE,
-	OPT_ALL_OR_NOTHING,
-	OPT_DRY_RUN,
+	OPT_ALL_OR_NOTHING = CTL_OPT_JOB_FIRST,
 	OPT_MAX_ATTEMPTS,
-	OPT_LONG_LIVED,
 	OPT_STALL_GRACE,
 };
 
 #define MAX_ZONES 8
-
-static const char *const known_zones[] = { "DMA", "DMA32", "Normal", "Highmem", "Movable", "Device" };
 
 struct opts {
 	bool offline;
@@ -50,147 +43,88 @@ struct opts {
 	const char *zone_arg;
 	const char *zones[MAX_ZONES];
 	size_t n_zones;
-	int node;
-	uint64_t attempt_timeout, deadline, reserve, long_lived;
-	uint64_t stall_grace;        /* UINT64_MAX: not given */
 	unsigned max_attempts;
 	bool have_max_attempts;
-	bool force, all_or_nothing, dry_run, json, verbose;
+	bool all_or_nothing;
+	uint64_t stall_grace;        /* UINT64_MAX: not given */
+	struct ctl_job_opts j;       /* the options every job verb takes (runner.h) */
 };
-
-/* ---- signals ---- */
-
-static volatile sig_atomic_t cancel_requested;
-
-static void on_signal(int sig)
-{
-	cancel_requested = 1;
-}
-
-/* Without SA_RESTART: a SIGINT/SIGTERM ends a spinning write at once. */
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	(void) sigaction(SIGINT, &sa, NULL);
-	(void) sigaction(SIGTERM, &sa, NULL);
-}
 
 /* ---- help ---- */
 
 void jobcli_help(FILE *out, bool offline)
 {
-	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX];
+	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX], tail[256];
 
 	mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1));
 	mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2));
 	mo_format_duration(MO_BACKOFF_INITIAL_USEC, d3, sizeof(d3));
 	mo_format_duration(MO_BACKOFF_MAX_USEC, d4, sizeof(d4));
 
-	if (offline)
-		fputs("\nUsage:\n"
-		      " memoffctl offline [options] <size>|<start>-<end>\n"
-		      " memoffctl offline [options] -b <first>[-<last>]\n"
-		      "\n"
-		      "Take memory offline, each attempt bounded, blocks that fail retried with\n"
-		      "backoff while others are tried, never past the deadline, never below the\n"
-		      "memory reserve. A size picks the cheapest blocks (free first, pinned last).\n"
-		      "\n"
-		      "Options:\n"
-		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
-		      " -z, --zone <list>         zones a size may take blocks from (default: Movable)\n"
-		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
-	else
-		fputs("\nUsage:\n"
-		      " memoffctl online [options] <size>|<start>-<end>\n"
-		      " memoffctl online [options] -b <first>[-<last>]\n"
-		      "\n"
-		      "Put memory online, as Movable where the block allows it. A size takes the\n"
-		      "lowest offline blocks.\n"
-		      "\n"
-		      "Options:\n"
-		      " -b, --blocks              the argument is a block number or range (chmem -b)\n"
-		      " -z, --zone <zone>         online into this zone (Movable: online_movable,\n"
-		      "                           any other: online_kernel)\n"
-		      " -n, --node <node>         take blocks of this NUMA node only (a size)\n", out);
-	fprintf(out,
-		"     --attempt-timeout <duration>\n"
-		"                           end one write after this long (default: %s)\n"
-		"     --deadline <duration> end the whole request by then (default: %s)\n"
-		"     --max-attempts <n>    attempts per block, 0 for no limit (default: %u)\n",
-		d1, d2, MO_BACKOFF_MAX_ATTEMPTS);
-	if (offline)
-		fputs("     --reserve <size>      memory to keep available (default: the larger of\n"
-		      "                           256M and 5% of RAM)\n"
-		      "     --force               skip the headroom guard; touch driver-managed memory\n"
-		      "     --all-or-nothing      put back online what was taken if not all is done\n"
-		      "     --long-lived <duration>\n"
-		      "                           call a page blocked across attempts for this long a\n"
-		      "                           long-lived reference (default: 30s; through memoffd\n"
-		      "                           its LongLivedThreshold=)\n"
-		      "     --stall-grace <duration>\n"
-		      "                           end an attempt whose migration made no progress for\n"
-		      "                           this long while it kept failing; 0 = off (default:\n"
-		      "                           300ms; through memoffd its StallGrace=)\n", out);
-	fputs("     --dry-run             print the plan and change nothing\n"
-	      " -J, --json                use JSON output format\n"
-	      " -v, --verbose             print every attempt\n", out);
-	ctl_print_common_options(out);
-	fprintf(out,
-		"\nRetries wait %s, doubling up to %s, with +/-20%% jitter.\n"
-		"Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.\n"
-		"For more details see memoffctl(8).\n", d3, d4);
+	if (offline) {
+		ctl_help_begin(out, "memoffctl offline [options] <size>|<start>-<end>\n"
+				    "memoffctl offline [options] -b <first>[-<last>]",
+			       "Take memory offline, each attempt bounded, blocks that fail retried with\n"
+			       "backoff while others are tried, never past the deadline, never below the\n"
+			       "memory reserve. A size picks the cheapest blocks (free first, pinned last).");
+		ctl_help_option(out, "-b, --blocks", "the argument is a block number or range (chmem -b)");
+		ctl_help_option(out, "-z, --zone <zones>", "zones a size may take blocks from (default: Movable)");
+	} else {
+		ctl_help_begin(out, "memoffctl online [options] <size>|<start>-<end>\n"
+				    "memoffctl online [options] -b <first>[-<last>]",
+			       "Put memory online, as Movable where the block allows it. A size takes the\n"
+			       "lowest offline blocks.");
+		ctl_help_option(out, "-b, --blocks", "the argument is a block number or range (chmem -b)");
+		ctl_help_option(out, "-z, --zone <zone>", "online into this zone (Movable: online_movable,\n"
+				"any other: online_kernel)");
+	}
+	ctl_help_option(out, "-n, --node <node>", "take blocks of this NUMA node only (a size)");
+	ctl_help_option(out, "    --attempt-timeout <duration>", "end one write after this long (default: %s)", d1);
+	ctl_help_option(out, "    --deadline <duration>", "end the whole request by then (default: %s;\n"
+			"infinity: no limit)", d2);
+	ctl_help_option(out, "    --max-attempts <n>", "attempts per block, 0 for no limit (default: %u)",
+			MO_BACKOFF_MAX_ATTEMPTS);
+	if (offline) {
+		ctl_help_option(out, "    --reserve <size>", "memory to keep available (default: the larger of\n"
+				"256M and 5%% of RAM)");
+		ctl_help_option(out, "    --force", "skip the headroom guard; touch driver-managed memory");
+		ctl_help_option(out, "    --all-or-nothing", "put back online what was taken if not all is done");
+		ctl_help_option(out, "    --long-lived <duration>", "call a page blocked across attempts for this long a\n"
+				"long-lived reference (default: 30s; through memoffd\n"
+				"its LongLivedThreshold=)");
+		ctl_help_option(out, "    --stall-grace <duration>", "end an attempt whose migration made no progress for\n"
+				"this long while it kept failing; 0 = off (default:\n"
+				"300ms; through memoffd its StallGrace=)");
+	}
+	ctl_help_job_report(out, "print every attempt");
+	snprintf(tail, sizeof(tail), "Retries wait %s, doubling up to %s, with +/-20%% jitter.\n"
+		 "Exit status: 0 all done, 1 failed or nothing done, 64 partly done, 2 usage error.", d3, d4);
+	ctl_help_end(out, tail);
 }
 
 /* ---- parsing ---- */
 
-static const char *canonical_zone(const char *name, size_t len)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(known_zones); i++)
-		if (strlen(known_zones[i]) == len && strncasecmp(known_zones[i], name, len) == 0)
-			return known_zones[i];
-	return NULL;
-}
-
 static int parse_zones(struct opts *o)
 {
-	const char *p = o->zone_arg;
+	_cleanup_free_ char *bad = NULL;
+	unsigned zones;
+	int r;
 
+	r = mo_parse_zones(o->zone_arg, &zones, &bad);
+	if (r == -ENOMEM)
+		return ctl_error_errno(r, "%s", o->zone_arg);
+	if (r < 0)
+		return ctl_usage_error("unknown zone '%s' (DMA, DMA32, Normal, HighMem, Movable or Device)", bad);
+	if (!zones)
+		return ctl_usage_error("no zone in '%s'", o->zone_arg);
 	o->n_zones = 0;
-	for (;;) {
-		size_t len = strcspn(p, ",");
-		const char *z = canonical_zone(p, len);
-
-		if (!z)
-			return ctl_usage_error("unknown zone '%.*s' (DMA, DMA32, Normal, Highmem, Movable or Device)",
-					       (int) len, p);
-		if (o->n_zones == MAX_ZONES)
-			return ctl_usage_error("too many zones in '%s'", o->zone_arg);
-		o->zones[o->n_zones++] = z;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
+	for (unsigned z = 1; z <= MO_ZONE_ALL && o->n_zones < MAX_ZONES; z <<= 1)
+		if (zones & z)
+			o->zones[o->n_zones++] = mo_zone_to_string(z);
 	if (!o->offline && o->n_zones > 1)
 		return ctl_usage_error("online takes one zone, not '%s'", o->zone_arg);
 	if (!o->offline && streq(o->zones[0], "Device"))
 		return ctl_usage_error("memory cannot be onlined into zone Device");
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end || v > max)
-		return -ERANGE;
-	*ret = v;
 	return 0;
 }
 
@@ -200,16 +134,17 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "blocks",          no_argument,       NULL, 'b' },
 		{ "zone",            required_argument, NULL, 'z' },
 		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
-		{ "reserve",         required_argument, NULL, OPT_RESERVE },
-		{ "force",           no_argument,       NULL, OPT_FORCE },
+		{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },
+		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
-		{ "long-lived",      required_argument, NULL, OPT_LONG_LIVED },
+		{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },
 		{ "stall-grace",     required_argument, NULL, OPT_STALL_GRACE },
-		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
+		{ "quiet",           no_argument,       NULL, 'q' },
 		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -218,94 +153,52 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "blocks",          no_argument,       NULL, 'b' },
 		{ "zone",            required_argument, NULL, 'z' },
 		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
-		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
+		{ "quiet",           no_argument,       NULL, 'q' },
 		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *why = NULL;
-	unsigned long v;
 	int c, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "bz:n:Jv", o->offline ? offline_longopts : online_longopts,
+	while ((c = ctl_getopt(ctx, argc, argv, "bz:n:Jqv", o->offline ? offline_longopts : online_longopts,
 			       ret_exit)) != -1) {
-		switch (c) {
-		case CTL_GETOPT_EXIT:
+		if (c == CTL_GETOPT_EXIT)
 			return -1;
+		r = ctl_job_opt(c, optarg, &o->j, ret_exit);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		switch (c) {
 		case 'b':
 			o->blocks = true;
 			break;
 		case 'z':
 			o->zone_arg = optarg;
 			break;
-		case 'n':
-			if (parse_uint(optarg, 1 << 20, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid node '%s'", optarg);
-				return -1;
-			}
-			o->node = (int) v;
-			break;
-		case OPT_ATTEMPT_TIMEOUT:
-			if (mo_parse_duration(optarg, &o->attempt_timeout, &why) < 0 || o->attempt_timeout == 0) {
-				*ret_exit = ctl_usage_error("invalid attempt timeout '%s': %s", optarg,
-							    why ? why : "must be longer than zero");
-				return -1;
-			}
-			break;
-		case OPT_DEADLINE:
-			if (mo_parse_duration(optarg, &o->deadline, &why) < 0 || o->deadline == 0) {
-				*ret_exit = ctl_usage_error("invalid deadline '%s': %s", optarg,
-							    why ? why : "must be longer than zero");
-				return -1;
-			}
-			break;
 		case OPT_MAX_ATTEMPTS:
-			if (parse_uint(optarg, 1000000, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid number of attempts '%s'", optarg);
+			if (ctl_parse_count("number of attempts", optarg, &o->max_attempts, ret_exit) < 0)
 				return -1;
-			}
-			o->max_attempts = (unsigned) v;
 			o->have_max_attempts = true;
 			break;
-		case OPT_RESERVE:
-			if (mo_parse_size(optarg, &o->reserve, &why) < 0) {
-				*ret_exit = ctl_usage_error("invalid reserve '%s': %s", optarg, strempty(why));
-				return -1;
-			}
+		case OPT_ALL_OR_NOTHING:
+			o->all_or_nothing = true;
 			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case OPT_LONG_LIVED:
-			if (mo_parse_duration(optarg, &o->long_lived, &why) < 0 || o->long_lived == 0) {
-				*ret_exit = ctl_usage_error("invalid long-lived threshold '%s': %s", optarg,
-							    why ? why : "must be longer than zero");
-				return -1;
-			}
-			break;
-		case OPT_STALL_GRACE:
+		case OPT_STALL_GRACE: {
+			const char *why = NULL;
+
 			if (mo_parse_duration(optarg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
 				*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", optarg,
 							    why ? why : "must be finite (0 turns stall detection off)");
 				return -1;
 			}
 			break;
-		case OPT_ALL_OR_NOTHING:
-			o->all_or_nothing = true;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = true;
-			break;
-		case 'J':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
+		}
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
 			return -1;
@@ -386,39 +279,27 @@ static int build_request(const struct opts *o, uint64_t block_size, struct mo_jo
 /* ---- progress ---- */
 
 struct ui {
-	bool tty, verbose, offline;
-	bool line;       /* a progress line is on screen */
-	const struct mo_joblog *log;   /* journal records of the job, or NULL */
+	bool verbose;
+	struct ctl_progress line;
+	const struct mo_joblog *log;   /* journal records of the job (&jl), or NULL */
+	struct mo_joblog jl;
+	char log_id[32];               /* "memoffctl-PID" */
+	struct mo_pinmem *pins;        /* memoffd's pin store, read-only, or NULL */
 };
-
-static void clear_line(struct ui *u)
-{
-	if (u->line) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		u->line = false;
-	}
-}
-
-static const char *usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
-{
-	/* milliseconds are precise enough for people */
-	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
-}
 
 static void on_progress(const struct mo_job_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX], n[MO_DURATION_MAX];
+	char d[MO_DURATION_MAX], n[MO_DURATION_MAX], detail[96] = "";
 
 	if (u->log)
 		mo_joblog_progress(u->log, p);
 	if (u->verbose) {
-		clear_line(u);
+		ctl_progress_clear(&u->line);
 		switch (p->phase) {
 		case MO_PHASE_RESULT:
 			fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
-				p->attempt, mo_outcome_to_string(p->outcome), usec_str(p->attempt_usec, d),
+				p->attempt, mo_outcome_to_string(p->outcome), ctl_usec_str(p->attempt_usec, d),
 				strempty(p->reason));
 			if (p->outcome == MO_OUTCOME_STALLED) {
 				fprintf(stderr, " (pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%" PRIu64,
@@ -429,11 +310,11 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 				fputc(')', stderr);
 			}
 			if (p->next_usec)
-				fprintf(stderr, "; retry in %s", usec_str(p->next_usec, n));
+				fprintf(stderr, "; retry in %s", ctl_usec_str(p->next_usec, n));
 			fputc('\n', stderr);
 			break;
 		case MO_PHASE_WAIT:
-			fprintf(stderr, "memoffctl: waiting %s for the next retry\n", usec_str(p->wait_usec, d));
+			fprintf(stderr, "memoffctl: waiting %s for the next retry\n", ctl_usec_str(p->wait_usec, d));
 			break;
 		case MO_PHASE_ROLLBACK:
 			fprintf(stderr, "memoffctl: block %" PRIu64 ": putting it back online (all-or-nothing)\n",
@@ -443,49 +324,24 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 			break;
 		}
 	}
-	if (!u->tty)
-		return;
-	fprintf(stderr, "\r\033[K%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)", u->offline ? "offline" : "online",
-		mo_format_size(p->done_bytes, done), mo_format_size(p->wanted_bytes, want), p->done_blocks,
-		p->wanted_blocks);
 	switch (p->phase) {
 	case MO_PHASE_ATTEMPT:
-		fprintf(stderr, ", block %" PRIu64 " attempt %u", p->block, p->attempt);
+		snprintf(detail, sizeof(detail), "block %" PRIu64 " attempt %u", p->block, p->attempt);
 		break;
 	case MO_PHASE_WAIT:
-		fprintf(stderr, ", waiting %s", usec_str(p->wait_usec, d));
+		snprintf(detail, sizeof(detail), "waiting %s", ctl_usec_str(p->wait_usec, d));
 		break;
 	case MO_PHASE_ROLLBACK:
-		fprintf(stderr, ", putting block %" PRIu64 " back online", p->block);
+		snprintf(detail, sizeof(detail), "putting block %" PRIu64 " back online", p->block);
 		break;
 	case MO_PHASE_RESULT:
-		fprintf(stderr, ", block %" PRIu64 " %s", p->block, mo_outcome_to_string(p->outcome));
+		snprintf(detail, sizeof(detail), "block %" PRIu64 " %s", p->block, mo_outcome_to_string(p->outcome));
 		break;
 	}
-	fflush(stderr);
-	u->line = true;
+	ctl_progress_draw(&u->line, p->done_bytes, p->wanted_bytes, p->done_blocks, p->wanted_blocks, detail);
 }
 
 /* ---- report ---- */
-
-static void range_str(const struct mo_block_result *b, char *buf, size_t len)
-{
-	snprintf(buf, len, "0x%016" PRIx64 "-0x%016" PRIx64, b->start, b->start + b->size - 1);
-}
-
-static uint64_t page_size(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-
-	return ps > 0 ? (uint64_t) ps : 4096;
-}
-
-static const char *errno_name(int e)
-{
-	const char *s = e ? strerrorname_np(e) : NULL;
-
-	return s;
-}
 
 /* Whether forensics has something to say about a block: it was attempted and not done. */
 static bool gave_up(const struct mo_block_result *b)
@@ -527,113 +383,14 @@ static void free_reports(struct mo_pin_report **v, size_t n)
 	free(v);
 }
 
-/* The evidence of the last attempt on a block that stalled (stall.h). */
-static void stall_json(struct mo_json *j, const struct mo_stall_evidence *e)
+static void blocked_json(struct mo_json *j, size_t i, void *userdata)
 {
-	char buf[32];
+	struct mo_pin_report *const *blocked = userdata;
 
-	mo_json_begin_object(j, "stall");
-	mo_json_usec(j, "grace_seconds", e->grace_usec);
-	mo_json_u64(j, "pgmigrate_success", e->migrate_success);
-	mo_json_u64(j, "pgmigrate_fail", e->migrate_fail);
-	mo_json_u64(j, "kmsg_failed", e->kmsg_failed);
-	mo_json_u64(j, "pages_in_use", e->n_blocked);
-	mo_json_begin_array(j, "pfns");
-	for (unsigned i = 0; i < e->n_pfns; i++) {
-		snprintf(buf, sizeof(buf), "0x%" PRIx64, e->pfns[i]);
-		mo_json_string(j, NULL, buf);
-	}
-	mo_json_end_array(j);
-	mo_json_end_object(j);
-}
-
-static void print_json(const struct opts *o, const struct mo_job_result *r, int exit_code,
-		       struct mo_pin_report *const *blocked)
-{
-	struct mo_json j;
-	char buf[64];
-
-	mo_json_init(&j, stdout);
-	mo_json_begin_object(&j, NULL);
-	mo_json_string(&j, "action", o->offline ? "offline" : "online");
-	mo_json_string(&j, "request", o->arg);
-	mo_json_bool(&j, "dry_run", r->dry_run);
-	mo_json_begin_array(&j, "blocks");
-	for (size_t i = 0; i < r->n_blocks; i++) {
-		const struct mo_block_result *b = &r->blocks[i];
-
-		mo_json_begin_object(&j, NULL);
-		mo_json_u64(&j, "block", b->index);
-		range_str(b, buf, sizeof(buf));
-		mo_json_string(&j, "range", buf);
-		if (b->node >= 0)
-			mo_json_i64(&j, "node", b->node);
-		else
-			mo_json_null(&j, "node");
-		mo_json_string(&j, "state_change", mo_action_to_string(b->action));
-		mo_json_string(&j, "outcome", mo_outcome_to_string(b->outcome));
-		mo_json_u64(&j, "attempts", b->attempts);
-		mo_json_usec(&j, "seconds", b->usec);
-		mo_json_string(&j, "reason", b->reason);
-		mo_json_string(&j, "errno", errno_name(b->error));
-		if (o->offline) {
-			if (b->have_census) {
-				mo_json_u64(&j, "migrate_bytes", b->census.movable * page_size());
-				mo_json_u64(&j, "unmovable_pages", b->census.unmovable);
-				mo_json_u64(&j, "cost", b->census.cost);
-			} else {
-				mo_json_null(&j, "migrate_bytes");
-				mo_json_null(&j, "unmovable_pages");
-				mo_json_null(&j, "cost");
-			}
-		}
-		mo_json_string(&j, "driver_managed", b->managed);
-		if (o->offline) {
-			mo_json_bool(&j, "pinned", b->pinned);
-			if (b->stall.grace_usec)
-				stall_json(&j, &b->stall);
-			else
-				mo_json_null(&j, "stall");
-		}
-		if (o->offline) {
-			if (blocked && blocked[i])
-				pinsout_json(&j, "blocked_pages", blocked[i]);
-			else
-				mo_json_null(&j, "blocked_pages");
-		}
-		mo_json_end_object(&j);
-	}
-	mo_json_end_array(&j);
-
-	mo_json_begin_object(&j, "totals");
-	mo_json_u64(&j, "wanted_blocks", r->wanted_blocks);
-	mo_json_u64(&j, "done_blocks", r->done_blocks);
-	mo_json_u64(&j, "wanted_bytes", r->wanted_bytes);
-	mo_json_u64(&j, "done_bytes", r->done_bytes);
-	mo_json_u64(&j, "changed_blocks", r->taken_blocks);
-	mo_json_usec(&j, "seconds", r->usec);
-	mo_json_string(&j, "stop", mo_job_stop_to_string(r->stop));
-	mo_json_string(&j, "reason", r->stop_reason);
-	mo_json_bool(&j, "rolled_back", r->rolled_back);
-	mo_json_bool(&j, "rollback_failed", r->rollback_failed);
-	mo_json_u64(&j, "eligible_blocks", r->n_candidates);
-	if (r->size_request)
-		mo_json_u64(&j, "examined_blocks", r->n_examined);
-	mo_json_i64(&j, "exit_code", exit_code);
-	mo_json_end_object(&j);
-
-	if (o->offline && r->have_headroom) {
-		mo_json_begin_object(&j, "headroom");
-		mo_json_u64(&j, "mem_total", r->headroom.mem_total);
-		mo_json_u64(&j, "mem_available", r->headroom.mem_available);
-		mo_json_u64(&j, "reserve", r->reserve);
-		mo_json_bool(&j, "enforced", !o->force);
-		if (r->dry_run)
-			mo_json_u64(&j, "mem_available_after", r->headroom_after.mem_available);
-		mo_json_end_object(&j);
-	} else
-		mo_json_null(&j, "headroom");
-	mo_json_end_object(&j);
+	if (blocked && blocked[i])
+		pinsout_json(j, "blocked_pages", blocked[i]);
+	else
+		mo_json_null(j, "blocked_pages");
 }
 
 enum {
@@ -709,7 +466,7 @@ static int print_table(const struct opts *o, const struct mo_job_result *r)
 		}
 		snprintf(buf[COL_BLOCK], 64, "%" PRIu64, b->index);
 		cell[COL_BLOCK] = buf[COL_BLOCK];
-		range_str(b, buf[COL_RANGE], 64);
+		job_report_range(b, buf[COL_RANGE], 64);
 		cell[COL_RANGE] = buf[COL_RANGE];
 		if (b->node >= 0)
 			snprintf(buf[COL_NODE], 64, "%d", b->node);
@@ -719,7 +476,7 @@ static int print_table(const struct opts *o, const struct mo_job_result *r)
 		cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
 		cell[COL_ACTION] = mo_action_to_string(b->action);
 		if (b->have_census) {
-			mo_format_size(b->census.movable * page_size(), buf[COL_MIGRATE]);
+			mo_format_size(job_report_migrate_bytes(b), buf[COL_MIGRATE]);
 			if (b->census.unmovable)
 				snprintf(buf[COL_COST], 64, "unmovable");
 			else
@@ -732,7 +489,7 @@ static int print_table(const struct opts *o, const struct mo_job_result *r)
 		cell[COL_COST] = buf[COL_COST];
 		snprintf(buf[COL_ATTEMPTS], 64, "%u", b->attempts);
 		cell[COL_ATTEMPTS] = buf[COL_ATTEMPTS];
-		usec_str(b->usec, buf[COL_TIME]);
+		ctl_usec_str(b->usec, buf[COL_TIME]);
 		cell[COL_TIME] = buf[COL_TIME];
 		cell[COL_REASON] = b->reason;
 		for (int i = 0; i < _COL_MAX; i++)
@@ -776,7 +533,7 @@ static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *c
 		if (blocked[i])
 			shown[n++] = blocked[i];
 	(void) mo_pin_summary_print(stdout, shown, n);
-	pinsout_notes(stdout, shown, n);
+	pinsout_notes(stdout, shown, n, true);
 }
 
 static void print_summary(const struct opts *o, const struct mo_job_result *r)
@@ -792,7 +549,7 @@ static void print_summary(const struct opts *o, const struct mo_job_result *r)
 		       r->wanted_blocks);
 	else
 		printf("%s %s of %s (%" PRIu64 " of %" PRIu64 " blocks) in %s", o->offline ? "Offlined" : "Onlined",
-		       done, want, r->done_blocks, r->wanted_blocks, usec_str(r->usec, d));
+		       done, want, r->done_blocks, r->wanted_blocks, ctl_usec_str(r->usec, d));
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
@@ -815,7 +572,7 @@ static void print_summary(const struct opts *o, const struct mo_job_result *r)
 		       mo_format_size(r->headroom.mem_total, b), mo_format_size(r->reserve, c));
 		if (r->dry_run)
 			printf(", %s available after the plan", mo_format_size(r->headroom_after.mem_available, a));
-		if (o->force)
+		if (o->j.force)
 			fputs(" (not enforced: --force)", stdout);
 		fputs(".\n", stdout);
 	}
@@ -867,9 +624,84 @@ static void log_job_end(const struct mo_joblog *l, const struct opts *o, const s
 	mo_joblog_finished(l->job, request, result, message);
 }
 
-/* ---- the verb ---- */
+/* ---- the report, whoever ran the job ---- */
 
-int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
+/*
+ * The one renderer: -J writes the document (job-report.h), otherwise the
+ * table, the summary and the blocked pages; -q leaves stdout empty. A job
+ * memoffd ran arrives as that document and is printed by this same code.
+ */
+static int print_report(const struct opts *o, const struct mo_job_result *res, struct mo_pin_report *const *blocked)
+{
+	int ex = mo_job_exit_code(res), r;
+
+	if (o->j.quiet)
+		;
+	else if (o->j.json) {
+		const struct job_report rep = {
+			.request = o->arg, .force = o->j.force, .exit_code = ex, .res = res,
+			.blocked = res->action == MO_ACTION_OFFLINE ? blocked_json : NULL,
+			.userdata = (void *) blocked,
+		};
+		struct mo_json j;
+
+		mo_json_init(&j, stdout);
+		job_report_json(&j, &rep);
+	} else {
+		if (res->n_blocks > 0) {
+			r = print_table(o, res);
+			if (r < 0)
+				return ctl_error_errno(r, "cannot print the table");
+		}
+		print_summary(o, res);
+		print_blocked(res, blocked);
+	}
+	fflush(stdout);
+	print_failure(o, res, ex);
+	return ex;
+}
+
+/* ---- through memoffd ---- */
+
+static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress *line)
+{
+	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
+	_cleanup_(job_report_doc_freep) struct job_report_doc *doc = NULL;
+	_cleanup_free_ struct mo_pin_report **blocked = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct ctl_job_info info = {};
+	int r, ex;
+
+	ctl_job_opts_request(&o->j, &cr);
+	cr.offline = o->offline;
+	cr.by = o->blocks ? "blocks" : strchr(o->arg, '-') ? "range" : "size";
+	cr.what = o->arg;
+	cr.zone = o->n_zones ? o->zones[0] : NULL;
+	cr.max_attempts = o->have_max_attempts ? (int) o->max_attempts : -1;
+	cr.all_or_nothing = o->all_or_nothing;
+	cr.stall_grace_usec = o->stall_grace;
+	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, o->arg, &text, &info);
+	if (ex >= 0)
+		return ex;
+	r = job_report_parse(text, &doc);
+	if (r < 0) {
+		ctl_job_info_done(&info);
+		return ctl_error_errno(r, "cannot read memoffd's report of %s", o->arg);
+	}
+	/* BlockedPages, in the order of the report's blocks */
+	blocked = calloc(doc->res.n_blocks ?: 1, sizeof(*blocked));
+	for (size_t i = 0; blocked && i < doc->res.n_blocks; i++)
+		for (size_t k = 0; k < info.n_blocked; k++)
+			if (info.blocked[k]->block == doc->res.blocks[i].index)
+				blocked[i] = info.blocked[k];
+	ex = print_report(o, &doc->res, blocked);
+	ctl_job_info_done(&info);
+	return ex;
+}
+
+/* ---- in-process ---- */
+
+static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 {
 	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
@@ -878,49 +710,10 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	struct mo_pin_report **blocked = NULL;
 	_cleanup_free_ uint64_t *blocks = NULL;
 	_cleanup_free_ char *error = NULL;
-	struct opts o = {
-		.offline = offline,
-		.node = -1,
-		.reserve = MO_JOB_RESERVE_DEFAULT,
-		.stall_grace = UINT64_MAX,
-	};
-	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	struct mo_job_request req = {};
 	struct mo_job_options jo;
-	struct ui ui = {};
-	struct mo_joblog jl = {};
-	char log_id[32];
 	const struct mo_job_result *res;
 	int r, ex;
-
-	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
-		return ex;
-	/* From here on a SIGINT/SIGTERM is a cancel request, answered with a report. */
-	install_signals();
-	if (o.node >= 0 && (o.blocks || strchr(o.arg, '-')))
-		return ctl_usage_error("-n chooses where a size takes blocks from; blocks named are taken as named");
-
-	/* Through memoffd when it runs (client.c); in-process otherwise or with --direct. */
-	if (ctl_client_wanted(ctx) && o.n_zones <= 1) {
-		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-
-		cr.offline = offline;
-		cr.by = o.blocks ? "blocks" : strchr(o.arg, '-') ? "range" : "size";
-		cr.what = o.arg;
-		cr.zone = o.n_zones ? o.zones[0] : NULL;
-		cr.node = o.node;
-		cr.attempt_timeout_usec = o.attempt_timeout;
-		cr.deadline_usec = o.deadline;
-		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
-		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
-		cr.long_lived_usec = o.long_lived;
-		cr.stall_grace_usec = o.stall_grace;
-		cr.all_or_nothing = o.all_or_nothing;
-		cr.force = o.force;
-		cr.dry_run = o.dry_run;
-		if (ctl_client_run_job(&cr, o.json, &ex) == 0)
-			return ex;
-	}
 
 	if (ctl_open_root(ctx, &root) < 0)
 		return CTL_EXIT_FAILED;
@@ -930,48 +723,19 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 
 		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
 	}
-	r = build_request(&o, mem->block_size, &req, &blocks);
+	r = build_request(o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
 	req.mem = mem;  /* the job reads the blocks it needs (mo_memory_open(): none read yet) */
-	if (offline && o.zone_arg && req.n_blocks)
-		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
-
-	if (offline)
+	if (o->offline)
 		req.action = MO_ACTION_OFFLINE;
-	else if (!o.zone_arg) {
+	else if (!o->zone_arg) {
 		req.action = MO_ACTION_ONLINE;
 		req.prefer_movable = true;
 	} else
-		req.action = streq(o.zones[0], "Movable") ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
+		req.action = streq(o->zones[0], "Movable") ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
 
-	/* A running memoffd does the work (and serializes it with its other jobs). */
-	if (ctl_client_wanted(ctx)) {
-		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-
-		cr.offline = offline;
-		cr.by = o.blocks ? "blocks" : req.n_blocks ? "range" : "size";
-		cr.what = o.arg;
-		cr.zone = o.zone_arg;
-		cr.node = o.node;
-		cr.attempt_timeout_usec = o.attempt_timeout;
-		cr.deadline_usec = o.deadline;
-		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
-		cr.max_attempts = o.have_max_attempts ? (int) o.max_attempts : -1;
-		cr.long_lived_usec = o.long_lived;
-		cr.stall_grace_usec = o.stall_grace;
-		cr.all_or_nothing = o.all_or_nothing;
-		cr.force = o.force;
-		cr.dry_run = o.dry_run;
-		r = ctl_client_run_job(&cr, o.json, &ex);
-		if (r == 0)
-			return ex;
-		if (r != -ENOENT && r != -ECONNREFUSED)
-			return ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
-		/* no daemon: run the engine here */
-	}
-
-	if (!o.dry_run && mo_root_write_allowed(root) < 0) {
+	if (!o->j.dry_run && mo_root_write_allowed(root) < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, NULL);
 
 		return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs",
@@ -979,33 +743,30 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	}
 
 	mo_job_options_init(&jo);
-	if (o.attempt_timeout)
-		jo.attempt_timeout_usec = o.attempt_timeout;
-	if (o.deadline)
-		jo.deadline_usec = o.deadline;
-	if (o.have_max_attempts)
-		jo.backoff.max_attempts = o.max_attempts;
+	if (o->j.attempt_timeout)
+		jo.attempt_timeout_usec = o->j.attempt_timeout;
+	if (o->j.deadline)
+		jo.deadline_usec = o->j.deadline;
+	if (o->have_max_attempts)
+		jo.backoff.max_attempts = o->max_attempts;
 	jo.backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec();
-	jo.reserve = o.reserve;
-	jo.force = o.force;
-	jo.all_or_nothing = o.all_or_nothing;
-	jo.dry_run = o.dry_run;
-	jo.zones = o.n_zones ? o.zones : NULL;
-	jo.n_zones = o.n_zones;
-	jo.node = o.node;
-	jo.cancel = &cancel_requested;
-	ui.tty = isatty(STDERR_FILENO) == 1 && !o.dry_run;
-	ui.verbose = o.verbose;
-	ui.offline = offline;
+	jo.reserve = o->j.reserve;
+	jo.force = o->j.force;
+	jo.all_or_nothing = o->all_or_nothing;
+	jo.dry_run = o->j.dry_run;
+	jo.zones = o->n_zones ? o->zones : NULL;
+	jo.n_zones = o->n_zones;
+	jo.node = o->j.node;
+	jo.cancel = &ctl_cancel_requested;
 	jo.progress = on_progress;
-	jo.progress_userdata = &ui;
+	jo.progress_userdata = ui;
 	mo_log_parse_environment();
-	if (!o.dry_run && mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
-		snprintf(log_id, sizeof(log_id), "memoffctl-%d", (int) getpid());
-		jl = (struct mo_joblog) { .job = log_id, .action = req.action, .block_size = mem->block_size };
-		ui.log = &jl;
+	if (!o->j.dry_run && mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
+		snprintf(ui->log_id, sizeof(ui->log_id), "memoffctl-%d", (int) getpid());
+		ui->jl = (struct mo_joblog) { .job = ui->log_id, .action = req.action, .block_size = mem->block_size };
+		ui->log = &ui->jl;
 	}
-	if (offline && !o.dry_run) {
+	if (o->offline && !o->j.dry_run) {
 		/*
 		 * Forensics: a census of each block while its attempt spins, and the
 		 * kernel log, name the pages (and processes) that block it; groups of
@@ -1013,10 +774,10 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		 * to the journal, or with -v or MEMOFF_LOG_LEVEL=debug to stderr (else
 		 * the report says it).
 		 */
-		struct mo_forensics_opts fo = { .long_lived_usec = o.long_lived,
-						.log = ui.log || o.verbose || mo_log_get_max_level() >= LOG_DEBUG,
-						.job = ui.log ? log_id : NULL,
-						.stall_grace_usec = o.stall_grace != UINT64_MAX ? o.stall_grace :
+		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived,
+						.log = ui->log || o->j.verbose || mo_log_get_max_level() >= LOG_DEBUG,
+						.job = ui->log ? ui->log_id : NULL,
+						.stall_grace_usec = o->stall_grace != UINT64_MAX ? o->stall_grace :
 								    MO_STALL_GRACE_USEC };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
@@ -1026,44 +787,67 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 	}
 
 	/* what memoffd remembers of pins ranks those blocks last here too (read-only) */
-	if (offline && ctl_load_daemon_pins(root, &pins) == 0)
-		jo.pinmem = pins;
+	if (o->offline && ctl_load_daemon_pins(root, &ui->pins) == 0)
+		jo.pinmem = ui->pins;
 
 	r = mo_job_new(root, &req, &jo, &job, &error);
-	if (r == -ENOENT && req.n_blocks && o.blocks)
+	if (r == -ENOENT && req.n_blocks && o->blocks)
 		return ctl_error("%s", error ? error : strerror(-r));
 	if (r == -ENOENT && req.n_blocks)
-		return ctl_error("range '%s': %s", o.arg, error ? error : strerror(-r));
+		return ctl_error("range '%s': %s", o->arg, error ? error : strerror(-r));
 	if (r == -EINVAL)
-		return ctl_usage_error("%s: %s", o.arg, error ? error : strerror(-r));
+		return ctl_usage_error("%s: %s", o->arg, error ? error : strerror(-r));
 	if (r < 0)
-		return ctl_error_errno(r, "%s", error ? error : o.arg);
+		return ctl_error_errno(r, "%s", error ? error : o->arg);
 
 	r = mo_job_run(job);
-	clear_line(&ui);
+	ctl_progress_clear(&ui->line);
 	if (r < 0)
-		return ctl_error_errno(r, "%s", o.arg);
+		return ctl_error_errno(r, "%s", o->arg);
 
 	res = mo_job_result(job);
-	ex = mo_job_exit_code(res);
-	if (ui.log)
-		log_job_end(ui.log, &o, res, ex);
+	if (ui->log)
+		log_job_end(ui->log, o, res, mo_job_exit_code(res));
 	blocked = blocked_reports(forensics, res);
-	if (o.json)
-		print_json(&o, res, ex, blocked);
-	else {
-		if (res->n_blocks > 0) {
-			r = print_table(&o, res);
-			if (r < 0) {
-				free_reports(blocked, res->n_blocks);
-				return ctl_error_errno(r, "cannot print the table");
-			}
-		}
-		print_summary(&o, res);
-		print_blocked(res, blocked);
-	}
+	ex = print_report(o, res, blocked);
 	free_reports(blocked, res->n_blocks);
-	fflush(stdout);
-	print_failure(&o, res, ex);
 	return ex;
+}
+
+/* ---- the verb ---- */
+
+int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	struct opts o = { .offline = offline, .stall_grace = UINT64_MAX, .j = CTL_JOB_OPTS_INIT };
+	struct ui ui = {};
+	bool named;
+	int ex;
+
+	/* From the first option on, a SIGINT/SIGTERM is a cancel request, answered with a report. */
+	ctl_runner_signals();
+	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
+		return ex;
+	named = o.blocks || strchr(o.arg, '-');
+	if (o.j.node >= 0 && named)
+		return ctl_usage_error("-n chooses where a size takes blocks from; blocks named are taken as named");
+	if (offline && o.zone_arg && named)
+		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
+
+	ui.verbose = o.j.verbose;
+	ui.line = (struct ctl_progress) {
+		.tty = isatty(STDERR_FILENO) == 1 && !o.j.dry_run && !o.j.json && !o.j.quiet,
+		.verb = offline ? "offline" : "online",
+	};
+	/* memoffd runs the job when it runs (and serializes it with its other jobs); else the engine here */
+	switch (ctl_runner_connect(ctx, o.j.dry_run || o.n_zones > 1, &bus)) {
+	case 1:
+		return run_on_daemon(bus, &o, &ui.line);
+	case 0:
+		ex = run_here(ctx, &o, &ui);
+		mo_pinmem_free(ui.pins);
+		return ex;
+	default:
+		return CTL_EXIT_FAILED;
+	}
 }

@@ -15,6 +15,7 @@
 #include "format.h"
 #include "iomem.h"
 #include "pinmem.h"
+#include "parse.h"
 #include "pins.h"
 #include "verbs.h"
 
@@ -63,6 +64,17 @@ enum {
 	ZONE_UNKNOWN,  /* a word we do not know */
 	_ZONE_MAX,
 };
+
+/*
+ * The ZONES column's words, as lsmem(1) prints them ("Highmem", where the
+ * kernel and memoffd.conf write "HighMem"); valid_zones is read with
+ * parse.h's zone table, in the order of the MO_ZONE_* bits, which this
+ * enum follows.
+ */
+_Static_assert(1u << ZONE_DMA == MO_ZONE_DMA && 1u << ZONE_DMA32 == MO_ZONE_DMA32 &&
+	       1u << ZONE_NORMAL == MO_ZONE_NORMAL && 1u << ZONE_HIGHMEM == MO_ZONE_HIGHMEM &&
+	       1u << ZONE_MOVABLE == MO_ZONE_MOVABLE && 1u << ZONE_DEVICE == MO_ZONE_DEVICE,
+	       "the ZONE_* order follows the MO_ZONE_* bits");
 
 static const char *const zone_names[_ZONE_MAX] = {
 	[ZONE_DMA] = "DMA",
@@ -114,31 +126,31 @@ enum {
 
 static void list_help(FILE *out)
 {
-	fputs("\nUsage:\n"
-	      " memoffctl list [options]\n"
-	      "\n"
-	      "List the ranges of memory with their online status (lsmem-compatible).\n"
-	      "\n"
-	      "Options:\n"
-	      " -J, --json            use JSON output format\n"
-	      " -P, --pairs           use key=\"value\" output format\n"
-	      " -a, --all             list each individual memory block\n"
-	      " -b, --bytes           print SIZE in bytes rather than in human readable format\n"
-	      " -n, --noheadings      don't print headings\n"
-	      " -o, --output <list>   output columns (+<list> adds to the default ones)\n"
-	      "     --output-all      output all columns\n"
-	      " -r, --raw             use raw output format\n"
-	      " -S, --split <list>    split ranges by specified columns (or \"none\")\n"
-	      " -s <dir>              the same as --sysroot <dir>\n"
-	      "     --summary[=when]  print summary information (never, always or only)\n", out);
+	char tail[512];
+	size_t pos = 0;
+
+	ctl_help_begin(out, "memoffctl list [options]",
+		       "List the ranges of memory with their online status (lsmem-compatible).");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_option(out, "-P, --pairs", "use key=\"value\" output format");
+	ctl_help_option(out, "-a, --all", "list each individual memory block");
+	ctl_help_option(out, "-b, --bytes", "print SIZE in bytes rather than in human readable format");
+	ctl_help_option(out, "-n, --noheadings", "don't print headings");
+	ctl_help_option(out, "-o, --output <list>", "output columns (+<list> adds to the default ones)");
+	ctl_help_option(out, "    --output-all", "output all columns");
+	ctl_help_option(out, "-r, --raw", "use raw output format");
+	ctl_help_option(out, "-S, --split <list>", "split ranges by specified columns (or \"none\")");
+	ctl_help_option(out, "-s <dir>", "the same as --sysroot <dir>");
+	ctl_help_option(out, "    --summary[=when]", "print summary information (never, always or only)");
 	ctl_print_common_options(out);
 	fputs("\nAvailable output columns:\n", out);
 	for (size_t i = 0; i < _COL_MAX; i++)
 		fprintf(out, " %10s  %s\n", coldescs[i].name, coldescs[i].help);
-	fputs("\nDefault columns:", out);
-	for (size_t i = 0; i < ARRAY_SIZE(default_columns); i++)
-		fprintf(out, "%s%s", i ? "," : " ", coldescs[default_columns[i]].name);
-	fputs(".\nFor more details see memoffctl(8).\n", out);
+	pos += (size_t) snprintf(tail, sizeof(tail), "Default columns:");
+	for (size_t i = 0; i < ARRAY_SIZE(default_columns) && pos < sizeof(tail); i++)
+		pos += (size_t) snprintf(tail + pos, sizeof(tail) - pos, "%s%s", i ? "," : " ",
+					 coldescs[default_columns[i]].name);
+	fprintf(out, "\n%s.\nFor more details see memoffctl(8).\n", tail);
 }
 
 static int column_by_name(const char *name, size_t len)
@@ -184,10 +196,17 @@ static int parse_columns(const char *list, int *ids, size_t max, size_t *n)
 
 static int parse_zone(const char *word, size_t len)
 {
-	for (int i = 0; i < ZONE_UNKNOWN; i++)
-		if (strlen(zone_names[i]) == len && strncasecmp(zone_names[i], word, len) == 0)
-			return i;
-	return ZONE_UNKNOWN;
+	char name[16];
+	unsigned z;
+
+	if (len >= sizeof(name))
+		return ZONE_UNKNOWN;
+	memcpy(name, word, len);
+	name[len] = '\0';
+	if (strcasecmp(name, "none") == 0)
+		return ZONE_NONE;
+	z = mo_zone_from_string(name);
+	return z ? __builtin_ctz(z) : ZONE_UNKNOWN;
 }
 
 static void row_from_block(struct row *row, const struct mo_block *b, const struct mo_iomem *io)

@@ -79,6 +79,7 @@ int main(int argc, char *argv[])
 	if (!ctx.verb)
 		return ctl_usage_error("unknown command '%s'", argv[optind]);
 
+	ctl_set_verb(ctx.verb->name);
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* full getopt reset for the verb's own parsing */

@@ -27,29 +27,23 @@ enum {
 
 static void pins_help(FILE *out)
 {
-	fputs("\nUsage:\n"
-	      " memoffctl pins [options] <start>-<end>\n"
-	      " memoffctl pins [options] -b <first>[-<last>]\n"
-	      "\n"
-	      "List the pages that would block taking memory offline, and the processes\n"
-	      "that map them. Read-only: no offline is attempted.\n"
-	      "\n"
-	      "A page counts when its flags say kernel memory (unmovable), when it is\n"
-	      "anonymous and in use but mapped by no process (held by a pipe or another\n"
-	      "kernel reference: unmapped), or when the kernel log says an earlier offline\n"
-	      "failed to migrate it and it is still in use (kmsg). Pages pinned while still\n"
-	      "mapped show up only through the kernel log of an attempt.\n"
-	      "\n"
-	      "Options:\n"
-	      " -b, --blocks              the argument is a block number or range\n"
-	      " -p, --pages               one line per page instead of per group of pages\n"
-	      "     --no-kmsg             do not read the kernel log\n"
-	      " -J, --json                use JSON output format\n", out);
-	ctl_print_common_options(out);
-	fputs("\nOwners need CAP_SYS_ADMIN (pagemap); the kernel log needs read access to\n"
-	      "/dev/kmsg. Exit status: 0 when the blocks could be examined, 1 otherwise,\n"
-	      "2 usage error.\n"
-	      "For more details see memoffctl(8).\n", out);
+	ctl_help_begin(out, "memoffctl pins [options] <start>-<end>\n"
+			    "memoffctl pins [options] -b <first>[-<last>]",
+		       "List the pages that would block taking memory offline, and the processes\n"
+		       "that map them. Read-only: no offline is attempted.\n"
+		       "\n"
+		       "A page counts when its flags say kernel memory (unmovable), when it is\n"
+		       "anonymous and in use but mapped by no process (held by a pipe or another\n"
+		       "kernel reference: unmapped), or when the kernel log says an earlier offline\n"
+		       "failed to migrate it and it is still in use (kmsg). Pages pinned while still\n"
+		       "mapped show up only through the kernel log of an attempt.");
+	ctl_help_option(out, "-b, --blocks", "the argument is a block number or range");
+	ctl_help_option(out, "-p, --pages", "one line per page instead of per group of pages");
+	ctl_help_option(out, "    --no-kmsg", "do not read the kernel log");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Page flags (/proc/kpageflags) and owners (pagemap) need CAP_SYS_ADMIN; the\n"
+		     "kernel log needs read access to /dev/kmsg. Exit status: 0 when the blocks\n"
+		     "could be examined, 1 otherwise, 2 usage error.");
 }
 
 /* What memoffd remembers of the report's blocks (pinmem.h): pages earlier attempts found blocking. */
@@ -99,7 +93,8 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_pinmem_freep) struct mo_pinmem *pins = NULL;
 	bool by_blocks = false, pages = false, json = false;
 	const char *arg, *why = NULL;
-	size_t n_blocks = 0, n_reports = 0;
+	size_t n_blocks = 0, n_reports = 0, n_unread = 0;
+	int census;
 	uint64_t first, last;
 	int c, ex, r, ret = CTL_EXIT_OK;
 
@@ -198,10 +193,9 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 
 print:
 	(void) ctl_load_daemon_pins(root, &pins);
-	for (size_t i = 0; i < n_reports; i++)
-		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): mo_forensics_scan() and pins_json_read() set every report */
-		if (reports[i]->census_error)
-			ret = CTL_EXIT_FAILED;
+	census = pinsout_census_error(reports, n_reports, &n_unread);
+	if (census)
+		ret = CTL_EXIT_FAILED;
 
 	if (json) {
 		/* the document GetPins returns (pins-json.h), the same bytes with or without the daemon */
@@ -225,15 +219,28 @@ print:
 				goto out;
 			}
 		}
-		printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total, total == 1 ? "" : "s",
-		       n_reports, n_reports == 1 ? "" : "s");
+		/* Without the page flags, "0 pages would block" would be a guess: say what was read. */
+		if (!census)
+			printf("%" PRIu64 " page%s in %zu block%s would block offlining.\n", total,
+			       total == 1 ? "" : "s", n_reports, n_reports == 1 ? "" : "s");
+		else if (n_unread < n_reports)
+			printf("%" PRIu64 " page%s in %zu of %zu blocks would block offlining; the other blocks "
+			       "could not be examined.\n", total, total == 1 ? "" : "s", n_reports - n_unread, n_reports);
+		else if (total > 0)
+			printf("%" PRIu64 " page%s named by the kernel log; the blocks' page flags could not be read.\n",
+			       total, total == 1 ? "" : "s");
 		if (pins)
 			print_remembered(pins, reports, n_reports);
-		pinsout_notes(stdout, reports, n_reports);
+		pinsout_notes(stdout, reports, n_reports, false);
 	}
 	fflush(stdout);
-	if (ret != CTL_EXIT_OK)
-		pinsout_notes(stderr, reports, n_reports);
+	/* the one error, on stderr only */
+	if (census == -EACCES || census == -EPERM)
+		ctl_error("cannot read the page flags (/proc/kpageflags) of %zu block%s: reading them needs "
+			  "CAP_SYS_ADMIN (run as root, or as a member of memoffd's AllowedGroup=)", n_unread, n_unread == 1 ? "" : "s");
+	else if (census)
+		ctl_error("cannot read the page flags (/proc/kpageflags) of %zu block%s: %s", n_unread,
+			  n_unread == 1 ? "" : "s", strerror(-census));
 out:
 	for (size_t i = 0; i < n_reports; i++)
 		mo_pin_report_free(reports[i]);

@@ -159,7 +159,7 @@ out:
 	return r;
 }
 
-void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n)
+void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n, bool census_note)
 {
 	int owners = 0, kmsg = 0, census = 0;
 
@@ -181,8 +181,23 @@ void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n)
 		fputs("Kernel log not read: /dev/kmsg is restricted (kernel.dmesg_restrict).\n", out);
 	else if (kmsg && kmsg != -ENOTSUP)
 		fprintf(out, "Kernel log not read: %s.\n", strerror(-kmsg));
-	if (census)
-		fprintf(out, "Page flags not read (/proc/kpageflags): %s.\n", strerror(-census));
+	if (census && census_note)
+		fprintf(out, "Page flags not read (/proc/kpageflags): %s%s.\n", strerror(-census),
+			census == -EACCES || census == -EPERM ? ": reading them needs CAP_SYS_ADMIN (root)" : "");
+}
+
+int pinsout_census_error(struct mo_pin_report *const *reports, size_t n, size_t *n_failed)
+{
+	int first = 0;
+
+	*n_failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (reports[i]->census_error) {
+			if (!first)
+				first = reports[i]->census_error;
+			++*n_failed;
+		}
+	return first;
 }
 
 void pinsout_json(struct mo_json *j, const char *key, const struct mo_pin_report *r)

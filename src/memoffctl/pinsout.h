@@ -24,9 +24,18 @@ int pinsout_table(struct mo_pin_report *const *reports, size_t n, bool pages);
 
 /**
  * pinsout_notes() - what the reports could not say, on @out: owners need
- * CAP_SYS_ADMIN, the kernel log is not readable, ...; once each.
+ * CAP_SYS_ADMIN, the kernel log is not readable, ...; once each. The page
+ * flags that could not be read only with @census_note (`memoffctl pins`
+ * reports those as its error instead).
  */
-void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n);
+void pinsout_notes(FILE *out, struct mo_pin_report *const *reports, size_t n, bool census_note);
+
+/**
+ * pinsout_census_error() - the first report whose page flags could not be
+ * read: its error (negative errno), or 0 when every report has them.
+ * @n_failed: how many reports lack them
+ */
+int pinsout_census_error(struct mo_pin_report *const *reports, size_t n, size_t *n_failed);
 
 /**
  * pinsout_json() - @r as a JSON object (member @key, or an array element

@@ -15,46 +15,24 @@
 #include "format.h"
 #include "json.h"
 #include "parse.h"
+#include "job-report.h"
 #include "release.h"
+#include "release-report.h"
+#include "runner.h"
 #include "verbs.h"
 
 enum {
-	OPT_ATTEMPT_TIMEOUT = CTL_OPT_VERB_FIRST,
-	OPT_DEADLINE,
-	OPT_EJECT_TIMEOUT,
+	OPT_EJECT_TIMEOUT = CTL_OPT_JOB_FIRST,
 	OPT_MAX_TRIES,
-	OPT_RESERVE,
-	OPT_FORCE,
-	OPT_DRY_RUN,
 };
 
 struct opts {
 	const char *arg;
-	int node;
-	uint64_t attempt_timeout, deadline, eject_timeout, reserve;
+	uint64_t eject_timeout;
 	unsigned max_tries;
 	bool have_max_tries;
-	bool force, dry_run, json, verbose;
+	struct ctl_job_opts j;       /* the options every job verb takes (runner.h) */
 };
-
-/* ---- signals ---- */
-
-static volatile sig_atomic_t cancel_requested;
-
-static void on_signal(int sig)
-{
-	cancel_requested = 1;
-}
-
-/* Without SA_RESTART: a SIGINT/SIGTERM ends a spinning write at once. */
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	(void) sigaction(SIGINT, &sa, NULL);
-	(void) sigaction(SIGTERM, &sa, NULL);
-}
 
 /* ---- help ---- */
 
@@ -62,136 +40,74 @@ static void release_help(FILE *out)
 {
 	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX];
 
-	fprintf(out,
-		"\nUsage:\n"
-		" memoffctl release [options] <size>\n"
-		"\n"
-		"Free <size> as whole hot-pluggable memory devices (ACPI DIMMs) and eject them,\n"
-		"so that the hypervisor gets the memory back. The cheapest devices go first\n"
-		"(nothing to migrate, then least to migrate); a device whose blocks will not\n"
-		"all go offline is put back online and another is tried. At least <size> is\n"
-		"freed, rounded up to whole devices by less than one device.\n"
-		"\n"
-		"Options:\n"
-		" -n, --node <node>         release devices of this NUMA node only\n"
-		"     --attempt-timeout <duration>\n"
-		"                           end one offline write after this long (default: %s)\n"
-		"     --deadline <duration> end the whole request by then (default: %s)\n"
-		"     --eject-timeout <duration>\n"
-		"                           wait this long for an ejected device's memory to go\n"
-		"                           (default: %s, never past the deadline)\n"
-		"     --max-tries <n>       tries per device, 0 for no limit (default: %u)\n"
-		"     --reserve <size>      memory to keep available (default: the larger of\n"
-		"                           256M and 5%% of RAM)\n"
-		"     --force               skip the headroom guard\n"
-		"     --dry-run             print the plan and change nothing\n"
-		" -J, --json                use JSON output format\n"
-		" -v, --verbose             print every attempt, and every block in the table\n",
-		mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1)),
-		mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2)),
-		mo_format_duration(MO_RELEASE_EJECT_TIMEOUT_USEC, d3, sizeof(d3)), MO_BACKOFF_MAX_ATTEMPTS);
-	ctl_print_common_options(out);
-	fputs("\nExit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.\n"
-	      "For more details see memoffctl(8).\n", out);
+	ctl_help_begin(out, "memoffctl release [options] <size>",
+		       "Free <size> as whole hot-pluggable memory devices (ACPI DIMMs) and eject them,\n"
+		       "so that the hypervisor gets the memory back. The cheapest devices go first\n"
+		       "(nothing to migrate, then least to migrate); a device whose blocks will not\n"
+		       "all go offline is put back online and another is tried. At least <size> is\n"
+		       "freed, rounded up to whole devices by less than one device.");
+	ctl_help_option(out, "-n, --node <node>", "release devices of this NUMA node only");
+	ctl_help_option(out, "    --attempt-timeout <duration>", "end one offline write after this long (default: %s)",
+			mo_format_duration(MO_JOB_ATTEMPT_TIMEOUT_USEC, d1, sizeof(d1)));
+	ctl_help_option(out, "    --deadline <duration>", "end the whole request by then (default: %s;\n"
+			"infinity: no limit)", mo_format_duration(MO_JOB_DEADLINE_USEC, d2, sizeof(d2)));
+	ctl_help_option(out, "    --eject-timeout <duration>", "wait this long for an ejected device's memory to go\n"
+			"(default: %s, never past the deadline)",
+			mo_format_duration(MO_RELEASE_EJECT_TIMEOUT_USEC, d3, sizeof(d3)));
+	ctl_help_option(out, "    --max-tries <n>", "tries per device, 0 for no limit (default: %u)",
+			MO_BACKOFF_MAX_ATTEMPTS);
+	ctl_help_option(out, "    --reserve <size>", "memory to keep available (default: the larger of\n"
+			"256M and 5%% of RAM)");
+	ctl_help_option(out, "    --force", "skip the headroom guard");
+	ctl_help_option(out, "    --long-lived <duration>", "as for offline (default: 30s)");
+	ctl_help_job_report(out, "print every attempt, and every block in the table");
+	ctl_help_end(out, "Exit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.");
 }
 
 /* ---- parsing ---- */
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end || v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
-static int parse_duration_opt(const char *what, const char *arg, uint64_t *ret, int *ret_exit)
-{
-	const char *why = NULL;
-
-	if (mo_parse_duration(arg, ret, &why) < 0 || *ret == 0) {
-		*ret_exit = ctl_usage_error("invalid %s '%s': %s", what, arg, why ? why : "must be longer than zero");
-		return -1;
-	}
-	return 0;
-}
 
 static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *o, int *ret_exit)
 {
 	static const struct option longopts[] = {
 		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, OPT_DEADLINE },
+		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
+		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "eject-timeout",   required_argument, NULL, OPT_EJECT_TIMEOUT },
 		{ "max-tries",       required_argument, NULL, OPT_MAX_TRIES },
-		{ "reserve",         required_argument, NULL, OPT_RESERVE },
-		{ "force",           no_argument,       NULL, OPT_FORCE },
-		{ "dry-run",         no_argument,       NULL, OPT_DRY_RUN },
+		{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },
+		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
+		{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },
+		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
 		{ "json",            no_argument,       NULL, 'J' },
+		{ "quiet",           no_argument,       NULL, 'q' },
 		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *why = NULL;
-	unsigned long v;
 	uint64_t size;
-	int c;
+	int c, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "n:Jv", longopts, ret_exit)) != -1) {
-		switch (c) {
-		case CTL_GETOPT_EXIT:
+	while ((c = ctl_getopt(ctx, argc, argv, "n:Jqv", longopts, ret_exit)) != -1) {
+		if (c == CTL_GETOPT_EXIT)
 			return -1;
-		case 'n':
-			if (parse_uint(optarg, 1 << 20, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid node '%s'", optarg);
+		r = ctl_job_opt(c, optarg, &o->j, ret_exit);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case OPT_EJECT_TIMEOUT:
+			if (mo_parse_duration(optarg, &o->eject_timeout, &why) < 0 || o->eject_timeout == 0) {
+				*ret_exit = ctl_usage_error("invalid eject timeout '%s': %s", optarg,
+							    why ? why : "must be longer than zero");
 				return -1;
 			}
-			o->node = (int) v;
-			break;
-		case OPT_ATTEMPT_TIMEOUT:
-			if (parse_duration_opt("attempt timeout", optarg, &o->attempt_timeout, ret_exit) < 0)
-				return -1;
-			break;
-		case OPT_DEADLINE:
-			if (parse_duration_opt("deadline", optarg, &o->deadline, ret_exit) < 0)
-				return -1;
-			break;
-		case OPT_EJECT_TIMEOUT:
-			if (parse_duration_opt("eject timeout", optarg, &o->eject_timeout, ret_exit) < 0)
-				return -1;
 			break;
 		case OPT_MAX_TRIES:
-			if (parse_uint(optarg, 1000000, &v) < 0) {
-				*ret_exit = ctl_usage_error("invalid number of tries '%s'", optarg);
+			if (ctl_parse_count("number of tries", optarg, &o->max_tries, ret_exit) < 0)
 				return -1;
-			}
-			o->max_tries = (unsigned) v;
 			o->have_max_tries = true;
-			break;
-		case OPT_RESERVE:
-			if (mo_parse_size(optarg, &o->reserve, &why) < 0) {
-				*ret_exit = ctl_usage_error("invalid reserve '%s': %s", optarg, strempty(why));
-				return -1;
-			}
-			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = true;
-			break;
-		case 'J':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
 			break;
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
@@ -217,33 +133,19 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 /* ---- progress ---- */
 
 struct ui {
-	bool tty, verbose;
-	bool line;       /* a progress line is on screen */
+	bool verbose;
+	struct ctl_progress line;
+	uint64_t block_size;
 };
-
-static void clear_line(struct ui *u)
-{
-	if (u->line) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		u->line = false;
-	}
-}
-
-static const char *usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
-{
-	/* milliseconds are precise enough for people */
-	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
-}
 
 static void on_progress(const struct mo_release_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
 	const struct mo_job_progress *jp = p->job;
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX];
+	char d[MO_DURATION_MAX], detail[128] = "";
 
 	if (u->verbose) {
-		clear_line(u);
+		ctl_progress_clear(&u->line);
 		switch (p->phase) {
 		case MO_RELEASE_PHASE_DEVICE:
 			fprintf(stderr, "memoffctl: %s: try %u: taking its blocks offline\n", p->device, p->attempt);
@@ -251,7 +153,7 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 		case MO_RELEASE_PHASE_BLOCK:
 			if (jp->phase == MO_PHASE_RESULT)
 				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": %s after %s: %s\n", p->device,
-					jp->block, mo_outcome_to_string(jp->outcome), usec_str(jp->attempt_usec, d),
+					jp->block, mo_outcome_to_string(jp->outcome), ctl_usec_str(jp->attempt_usec, d),
 					strempty(jp->reason));
 			else if (jp->phase == MO_PHASE_ROLLBACK)
 				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": putting it back online\n", p->device,
@@ -266,153 +168,43 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 			break;
 		case MO_RELEASE_PHASE_WAIT:
 			fprintf(stderr, "memoffctl: waiting %s before trying a device again\n",
-				usec_str(p->wait_usec, d));
+				ctl_usec_str(p->wait_usec, d));
 			break;
 		}
 	}
-	if (!u->tty)
-		return;
-	fprintf(stderr, "\r\033[Krelease %s of %s (%u devices)", mo_format_size(p->released_bytes, done),
-		mo_format_size(p->wanted_bytes, want), p->released_devices);
+	/* the one progress line (runner.h): bytes and blocks released, then what is going on */
 	switch (p->phase) {
 	case MO_RELEASE_PHASE_DEVICE:
-		fprintf(stderr, ", %s try %u", p->device, p->attempt);
+		snprintf(detail, sizeof(detail), "%s try %u", p->device, p->attempt);
 		break;
 	case MO_RELEASE_PHASE_BLOCK:
 		if (jp->phase == MO_PHASE_ROLLBACK)
-			fprintf(stderr, ", %s: putting block %" PRIu64 " back online", p->device, jp->block);
+			snprintf(detail, sizeof(detail), "%s: putting block %" PRIu64 " back online", p->device,
+				 jp->block);
 		else if (jp->block != UINT64_MAX)
-			fprintf(stderr, ", %s: block %" PRIu64 " %s", p->device, jp->block,
-				jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
+			snprintf(detail, sizeof(detail), "%s: block %" PRIu64 " %s", p->device, jp->block,
+				 jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
 		break;
 	case MO_RELEASE_PHASE_EJECT:
-		fprintf(stderr, ", %s: ejecting", p->device);
+		snprintf(detail, sizeof(detail), "%s: ejecting", p->device);
 		break;
 	case MO_RELEASE_PHASE_RESULT:
-		fprintf(stderr, ", %s %s", p->device, mo_release_outcome_to_string(p->outcome));
+		snprintf(detail, sizeof(detail), "%s %s", p->device, mo_release_outcome_to_string(p->outcome));
 		break;
 	case MO_RELEASE_PHASE_WAIT:
-		fprintf(stderr, ", waiting %s", usec_str(p->wait_usec, d));
+		snprintf(detail, sizeof(detail), "waiting %s", ctl_usec_str(p->wait_usec, d));
 		break;
 	}
-	fflush(stderr);
-	u->line = true;
+	ctl_progress_draw(&u->line, p->released_bytes, p->wanted_bytes,
+			  u->block_size ? p->released_bytes / u->block_size : 0,
+			  u->block_size ? p->wanted_bytes / u->block_size : 0, detail);
 }
 
 /* ---- report ---- */
 
-static uint64_t page_size(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-
-	return ps > 0 ? (uint64_t) ps : 4096;
-}
-
-static void range_str(uint64_t start, uint64_t size, char *buf, size_t len)
-{
-	snprintf(buf, len, "0x%016" PRIx64 "-0x%016" PRIx64, start, start + size - 1);
-}
-
 static bool touched(const struct mo_release_device_result *d)
 {
 	return d->outcome != MO_RELEASE_NOT_TRIED && d->outcome != MO_RELEASE_INELIGIBLE;
-}
-
-static void json_census(struct mo_json *j, bool have, const struct mo_census *c, uint64_t cost)
-{
-	if (have) {
-		mo_json_u64(j, "migrate_bytes", c->movable * page_size());
-		mo_json_u64(j, "unmovable_pages", c->unmovable);
-		mo_json_u64(j, "cost", cost);
-	} else {
-		mo_json_null(j, "migrate_bytes");
-		mo_json_null(j, "unmovable_pages");
-		mo_json_null(j, "cost");
-	}
-}
-
-static void print_json(const struct opts *o, const struct mo_release_result *r, int exit_code)
-{
-	struct mo_json j;
-	char buf[64];
-
-	mo_json_init(&j, stdout);
-	mo_json_begin_object(&j, NULL);
-	mo_json_string(&j, "action", "release");
-	mo_json_string(&j, "request", o->arg);
-	mo_json_bool(&j, "dry_run", r->dry_run);
-	mo_json_begin_array(&j, "devices");
-	for (size_t i = 0; i < r->n_devices; i++) {
-		const struct mo_release_device_result *d = &r->devices[i];
-
-		mo_json_begin_object(&j, NULL);
-		mo_json_string(&j, "device", d->name);
-		range_str(d->start, d->size, buf, sizeof(buf));
-		mo_json_string(&j, "range", buf);
-		mo_json_u64(&j, "size", d->size);
-		if (d->node >= 0)
-			mo_json_i64(&j, "node", d->node);
-		else
-			mo_json_null(&j, "node");
-		mo_json_bool(&j, "eligible", d->skip == MO_DEVICE_ELIGIBLE);
-		mo_json_string(&j, "outcome", mo_release_outcome_to_string(d->outcome));
-		mo_json_string(&j, "reason", d->reason);
-		mo_json_u64(&j, "tries", d->tries);
-		mo_json_usec(&j, "seconds", d->usec);
-		if (d->outcome == MO_RELEASE_RELEASED || d->outcome == MO_RELEASE_UNCONFIRMED)
-			mo_json_usec(&j, "eject_seconds", d->eject_usec);
-		else
-			mo_json_null(&j, "eject_seconds");
-		mo_json_bool(&j, "rollback_failed", d->rollback_failed);
-		json_census(&j, d->have_census, &d->census, d->cost);
-		mo_json_begin_array(&j, "blocks");
-		for (size_t k = 0; k < d->n_blocks; k++) {
-			const struct mo_block_result *b = &d->blocks[k];
-
-			mo_json_begin_object(&j, NULL);
-			mo_json_u64(&j, "block", b->index);
-			range_str(b->start, b->size, buf, sizeof(buf));
-			mo_json_string(&j, "range", buf);
-			mo_json_string(&j, "outcome", mo_outcome_to_string(b->outcome));
-			mo_json_u64(&j, "attempts", b->attempts);
-			mo_json_usec(&j, "seconds", b->usec);
-			mo_json_string(&j, "reason", b->reason);
-			mo_json_string(&j, "errno", b->error ? strerrorname_np(b->error) : NULL);
-			json_census(&j, b->have_census, &b->census, b->census.cost);
-			mo_json_end_object(&j);
-		}
-		mo_json_end_array(&j);
-		mo_json_end_object(&j);
-	}
-	mo_json_end_array(&j);
-
-	mo_json_begin_object(&j, "totals");
-	mo_json_u64(&j, "wanted_bytes", r->wanted_bytes);
-	mo_json_u64(&j, "released_bytes", r->released_bytes);
-	mo_json_u64(&j, "released_devices", r->released_devices);
-	mo_json_u64(&j, "planned_bytes", r->planned_bytes);
-	mo_json_u64(&j, "planned_devices", r->planned_devices);
-	mo_json_u64(&j, "hotplug_devices", r->n_found);
-	mo_json_u64(&j, "eligible_devices", r->n_eligible);
-	mo_json_u64(&j, "eligible_bytes", r->eligible_bytes);
-	mo_json_usec(&j, "seconds", r->usec);
-	mo_json_string(&j, "stop", mo_job_stop_to_string(r->stop));
-	mo_json_string(&j, "reason", r->stop_reason);
-	mo_json_i64(&j, "exit_code", exit_code);
-	mo_json_end_object(&j);
-
-	if (r->have_headroom) {
-		mo_json_begin_object(&j, "headroom");
-		mo_json_u64(&j, "mem_total", r->headroom.mem_total);
-		mo_json_u64(&j, "mem_available", r->headroom.mem_available);
-		mo_json_u64(&j, "reserve", r->reserve);
-		mo_json_bool(&j, "enforced", !o->force);
-		if (r->dry_run)
-			mo_json_u64(&j, "mem_available_after", r->headroom_after.mem_available);
-		mo_json_end_object(&j);
-	} else
-		mo_json_null(&j, "headroom");
-	mo_json_end_object(&j);
 }
 
 enum {
@@ -467,7 +259,7 @@ static void census_cells(bool have, const struct mo_census *c, uint64_t cost, ch
 		strcpy(costbuf, "-");
 		return;
 	}
-	mo_format_size(c->movable * page_size(), migrate);
+	mo_format_size(job_report_migrate_bytes(&(const struct mo_block_result) { .census = *c }), migrate);
 	if (c->unmovable)
 		strcpy(costbuf, "unmovable");
 	else
@@ -508,7 +300,8 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 		if (!touched(d))
 			continue;
 		cell[COL_DEVICE] = d->name;
-		range_str(d->start, d->size, buf[COL_RANGE], 64);
+		job_report_range(&(const struct mo_block_result) { .start = d->start, .size = d->size },
+				 buf[COL_RANGE], 64);
 		cell[COL_RANGE] = buf[COL_RANGE];
 		cell[COL_SIZE] = mo_format_size(d->size, buf[COL_SIZE]);
 		snprintf(buf[COL_NODE], 64, d->node >= 0 ? "%d" : "-", d->node);
@@ -519,12 +312,12 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 		cell[COL_COST] = buf[COL_COST];
 		snprintf(buf[COL_TRIES], 64, "%u", d->tries);
 		cell[COL_TRIES] = buf[COL_TRIES];
-		cell[COL_TIME] = usec_str(d->usec, buf[COL_TIME]);
+		cell[COL_TIME] = ctl_usec_str(d->usec, buf[COL_TIME]);
 		cell[COL_REASON] = d->reason;
 		ret = add_line(tb, NULL, colmap, cell, &parent);
 		if (ret < 0)
 			goto out;
-		if (!o->verbose)
+		if (!o->j.verbose)
 			continue;
 		for (size_t i = 0; i < d->n_blocks; i++) {
 			const struct mo_block_result *b = &d->blocks[i];
@@ -532,12 +325,12 @@ static int print_table(const struct opts *o, const struct mo_release_result *r)
 
 			snprintf(name, sizeof(name), "memory%" PRIu64, b->index);
 			cell[COL_DEVICE] = name;
-			range_str(b->start, b->size, buf[COL_RANGE], 64);
+			job_report_range(b, buf[COL_RANGE], 64);
 			cell[COL_SIZE] = mo_format_size(b->size, buf[COL_SIZE]);
 			cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
 			census_cells(b->have_census, &b->census, b->census.cost, buf[COL_MIGRATE], buf[COL_COST]);
 			snprintf(buf[COL_TRIES], 64, "%u", b->attempts);
-			cell[COL_TIME] = usec_str(b->usec, buf[COL_TIME]);
+			cell[COL_TIME] = ctl_usec_str(b->usec, buf[COL_TIME]);
 			cell[COL_REASON] = b->reason;
 			ret = add_line(tb, parent, colmap, cell, NULL);
 			if (ret < 0)
@@ -578,7 +371,7 @@ static void print_summary(const struct opts *o, const struct mo_release_result *
 	if (r->dry_run)
 		printf("Plan: release %s for %s (%u device%s)", a, b, n, n == 1 ? "" : "s");
 	else
-		printf("Released %s of %s (%u device%s) in %s", a, b, n, n == 1 ? "" : "s", usec_str(r->usec, d));
+		printf("Released %s of %s (%u device%s) in %s", a, b, n, n == 1 ? "" : "s", ctl_usec_str(r->usec, d));
 	if (r->stop != MO_STOP_FINISHED)
 		printf(": %s", r->stop_reason);
 	fputs(".\n", stdout);
@@ -595,7 +388,7 @@ static void print_summary(const struct opts *o, const struct mo_release_result *
 		       mo_format_size(r->headroom.mem_total, b), mo_format_size(r->reserve, c));
 		if (r->dry_run)
 			printf(", %s available after the plan", mo_format_size(r->headroom_after.mem_available, a));
-		if (o->force)
+		if (o->j.force)
 			fputs(" (not enforced: --force)", stdout);
 		fputs(".\n", stdout);
 	}
@@ -622,6 +415,64 @@ static void print_failure(const struct opts *o, const struct mo_release_result *
 	}
 }
 
+/* ---- the report, whoever ran the release ---- */
+
+/* The one renderer, as offline's: -J the document (release-report.h), else the table and the summary. */
+static int print_report(const struct opts *o, const struct mo_release_result *res)
+{
+	int ex = mo_release_exit_code(res), r;
+
+	if (o->j.quiet)
+		;
+	else if (o->j.json) {
+		const struct release_report rep = { .request = o->arg, .force = o->j.force, .exit_code = ex, .res = res };
+		struct mo_json j;
+
+		mo_json_init(&j, stdout);
+		release_report_json(&j, &rep);
+	} else {
+		bool any = false;
+
+		for (size_t i = 0; i < res->n_devices; i++)
+			any |= touched(&res->devices[i]);
+		r = any ? print_table(o, res) : 0;
+		if (r < 0)
+			return ctl_error_errno(r, "cannot print the table");
+		print_summary(o, res);
+	}
+	fflush(stdout);
+	print_failure(o, res, ex);
+	return ex;
+}
+
+/* ---- through memoffd ---- */
+
+static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress *line)
+{
+	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
+	_cleanup_(release_report_doc_freep) struct release_report_doc *doc = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct ctl_job_info info = {};
+	char what[128];
+	int r, ex;
+
+	snprintf(what, sizeof(what), "release %s", o->arg);
+	ctl_job_opts_request(&o->j, &cr);
+	cr.release = true;
+	cr.by = "size";
+	cr.what = o->arg;
+	cr.eject_timeout_usec = o->eject_timeout;
+	cr.max_attempts = o->have_max_tries ? (int) o->max_tries : -1;
+	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, what, &text, &info);
+	if (ex >= 0)
+		return ex;
+	ctl_job_info_done(&info);
+	r = release_report_parse(text, &doc);
+	if (r < 0)
+		return ctl_error_errno(r, "cannot read memoffd's report of %s", what);
+	return print_report(o, &doc->res);
+}
+
 /* ---- the verb ---- */
 
 static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
@@ -630,41 +481,33 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
 	_cleanup_free_ char *error = NULL;
-	struct opts o = { .node = -1, .reserve = MO_JOB_RESERVE_DEFAULT };
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	struct opts o = { .j = CTL_JOB_OPTS_INIT };
 	struct mo_release_options ro;
 	struct ui ui = {};
-	const struct mo_release_result *res;
 	char bs[MO_FORMAT_SIZE_MAX];
 	const char *why = NULL;
 	uint64_t size;
 	int r, ex;
 
+	/* From the first option on, a SIGINT/SIGTERM is a cancel request, answered with a report. */
+	ctl_runner_signals();
 	if (parse_args(ctx, argc, argv, &o, &ex) < 0)
 		return ex;
-	/* From here on a SIGINT/SIGTERM is a cancel request, answered with a report. */
-	install_signals();
+	ui.verbose = o.j.verbose;
+	ui.line = (struct ctl_progress) {
+		.tty = isatty(STDERR_FILENO) == 1 && !o.j.dry_run && !o.j.json && !o.j.quiet,
+		.verb = "release",
+	};
 
 	/* A running memoffd does the work (and serializes it with its other jobs). */
-	if (ctl_client_wanted(ctx)) {
-		struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-
-		cr.release = true;
-		cr.by = "size";
-		cr.what = o.arg;
-		cr.node = o.node;
-		cr.attempt_timeout_usec = o.attempt_timeout;
-		cr.deadline_usec = o.deadline;
-		cr.eject_timeout_usec = o.eject_timeout;
-		cr.reserve = o.reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o.reserve;
-		cr.max_attempts = o.have_max_tries ? (int) o.max_tries : -1;
-		cr.force = o.force;
-		cr.dry_run = o.dry_run;
-		r = ctl_client_run_job(&cr, o.json, &ex);
-		if (r == 0)
-			return ex;
-		if (r != -ENOENT && r != -ECONNREFUSED)
-			return ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
-		/* no daemon: run it here */
+	switch (ctl_runner_connect(ctx, o.j.dry_run, &bus)) {
+	case 1:
+		return run_on_daemon(bus, &o, &ui.line);
+	case 0:
+		break;
+	default:
+		return CTL_EXIT_FAILED;
 	}
 
 	if (ctl_open_root(ctx, &root) < 0)
@@ -676,10 +519,11 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
 	}
 	(void) mo_parse_size(o.arg, &size, &why);
+	ui.block_size = mem->block_size;
 	if (mo_check_size_aligned(size, mem->block_size, &why) < 0)
 		return ctl_usage_error("size '%s': %s (%s)", o.arg, strempty(why), mo_format_size(mem->block_size, bs));
 
-	if (!o.dry_run && mo_root_write_allowed(root) < 0) {
+	if (!o.j.dry_run && mo_root_write_allowed(root) < 0) {
 		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, NULL);
 
 		return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs",
@@ -687,22 +531,20 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	}
 
 	mo_release_options_init(&ro);
-	if (o.attempt_timeout)
-		ro.attempt_timeout_usec = o.attempt_timeout;
-	if (o.deadline)
-		ro.deadline_usec = o.deadline;
+	if (o.j.attempt_timeout)
+		ro.attempt_timeout_usec = o.j.attempt_timeout;
+	if (o.j.deadline)
+		ro.deadline_usec = o.j.deadline;
 	if (o.eject_timeout)
 		ro.eject_timeout_usec = o.eject_timeout;
 	if (o.have_max_tries)
 		ro.backoff.max_attempts = o.max_tries;
 	ro.backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec();
-	ro.reserve = o.reserve;
-	ro.force = o.force;
-	ro.dry_run = o.dry_run;
-	ro.node = o.node;
-	ro.cancel = &cancel_requested;
-	ui.tty = isatty(STDERR_FILENO) == 1 && !o.dry_run && !o.json;
-	ui.verbose = o.verbose;
+	ro.reserve = o.j.reserve;
+	ro.force = o.j.force;
+	ro.dry_run = o.j.dry_run;
+	ro.node = o.j.node;
+	ro.cancel = &ctl_cancel_requested;
 	ro.progress = on_progress;
 	ro.progress_userdata = &ui;
 
@@ -713,27 +555,11 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		return ctl_error("release %s: %s", o.arg, error ? error : strerror(-r));
 
 	r = mo_release_run(rel);
-	clear_line(&ui);
+	ctl_progress_clear(&ui.line);
 	if (r < 0)
 		return ctl_error_errno(r, "release %s", o.arg);
 
-	res = mo_release_result(rel);
-	ex = mo_release_exit_code(res);
-	if (o.json)
-		print_json(&o, res, ex);
-	else {
-		bool any = false;
-
-		for (size_t i = 0; i < res->n_devices; i++)
-			any |= touched(&res->devices[i]);
-		r = any ? print_table(&o, res) : 0;
-		if (r < 0)
-			return ctl_error_errno(r, "cannot print the table");
-		print_summary(&o, res);
-	}
-	fflush(stdout);
-	print_failure(&o, res, ex);
-	return ex;
+	return print_report(&o, mo_release_result(rel));
 }
 
 const struct ctl_verb ctl_verb_release = {

@@ -15,22 +15,21 @@
 
 static void target_help(FILE *out)
 {
-	fputs("Usage: memoffctl target [SIZE [--deadline DURATION]] [--wait] [--timeout DURATION] [-J]\n\n"
-	      "Ask memoffd to give SIZE of hot-pluggable memory back to the hypervisor, as\n"
-	      "whole devices (DIMMs), and to keep at it until that much has been ejected:\n"
-	      "cheapest devices first, pinned ones last, retried with backoff for as long\n"
-	      "as it takes, or until its deadline. A new target replaces the old one and\n"
-	      "counts from zero; 0 clears it. Without SIZE, show the target and how far it got.\n"
-	      "Exit status: 0 when the target is set (with --wait: reached), 1 on failure\n"
-	      "(with --wait: nothing released by the timeout or the deadline), 64 when\n"
-	      "part of it was, 2 for a usage error.\n\n"
-	      "Options:\n"
-	      "     --deadline DURATION  memoffd gives the target up after DURATION\n"
-	      "     --wait               wait until the target is reached or given up\n"
-	      "     --timeout DURATION   with --wait: give up waiting after DURATION\n"
-	      "                          (the target stays set; default: no limit)\n"
-	      " -J, --json               use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl target [options] [<size>]",
+		       "Ask memoffd to give <size> of hot-pluggable memory back to the hypervisor, as\n"
+		       "whole devices (DIMMs), and to keep at it until that much has been ejected:\n"
+		       "cheapest devices first, pinned ones last, retried with backoff for as long\n"
+		       "as it takes, or until its deadline. A new target replaces the old one and\n"
+		       "counts from zero; 0 clears it. Without <size>, show the target and how far it got.");
+	ctl_help_option(out, "    --deadline <duration>", "memoffd gives the target up after this long\n"
+			"(default and infinity: never)");
+	ctl_help_option(out, "    --wait", "wait until the target is reached or given up");
+	ctl_help_option(out, "    --timeout <duration>", "with --wait: give up waiting after this long\n"
+			"(the target stays set; default and infinity: no limit)");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Exit status: 0 when the target is set (with --wait: reached), 1 on failure\n"
+		     "(with --wait: nothing released by the timeout or the deadline), 64 when\n"
+		     "part of it was, 2 for a usage error.");
 }
 
 struct state {
@@ -214,12 +213,17 @@ static int verb_target(struct ctl_ctx *ctx, int argc, char *argv[])
 			wait = true;
 			break;
 		case ARG_TIMEOUT:
-			if (mo_parse_duration(optarg, &timeout, &why) < 0 || timeout == 0)
+			/* durations as memoffd.conf reads them; infinity: no limit */
+			if (mo_parse_timeout(optarg, &timeout, &why) < 0 || timeout == 0)
 				return ctl_usage_error("invalid timeout '%s': %s", optarg, why ? why : "must not be zero");
+			if (timeout == MO_USEC_INFINITY)
+				timeout = 0;
 			break;
 		case ARG_DEADLINE:
-			if (mo_parse_duration(optarg, &deadline, &why) < 0 || deadline == 0)
+			if (mo_parse_timeout(optarg, &deadline, &why) < 0 || deadline == 0)
 				return ctl_usage_error("invalid deadline '%s': %s", optarg, why ? why : "must not be zero");
+			if (deadline == MO_USEC_INFINITY)
+				deadline = 0;
 			break;
 		case 'J':
 			st.json = true;

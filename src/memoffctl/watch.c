@@ -8,53 +8,45 @@
 #include <inttypes.h>
 
 #include "client.h"
+#include "parse.h"
+#include "runner.h"
 #include "verbs.h"
 
 static void watch_help(FILE *out)
 {
-	fputs("Usage: memoffctl watch [JOB] [-J]\n\n"
-	      "Follow memoffd's job JOB (default: the running one) until it finishes,\n"
-	      "with a progress line on a terminal, then report it. Ctrl-C stops\n"
-	      "watching; the job goes on. Exit status as the job's: 0 done, 64 partly\n"
-	      "done, 1 failed or nothing done.\n\n"
-	      "Options:\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl watch [options] [<job>]",
+		       "Follow memoffd's job <job> (default: the running one) until it finishes,\n"
+		       "with a progress line on a terminal, then report it. Ctrl-C stops\n"
+		       "watching; the job goes on.");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, "Exit status as the job's: 0 done, 64 partly done, 1 failed or nothing done.");
 }
 
 static void cancel_help(FILE *out)
 {
-	fputs("Usage: memoffctl cancel JOB [--no-wait] [-J]\n\n"
-	      "Cancel memoffd's job JOB: a queued job ends at once, a running one\n"
-	      "within one attempt timeout (the kernel puts the block being worked on\n"
-	      "back as it was). Then wait for it and report it, unless --no-wait.\n\n"
-	      "Options:\n"
-	      "     --no-wait          return once the cancel was requested\n"
-	      " -J, --json             use JSON output format\n", out);
-	ctl_print_common_options(out);
+	ctl_help_begin(out, "memoffctl cancel [options] <job>",
+		       "Cancel memoffd's job <job>: a queued job ends at once, a running one\n"
+		       "within one attempt timeout (the kernel puts the block being worked on\n"
+		       "back as it was). Then wait for it and report it, unless --no-wait.");
+	ctl_help_option(out, "    --no-wait", "return once the cancel was requested");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_end(out, NULL);
 }
 
 static int parse_job_id(const char *s, unsigned *ret)
 {
-	unsigned long v;
-	char *end;
+	int r = mo_parse_unsigned(s, UINT32_MAX, ret);
 
-	if (!s || *s < '1' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -EINVAL;
-	*ret = (unsigned) v;
-	return 0;
+	return r < 0 || *ret == 0 ? -EINVAL : 0;
 }
 
 static int follow(sd_bus *bus, const char *path, bool json, bool cancel_on_signal)
 {
+	struct ctl_progress line = { .tty = isatty(STDERR_FILENO) == 1 && !json, .verb = "job" };
 	struct ctl_job_info j;
 	int r, ex;
 
-	r = ctl_client_wait(bus, path, isatty(STDERR_FILENO) == 1 && !json, cancel_on_signal, &j);
+	r = ctl_client_wait(bus, path, &line, cancel_on_signal, &j);
 	if (r < 0)
 		return ctl_error_errno(r, "lost track of %s", path);
 	ctl_job_print(stdout, &j, json);

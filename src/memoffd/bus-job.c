@@ -56,6 +56,13 @@ JOB_STR(result, job_result_to_string(rec->result))
 JOB_STR(request, strempty(rec->request))
 JOB_STR(message, strempty(rec->message))
 
+/* The finished job's report (job-report.h, release-report.h); "" before, or for a job of an earlier run. */
+static int prop_job_report(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", strempty(job_report(userdata)));
+}
+
 static int prop_job_current(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -127,6 +134,7 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("CurrentBlock", "x", prop_job_current, 0, EC),
 	SD_BUS_PROPERTY("Blocks", "at", prop_job_blocks, 0, EC),
 	SD_BUS_PROPERTY("Results", "a(tsuts)", prop_job_results, 0, EC),
+	SD_BUS_PROPERTY("Report", "s", prop_job_report, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 	SD_BUS_PROPERTY("BlockedPages", "s", prop_job_blocked, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 	SD_BUS_PROPERTY("CreatedAt", "t", prop_job_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -125,6 +125,7 @@ void bus_job_changed(struct manager *m, struct job *j, unsigned what)
 		names[n++] = "State";
 		names[n++] = "Result";
 		names[n++] = "Message";
+		names[n++] = "Report";
 		names[n++] = "StartedAt";
 		names[n++] = "FinishedAt";
 	}

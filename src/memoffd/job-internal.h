@@ -42,6 +42,7 @@ struct shared {
 	bool finished;
 	enum job_result result;
 	char *message;
+	char *report;             /* the job's report document (job-report.h, release-report.h) */
 };
 
 struct job {
@@ -64,6 +65,7 @@ struct job {
 	/* release: the devices tried (set by the worker before it finishes; job_devices()) */
 	struct job_device *devices;
 	size_t n_devices;
+	char *report;               /* the loop's copy of sh.report */
 };
 
 struct job_queue {

@@ -15,13 +15,15 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
+#include "job-report.h"
 #include "log.h"
 #include "pinmem.h"
+#include "parse.h"
 #include "release.h"
+#include "release-report.h"
 #include "util.h"
 
 /* In the order of the MO_ZONE_* bits. */
-static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
 
 /* One engine at work for a job. */
 struct engine {
@@ -232,9 +234,9 @@ static int engine_plan(struct engine *e, char **error)
 	o.all_or_nothing = p->all_or_nothing;
 	o.progress = on_progress;
 	o.progress_userdata = j;
-	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
-		if (p->zones & (1u << i))
-			e->zones[n_zones++] = zone_names[i];
+	for (unsigned z = 1; z <= MO_ZONE_ALL; z <<= 1)
+		if (p->zones & z)
+			e->zones[n_zones++] = mo_zone_to_string(z);
 	if (n_zones) {
 		o.zones = e->zones;
 		o.n_zones = n_zones;
@@ -260,10 +262,26 @@ static int engine_run(struct engine *e)
 	return mo_job_run(e->job);
 }
 
+/* The finished job's report document (the Report property), taken over. */
+static void publish_report(struct job *j, char *report)
+{
+	pthread_mutex_lock(&j->lock);
+	free(j->sh.report);
+	j->sh.report = report;
+	pthread_mutex_unlock(&j->lock);
+}
+
 static enum job_result engine_result(struct engine *e, char **message)
 {
 	const struct mo_job_result *res = mo_job_result(e->job);
+	const struct job_report rep = {
+		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_job_exit_code(res),
+		.res = res,
+	};
+	char *report = NULL;
 
+	if (job_report_string(&rep, &report) == 0)
+		publish_report(e->j, report);
 	*message = summary(e->j, res);
 	mo_joblog_result(&e->j->log, res);
 	if (!res->dry_run)
@@ -517,7 +535,14 @@ static int release_run(struct engine *e)
 static enum job_result release_result(struct engine *e, char **message)
 {
 	const struct mo_release_result *res = mo_release_result(e->rel);
+	const struct release_report rep = {
+		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_release_exit_code(res),
+		.res = res,
+	};
+	char *report = NULL;
 
+	if (release_report_string(&rep, &report) == 0)
+		publish_report(e->j, report);
 	*message = release_summary(res);
 	log_release(e->j, res);
 	for (size_t i = 0; !res->dry_run && i < res->n_devices; i++)

@@ -37,6 +37,11 @@ uint64_t job_current_block(const struct job *j)
 	return j->current_block;
 }
 
+const char *job_report(const struct job *j)
+{
+	return j->report;
+}
+
 size_t job_blocked_pages(const struct job *j, struct mo_pin_report *const **ret)
 {
 	*ret = j->blocked;
@@ -65,6 +70,7 @@ static void shared_done(struct shared *s)
 	free(s->plan);
 	free(s->live);
 	free(s->message);
+	free(s->report);
 	mo_pin_reports_free(s->blocked, s->n_blocked);
 	*s = (struct shared) {};
 }
@@ -80,6 +86,7 @@ static void job_free(struct job *j)
 	for (size_t i = 0; i < j->n_devices; i++)
 		free(j->devices[i].reason);
 	free(j->devices);
+	free(j->report);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -283,6 +290,8 @@ static void collect(struct job_queue *q, struct job *j)
 	if (finished) {
 		result = j->sh.result;
 		message = TAKE_PTR(j->sh.message);
+		free(j->report);
+		j->report = TAKE_PTR(j->sh.report);
 	}
 	pthread_mutex_unlock(&j->lock);
 

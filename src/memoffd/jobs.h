@@ -85,6 +85,9 @@ void *job_userdata(const struct job *j);
 /** job_current_block() - the block being worked on, UINT64_MAX when none. */
 uint64_t job_current_block(const struct job *j);
 
+/** job_report() - the finished job's report document (job-report.h), or NULL (a release, a job of an earlier run). */
+const char *job_report(const struct job *j);
+
 /**
  * job_blocked_pages() - the blocked-page reports (pins.h) of the blocks the
  * job attempted and gave up on, one each, set when the worker is done; none

@@ -2,6 +2,7 @@
 #include "hotplug-policy.h"
 
 #include "iomem.h"
+#include "parse.h"
 #include "util.h"
 
 static bool zones_have(const char *zones, const char *zone)
@@ -11,15 +12,13 @@ static bool zones_have(const char *zones, const char *zone)
 	return zones && mo_block_has_zone(&b, zone);
 }
 
-/* Some zone other than Movable that an online_kernel write can use. */
+/* Some zone other than Movable (and Device) that an online_kernel write can use. */
 static bool zones_have_kernel(const char *zones)
 {
-	static const char *const kernel_zones[] = { "Normal", "DMA32", "DMA", "HighMem" };
+	unsigned z;
 
-	for (size_t i = 0; i < ARRAY_SIZE(kernel_zones); i++)
-		if (zones_have(zones, kernel_zones[i]))
-			return true;
-	return false;
+	return zones && mo_parse_zones(zones, &z, NULL) == 0 &&
+	       (z & (MO_ZONE_DMA | MO_ZONE_DMA32 | MO_ZONE_NORMAL | MO_ZONE_HIGHMEM));
 }
 
 static void set(struct mo_hotplug_decision *out, bool act, enum mo_action a, const char *reason)

@@ -101,25 +101,6 @@ static char *reader(char *str, int num, void *stream)
 
 /* ---- value parsers: return 0 or set *why ---- */
 
-static int parse_unsigned(const char *v, unsigned max, unsigned *ret)
-{
-	uint64_t n = 0;
-
-	if (!*v)
-		return -EINVAL;
-	if (v[0] == '0' && v[1])
-		return -EINVAL;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return -EINVAL;
-		n = n * 10 + (unsigned) (*v - '0');
-		if (n > max)
-			return -ERANGE;
-	}
-	*ret = (unsigned) n;
-	return 0;
-}
-
 /* "2", "1.5": digits with an optional fraction, locale-independent. */
 static int parse_factor(const char *v, double *ret)
 {
@@ -176,7 +157,7 @@ static int parse_percent(const char *v, unsigned max, unsigned *ret)
 	n = strlen(s);
 	if (n > 0 && s[n - 1] == '%')
 		s[n - 1] = '\0';
-	return parse_unsigned(s, max, ret);
+	return mo_parse_unsigned(s, max, ret);
 }
 
 static int parse_group(const char *v, gid_t *ret)
@@ -186,7 +167,7 @@ static int parse_group(const char *v, gid_t *ret)
 	unsigned gid;
 	int r;
 
-	if (parse_unsigned(v, (unsigned) INT32_MAX, &gid) == 0) {
+	if (mo_parse_unsigned(v, (unsigned) INT32_MAX, &gid) == 0) {
 		*ret = (gid_t) gid;
 		return 0;
 	}
@@ -243,9 +224,6 @@ static const char *const policy_names[_MO_HOTPLUG_MAX] = {
 	[MO_HOTPLUG_AUTO] = "auto",
 };
 
-static const char *const zone_names[] = {
-	"DMA", "DMA32", "Normal", "HighMem", "Movable", "Device",
-};
 
 const char *mo_config_key(size_t i, const char **section)
 {
@@ -267,34 +245,6 @@ int mo_hotplug_policy_from_string(const char *s)
 		if (streq(s, policy_names[i]))
 			return (int) i;
 	return -EINVAL;
-}
-
-unsigned mo_zone_from_string(const char *s)
-{
-	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++)
-		if (strcasecmp(s, zone_names[i]) == 0)
-			return 1u << i;
-	return 0;
-}
-
-char *mo_zones_to_string(unsigned zones, char *buf, size_t len)
-{
-	size_t pos = 0;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	for (unsigned i = 0; i < ARRAY_SIZE(zone_names); i++) {
-		int n;
-
-		if (!(zones & (1u << i)))
-			continue;
-		n = snprintf(buf + pos, len - pos, "%s%s", pos ? " " : "", zone_names[i]);
-		if (n < 0 || (size_t) n >= len - pos)
-			break;
-		pos += (size_t) n;
-	}
-	return buf;
 }
 
 bool mo_config_zone_allowed(const struct mo_config *c, const char *zone)
@@ -344,21 +294,17 @@ void mo_config_done(struct mo_config *c)
 
 static int set_zones(struct parse_ctx *x, const struct key *k, const char *v)
 {
-	_cleanup_free_ char *copy = strdup(v);
-	unsigned zones = 0;
-	char *save = NULL;
+	_cleanup_free_ char *bad = NULL;
+	unsigned zones;
+	int r;
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
-		unsigned z = mo_zone_from_string(w);
-
-		if (!z) {
-			ctx_error(x, "%s=: unknown zone '%s' (known: DMA DMA32 Normal HighMem Movable Device)",
-				  k->name, w);
-			return 0;
-		}
-		zones |= z;
+	r = mo_parse_zones(v, &zones, &bad);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		ctx_error(x, "%s=: unknown zone '%s' (known: DMA DMA32 Normal HighMem Movable Device)", k->name,
+			  strempty(bad));
+		return 0;
 	}
 	/* An empty assignment resets to the default. */
 	x->c->allowed_zones = zones ? zones : MO_ZONE_MOVABLE;
@@ -408,15 +354,14 @@ static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
 
 	switch (k->type) {
 	case K_DURATION_INF:
-		if (streq(v, "infinity") || streq(v, "0")) {
-			*(uint64_t *) field = 0;
-			return 0;
-		}
-		__attribute__((fallthrough));
 	case K_DURATION:
-		r = mo_parse_duration(v, &u64, &why);
+		r = k->type == K_DURATION_INF ? mo_parse_timeout(v, &u64, &why) : mo_parse_duration(v, &u64, &why);
 		if (r < 0) {
 			ctx_error(x, "%s=: invalid duration '%s': %s", k->name, v, strempty(why));
+			return 0;
+		}
+		if (k->type == K_DURATION_INF && (u64 == MO_USEC_INFINITY || u64 == 0)) {
+			*(uint64_t *) field = 0;       /* no limit */
 			return 0;
 		}
 		if (u64 < k->min) {
@@ -426,7 +371,7 @@ static int set_value(struct parse_ctx *x, const struct key *k, const char *v)
 		*(uint64_t *) field = u64;
 		return 0;
 	case K_UNSIGNED:
-		r = parse_unsigned(v, (unsigned) k->max, &u);
+		r = mo_parse_unsigned(v, (unsigned) k->max, &u);
 		if (r < 0) {
 			ctx_error(x, "%s=: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
 				  k->name, v, k->min, k->max);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "parse.h"
+
 #define MO_CONFIG_FILE "memoff/memoffd.conf"  /* under sysconfdir */
 
 enum mo_hotplug_policy {
@@ -30,15 +32,6 @@ enum mo_hotplug_policy {
 	_MO_HOTPLUG_MAX,
 };
 
-/* Zones a SIZE request may take blocks from (AllowedZones=). */
-enum {
-	MO_ZONE_DMA     = 1 << 0,
-	MO_ZONE_DMA32   = 1 << 1,
-	MO_ZONE_NORMAL  = 1 << 2,
-	MO_ZONE_HIGHMEM = 1 << 3,
-	MO_ZONE_MOVABLE = 1 << 4,
-	MO_ZONE_DEVICE  = 1 << 5,
-};
 
 struct mo_config_range {
 	uint64_t first, last;      /* physical addresses, inclusive */
@@ -135,12 +128,6 @@ bool mo_config_excluded(const struct mo_config *c, uint64_t first, uint64_t last
 
 /** mo_config_zone_allowed() - whether @zone ("Movable", ...) is in AllowedZones=. */
 bool mo_config_zone_allowed(const struct mo_config *c, const char *zone);
-
-/** mo_zone_from_string() - the MO_ZONE_* bit of a zone name (case-insensitive), 0 if unknown. */
-unsigned mo_zone_from_string(const char *s);
-
-/** mo_zones_to_string() - "Normal Movable" for a set of MO_ZONE_* bits, into @buf. */
-char *mo_zones_to_string(unsigned zones, char *buf, size_t len);
 
 const char *mo_hotplug_policy_to_string(enum mo_hotplug_policy p);
 /** mo_hotplug_policy_from_string() - Return: the policy or -EINVAL. */

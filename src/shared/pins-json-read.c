@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "json-doc.h"
 #include "pins-json.h"
 #include "pins-json-read.h"
 #include "util.h"
@@ -469,16 +470,15 @@ static int read_report(json_object *o, struct mo_pin_report *rep)
 int pins_json_read(const char *doc, struct mo_pin_report ***ret, size_t *n)
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
-	enum json_tokener_error err;
 	struct mo_pin_report **v = NULL;
 	json_object *blocks;
 	int64_t version;
 	size_t k = 0;
 	int r;
 
-	root = json_tokener_parse_verbose(doc, &err);
-	if (!root || json_object_get_type(root) != json_type_object)
-		return -EBADMSG;
+	r = json_doc_parse(doc, &root);       /* strict, UTF-8 validated */
+	if (r < 0)
+		return r;
 	r = get_i64(root, "version", true, 0, &version);
 	if (r < 0)
 		return r;

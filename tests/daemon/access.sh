@@ -15,7 +15,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 MEMOFFD=$top_builddir/src/memoffd/memoffd
 TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 command -v setpriv >/dev/null || skip_all "setpriv (util-linux) is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
@@ -24,10 +24,6 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 [ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null || skip_all "no user nobody / group nogroup"
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi; }
 
 T=$(mktemp -d /tmp/memoff-access.XXXXXX) || exit 1
 chmod 755 "$T"
@@ -111,7 +107,7 @@ refused() {
 	fi
 }
 
-echo "1..30"
+plan 30
 if ! start_daemon; then
 	not_ok "memoffd starts"
 	sed 's/^/#   /' "$T/daemon.log"
@@ -173,7 +169,7 @@ if $have_bus && busctl $BUS status org.memoff.Manager1 >/dev/null 2>&1; then
 	done
 	check "bus: ListBlocks as nobody works" as_nobody busctl $BUS call $M ListBlocks
 else
-	for i in $(seq 8); do n=$((n + 1)); echo "ok $n # SKIP no private dbus-daemon, or memoffd did not join it"; done
+	for i in $(seq 8); do skip "no private dbus-daemon, or memoffd did not join it"; done
 fi
 
 # AllowedGroup=: members (supplementary groups count) may start jobs on the
@@ -188,7 +184,7 @@ if $have_bus && busctl $BUS status org.memoff.Manager1 >/dev/null 2>&1; then
 	refused $B "AllowedGroup=nogroup: the bus policy still refuses a member" \
 		as_member busctl $BUS call $M Offline 'ssa{sv}' blocks 9 0
 else
-	n=$((n + 1)); echo "ok $n # SKIP no private dbus-daemon"
+	skip "no private dbus-daemon"
 fi
 
 # An unprivileged user holding every connection slot must not lock root out.

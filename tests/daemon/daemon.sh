@@ -18,12 +18,7 @@ MEMOFFD=$top_builddir/src/memoffd/memoffd
 SHIM=$top_builddir/tests/daemon/stuck-write.so
 TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 [ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
@@ -385,7 +380,7 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	echo online > "$MEM/memory9/state"
 	out=$("$CTL" --sysroot "$T" offline -b 13 --attempt-timeout 300ms --deadline 1s 2>&1)
 	check "a block that does not go offline by the deadline: exit 1, as with --direct" test $? = 1
-	jid=$(sed -n 's/^job \([0-9]*\) .*/\1/p' <<<"$out")
+	jid=$(sed -n 's/^memoffctl: memoffd job \([0-9]*\)$/\1/p' <<<"$out")
 	check "memoffd logged the timed-out attempts of job ${jid:-?} (ATTEMPT_TIMED_OUT, MEMOFF_JOB=${jid:-?})" \
 		grep -q "^memoffd: block 13: attempt 1 timed out after .*MEMOFF_BLOCK=13 .*MEMOFF_JOB=$jid\b" "$T/daemon.log"
 	check "... that it gave up on block 13 (BLOCK_GAVE_UP)" \
@@ -466,8 +461,8 @@ check "... with its block's real state read back from sysfs" \
 	grep -q '13 "interrupted" 0 0 "after the restart the block is online"' <<<"$(jobprop "$p" Results)"
 stop_daemon TERM
 
-echo "1..$n"
-if [ "$failed" != 0 ]; then
+plan_done
+if [ "$tap_failed" != 0 ]; then
 	echo "# daemon log:"
 	sed 's/^/#   /' "$T/daemon.log"
 fi

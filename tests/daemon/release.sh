@@ -13,66 +13,27 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sysfs-tree.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
-[ -x "$MEMOFFCTL" ] || skip_all "memoffctl was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
-
-T=$(mktemp -d /tmp/memoffd-release.XXXXXX)
-DAEMON_PID=
-KERNEL_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	[ -n "$KERNEL_PID" ] && kill "$KERNEL_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+daemon_requires
+daemon_scratch release
 
 # 128M blocks; 0-7 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
 MEM=$T/sys/devices/system/memory
 ACPI=$T/sys/bus/acpi/devices
-mkdir -p "$MEM" "$T/proc" "$T/sys/devices/system/node/node0" "$ACPI/PNP0C80:00" "$ACPI/PNP0C80:01"
-echo 8000000 > "$MEM/block_size_bytes"
-for i in 0 1 2 3 4 5 6 7 32 33 34 35 36 37 38 39; do
-	mkdir -p "$MEM/memory$i"
-	echo online > "$MEM/memory$i/state"
-	ln -s ../../node/node0 "$MEM/memory$i/node0"
-	if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$MEM/memory$i/valid_zones"
-	[ "$i" -lt 32 ] && continue
-	ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:0$(( (i - 32) / 4 ))" "$MEM/memory$i/firmware_node"
-done
-: > "$ACPI/PNP0C80:00/eject"
-: > "$ACPI/PNP0C80:01/eject"
-cat > "$T/proc/meminfo" <<EOF
-MemTotal:       16384000 kB
-MemFree:        12000000 kB
-MemAvailable:   14000000 kB
-EOF
+tree_new "$T"
+for i in 0 1 2 3 4 5 6 7; do tree_block "$T" "$i" online Normal; done
+for i in 32 33 34 35 36 37 38 39; do tree_block "$T" "$i" online Movable "PNP0C80:0$(( (i - 32) / 4 ))"; done
+tree_device "$T" PNP0C80:00
+tree_device "$T" PNP0C80:01
+tree_meminfo "$T" 16384000 12000000 14000000
 CONF=$T/memoffd.conf
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$CONF"
 
-(
-	while :; do
-		for d in 0 1; do
-			e=$ACPI/PNP0C80:0$d/eject
-			[ "$(cat "$e" 2>/dev/null)" = 1 ] || continue
-			for i in 0 1 2 3; do rm -rf "$MEM/memory$((32 + 4 * d + i))"; done
-			: > "$e"
-		done
-		sleep 0.05
-	done
-) &
-KERNEL_PID=$!
+tree_kernel_start "$T"
 
 PRIV="--address=unix:path=$T/run/control"
 DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
@@ -103,13 +64,10 @@ expect_error() {
 	fi
 }
 
-echo "1..19"
+plan 21
 
-"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" -v >> "$T/daemon.log" 2>&1 &
-DAEMON_PID=$!
-started=false
-for _ in $(seq 100); do call ListJobs >/dev/null 2>&1 && { started=true; break; }; sleep 0.1; done
-check "memoffd starts and answers on the private socket" $started
+memoffd_start "$T" "$CONF" -v
+point $? "memoffd starts and answers on the private socket" "$T/daemon.log"
 
 # ---- bad arguments ----
 expect_error org.memoff.Error.InvalidArgument "Release of a malformed size is refused" call Release 'sa{sv}' 5X 0
@@ -145,7 +103,9 @@ check "... each of its blocks reported released" \
 out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 512M 2>&1)
 rc=$?
 check "memoffctl release 512M through the daemon exits 0" test $rc = 0
-check "... reports the job done" grep -q "(release 512M): done: released 512M of 512M (PNP0C80:00)" <<<"$out"
+check "... memoffd ran it as a job" grep -q "^memoffctl: memoffd job [0-9]*$" <<<"$out"
+check "... and reports PNP0C80:00 released, as --direct would" grep -q "^PNP0C80:00 .* released " <<<"$out"
+check "... with the summary --direct prints" grep -q "^Released 512M of 512M (1 device) in " <<<"$out"
 out=$(MEMOFF_SOCKET=$T/run/control "$MEMOFFCTL" --sysroot "$T" release 128M 2>&1)
 rc=$?
 nothing_left() { [ $rc = 1 ] && grep -q 'no hot-pluggable memory device' <<<"$out"; }

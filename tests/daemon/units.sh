@@ -6,10 +6,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 unit=$top_builddir/units/memoffd.service
 T=$(mktemp -d /tmp/memoff-units.XXXXXX)
@@ -72,4 +69,4 @@ for key in $(sed -n 's/^#\([A-Z][A-Za-z]*\)=.*/\1/p' "$top_srcdir/conf/memoffd.c
 done
 if [ -z "$missing" ]; then ok "memoffd.conf(5) describes every key of conf/memoffd.conf"
 else not_ok "memoffd.conf(5) describes every key of conf/memoffd.conf (missing:$missing)"; fi
-echo "1..$n"
+plan_done

@@ -12,16 +12,13 @@ ctl=$builddir/src/memoffctl/memoffctl
 shim=$builddir/tests/fault/shim.so
 tree=$srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-echo "1..16"
-if [ ! -x "$ctl" ] || [ ! -f "$shim" ]; then
-	for i in $(seq 16); do echo "ok $i # SKIP memoffctl or tests/fault/shim.so not built"; done
-	exit 0
-fi
+. "$srcdir/tests/lib/tap.sh"
+if [ ! -x "$ctl" ] || [ ! -f "$shim" ]; then skip_all "memoffctl or tests/fault/shim.so not built"; fi
+plan 16
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 T=$tmp/root
 mem=$T/sys/devices/system/memory
-i=0
 
 fresh() { rm -rf "$T" && mkdir -p "$T" && cp -a "$tree/sys" "$T/"; }
 # run [FAULT]: memoffctl list -a -o BLOCK,STATE,ZONES under the shim with
@@ -35,14 +32,10 @@ run() {
 	err=$(cat "$tmp/err")
 	hit=$(wc -l <"$tmp/fault.log")
 }
-point() { # point CONDITION-STATUS NAME
-	i=$((i + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $i - $2"; else
-		echo "not ok $i - $2"
-		echo "#   exit $rc, faults injected: $hit"
-		sed 's/^/#   out: /' "$tmp/out" | head -20
-		sed 's/^/#   err: /' "$tmp/err" | head -20
-	fi
+tap_on_fail() {
+	echo "#   exit $rc, faults injected: $hit"
+	sed 's/^/#   out: /' "$tmp/out" | head -20
+	sed 's/^/#   err: /' "$tmp/err" | head -20
 }
 sane() { [ "$rc" -lt 128 ] && ! grep -qE 'Sanitizer|runtime error' "$tmp/err"; }
 has_block() { printf '%s\n' "$out" | awk -v b="$1" '$1 == b { f = 1 } END { exit !f }'; }

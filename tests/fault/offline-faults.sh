@@ -15,15 +15,14 @@ shim=$builddir/tests/fault/shim.so
 tree=$srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 N=14
 
-echo "1..$N"
-skip_all() { for i in $(seq $N); do echo "ok $i # SKIP $1"; done; exit 0; }
+. "$srcdir/tests/lib/tap.sh"
 [ -x "$ctl" ] && [ -f "$shim" ] || skip_all "memoffctl or tests/fault/shim.so not built"
 "$ctl" offline --help >/dev/null 2>&1 || skip_all "memoffctl has no offline verb in this build"
+plan $N
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 T=$tmp/root
 mem=$T/sys/devices/system/memory
-i=0
 
 fresh() {
 	rm -rf "$T" && mkdir -p "$T/proc" && cp -a "$tree/sys" "$T/"
@@ -43,13 +42,9 @@ run() {
 }
 st() { cat "$mem/memory$1/state" 2>/dev/null; }
 says() { printf '%s\n' "$all" | grep -q -- "$1"; }
-point() { # point STATUS NAME
-	i=$((i + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $i - $2"; else
-		echo "not ok $i - $2"
-		echo "#   exit $rc, faults injected: $hit; states: 9=$(st 9) 10=$(st 10) 11=$(st 11)"
-		printf '%s\n' "$all" | sed 's/^/#   /' | head -25
-	fi
+tap_on_fail() {
+	echo "#   exit $rc, faults injected: $hit; states: 9=$(st 9) 10=$(st 10) 11=$(st 11)"
+	printf '%s\n' "$all" | sed 's/^/#   /' | head -25
 }
 sane() { [ "$rc" -lt 128 ] && ! printf '%s' "$all" | grep -qE 'Sanitizer|runtime error'; }
 

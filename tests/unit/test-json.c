@@ -85,11 +85,34 @@ static void test_escapes(void **state)
 	(void) state;
 }
 
+static void bad_utf8(struct mo_json *j)
+{
+	mo_json_begin_array(j, NULL);
+	/* a lone continuation byte, a truncated sequence, an overlong '/', a surrogate, then good text */
+	mo_json_string(j, NULL, "a\x80" "b\xe2\x82" "c\xc0\xaf" "d\xed\xa0\x80" "e\xf0\x9f\x98\x80");
+	mo_json_string(j, NULL, NULL);
+	mo_json_end_array(j);
+}
+
+/* Bytes that are not UTF-8 become U+FFFD (as UTF-8), one per byte; NULL is null. */
+static void test_bad_utf8(void **state)
+{
+	char *s = capture(bad_utf8);
+
+#define R "\xef\xbf\xbd"   /* U+FFFD */
+	assert_string_equal(s, "[\n   \"a" R "b" R R "c" R R "d" R R R "e\xf0\x9f\x98\x80\",\n"
+			    "   null\n]\n");
+#undef R
+	free(s);
+	(void) state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_bad_utf8),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -382,6 +382,9 @@ static const struct ok_case duration_ok[] = {
 	{ "250us", 250, 0 },
 	{ "1min30s", 90 * SEC, 0 },
 	{ "1min 30s", 90 * SEC, 0 },
+	{ "2 min", 2 * MIN, 0 },
+	{ "5 s", 5 * SEC, 0 },
+	{ "1 min 30 s", 90 * SEC, 0 },
 	{ "1h 2min  3s", HOUR + 2 * MIN + 3 * SEC, 0 },
 	{ "1d", DAY, 0 },
 	{ "1.5min", 90 * SEC, 0 },
@@ -437,7 +440,7 @@ static const struct bad_case duration_bad[] = {
 	{ "1mins", -EINVAL, "unknown time unit" },
 	{ "1e400s", -EINVAL, "unknown time unit" },
 	{ "5_s", -EINVAL, "unknown time unit" },
-	{ "5 s", -EINVAL, "missing unit" },
+	{ "5 ", -EINVAL, "whitespace" },
 	{ "5 5", -EINVAL, "missing unit" },
 	{ "1min30", -EINVAL, "missing unit" },
 	{ "1.0000000000000000001s", -EINVAL, "too many digits" },
@@ -704,6 +707,48 @@ static void test_exhaustive_short(void **state)
 	(void) state;
 }
 
+/* TIMEOUT, integers and zones: what memoffd.conf and the command line share. */
+static void test_timeout_int_zones(void **state)
+{
+	uint64_t u = 0;
+	int64_t i = 0;
+	unsigned v = 0;
+	char *bad = NULL, buf[MO_ZONES_MAX];
+
+	assert_int_equal(mo_parse_timeout("infinity", &u, NULL), 0);
+	assert_true(u == MO_USEC_INFINITY);
+	assert_int_equal(mo_parse_timeout("2 min", &u, NULL), 0);
+	assert_true(u == 2 * MIN);
+	assert_int_equal(mo_parse_timeout("Infinity", &u, NULL), -EINVAL);
+
+	assert_int_equal(mo_parse_u64("18446744073709551615", 10, &u), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_equal(mo_parse_u64("18446744073709551616", 10, &u), -ERANGE);
+	assert_int_equal(mo_parse_u64("ff", 16, &u), 0);
+	assert_true(u == 255);
+	for (const char *const *p = (const char *const[]) { "", "01", "+1", "-1", " 1", "1 ", "1x", "0x1", NULL }; *p; p++)
+		assert_int_equal(mo_parse_u64(*p, 10, &u), -EINVAL);
+	assert_int_equal(mo_parse_unsigned("1000000", 1000000, &v), 0);
+	assert_int_equal(mo_parse_unsigned("1000001", 1000000, &v), -ERANGE);
+	assert_int_equal(mo_parse_i64("-9223372036854775808", &i), 0);
+	assert_true(i == INT64_MIN);
+	assert_int_equal(mo_parse_i64("9223372036854775808", &i), -ERANGE);
+
+	assert_int_equal(mo_parse_zones("Normal,Movable", &v, NULL), 0);
+	assert_int_equal(v, MO_ZONE_NORMAL | MO_ZONE_MOVABLE);
+	assert_int_equal(mo_parse_zones("normal  movable", &v, NULL), 0);
+	assert_int_equal(v, MO_ZONE_NORMAL | MO_ZONE_MOVABLE);
+	assert_int_equal(mo_parse_zones("Highmem, HighMem", &v, NULL), 0);
+	assert_int_equal(v, MO_ZONE_HIGHMEM);
+	assert_int_equal(mo_parse_zones("Normal,Bogus", &v, &bad), -EINVAL);
+	assert_string_equal(bad, "Bogus");
+	free(bad);
+	assert_int_equal(mo_parse_zones("", &v, NULL), 0);
+	assert_int_equal(v, 0);
+	assert_string_equal(mo_zones_to_string(MO_ZONE_ALL, buf, sizeof(buf)), "DMA DMA32 Normal HighMem Movable Device");
+	(void) state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -718,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_size_aligned),
 		cmocka_unit_test(test_range_aligned),
 		cmocka_unit_test(test_exhaustive_short),
+		cmocka_unit_test(test_timeout_int_zones),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

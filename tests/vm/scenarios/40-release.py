@@ -177,8 +177,8 @@ def run(t, vm):
     since = len(vm.events)
     rc, text = vm.run("memoffctl release 512M --deadline 90s", timeout=180)
     t.eq(rc, 0, "memoffctl release 512M through the daemon exits 0")
-    t.match(r"\(release 512M[^)]*\): done: released 512M of 512M \(PNP0C80:\w+\)", text,
-            "... as a release job, done")
+    t.match(r"memoffctl: memoffd job \d+\n(.*\n)*PNP0C80:\w+ .* released .*\n(.*\n)*Released 512M of 512M \(1 device\)",
+            text, "... as a job of memoffd, reported as --direct reports a release")
     try:
         vm.wait_event("DEVICE_DELETED", 30, since=since, match={"device": "d3"})
         seen = True

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The job verbs' shared runner: see runner.h.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "client.h"
+#include "format.h"
+#include "job.h"
+#include "runner.h"
+
+volatile sig_atomic_t ctl_cancel_requested;
+
+static void on_signal(int sig)
+{
+	ctl_cancel_requested = 1;
+}
+
+void ctl_runner_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	(void) sigaction(SIGINT, &sa, NULL);
+	(void) sigaction(SIGTERM, &sa, NULL);
+}
+
+static int duration_opt(const char *what, const char *arg, bool infinity_ok, uint64_t *ret, int *ret_exit)
+{
+	const char *why = NULL;
+	int r = infinity_ok ? mo_parse_timeout(arg, ret, &why) : mo_parse_duration(arg, ret, &why);
+
+	if (r < 0 || *ret == 0) {
+		*ret_exit = ctl_usage_error("invalid %s '%s': %s", what, arg, why ? why : "must be longer than zero");
+		return -1;
+	}
+	if (*ret == MO_USEC_INFINITY)
+		*ret = CTL_DEADLINE_INFINITY_USEC;
+	return 0;
+}
+
+int ctl_parse_count(const char *what, const char *arg, unsigned *ret, int *ret_exit)
+{
+	if (mo_parse_unsigned(arg, 1000000, ret) < 0) {
+		*ret_exit = ctl_usage_error("invalid %s '%s': expected a whole number from 0 to 1000000", what, arg);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_job_opt(int c, const char *arg, struct ctl_job_opts *o, int *ret_exit)
+{
+	const char *why = NULL;
+	unsigned u;
+
+	switch (c) {
+	case 'n':
+		if (mo_parse_unsigned(arg, 1 << 20, &u) < 0) {
+			*ret_exit = ctl_usage_error("invalid node '%s'", arg);
+			return -1;
+		}
+		o->node = (int) u;
+		return 1;
+	case CTL_OPT_ATTEMPT_TIMEOUT:
+		return duration_opt("attempt timeout", arg, false, &o->attempt_timeout, ret_exit) < 0 ? -1 : 1;
+	case CTL_OPT_DEADLINE:
+		return duration_opt("deadline", arg, true, &o->deadline, ret_exit) < 0 ? -1 : 1;
+	case CTL_OPT_LONG_LIVED:
+		return duration_opt("long-lived threshold", arg, false, &o->long_lived, ret_exit) < 0 ? -1 : 1;
+	case CTL_OPT_RESERVE:
+		if (mo_parse_size(arg, &o->reserve, &why) < 0) {
+			*ret_exit = ctl_usage_error("invalid reserve '%s': %s", arg, strempty(why));
+			return -1;
+		}
+		return 1;
+	case CTL_OPT_FORCE:
+		o->force = true;
+		return 1;
+	case CTL_OPT_DRY_RUN:
+		o->dry_run = true;
+		return 1;
+	case 'J':
+		o->json = true;
+		return 1;
+	case 'q':
+		o->quiet = true;
+		return 1;
+	case 'v':
+		o->verbose = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int ctl_runner_connect(const struct ctl_ctx *ctx, bool dry_run, sd_bus **ret)
+{
+	int r;
+
+	/* A plan reads and never writes: here, with MIGRATE, COST and the headroom, daemon or not. */
+	if (dry_run || !ctl_client_wanted(ctx))
+		return 0;
+	r = ctl_client_open(ret);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return 0;
+	if (r < 0) {
+		ctl_error_errno(r, "cannot talk to memoffd (try --direct)");
+		return -1;
+	}
+	return 1;
+}
+
+void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_request *cr)
+{
+	cr->node = o->node;
+	cr->attempt_timeout_usec = o->attempt_timeout;
+	cr->deadline_usec = o->deadline;
+	cr->reserve = o->reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->reserve;
+	cr->long_lived_usec = o->long_lived;
+	cr->force = o->force;
+}
+
+int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
+			  const char *what, char **ret_report, struct ctl_job_info *ret_info)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	struct ctl_job_info info = {};
+	int r, ex;
+
+	if (ctl_client_start_job(bus, cr, &path, &ex) < 0)
+		return ex;
+	/* the one line that differs from a job run here: which job to watch or cancel */
+	if (!quiet)
+		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
+	r = ctl_client_wait(bus, path, line, true, &info);
+	if (r < 0)
+		return ctl_error_errno(r, "lost track of %s", path);
+	r = ctl_client_get_report(bus, path, &text);
+	if (r < 0)
+		ex = ctl_error_errno(r, "cannot read the report of %s", path);
+	else if (!*text)
+		/* the job could not run at all: its message says why */
+		ex = ctl_error("%s: %s", what, strempty(info.message));
+	else {
+		*ret_report = TAKE_PTR(text);
+		*ret_info = info;
+		return -1;
+	}
+	ctl_job_info_done(&info);
+	return ex;
+}
+
+void ctl_help_job_report(FILE *out, const char *verbose)
+{
+	ctl_help_option(out, "    --dry-run", "print the plan and change nothing (always in-process)");
+	ctl_help_option(out, "-J, --json", "use JSON output format");
+	ctl_help_option(out, "-q, --quiet", "print no report, only why the exit status is not 0");
+	ctl_help_option(out, "-v, --verbose", "%s", verbose);
+}
+
+const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
+{
+	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
+}
+
+void ctl_progress_draw(struct ctl_progress *p, uint64_t done_bytes, uint64_t wanted_bytes, uint64_t done_blocks,
+		       uint64_t wanted_blocks, const char *detail)
+{
+	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX];
+
+	if (!p->tty)
+		return;
+	fprintf(stderr, "\r\033[K%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)%s%s", p->verb,
+		mo_format_size(done_bytes, done), mo_format_size(wanted_bytes, want), done_blocks, wanted_blocks,
+		detail && *detail ? ", " : "", strempty(detail));
+	fflush(stderr);
+	p->line = true;
+}
+
+void ctl_progress_clear(struct ctl_progress *p)
+{
+	if (p->line) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		p->line = false;
+	}
+}
