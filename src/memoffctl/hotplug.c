@@ -121,12 +121,13 @@ static int verb_hotplug(struct ctl_ctx *ctx, int argc, char *argv[])
 	/* No daemon: the same policy, from the same files, here. */
 	if (!config && asprintf(&config, "%s/" MO_CONFIG_FILE, MEMOFF_SYSCONFDIR) < 0)
 		return ctl_error("out of memory");
-	r = mo_config_load(config, &cfg, &errors);
+	/* A problem elsewhere in the file never stops the policy: it is reported and ignored, as memoffd does. */
+	r = mo_config_load(config, NULL, &cfg, &errors);
+	if (errors)
+		fputs(errors, stderr);
 	if (r < 0) {
-		if (errors)
-			fputs(errors, stderr);
 		mo_config_done(&cfg);
-		return ctl_error("%s: not applying the hotplug policy", config);
+		return ctl_error_errno(r, "%s: cannot read the configuration", config);
 	}
 	if (ctl_open_root(ctx, &root) < 0) {
 		mo_config_done(&cfg);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "attempt.h"
@@ -113,29 +114,56 @@ void manager_stop(struct manager *m)
 	/* else: the worker ends within one attempt timeout; the idle hook exits. */
 }
 
+/* Whether the main configuration file is there (a missing one is allowed: all defaults). */
+static bool config_present(const char *path)
+{
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
 int manager_reload(struct manager *m, char **errors)
 {
 	struct mo_config c;
 	_cleanup_free_ char *e = NULL;
+	bool policy_changed;
 	int r;
 
 	(void) sd_notify(false, "RELOADING=1");
-	r = mo_config_load(m->config_path, &c, &e);
-	if (r < 0) {
-		mo_log_error("Configuration not reloaded, keeping the old one:\n%s", strempty(e));
-		mo_config_done(&c);
-		if (errors)
-			*errors = TAKE_PTR(e);
-	} else {
-		bool policy_changed = c.hotplug_policy != m->config.hotplug_policy;
-
-		mo_config_done(&m->config);
-		m->config = c;
-		mo_log_info("Configuration reloaded from %s", m->config_path);
-		if (policy_changed)
-			bus_manager_changed(m, "HotplugPolicy");
-		cloud_apply(m->cloud);
+	if (m->config_present && !config_present(m->config_path)) {
+		/*
+		 * The file the daemon runs with has gone: reverting to the
+		 * defaults would silently drop ExcludedRanges= and the rest.
+		 * An empty file asks for the defaults explicitly.
+		 */
+		r = -ENOENT;
+		mo_log_error("Configuration not reloaded: %s is gone; keeping the configuration in force "
+			     "(create an empty file to return to the defaults)", m->config_path);
+		if (errors && asprintf(errors, "%s: no such file; the configuration in force is kept "
+				       "(create an empty file to return to the defaults)\n", m->config_path) < 0)
+			*errors = NULL;
+		goto out;
 	}
+	r = mo_config_load(m->config_path, &m->config, &c, &e);
+	if (r < 0) {
+		mo_log_error_errno(r, "Configuration not reloaded, keeping the old one: %m");
+		mo_config_done(&c);
+		goto out;
+	}
+	if (r > 0)
+		mo_log_warning("Configuration reloaded from %s with %d problem%s, each ignored (the value in force "
+			       "kept):\n%s", m->config_path, r, r == 1 ? "" : "s", strempty(e));
+	else
+		mo_log_info("Configuration reloaded from %s", m->config_path);
+	if (errors)
+		*errors = TAKE_PTR(e);
+	policy_changed = c.hotplug_policy != m->config.hotplug_policy;
+	mo_config_done(&m->config);
+	m->config = c;
+	m->config_present = config_present(m->config_path);
+	if (policy_changed)
+		bus_manager_changed(m, "HotplugPolicy");
+	cloud_apply(m->cloud);
+	r = 0;
+out:
 	(void) sd_notify(false, "READY=1");
 	manager_update_status(m);
 	return r;
@@ -306,11 +334,15 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	if (!m->config_path || !m->runtime_dir || !m->state_dir)
 		return mo_log_error_errno(ENOMEM, "Out of memory");
 
-	r = mo_config_load(m->config_path, &m->config, &errors);
-	if (r < 0) {
-		mo_log_error("Refusing to start: the configuration has problems:\n%s", strempty(errors));
-		return r;
-	}
+	/* A configuration mistake never keeps the daemon (and the hotplug policy) from starting. */
+	m->config_present = config_present(m->config_path);
+	mo_config_done(&m->config);
+	r = mo_config_load(m->config_path, NULL, &m->config, &errors);
+	if (r < 0)
+		return mo_log_error_errno(r, "Cannot read the configuration: %m");
+	if (r > 0)
+		mo_log_warning("The configuration has %d problem%s, each ignored (the default kept):\n%s", r,
+			       r == 1 ? "" : "s", strempty(errors));
 
 	r = mo_root_new(o->sysroot, o->procroot, &m->root);
 	if (r < 0)

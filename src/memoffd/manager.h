@@ -43,6 +43,7 @@ struct manager {
 	char *config_path, *runtime_dir, *state_dir;
 	bool want_system_bus, want_monitor;
 	struct mo_config config;
+	bool config_present;      /* the main file existed at the last (re)load */
 	struct job_queue *jobs;
 	struct bus_state *bus;
 	struct cloud *cloud;      /* [Cloud]: eject requests */
@@ -69,9 +70,11 @@ static inline void manager_freep(struct manager **m) { manager_free(*m); }
 int manager_run(struct manager *m);
 
 /**
- * manager_reload() - re-read the configuration; on any problem the old one
- * stays (the problems are logged, and returned in @errors when not NULL).
- * Return: 0, or a negative errno.
+ * manager_reload() - re-read the configuration. A value that is refused
+ * keeps the value in force; the problems are logged (and returned in
+ * @errors when not NULL). When the main file has gone since the last load,
+ * nothing changes (the defaults would silently drop ExcludedRanges=).
+ * Return: 0 (also with problems), -ENOENT when the file has gone, -ENOMEM.
  */
 int manager_reload(struct manager *m, char **errors);
 

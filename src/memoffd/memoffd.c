@@ -2,9 +2,12 @@
 /*
  * memoffd: the memory hot-remove daemon. See memoffd(8).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "memoffd-conf.h"
 #include "log.h"
@@ -24,8 +27,11 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE      configuration file (default %s/" MO_CONFIG_FILE ");\n"
-	       "                         drop-ins are read from FILE.d/*.conf\n"
+	       "                         drop-ins are read from FILE.d/*.conf (and for the\n"
+	       "                         default file from " MO_CONFIG_DROPIN_RUNTIME " and\n"
+	       "                         " MO_CONFIG_DROPIN_VENDOR ")\n"
 	       "      --check-config     check the configuration, print every problem and exit\n"
+	       "                         non-zero on any problem or a missing file\n"
 	       "      --runtime-dir DIR  where the control socket lives (default $RUNTIME_DIRECTORY\n"
 	       "                         or " MO_RUNTIME_DIR_DEFAULT ")\n"
 	       "      --state-dir DIR    where the job state file lives (default $STATE_DIRECTORY\n"
@@ -143,13 +149,26 @@ int main(int argc, char *argv[])
 	if (check) {
 		_cleanup_free_ char *errors = NULL;
 		struct mo_config cfg;
+		bool missing;
 
-		r = mo_config_load(config, &cfg, &errors);
+		/* Strict where the daemon is lenient: any problem, or no file at all, fails the check. */
+		missing = access(config, F_OK) < 0 && errno == ENOENT;
+		if (missing)
+			fprintf(stderr, "%s: no such file\n", config);
+		r = mo_config_load(config, NULL, &cfg, &errors);
 		mo_config_done(&cfg);
 		if (errors)
 			fputs(errors, stderr);
-		if (r < 0)
+		if (r < 0) {
+			fprintf(stderr, "memoffd: %s\n", strerror(-r));
 			return 1;
+		}
+		if (r > 0 || missing) {
+			if (r > 0)
+				fprintf(stderr, "%s: %d problem%s (memoffd would ignore %s and start)\n", config, r,
+					r == 1 ? "" : "s", r == 1 ? "it" : "them");
+			return 1;
+		}
 		printf("%s: OK\n", config);
 		return 0;
 	}

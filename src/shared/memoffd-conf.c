@@ -11,9 +11,15 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "parse.h"
 #include "util.h"
+
+#ifndef MEMOFF_SYSCONFDIR
+#define MEMOFF_SYSCONFDIR "/etc"
+#endif
 
 /* The line buffer inih reads into (its INI_MAX_LINE); longer lines are refused. */
 #define LINE_MAX_CHARS 200
@@ -24,6 +30,7 @@ struct parse_ctx {
 	char **errors;
 	int n_errors;
 	bool oom;
+	uint32_t bad_keys;         /* bit i: the last assignment of keys[i] was refused */
 	/* the reader */
 	const char *p;             /* rest of the text */
 	unsigned cur_line;         /* line just handed to inih (1-based) */
@@ -216,6 +223,9 @@ static const struct key keys[] = {
 	{ "Cloud",     "DeviceHook",         K_PATH,         OFF(device_hook), 0, 0 },
 	{ "Access",    "AllowedGroup",       K_GROUP,        OFF(allowed_group), 0, 0 },
 };
+
+/* parse_ctx.bad_keys has one bit a key. */
+_Static_assert(ARRAY_SIZE(keys) <= 32, "too many keys for bad_keys");
 
 static const char *const policy_names[_MO_HOTPLUG_MAX] = {
 	[MO_HOTPLUG_OFF] = "off",
@@ -466,6 +476,7 @@ static int handler(void *user, const char *section, const char *name, const char
 {
 	struct parse_ctx *x = user;
 	bool known_section = false;
+	int n;
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (!streq(section, keys[i].section))
@@ -473,8 +484,14 @@ static int handler(void *user, const char *section, const char *name, const char
 		known_section = true;
 		if (!streq(name, keys[i].name))
 			continue;
+		n = x->n_errors;
 		if (set_value(x, &keys[i], value) < 0)
 			x->oom = true;
+		/* A refused value leaves the key as it was; remember it for the fallback (reload). */
+		if (x->n_errors > n)
+			x->bad_keys |= UINT32_C(1) << i;
+		else
+			x->bad_keys &= ~(UINT32_C(1) << i);
 		return 1;
 	}
 	if (!*section)
@@ -486,10 +503,10 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-int mo_config_parse_text(const char *name, const char *text, struct mo_config *c, char **errors)
+static int parse_text(const char *name, const char *text, struct mo_config *c, char **errors, uint32_t *bad_keys)
 {
 	struct parse_ctx x = {
-		.name = name, .c = c, .errors = errors, .p = text, .next_line = 1,
+		.name = name, .c = c, .errors = errors, .p = text, .next_line = 1, .bad_keys = *bad_keys,
 	};
 	int r;
 
@@ -506,82 +523,203 @@ int mo_config_parse_text(const char *name, const char *text, struct mo_config *c
 		return -ENOMEM;
 	if (x.oom)
 		return -ENOMEM;
-	return x.n_errors > 0 ? -EINVAL : 0;
+	*bad_keys = x.bad_keys;
+	return x.n_errors;
 }
 
-static int mo_config_validate(const struct mo_config *c, const char *name, char **errors)
+int mo_config_parse_text(const char *name, const char *text, struct mo_config *c, char **errors)
+{
+	uint32_t bad = 0;
+	int r = parse_text(name, text, c, errors, &bad);
+
+	return r < 0 ? r : r > 0 ? -EINVAL : 0;
+}
+
+/* Copy one key's value from @src to @dst. Return: 0 or -ENOMEM. */
+static int copy_key(struct mo_config *dst, const struct mo_config *src, const struct key *k)
+{
+	const void *from = (const char *) src + k->offset;
+	void *to = (char *) dst + k->offset;
+
+	switch (k->type) {
+	case K_DURATION:
+	case K_DURATION_INF:
+		*(uint64_t *) to = *(const uint64_t *) from;
+		return 0;
+	case K_UNSIGNED:
+	case K_PERCENT:
+	case K_ZONES:
+		*(unsigned *) to = *(const unsigned *) from;
+		return 0;
+	case K_FACTOR:
+		*(double *) to = *(const double *) from;
+		return 0;
+	case K_POLICY:
+		dst->hotplug_policy = src->hotplug_policy;
+		return 0;
+	case K_BOOL:
+		*(bool *) to = *(const bool *) from;
+		return 0;
+	case K_PATH: {
+		const char *p = *(char *const *) from;
+		char *copy = NULL;
+
+		if (p && !(copy = strdup(p)))
+			return -ENOMEM;
+		free(*(char **) to);
+		*(char **) to = copy;
+		return 0;
+	}
+	case K_RESERVE:
+		dst->reserve_bytes = src->reserve_bytes;
+		dst->reserve_auto = src->reserve_auto;
+		return 0;
+	case K_RANGES: {
+		struct mo_config_range *n = NULL;
+
+		if (src->n_excluded) {
+			n = malloc(src->n_excluded * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			memcpy(n, src->excluded, src->n_excluded * sizeof(*n));
+		}
+		free(dst->excluded);
+		dst->excluded = n;
+		dst->n_excluded = src->n_excluded;
+		return 0;
+	}
+	case K_GROUP: {
+		char *g = NULL;
+
+		if (src->allowed_group && !(g = strdup(src->allowed_group)))
+			return -ENOMEM;
+		free(dst->allowed_group);
+		dst->allowed_group = g;
+		dst->allowed_gid = src->allowed_gid;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/*
+ * Keys that only make sense together, checked after every file: a pair that
+ * does not fit is a warning, and both go back to @fallback's values.
+ */
+static int validate(struct mo_config *c, const struct mo_config *fallback, const char *name, char **errors)
 {
 	char a[MO_DURATION_MAX], b[MO_DURATION_MAX];
-	int r = 0;
+	int n = 0;
 
 	if (c->backoff_cap_usec < c->backoff_initial_usec) {
-		add_error(errors, "%s: BackoffCap=%s is below BackoffInitial=%s", name,
-			  mo_format_duration(c->backoff_cap_usec, a, sizeof(a)),
-			  mo_format_duration(c->backoff_initial_usec, b, sizeof(b)));
-		r = -EINVAL;
+		add_error(errors, "%s: BackoffCap=%s is below BackoffInitial=%s; keeping BackoffCap=%s BackoffInitial=%s",
+			  name, mo_format_duration(c->backoff_cap_usec, a, sizeof(a)),
+			  mo_format_duration(c->backoff_initial_usec, b, sizeof(b)),
+			  mo_format_duration(fallback->backoff_cap_usec, a, sizeof(a)),
+			  mo_format_duration(fallback->backoff_initial_usec, b, sizeof(b)));
+		c->backoff_cap_usec = fallback->backoff_cap_usec;
+		c->backoff_initial_usec = fallback->backoff_initial_usec;
+		n++;
 	}
 	if (c->attempts_per_block == 0 && c->deadline_usec == 0) {
-		add_error(errors, "%s: AttemptsPerBlock=0 (unlimited) needs a Deadline=", name);
-		r = -EINVAL;
+		add_error(errors, "%s: AttemptsPerBlock=0 (unlimited) needs a Deadline=; keeping AttemptsPerBlock=%u",
+			  name, fallback->attempts_per_block ?: MO_CONFIG_ATTEMPTS_PER_BLOCK);
+		c->attempts_per_block = fallback->attempts_per_block ?: MO_CONFIG_ATTEMPTS_PER_BLOCK;
+		n++;
 	}
-	return r;
+	return n;
 }
 
+/*
+ * Read a whole configuration file. Only a regular file is read: a FIFO, a
+ * device or a socket is refused without blocking (O_NONBLOCK on open, then
+ * fstat()). Return: 0, 1 when the file is masked (a symlink to /dev/null,
+ * as systemd masks a drop-in), or a negative errno (-EBADFD: not a
+ * regular file; -EFBIG; -EBADMSG: a NUL byte inside).
+ */
 static int read_text(const char *path, char **ret)
 {
-	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	char chunk[4096];
-	size_t n;
+	struct stat st;
 
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return -errno;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		char *nb;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return 1;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	for (;;) {
+		ssize_t n;
 
-		if (len + n > 1024 * 1024)
-			return -EFBIG;
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			if (len >= 1024 * 1024)
+				return -EFBIG;
+			cap = (len + 4096 + 1) * 2;
 			nb = realloc(buf, cap);
 			if (!nb)
 				return -ENOMEM;
 			buf = nb;
 		}
-		memcpy(buf + len, chunk, n);
-		len += n;
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t) n;
 	}
-	if (ferror(f))
-		return -EIO;
 	if (!buf && !(buf = strdup("")))
 		return -ENOMEM;
 	buf[len] = '\0';
 	if (strlen(buf) != len)
-		return -EBADMSG; /* a NUL byte inside */
+		return -EBADMSG;
 	*ret = TAKE_PTR(buf);
 	return 0;
 }
 
-static int parse_file(const char *path, struct mo_config *c, char **errors, bool missing_ok)
+static const char *read_error(int r)
+{
+	return r == -EBADFD ? "not a regular file" : r == -EBADMSG ? "contains a NUL byte" :
+	       r == -EFBIG ? "larger than 1 MiB" : strerror(-r);
+}
+
+/* Return: the number of problems, or -ENOMEM. */
+static int parse_file(const char *path, struct mo_config *c, char **errors, bool missing_ok, uint32_t *bad_keys)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
 	r = read_text(path, &text);
-	if (r == -ENOENT && missing_ok)
+	if (r == 1 || (r == -ENOENT && missing_ok))
 		return 0;
-	if (r < 0) {
-		add_error(errors, "%s: cannot read: %s", path, strerror(-r));
+	if (r == -ENOMEM)
 		return r;
+	if (r < 0) {
+		add_error(errors, "%s: cannot read, ignoring the file: %s", path, read_error(r));
+		return 1;
 	}
-	return mo_config_parse_text(path, text, c, errors);
+	return parse_text(path, text, c, errors, bad_keys);
 }
 
-static int cmp_names(const void *a, const void *b)
+struct dropin {
+	char *name;
+	size_t dir;       /* index into the directory list: lower wins */
+};
+
+static int cmp_dropins(const void *a, const void *b)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	const struct dropin *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->dir < y->dir ? -1 : x->dir > y->dir;
 }
 
 static bool is_dropin(const char *name)
@@ -591,67 +729,128 @@ static bool is_dropin(const char *name)
 	return name[0] != '.' && n > 5 && streq(name + n - 5, ".conf");
 }
 
-int mo_config_load(const char *path, struct mo_config *ret, char **errors)
+/* Add the drop-in names of @dir to @v. Return: the number of problems, or -ENOMEM. */
+static int list_dropins(const char *dir, size_t index, struct dropin **v, size_t *n, char **errors)
 {
-	_cleanup_free_ char *dir = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
-	char **names = NULL;
-	size_t n = 0;
 	struct dirent *de;
-	int r, result = 0;
 
-	mo_config_init(ret);
-	r = parse_file(path, ret, errors, true);
-	if (r < 0)
-		result = r;
-
-	if (asprintf(&dir, "%s.d", path) < 0)
-		return -ENOMEM;
 	d = opendir(dir);
-	if (!d && errno != ENOENT) {
-		r = -errno;
-		add_error(errors, "%s: cannot read: %s", dir, strerror(-r));
-		result = result ?: r;
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		add_error(errors, "%s: cannot read, ignoring the directory: %s", dir, strerror(errno));
+		return 1;
 	}
-	while (d && (errno = 0, de = readdir(d))) {
-		char **nn;
+	while ((de = readdir(d))) {
+		struct dropin *nv;
 
 		if (!is_dropin(de->d_name))
 			continue;
-		nn = realloc(names, (n + 1) * sizeof(*names));
-		if (!nn) {
-			result = -ENOMEM;
-			break;
+		nv = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		if (!((*v)[*n].name = strdup(de->d_name)))
+			return -ENOMEM;
+		(*v)[(*n)++].dir = index;
+	}
+	return 0;
+}
+
+const char *const *mo_config_dropin_dirs_default(void)
+{
+	static const char *const dirs[] = {
+		MEMOFF_SYSCONFDIR "/" MO_CONFIG_FILE ".d",
+		MO_CONFIG_DROPIN_RUNTIME,
+		MO_CONFIG_DROPIN_VENDOR,
+		NULL,
+	};
+
+	return dirs;
+}
+
+int mo_config_load_dirs(const char *path, const char *const *dirs, const struct mo_config *fallback,
+			struct mo_config *ret, char **errors)
+{
+	_cleanup_free_ char *own = NULL;
+	const char *own_dirs[2] = {};
+	struct dropin *v = NULL;
+	size_t n = 0;
+	uint32_t bad = 0;
+	int r, problems = 0;
+
+	mo_config_init(ret);
+	r = parse_file(path, ret, errors, true, &bad);
+	if (r < 0)
+		goto fail;
+	problems += r;
+
+	if (!dirs) {
+		if (asprintf(&own, "%s.d", path) < 0) {
+			r = -ENOMEM;
+			goto fail;
 		}
-		names = nn;
-		if (!(names[n] = strdup(de->d_name))) {
-			result = -ENOMEM;
-			break;
-		}
-		n++;
+		own_dirs[0] = own;
+		dirs = own_dirs;
+	}
+	for (size_t i = 0; dirs[i]; i++) {
+		r = list_dropins(dirs[i], i, &v, &n, errors);
+		if (r < 0)
+			goto fail;
+		problems += r;
 	}
 	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
+		qsort(v, n, sizeof(*v), cmp_dropins);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *p = NULL;
 
-		if (result != -ENOMEM) {
-			if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
-				result = -ENOMEM;
-			else if ((r = parse_file(p, ret, errors, false)) < 0)
-				result = (result && result != -EINVAL) ? result : r;
+		/* The same name in a later directory is shadowed by the earlier one. */
+		if (i > 0 && streq(v[i].name, v[i - 1].name))
+			continue;
+		if (asprintf(&p, "%s/%s", dirs[v[i].dir], v[i].name) < 0) {
+			r = -ENOMEM;
+			goto fail;
 		}
-		free(names[i]);
+		r = parse_file(p, ret, errors, false, &bad);
+		if (r < 0)
+			goto fail;
+		problems += r;
 	}
-	free(names);
 
-	if (result == 0)
-		result = mo_config_validate(ret, path, errors);
-	if (result < 0) {
+	/* Keys whose last assignment was refused keep the fallback's value (the one in force). */
+	if (fallback)
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+			if ((bad & (UINT32_C(1) << i)) && (r = copy_key(ret, fallback, &keys[i])) < 0)
+				goto fail;
+	if (!fallback) {
+		struct mo_config defaults;
+
+		mo_config_init(&defaults);
+		problems += validate(ret, &defaults, path, errors);
+	} else
+		problems += validate(ret, fallback, path, errors);
+	r = problems;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	if (r < 0) {
 		mo_config_done(ret);
 		mo_config_init(ret);
 	}
-	return result;
+	return r;
+}
+
+int mo_config_load(const char *path, const struct mo_config *fallback, struct mo_config *ret, char **errors)
+{
+	_cleanup_free_ char *def = NULL;
+
+	/* The system's own file also takes the runtime and vendor drop-ins; a file named with -c only its own. */
+	if (asprintf(&def, "%s/" MO_CONFIG_FILE, MEMOFF_SYSCONFDIR) < 0)
+		return -ENOMEM;
+	return mo_config_load_dirs(path, streq(path, def) ? mo_config_dropin_dirs_default() : NULL,
+				   fallback, ret, errors);
 }
 
 bool mo_config_equal(const struct mo_config *a, const struct mo_config *b)

@@ -3,16 +3,22 @@
 
 /*
  * memoffd.conf: the daemon's settings, read with inih from one main file and
- * the drop-ins of its ".d" directory (*.conf, in lexical order, later files
- * overriding earlier ones key by key).
+ * its drop-ins, the way systemd reads its own: "*.conf" files from
+ * /etc/memoff/memoffd.conf.d, /run/memoff/memoffd.conf.d and
+ * /usr/lib/memoff/memoffd.conf.d, all sorted by file name together and
+ * applied in that order, later files overriding earlier ones key by key; a
+ * file name in an earlier directory of that list hides the same name in a
+ * later one, and a drop-in that is a symlink to /dev/null is masked.
  *
  * Pure: no sd-bus, no sd-event, no sysfs. memoffctl links it too (the hotplug
  * fallback applies the same policy when no daemon runs).
  *
- * Every problem is reported as "FILE:LINE: message" and makes the load fail as
- * a whole: an unknown section or key, a value that does not parse or is out
- * of range, a line too long, a line inih cannot read. The caller refuses to
- * start, or on reload keeps the configuration it had.
+ * A configuration mistake degrades, it never fails: every problem is reported
+ * as "FILE:LINE: message" and the rest of the configuration applies. An
+ * unknown section or key is ignored; a value that does not parse or is out
+ * of range leaves the key as it was (the default, or on reload the value in
+ * force); a file that cannot be read (not a regular file, a NUL byte inside)
+ * is skipped. Only `memoffd --check-config` treats a problem as an error.
  */
 
 #include <stdbool.h>
@@ -23,6 +29,8 @@
 #include "parse.h"
 
 #define MO_CONFIG_FILE "memoff/memoffd.conf"  /* under sysconfdir */
+#define MO_CONFIG_DROPIN_RUNTIME "/run/memoff/memoffd.conf.d"
+#define MO_CONFIG_DROPIN_VENDOR  "/usr/lib/memoff/memoffd.conf.d"
 
 enum mo_hotplug_policy {
 	MO_HOTPLUG_OFF,            /* leave hot-added blocks as they come */
@@ -97,18 +105,33 @@ void mo_config_done(struct mo_config *c);
 int mo_config_parse_text(const char *name, const char *text, struct mo_config *c, char **errors);
 
 /**
- * mo_config_load() - read @path and then the "*.conf" drop-ins of "@path.d/"
- * in lexical (strcmp) order, on top of the defaults.
+ * mo_config_load_dirs() - read @path and then the "*.conf" drop-ins of @dirs
+ * on top of the defaults.
  * @path: the main file; a missing file means "all defaults"
- * @ret: the result; on failure it holds the defaults (and must still be
- *       released with mo_config_done())
+ * @dirs: NULL-terminated drop-in directories, most important first; NULL
+ *        means "@path.d" alone
+ * @fallback: on reload, the configuration in force: a key whose value is
+ *            refused keeps its value from there; NULL at start (the key
+ *            keeps the default, or an earlier file's value)
+ * @ret: the result, always usable (release it with mo_config_done())
  * @errors: as for mo_config_parse_text(), plus "PATH: message" lines for
  *          files that cannot be read
  *
- * Return: 0, -EINVAL when a file had problems, another negative errno when a
- * file could not be read.
+ * Return: the number of problems found (0: clean), or -ENOMEM (@ret then
+ * holds the defaults).
  */
-int mo_config_load(const char *path, struct mo_config *ret, char **errors);
+int mo_config_load_dirs(const char *path, const char *const *dirs, const struct mo_config *fallback,
+			struct mo_config *ret, char **errors);
+
+/**
+ * mo_config_load() - mo_config_load_dirs() with the drop-in directories of
+ * @path: the three of mo_config_dropin_dirs_default() for the system's own
+ * file (sysconfdir/memoff/memoffd.conf), "@path.d" alone for another one.
+ */
+int mo_config_load(const char *path, const struct mo_config *fallback, struct mo_config *ret, char **errors);
+
+/** mo_config_dropin_dirs_default() - the system's drop-in directories, most important first. */
+const char *const *mo_config_dropin_dirs_default(void);
 
 /**
  * mo_config_key() - the @i-th known key, for documentation and tests.

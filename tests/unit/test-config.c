@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "memoffd-conf.h"
@@ -242,7 +244,7 @@ static void test_load_dropins(void **state)
 
 	/* No file at all: the defaults. */
 	snprintf(path, sizeof(path), "%s/memoffd.conf", root);
-	assert_int_equal(mo_config_load(path, &c, &errors), 0);
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 0);
 	assert_null(errors);
 	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
 	mo_config_done(&c);
@@ -254,7 +256,7 @@ static void test_load_dropins(void **state)
 	fx_write(root, "memoffd.conf.d/9-z.conf", "[Hotplug]\nPolicy=off\n");
 	fx_write(root, "memoffd.conf.d/30-c.conf.disabled", "[Offline]\nAttemptTimeout=99s\n");
 	fx_write(root, "memoffd.conf.d/.hidden.conf", "garbage\n");
-	assert_int_equal(mo_config_load(path, &c, &errors), 0);
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 0);
 	assert_null(errors);
 	/* 20-b after 10-a, 9-z last ("9" sorts after "2"), others ignored */
 	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);
@@ -263,32 +265,145 @@ static void test_load_dropins(void **state)
 	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_OFF);
 	mo_config_done(&c);
 
-	/* A bad drop-in fails the whole load, names itself, and leaves defaults. */
-	fx_write(root, "memoffd.conf.d/15-bad.conf", "# comment\n[Offline]\nAttemptTimeout=forever\n");
-	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	/*
+	 * A bad drop-in degrades: it names itself, its bad value is ignored
+	 * (the key keeps the earlier file's value), its good keys and the other
+	 * files apply, and an unknown key is a warning.
+	 */
+	fx_write(root, "memoffd.conf.d/15-bad.conf",
+		 "# comment\n[Offline]\nAttemptTimeout=forever\nFromTheFuture=1\nBackoffJitter=5\n"
+		 "[Future]\nKey=1\n");
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 3);
 	assert_non_null(errors);
 	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:3: AttemptTimeout=: invalid duration 'forever'"));
-	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
-	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_AUTO);
+	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:4: unknown key 'FromTheFuture' in section [Offline]"));
+	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:7: unknown section [Future]"));
+	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);  /* 20-b's, the last good one */
+	assert_int_equal(c.backoff_jitter_pct, 5);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_OFF);
 	mo_config_done(&c);
 	free(errors);
 	errors = NULL;
 	fx_unlink(root, "memoffd.conf.d/15-bad.conf");
 
-	/* Keys that only make sense together are checked after all files. */
+	/* Keys that only make sense together are checked after all files; the pair keeps the default. */
 	fx_write(root, "memoffd.conf.d/40-cap.conf", "[Offline]\nBackoffInitial=30s\n");
-	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 1);
 	assert_non_null(strstr(errors, "BackoffCap=20s is below BackoffInitial=30s"));
+	assert_int_equal(c.backoff_initial_usec, MO_CONFIG_BACKOFF_INITIAL_USEC);
+	assert_int_equal(c.backoff_cap_usec, MO_CONFIG_BACKOFF_CAP_USEC);
+	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);
 	mo_config_done(&c);
 	free(errors);
 	errors = NULL;
 	fx_unlink(root, "memoffd.conf.d/40-cap.conf");
 
 	fx_write(root, "memoffd.conf.d/40-inf.conf", "[Offline]\nAttemptsPerBlock=0\nDeadline=infinity\n");
-	assert_int_equal(mo_config_load(path, &c, &errors), -EINVAL);
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 1);
 	assert_non_null(strstr(errors, "AttemptsPerBlock=0 (unlimited) needs a Deadline="));
+	assert_int_equal(c.attempts_per_block, MO_CONFIG_ATTEMPTS_PER_BLOCK);
+	assert_int_equal(c.deadline_usec, 0);
+	mo_config_done(&c);
+	free(errors);
+	errors = NULL;
+	fx_unlink(root, "memoffd.conf.d/40-inf.conf");
+
+	fx_rmroot(root);
+}
+
+/* On reload a refused value keeps the value in force, not the default; a key left out takes the default. */
+static void test_reload_fallback(void **state)
+{
+	char *root = fx_mkroot();
+	char path[4096];
+	_cleanup_free_ char *errors = NULL;
+	struct mo_config old, c;
+
+	snprintf(path, sizeof(path), "%s/memoffd.conf", root);
+	fx_write(root, "memoffd.conf", "[Offline]\nAttemptTimeout=7s\nExcludedRanges=0x1000-0x1fff\n"
+		 "[Hotplug]\nPolicy=online\n");
+	assert_int_equal(mo_config_load(path, NULL, &old, &errors), 0);
+	assert_int_equal(old.n_excluded, 1);
+
+	free(old.device_hook);
+	old.device_hook = strdup("/usr/libexec/hook");
+	fx_write(root, "memoffd.conf", "[Offline]\nAttemptTimeout=soon\nExcludedRanges=0x1000-0x1fff nonsense\n"
+		 "[Hotplug]\nPolicy=sometimes\n[Cloud]\nDeviceHook=relative/hook\n");
+	assert_int_equal(mo_config_load(path, &old, &c, &errors), 4);
+	assert_string_equal(c.device_hook, "/usr/libexec/hook");
+	assert_int_equal(c.attempt_timeout_usec, 7 * SEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_ONLINE);
+	assert_int_equal(c.n_excluded, 1);
+	assert_true(c.excluded[0].first == 0x1000 && c.excluded[0].last == 0x1fff);
 	mo_config_done(&c);
 
+	/* At start (no fallback) the same file keeps the defaults, and the good range. */
+	free(errors);
+	errors = NULL;
+	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 4);
+	assert_null(c.device_hook);
+	assert_int_equal(c.attempt_timeout_usec, MO_CONFIG_ATTEMPT_TIMEOUT_USEC);
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_AUTO);
+	assert_int_equal(c.n_excluded, 1);
+	mo_config_done(&c);
+
+	/* A later good assignment wins over an earlier bad one. */
+	free(errors);
+	errors = NULL;
+	fx_write(root, "memoffd.conf", "[Offline]\nAttemptTimeout=soon\nAttemptTimeout=3s\n");
+	assert_int_equal(mo_config_load(path, &old, &c, &errors), 1);
+	assert_int_equal(c.attempt_timeout_usec, 3 * SEC);
+	assert_int_equal(c.n_excluded, 0);
+	mo_config_done(&c);
+	mo_config_done(&old);
+	fx_rmroot(root);
+}
+
+/*
+ * Drop-in directories as systemd reads its own: every name sorted together,
+ * a name in an earlier directory hiding it in a later one, a symlink to
+ * /dev/null masking; a FIFO or a device is refused without blocking.
+ */
+static void test_dropin_dirs(void **state)
+{
+	char *root = fx_mkroot();
+	char path[4096], etc[4096], run[4096], lib[4096], p[4096];
+	const char *dirs[] = { etc, run, lib, NULL };
+	_cleanup_free_ char *errors = NULL;
+	struct mo_config c;
+
+	snprintf(path, sizeof(path), "%s/memoffd.conf", root);
+	snprintf(etc, sizeof(etc), "%s/etc.d", root);
+	snprintf(run, sizeof(run), "%s/run.d", root);
+	snprintf(lib, sizeof(lib), "%s/lib.d", root);
+	fx_write(root, "memoffd.conf", "[Offline]\nAttemptTimeout=2s\n");
+	fx_write(root, "lib.d/10-vendor.conf", "[Offline]\nAttemptTimeout=3s\nBackoffJitter=7\n");
+	fx_write(root, "run.d/10-vendor.conf", "[Offline]\nAttemptTimeout=4s\n");  /* hides lib's */
+	fx_write(root, "lib.d/20-policy.conf", "[Hotplug]\nPolicy=online\n");
+	fx_write(root, "etc.d/15-local.conf", "[Offline]\nAttemptTimeout=5s\n");  /* sorts after 10- */
+	fx_write(root, "lib.d/30-masked.conf", "[Offline]\nDeadline=5min\n");
+	snprintf(p, sizeof(p), "%s/etc.d/30-masked.conf", root);
+	assert_int_equal(symlink("/dev/null", p), 0);
+	snprintf(p, sizeof(p), "%s/run.d/25-fifo.conf", root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+
+	assert_int_equal(mo_config_load_dirs(path, dirs, NULL, &c, &errors), 1);
+	assert_non_null(strstr(errors, "run.d/25-fifo.conf: cannot read, ignoring the file: not a regular file"));
+	assert_int_equal(c.attempt_timeout_usec, 5 * SEC);
+	assert_int_equal(c.backoff_jitter_pct, MO_CONFIG_BACKOFF_JITTER_PCT);  /* lib's 10- hidden */
+	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_ONLINE);
+	assert_int_equal(c.deadline_usec, MO_CONFIG_DEADLINE_USEC);            /* masked */
+	mo_config_done(&c);
+	free(errors);
+	errors = NULL;
+
+	/* A FIFO as the main file: refused at once, the drop-ins still read. */
+	fx_unlink(root, "memoffd.conf");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(mo_config_load_dirs(path, dirs, NULL, &c, &errors), 2);
+	assert_non_null(strstr(errors, "memoffd.conf: cannot read, ignoring the file: not a regular file"));
+	assert_int_equal(c.attempt_timeout_usec, 5 * SEC);
+	mo_config_done(&c);
 	fx_rmroot(root);
 }
 
@@ -344,6 +459,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_load_dropins),
 		cmocka_unit_test(test_cloud),
+		cmocka_unit_test(test_reload_fallback),
+		cmocka_unit_test(test_dropin_dirs),
 		cmocka_unit_test(test_names),
 	};
 
