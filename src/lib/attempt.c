@@ -390,7 +390,7 @@ int mo_attempt_sleep(uint64_t usec, volatile sig_atomic_t *cancel)
 		return -r;
 	sigdelset(&mask, MO_ATTEMPT_SIGNAL);
 
-	end = mo_monotonic_usec() + usec;
+	end = usec_add(mo_monotonic_usec(), usec);
 	for (;;) {
 		uint64_t now = mo_monotonic_usec(), left;
 		struct timespec ts;

@@ -53,7 +53,8 @@ uint64_t mo_backoff_delay(const struct mo_backoff *b, unsigned failures, uint64_
 		if (d > cap)
 			d = cap;
 	}
-	return d <= 0.0 ? 0 : (uint64_t) d;
+	/* 2^64 and above does not convert: saturate */
+	return d <= 0.0 ? 0 : d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t) d;
 }
 
 uint64_t mo_deadline_attempt_timeout(uint64_t attempt_timeout, uint64_t now, uint64_t deadline,

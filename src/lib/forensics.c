@@ -648,7 +648,8 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		if (pthread_cond_init(&s.cond, &ca) == 0) {
 			t0 = mo_monotonic_usec();
-			s.deadline = t0 + (timeout_usec > SAMPLE_MARGIN_USEC ? timeout_usec - SAMPLE_MARGIN_USEC : 0);
+			s.deadline = usec_add(t0, timeout_usec > SAMPLE_MARGIN_USEC ?
+						  timeout_usec - SAMPLE_MARGIN_USEC : 0);
 			mo_stall_init(&s.stall, s.tick ? f->o.stall_grace_usec : 0, t0);
 			/* the sampler takes no signal: SIGINT must interrupt the write, not a census */
 			sigfillset(&all);

@@ -620,7 +620,7 @@ static int execute(struct mo_job *j)
 			stop(j, MO_STOP_CANCELLED, NULL);
 			break;
 		} else if (mo_outcome_is_retryable(ar.outcome) && mo_backoff_may_retry(b, e->r.attempts))
-			e->next_try = now(j) + mo_backoff_delay(b, e->r.attempts, &j->rng);
+			e->next_try = usec_add(now(j), mo_backoff_delay(b, e->r.attempts, &j->rng));
 		else
 			e->final = true;
 		progress_full(j, MO_PHASE_RESULT, e, ar.outcome, 0, &ar);
@@ -640,7 +640,7 @@ int mo_job_run(struct mo_job *j)
 		return -EALREADY;
 	j->ran = true;
 	j->t0 = now(j);
-	j->deadline = j->t0 + j->o.deadline_usec;
+	j->deadline = usec_add(j->t0, j->o.deadline_usec);  /* UINT64_MAX: no deadline */
 	if (j->o.dry_run)
 		r = dry_run(j);
 	else

@@ -553,7 +553,7 @@ static int check_offline(struct mo_release *r, struct cand *c, uint64_t *bad)
 static void retry_later(struct mo_release *r, struct cand *c, bool retryable)
 {
 	if (retryable && mo_backoff_may_retry(&r->o.backoff, c->res->tries))
-		c->next_try = now(r) + mo_backoff_delay(&r->o.backoff, c->res->tries, &r->rng);
+		c->next_try = usec_add(now(r), mo_backoff_delay(&r->o.backoff, c->res->tries, &r->rng));
 	else
 		c->final = true;
 }
@@ -620,7 +620,7 @@ static void eject(struct mo_release *r, struct cand *c)
 	}
 
 	/* Cut at the deadline: the caller is never held past it. */
-	limit = t0 + r->o.eject_timeout_usec;
+	limit = usec_add(t0, r->o.eject_timeout_usec);
 	if (limit > r->deadline)
 		limit = r->deadline;
 	for (;;) {
@@ -935,9 +935,7 @@ int mo_release_run(struct mo_release *r)
 		return -EALREADY;
 	r->ran = true;
 	r->t0 = now(r);
-	r->deadline = r->t0 + r->o.deadline_usec;
-	if (r->deadline < r->t0)
-		r->deadline = UINT64_MAX;
+	r->deadline = usec_add(r->t0, r->o.deadline_usec);  /* UINT64_MAX: no deadline */
 	rc = r->o.dry_run ? dry_run(r) : execute(r);
 	r->res.usec = now(r) - r->t0;
 	return rc;

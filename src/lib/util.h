@@ -43,6 +43,9 @@ static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 
 static inline const char *strempty(const char *s) { return s ? s : ""; }
 
+/* @a + @b µs, saturating at UINT64_MAX ("infinity": a deadline that never comes). */
+static inline uint64_t usec_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 static inline bool startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

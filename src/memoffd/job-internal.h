@@ -14,6 +14,7 @@
 #include "joblog.h"
 #include "pinmem.h"
 #include "pins.h"
+#include "ratelimit.h"
 
 /* Per-block status as the worker sees it; strings are the engine's static ones. */
 struct live_block {
@@ -84,6 +85,7 @@ struct job_queue {
 	struct mo_pinmem *pins;     /* remembered pins (pinmem.h): touched by the one running worker only,
 				     * or before any runs */
 	char *pins_path;
+	struct mo_ratelimit persist_log;  /* "Cannot write" warnings */
 };
 
 /**

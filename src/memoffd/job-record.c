@@ -260,6 +260,8 @@ int job_records_format(const struct job_record *const *recs, size_t n, unsigned 
 		put(&b, " ", 1);
 		put_escaped(&b, r->message);
 		put(&b, "\n", 1);
+		if (r->uid != JOB_UID_UNKNOWN)
+			putf(&b, "uid %u %u\n", r->id, (unsigned) r->uid);
 		if (r->n_claims) {
 			putf(&b, "claim %u ", r->id);
 			for (size_t k = 0; k < r->n_claims; k++)
@@ -336,7 +338,7 @@ static int parse_job(char **f, size_t nf, struct job_record *r)
 		if (parse_u64(f[5 + i], &v[i]) < 0)
 			return -EBADMSG;
 	*r = (struct job_record) {
-		.id = (unsigned) id, .kind = k, .state = s, .result = res,
+		.id = (unsigned) id, .uid = JOB_UID_UNKNOWN, .kind = k, .state = s, .result = res,
 		.created = v[0], .started = v[1], .finished = v[2],
 		.blocks_done = v[3], .blocks_wanted = v[4], .bytes_done = v[5], .bytes_wanted = v[6],
 	};
@@ -372,6 +374,18 @@ static int parse_claim(char **f, size_t nf, struct job_record *recs, size_t n)
 	return job_record_set_claims(r, blocks, nb);
 }
 
+static int parse_uid(char **f, size_t nf, struct job_record *recs, size_t n)
+{
+	struct job_record *r;
+	uint64_t id, uid;
+
+	if (nf != 3 || parse_u64(f[1], &id) < 0 || !(r = find(recs, n, id)) ||
+	    parse_u64(f[2], &uid) < 0 || uid >= JOB_UID_UNKNOWN)
+		return -EBADMSG;
+	r->uid = (uint32_t) uid;
+	return 0;
+}
+
 static int parse_block(char **f, size_t nf, struct job_record *recs, size_t n)
 {
 	_cleanup_free_ char *outcome = NULL, *reason = NULL;
@@ -388,23 +402,46 @@ static int parse_block(char **f, size_t nf, struct job_record *recs, size_t n)
 int job_records_parse(const char *text, struct job_record **ret, size_t *ret_n, unsigned *next_id,
 		      unsigned *bad_lines)
 {
-	_cleanup_free_ char *copy = strdup(text);
+	return job_records_parse_n(text, strlen(text), ret, ret_n, next_id, bad_lines);
+}
+
+int job_records_parse_n(const char *text, size_t len, struct job_record **ret, size_t *ret_n, unsigned *next_id,
+			unsigned *bad_lines)
+{
+	_cleanup_free_ char *copy = malloc(len + 1);
 	struct job_record *recs = NULL;
 	size_t n = 0;
 	uint64_t next = 1;
 	unsigned bad = 0;
-	char *save = NULL, *line;
+	char *line, *end, *nl;
+	bool header = true;
 	int r = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	line = strtok_r(copy, "\n", &save);
-	if (!line || !streq(line, "memoffd-jobs 1"))
-		return -EBADMSG;
-	while ((line = strtok_r(NULL, "\n", &save))) {
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	end = copy + len;
+	for (line = copy; line < end; line = nl + 1) {
 		char *f[MAX_FIELDS];
-		size_t nf = split(line, f);
+		size_t nf;
 
+		nl = memchr(line, '\n', (size_t) (end - line));
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		if (header) {
+			if (!streq(line, "memoffd-jobs 1") || strlen(line) != (size_t) (nl - line))
+				return -EBADMSG;
+			header = false;
+			continue;
+		}
+		/* A NUL byte spoils its own line only, not the records after it. */
+		if (strlen(line) != (size_t) (nl - line)) {
+			bad++;
+			continue;
+		}
+		nf = split(line, f);
 		if (nf == 0)
 			continue;
 		if (streq(f[0], "next")) {
@@ -434,6 +471,8 @@ int job_records_parse(const char *text, struct job_record **ret, size_t *ret_n, 
 			recs[n++] = rec;
 			if (rec.id >= next)
 				next = (uint64_t) rec.id + 1;
+		} else if (streq(f[0], "uid")) {
+			r = parse_uid(f, nf, recs, n);
 		} else if (streq(f[0], "claim")) {
 			r = parse_claim(f, nf, recs, n);
 		} else if (streq(f[0], "block")) {
@@ -446,6 +485,8 @@ int job_records_parse(const char *text, struct job_record **ret, size_t *ret_n, 
 			r = 0;
 		}
 	}
+	if (header)
+		r = -EBADMSG;
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			job_record_done(&recs[i]);

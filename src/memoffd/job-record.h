@@ -12,11 +12,12 @@
  *   memoffd-jobs 1
  *   next 12
  *   job ID KIND STATE RESULT CREATED STARTED FINISHED BLOCKS_DONE BLOCKS_WANTED BYTES_DONE BYTES_WANTED REQUEST MESSAGE
+ *   uid ID UID
  *   claim ID BLOCK[,BLOCK...]
  *   block ID INDEX OUTCOME ATTEMPTS USEC REASON
  *
  * Unknown record types are skipped (newer files stay readable); a malformed
- * line is skipped and counted.
+ * line, or one holding a NUL byte, is skipped and counted.
  */
 
 #include <stdbool.h>
@@ -55,8 +56,11 @@ struct job_block {
 	char *reason;
 };
 
+#define JOB_UID_UNKNOWN UINT32_MAX  /* a record from before uids were kept */
+
 struct job_record {
 	unsigned id;
+	uint32_t uid;            /* who asked for it, or JOB_UID_UNKNOWN */
 	enum job_kind kind;
 	enum job_state state;
 	enum job_result result;
@@ -110,3 +114,7 @@ int job_records_format(const struct job_record *const *recs, size_t n, unsigned 
  */
 int job_records_parse(const char *text, struct job_record **recs, size_t *n, unsigned *next_id,
 		      unsigned *bad_lines);
+
+/** job_records_parse_n() - job_records_parse() of @len bytes that may hold NUL bytes. */
+int job_records_parse_n(const char *text, size_t len, struct job_record **recs, size_t *n, unsigned *next_id,
+			unsigned *bad_lines);

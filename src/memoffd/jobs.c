@@ -13,6 +13,11 @@
 #include "util.h"
 
 #define KEEP_FINISHED 32
+/* Bounds on the queue (and so on one rewrite of the state file). */
+#define MAX_QUEUED 256
+#define MAX_QUEUED_PER_UID 16
+/* A state file larger than this is not ours. */
+#define MAX_STATE_SIZE (64u << 20)
 
 static uint64_t now_realtime(void)
 {
@@ -93,48 +98,84 @@ static void job_free(struct job *j)
 
 /* ---- persistence ---- */
 
-static void persist(struct job_queue *q)
+static int write_all(int fd, const char *p, size_t len)
 {
-	_cleanup_free_ const struct job_record **recs = NULL;
-	_cleanup_free_ char *text = NULL, *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len;
-	int r;
-
-	if (!q->state_path)
-		return;
-	recs = calloc(q->n_jobs + 1, sizeof(*recs));
-	if (!recs)
-		return;
-	for (size_t i = 0; i < q->n_jobs; i++)
-		recs[i] = &q->jobs[i]->rec;
-	if (job_records_format(recs, q->n_jobs, q->next_id, &text) < 0)
-		return;
-	if (asprintf(&tmp, "%s.tmp", q->state_path) < 0)
-		return;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		mo_log_warning_errno(errno, "Cannot write %s: %m", tmp);
-		return;
-	}
-	len = strlen(text);
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			mo_log_warning_errno(n < 0 ? errno : EIO, "Cannot write %s: %m", tmp);
-			unlink(tmp);
-			return;
-		}
-		off += (size_t) n;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t) n;
 	}
-	r = fsync(fd);
-	if (r < 0 || rename(tmp, q->state_path) < 0) {
-		mo_log_warning_errno(errno, "Cannot replace %s: %m", q->state_path);
-		unlink(tmp);
+	return 0;
+}
+
+/*
+ * Replace the state file with the records of every job, atomically: a new
+ * file next to it, created with O_EXCL|O_NOFOLLOW (whatever was planted at
+ * that name is removed first, and a symlink is never followed), written,
+ * fsync()ed, renamed over the old one, and the directory fsync()ed. The
+ * queue is bounded (MAX_QUEUED + KEEP_FINISHED + the running job), so one
+ * rewrite is too.
+ * Return: 0, or a negative errno (logged, at a limited rate).
+ */
+static int persist(struct job_queue *q)
+{
+	_cleanup_free_ const struct job_record **recs = NULL;
+	_cleanup_free_ char *text = NULL, *tmp = NULL, *dir = NULL;
+	_cleanup_close_ int fd = -1, dfd = -1;
+	unsigned suppressed = 0;
+	char *slash;
+	int r;
+
+	if (!q->state_path)
+		return 0;
+	recs = calloc(q->n_jobs + 1, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->n_jobs; i++)
+		recs[i] = &q->jobs[i]->rec;
+	if (job_records_format(recs, q->n_jobs, q->next_id, &text) < 0)
+		return -ENOMEM;
+	if (asprintf(&tmp, "%s.tmp", q->state_path) < 0 || !(dir = strdup(q->state_path)))
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto fail;
 	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, q->state_path) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void) unlink(tmp);
+		goto fail;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void) fsync(dfd);
+	return 0;
+fail:
+	if (mo_ratelimit_below(&q->persist_log, mo_monotonic_usec(), &suppressed))
+		mo_log_warning_errno(r, "Cannot write %s (%u more such failures not logged): %m", q->state_path,
+				     suppressed);
+	return r;
 }
 
 /* ---- queue bookkeeping ---- */
@@ -161,19 +202,28 @@ static void remove_job(struct job_queue *q, size_t i)
 	job_free(j);
 }
 
-/* Forget the oldest finished jobs beyond KEEP_FINISHED. */
+/*
+ * Forget the finished jobs beyond KEEP_FINISHED that finished first (not
+ * the lowest ids: a client following a job that just finished must still
+ * find it, and a stop keeps the job it cancelled).
+ */
 static void trim(struct job_queue *q)
 {
 	size_t finished = 0;
 
 	for (size_t i = 0; i < q->n_jobs; i++)
 		finished += q->jobs[i]->rec.state == JOB_FINISHED;
-	for (size_t i = 0; i < q->n_jobs && finished > KEEP_FINISHED;) {
-		if (q->jobs[i]->rec.state == JOB_FINISHED) {
-			remove_job(q, i);
-			finished--;
-		} else
-			i++;
+	for (; finished > KEEP_FINISHED; finished--) {
+		size_t oldest = SIZE_MAX;
+
+		for (size_t i = 0; i < q->n_jobs; i++) {
+			const struct job_record *r = &q->jobs[i]->rec;
+
+			if (r->state == JOB_FINISHED &&
+			    (oldest == SIZE_MAX || r->finished < q->jobs[oldest]->rec.finished))
+				oldest = i;
+		}
+		remove_job(q, oldest);
 	}
 }
 
@@ -390,6 +440,7 @@ int job_queue_new(sd_event *event, const struct mo_root *root, const char *state
 	q->root = root;
 	q->next_id = 1;
 	q->efd = -1;
+	q->persist_log = MO_RATELIMIT_INIT(60 * UINT64_C(1000000), 3);
 	if (hooks)
 		q->hooks = *hooks;
 	if (state_path && !(q->state_path = strdup(state_path))) {
@@ -500,6 +551,52 @@ static void reconcile(struct job_queue *q, struct job *j)
 		j->rec.bytes_done = done * q->block_size;
 }
 
+/*
+ * The state file, whole. Only a regular file is read: a FIFO or a device
+ * planted there is refused without blocking, a symlink is not followed.
+ */
+static int read_state(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ELOOP ? -EBADFD : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= MAX_STATE_SIZE)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t) n;
+	}
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
 int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 {
 	_cleanup_free_ char *text = NULL;
@@ -507,7 +604,6 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 	size_t n = 0;
 	unsigned next = 1, bad = 0, interrupted = 0;
 	char buf[64];
-	_cleanup_fclose_ FILE *f = NULL;
 	size_t len = 0;
 	int r;
 
@@ -516,12 +612,12 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 		return 0;
 	if (mo_root_read(q->root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf)) > 0)
 		q->block_size = strtoull(buf, NULL, 16);
-	f = fopen(q->state_path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	if (getdelim(&text, &len, '\0', f) < 0)
-		return feof(f) ? 0 : -errno;
-	r = job_records_parse(text, &recs, &n, &next, &bad);
+	r = read_state(q->state_path, &text, &len);
+	if (r == -ENOENT || (r == 0 && len == 0))
+		return 0;
+	if (r < 0)
+		return r;
+	r = job_records_parse_n(text, len, &recs, &n, &next, &bad);
 	if (r < 0)
 		return r;
 	if (bad)
@@ -561,7 +657,9 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 int job_queue_submit(struct job_queue *q, struct job_params *p, const char *request, uint64_t block_size,
 		     struct job **ret, char **error)
 {
+	unsigned queued, queued_uid;
 	struct job *j;
+	int r;
 
 	for (size_t i = 0; i < p->n_blocks; i++) {
 		struct job *other = job_queue_claimed_by(q, p->blocks[i]);
@@ -574,6 +672,27 @@ int job_queue_submit(struct job_queue *q, struct job_params *p, const char *requ
 			return -EBUSY;
 		}
 	}
+	queued = 0;
+	queued_uid = 0;
+	for (size_t i = 0; i < q->n_jobs; i++)
+		if (q->jobs[i]->rec.state == JOB_QUEUED) {
+			queued++;
+			queued_uid += q->jobs[i]->rec.uid == p->uid;
+		}
+	if (queued >= MAX_QUEUED || (p->uid != 0 && queued_uid >= MAX_QUEUED_PER_UID)) {
+		if (error && asprintf(error, "%u jobs are queued already%s (at most %u, %u for a uid other than root)",
+				      queued_uid >= MAX_QUEUED_PER_UID && p->uid != 0 ? queued_uid : queued,
+				      queued_uid >= MAX_QUEUED_PER_UID && p->uid != 0 ? " for this uid" : "",
+				      MAX_QUEUED, MAX_QUEUED_PER_UID) < 0)
+			*error = NULL;
+		return -EUSERS;
+	}
+	/* Ids wrap past UINT32_MAX to 1, and never onto a job that is still known. */
+	for (unsigned tries = 0; job_queue_find(q, q->next_id) || q->next_id == 0; tries++) {
+		if (tries > q->n_jobs + 1)
+			return -ENOSPC;
+		q->next_id = q->next_id == UINT32_MAX ? 1 : q->next_id + 1;
+	}
 	j = job_alloc(q);
 	if (!j)
 		return -ENOMEM;
@@ -583,22 +702,37 @@ int job_queue_submit(struct job_queue *q, struct job_params *p, const char *requ
 	}
 	q->block_size = block_size;
 	j->params = *p;
-	*p = (struct job_params) {};
-	j->rec.id = q->next_id++;
-	if (q->next_id == 0)
-		q->next_id = 1;
+	j->rec.id = q->next_id;
+	q->next_id = q->next_id == UINT32_MAX ? 1 : q->next_id + 1;
+	j->rec.uid = p->uid;
 	j->rec.kind = j->params.kind;
 	j->rec.state = JOB_QUEUED;
 	j->rec.created = now_realtime();
 	j->rec.request = strdup(request);
 	j->rec.message = strdup("");
-	(void) job_record_set_claims(&j->rec, j->params.blocks, j->params.n_blocks);
 	j->rec.blocks_wanted = j->params.n_blocks;
 	j->rec.bytes_wanted = j->params.n_blocks ? j->params.n_blocks * block_size : j->params.size;
-	mo_log_info("Job %u (%s) queued", j->rec.id, j->rec.request);
+	if (!j->rec.request || !j->rec.message ||
+	    job_record_set_claims(&j->rec, j->params.blocks, j->params.n_blocks) < 0)
+		r = -ENOMEM;
+	else
+		r = persist(q);
+	if (r < 0) {
+		/* A job that could not be recorded does not run: a crash would leave no trace of it. */
+		j->params = (struct job_params) {};
+		q->n_jobs--;
+		job_free(j);
+		if (error && asprintf(error, "the job cannot be recorded in %s: %s", strempty(q->state_path),
+				      strerror(-r)) < 0)
+			*error = NULL;
+		return r == -ENOMEM ? r : -EIO;
+	}
+	*p = (struct job_params) {};
+	mo_log_full(LOG_INFO, NULL, MO_FIELDS(MO_FIELD("MEMOFF_JOB", "%u", j->rec.id),
+					      MO_FIELD("MEMOFF_UID", "%u", (unsigned) j->rec.uid)),
+		    "Job %u (%s) queued by uid %u", j->rec.id, j->rec.request, (unsigned) j->rec.uid);
 	if (q->hooks.job_new)
 		q->hooks.job_new(j, q->hooks.userdata);
-	persist(q);
 	*ret = j;
 	start_next(q);
 	return 0;

@@ -52,6 +52,7 @@ struct job_params {
 	uint64_t long_lived_usec;    /* offline, release: pages blocking longer are long-lived (forensics) */
 	uint64_t stall_grace_usec;   /* offline: end a stalled attempt after this (stall.h); 0: never */
 	bool all_or_nothing, force, dry_run;
+	uint32_t uid;                /* who asked (the caller's credentials), JOB_UID_UNKNOWN */
 };
 
 void job_params_done(struct job_params *p);
@@ -152,9 +153,13 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted);
  * @p: the request; taken over (cleared) on success
  * @request: its human-readable form, e.g. "offline 512M"
  * @ret: the new job
- * @error: on -EBUSY, a message naming the job it overlaps (caller frees)
+ * @error: on -EBUSY, a message naming the job it overlaps; on -EUSERS and
+ *         -EIO, why (caller frees)
  * Return: 0; -EBUSY when named blocks overlap a queued or running job's
- * blocks; -ENOMEM.
+ * blocks; -EUSERS when the queue is full (MAX_QUEUED jobs, or
+ * MAX_QUEUED_PER_UID of @p->uid when that is not root); -EIO when the job
+ * cannot be written to the state file (it is then not queued: a job runs
+ * only when a crash would leave a record of it); -ENOMEM.
  */
 int job_queue_submit(struct job_queue *q, struct job_params *p, const char *request, uint64_t block_size,
 		     struct job **ret, char **error);

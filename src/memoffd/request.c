@@ -34,7 +34,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,
 		  struct job_params *ret, char **text, char **error)
 {
-	struct job_params p = { .kind = kind, .node = -1 };
+	struct job_params p = { .kind = kind, .node = -1, .uid = JOB_UID_UNKNOWN };
 	const char *why = NULL;
 	uint64_t first, last;
 	char tmo[MO_DURATION_MAX], dl[MO_DURATION_MAX];

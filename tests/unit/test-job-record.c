@@ -100,11 +100,69 @@ static void test_damaged(void **state)
 	free(out);
 }
 
+/* Who asked is kept ("uid ID UID", a record older versions skip); an old file reads as unknown. */
+static void test_uid(void **state)
+{
+	struct job_record a = {
+		.id = 3, .uid = 1001, .kind = JOB_OFFLINE, .state = JOB_QUEUED,
+		.request = (char *) "offline 128M", .message = (char *) "",
+	};
+	struct job_record b = a;
+	const struct job_record *recs[] = { &a, &b };
+	_cleanup_free_ char *text = NULL;
+	struct job_record *out = NULL;
+	size_t n;
+	unsigned next, bad;
+
+	b.id = 4;
+	b.uid = JOB_UID_UNKNOWN;
+	assert_int_equal(job_records_format(recs, 2, 5, &text), 0);
+	assert_non_null(strstr(text, "\nuid 3 1001\n"));
+	assert_null(strstr(text, "uid 4 "));
+	assert_int_equal(job_records_parse(text, &out, &n, &next, &bad), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(bad, 0);
+	assert_int_equal(out[0].uid, 1001);
+	assert_int_equal(out[1].uid, JOB_UID_UNKNOWN);
+	for (size_t i = 0; i < n; i++)
+		job_record_done(&out[i]);
+	free(out);
+}
+
+/* A NUL byte spoils its own line only: the records after it survive (issue 12). */
+static void test_nul_byte(void **state)
+{
+	static const char text[] =
+		"memoffd-jobs 1\n"
+		"job 1 offline finished done 1 2 3 1 1 128 128 first ok\n"
+		"job 2 offline finished done 1 2 3 1 1 128 128 sec\0ond ok\n"
+		"job 3 offline finished done 1 2 3 1 1 128 128 third ok\n"
+		"uid 3 1001\n";
+	struct job_record *out = NULL;
+	size_t n;
+	unsigned next, bad;
+
+	assert_int_equal(job_records_parse_n(text, sizeof(text) - 1, &out, &n, &next, &bad), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(bad, 1);
+	assert_int_equal(out[1].id, 3);
+	assert_string_equal(out[1].request, "third");
+	assert_int_equal(out[1].uid, 1001);
+	assert_int_equal(next, 4);
+	for (size_t i = 0; i < n; i++)
+		job_record_done(&out[i]);
+	free(out);
+	/* ... and one in the header is not our file. */
+	assert_int_equal(job_records_parse_n("memoffd-jobs\0 1\n", 16, &out, &n, &next, &bad), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_uid),
+		cmocka_unit_test(test_nul_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

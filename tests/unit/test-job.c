@@ -414,6 +414,38 @@ static void test_deadline(void **state)
 	assert_int_equal(r->usec, f->sim.now - t0);
 }
 
+/*
+ * "infinity" (UINT64_MAX, systemd's) and a deadline so long that the clock
+ * plus it does not fit in 64 bits (213503982 days) mean no deadline: the job
+ * runs its attempts (issue 12: it failed at once with "deadline reached"
+ * after 0 attempts).
+ */
+static void test_deadline_infinity(void **state)
+{
+	static const uint64_t longest[] = { UINT64_MAX, UINT64_C(213503982) * 86400 * S };
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(longest); i++) {
+		_cleanup_(mo_job_freep) struct mo_job *j = NULL;
+		const uint64_t blocks[] = { 13 };
+		struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 1 };
+		const struct mo_job_result *r;
+
+		f->sim.n_calls = 0;
+		f->sim.n_scripts = 0;
+		memset(f->sim.used, 0, sizeof(f->sim.used));
+		f->o.attempt_timeout_usec = 10 * S;
+		f->o.deadline_usec = longest[i];
+		f->o.backoff.max_attempts = 3;
+		script(&f->sim, 13, 3, MO_OUTCOME_TIMED_OUT, MO_OUTCOME_TIMED_OUT, MO_OUTCOME_DONE);
+		r = run(f, &req, &j);
+		assert_int_equal(r->stop, MO_STOP_FINISHED);
+		assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_DONE);
+		assert_int_equal(r->blocks[0].attempts, 3);
+		assert_int_equal(f->sim.calls[0].timeout, 10 * S);
+	}
+}
+
 static void test_headroom_cuts_short(void **state)
 {
 	struct fx *f = *state;
@@ -833,6 +865,7 @@ int main(void)
 		T(test_retry_backoff),
 		T(test_budget),
 		T(test_deadline),
+		T(test_deadline_infinity),
 		T(test_headroom_cuts_short),
 		T(test_headroom_force),
 		T(test_headroom_unreadable),
