@@ -9,6 +9,7 @@
 #include "kpageflags.h"
 
 #include "owners.h"
+#include "bounded.h"
 #include "util.h"
 
 #define PM_PRESENT (UINT64_C(1) << 63)
@@ -38,6 +39,7 @@ struct mo_pm_scan_arg {
 #define SCAN_REGIONS 512
 
 #define DEFAULT_MAX_OWNERS 8
+#define MAPS_MAX (256u << 20)     /* a maps file longer than this is skipped */
 #define PAGEMAP_CHUNK 8192        /* entries a read: 64 KiB, 32 MiB of address space */
 #define BITMAP_MAX_SPAN (UINT64_C(1) << 24)
 
@@ -650,7 +652,8 @@ static int scan_pid(struct scan *s, pid_t pid)
 	s->cgroup = NULL;
 
 	snprintf(rel, sizeof(rel), "%d/maps", (int) pid);
-	r = read_proc_file(s->root, rel, &maps, NULL);
+	/* It waits for the process's mmap_lock: bounded, a stuck process is skipped (bounded.h). */
+	r = mo_root_read_file_bounded(s->root, true, rel, MAPS_MAX, MO_BOUNDED_TIMEOUT_USEC, NULL, &maps, NULL);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Reads that may block for ever, bounded. Reading /proc/PID/maps waits for
+ * the process's mmap_lock, killably only: a process stuck holding it (or a
+ * FIFO planted in a captured tree) would wedge the reader, and no signal
+ * short of SIGKILL gets it out. So such a file is read by a helper thread
+ * while the caller waits at most a timeout, and less when its cancel flag
+ * is set; a helper that overruns is abandoned (it frees what it holds when
+ * the kernel lets it go) and the caller moves on. At most
+ * MO_BOUNDED_MAX_STUCK helpers may be abandoned at once: past that, reads
+ * are refused at once (-EBUSY) rather than piling up threads.
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "root.h"
+
+#define MO_BOUNDED_TIMEOUT_USEC (2 * 1000 * 1000ULL)
+#define MO_BOUNDED_MAX_STUCK    16
+
+/**
+ * mo_root_read_file_bounded() - read a whole file under @root into a
+ * malloc'd NUL-terminated buffer, within a bound.
+ * @proc: under proc/ (true) or sys/
+ * @rel: path relative to that directory
+ * @max: refuse (-EFBIG) a file longer than this
+ * @timeout_usec: how long to wait for the open and the reads together
+ * @cancel: the caller's cancel flag (stop waiting when it is set), or NULL
+ * @ret: receives the text (caller frees)
+ * @ret_len: receives its length (NUL bytes may be inside), or NULL
+ *
+ * Return: 0; -ETIMEDOUT when the bound passed, -ECANCELED when @cancel was
+ * set (the helper is then abandoned); -EBUSY when too many helpers are
+ * stuck already; the open's or the read's negative errno; -ENOMEM.
+ */
+int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
+			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
+			      size_t *ret_len);
+
+/** mo_bounded_stuck() - how many helpers are abandoned and still stuck now. */
+unsigned mo_bounded_stuck(void);
