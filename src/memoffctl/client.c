@@ -423,7 +423,7 @@ int ctl_client_start_job(sd_bus *bus, const struct ctl_client_request *req, char
 		r = append_option(m, "deadline", "t", req->deadline_usec);
 	if (r >= 0 && req->eject_timeout_usec)
 		r = append_option(m, "eject-timeout", "t", req->eject_timeout_usec);
-	if (r >= 0 && req->reserve && req->reserve != UINT64_MAX)
+	if (r >= 0 && req->reserve != UINT64_MAX)
 		r = append_option(m, "reserve", "t", req->reserve);
 	if (r >= 0 && req->max_attempts >= 0)
 		r = append_option(m, "max-attempts", "u", (uint32_t) req->max_attempts);

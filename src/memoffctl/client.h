@@ -55,7 +55,8 @@ struct ctl_client_request {
 	const char *what;
 	const char *zone;
 	int node;
-	uint64_t attempt_timeout_usec, deadline_usec, reserve;
+	uint64_t attempt_timeout_usec, deadline_usec;
+	uint64_t reserve;               /* bytes; UINT64_MAX: the daemon's Reserve= (0 is sent) */
 	uint64_t eject_timeout_usec;   /* Release only */
 	int max_attempts;              /* per block; Release: tries per device */
 	uint64_t long_lived_usec;      /* Offline, Release: forensics' threshold; 0: the daemon's */
@@ -63,7 +64,7 @@ struct ctl_client_request {
 	bool all_or_nothing, force, dry_run;
 };
 
-#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1, .stall_grace_usec = UINT64_MAX }
+#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1, .reserve = UINT64_MAX, .stall_grace_usec = UINT64_MAX }
 
 /** ctl_client_wanted() - whether a verb should try the daemon first (see above). */
 bool ctl_client_wanted(const struct ctl_ctx *ctx);

@@ -117,7 +117,7 @@ void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_reques
 	cr->node = o->node;
 	cr->attempt_timeout_usec = o->attempt_timeout;
 	cr->deadline_usec = o->deadline;
-	cr->reserve = o->reserve == MO_JOB_RESERVE_DEFAULT ? 0 : o->reserve;
+	cr->reserve = o->reserve;   /* MO_JOB_RESERVE_DEFAULT (UINT64_MAX): the daemon's Reserve= */
 	cr->long_lived_usec = o->long_lived;
 	cr->force = o->force;
 }

@@ -96,6 +96,17 @@ int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error
 				 "uid %u is not root: access denied", (unsigned) uid);
 }
 
+int bus_caller_uid(sd_bus_message *msg, uid_t *ret)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
+	int r;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &c);
+	if (r < 0)
+		return r;
+	return sd_bus_creds_get_euid(c, ret);
+}
+
 /*
  * Owners name other processes: only callers who may call GetPins see them
  * (doc/security.md); others get the pages without owners.

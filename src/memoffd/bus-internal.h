@@ -60,6 +60,9 @@ int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *s
  */
 int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error);
 
+/** bus_caller_uid() - the effective uid of @msg's sender. Return: 0 or a negative errno. */
+int bus_caller_uid(sd_bus_message *msg, uid_t *ret);
+
 /**
  * bus_may_see_owners() - whether the caller of the message being processed
  * on @bus passes bus_check_access(): owners of blocked pages name other

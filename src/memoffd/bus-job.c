@@ -43,6 +43,7 @@ int bus_job_cancel(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus
 	{ const struct job_record *rec = job_record(userdata); return sd_bus_message_append(reply, "s", expr); }
 
 JOB_U32(id, id)
+JOB_U32(uid, uid)
 JOB_U64(blocks_done, blocks_done)
 JOB_U64(blocks_wanted, blocks_wanted)
 JOB_U64(bytes_done, bytes_done)
@@ -123,6 +124,7 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Id", "u", prop_job_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Kind", "s", prop_job_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Uid", "u", prop_job_uid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Request", "s", prop_job_request, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", prop_job_state, 0, EC),
 	SD_BUS_PROPERTY("Result", "s", prop_job_result, 0, EC),

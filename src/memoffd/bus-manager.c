@@ -282,6 +282,7 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 	const char *by, *what;
 	struct job *j;
 	char path[64];
+	uid_t uid;
 	int r;
 
 	r = bus_check_access(msg, m, error);
@@ -304,10 +305,17 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
 	if (r < 0)
 		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+	/* Every job records who asked (bus_check_access() above has read the credentials). */
+	if (bus_caller_uid(msg, &uid) >= 0)
+		p.uid = (uint32_t) uid;
 	r = job_queue_submit(m->jobs, &p, text, m->block_size, &j, &why);
 	job_params_done(&p);
 	if (r == -EBUSY)
 		return sd_bus_error_setf(error, MO_ERROR_OVERLAP, "request overlaps a job: %s", strempty(why));
+	if (r == -EUSERS)
+		return sd_bus_error_setf(error, MO_ERROR_BUSY, "%s; try again later", strempty(why));
+	if (r == -EIO)
+		return sd_bus_error_setf(error, MO_ERROR_FAILED, "%s; nothing was started", strempty(why));
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "o", bus_job_path(job_id(j), path, sizeof(path)));

@@ -138,7 +138,7 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		.seed = mo_monotonic_usec(),
 	};
 	p.reserve = c->reserve_auto ? MO_JOB_RESERVE_DEFAULT : c->reserve_bytes;
-	if (o->reserve)
+	if (o->reserve != UINT64_MAX)          /* 0 too: "--reserve 0" keeps nothing back */
 		p.reserve = o->reserve;
 	if (o->max_attempts >= 0)
 		p.backoff.max_attempts = (unsigned) o->max_attempts;

@@ -19,14 +19,14 @@ struct request_options {
 	uint64_t attempt_timeout_usec;  /* 0: AttemptTimeout= */
 	uint64_t deadline_usec;         /* 0: Deadline= */
 	uint64_t eject_timeout_usec;    /* release only; 0: the library's default */
-	uint64_t reserve;               /* bytes kept available; 0: Reserve= */
+	uint64_t reserve;               /* bytes kept available; UINT64_MAX: Reserve= */
 	int max_attempts;               /* per block; -1: AttemptsPerBlock= (0 = unlimited) */
 	uint64_t long_lived_usec;       /* offline, release: 0: LongLivedThreshold= */
 	uint64_t stall_grace_usec;      /* offline: UINT64_MAX: StallGrace=; 0: no stall detection */
 	bool all_or_nothing, force, dry_run;
 };
 
-#define REQUEST_OPTIONS_INIT { .node = -1, .max_attempts = -1, .stall_grace_usec = UINT64_MAX }
+#define REQUEST_OPTIONS_INIT { .node = -1, .max_attempts = -1, .reserve = UINT64_MAX, .stall_grace_usec = UINT64_MAX }
 
 /* Named requests larger than this are refused (a typo like 0-99999999). */
 #define REQUEST_MAX_BLOCKS (1u << 20)

@@ -137,6 +137,20 @@ id=${p##*/}
 check "the state file records the requesting uid (uid $id $(id -u))" grep -qx "uid $id $(id -u)" "$STATE"
 echo online > "$MEM/memory9/state"
 
+# ---- --reserve 0 through the daemon is honoured (it was dropped: the default reserve applied) ----
+# 300 MB available of 16 GB: the default reserve (5%, 800 MB) refuses memory9's 128M, none lets it go
+cp "$T/proc/meminfo" "$T/meminfo.saved"
+printf 'MemTotal: 16384000 kB\nMemFree: 300000 kB\nMemAvailable: 300000 kB\n' > "$T/proc/meminfo"
+out=$(MEMOFF_SOCKET="$T/run/control" "$MEMOFFCTL" --sysroot "$T" offline -b 9 --reserve 0 2>&1)
+rc=$?
+check "memoffctl offline --reserve 0 through the daemon offlines memory9 (exit $rc: $(echo "$out" | tail -1))" \
+	eval '[ $rc = 0 ] && [ "$(state 9)" = offline ]'
+echo online > "$MEM/memory9/state"
+out=$(MEMOFF_SOCKET="$T/run/control" "$MEMOFFCTL" --sysroot "$T" offline -b 9 2>&1)
+rc=$?
+check "... while without it the default reserve refuses (exit $rc)" eval '[ $rc != 0 ] && [ "$(state 9)" = online ]'
+cp "$T/meminfo.saved" "$T/proc/meminfo"
+
 # ---- a planted symlink is never followed; a job that cannot be recorded does not run ----
 echo "precious" > "$T/victim"
 ln -s "$T/victim" "$STATE.tmp"
