@@ -17,11 +17,24 @@
 #include <systemd/sd-id128.h>
 
 #include "bus.h"
+#include "ratelimit.h"
 
 struct conn {
 	sd_bus *bus;
+	struct manager *m;
 	uid_t uid;          /* the peer, from SO_PEERCRED at accept */
+	bool ready;         /* may receive signals: its Hello was answered, or it called something else first */
+	bool dead;          /* disconnected by us; freed from the loop (bus_sweep) */
 	struct conn *next;
+};
+
+/* Warnings a caller can trigger, rate-limited per uid (a small table, least recently used replaced). */
+#define MO_BUS_LOG_UIDS 32
+struct uid_log {
+	uid_t uid;
+	bool used;
+	uint64_t last;
+	struct mo_ratelimit rl;
 };
 
 struct pins_call;
@@ -36,6 +49,11 @@ struct bus_state {
 	unsigned n_conns;
 	struct pins_call *pins;      /* GetPins calls being answered (bus-manager.c) */
 	unsigned n_pins;
+	sd_event_source *sweep;      /* frees the connections marked dead */
+	sd_event_source *accept_retry; /* accept() failed for want of resources: try again later */
+	uint64_t accept_backoff_usec;
+	struct mo_ratelimit accept_log;
+	struct uid_log uid_log[MO_BUS_LOG_UIDS];
 };
 
 /** bus_all_buses() - every connection: the system bus (when joined) and the private ones. */

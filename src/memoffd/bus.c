@@ -11,8 +11,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <inttypes.h>
 
 #include "log.h"
+#include "attempt.h"
 #include "manager.h"
 #include "util.h"
 
@@ -30,13 +32,29 @@ char *bus_job_path(unsigned id, char *buf, size_t len)
  * Hello and add matches for signals. Answer the few driver calls they make:
  * the connection behaves like a bus on which memoffd is the only peer.
  */
+static struct conn *find_conn(struct bus_state *s, sd_bus *bus)
+{
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->bus == bus)
+			return c;
+	return NULL;
+}
+
 static int driver_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
+	struct manager *m = userdata;
 	static unsigned counter;
+	struct conn *c;
 	char name[32];
+	int r;
 
 	snprintf(name, sizeof(name), ":1.%u", ++counter);
-	return sd_bus_reply_method_return(msg, "s", name);
+	r = sd_bus_reply_method_return(msg, "s", name);
+	/* Signals only after the answer: a bus client takes anything else first as a protocol error. */
+	c = find_conn(m->bus, sd_bus_message_get_bus(msg));
+	if (c)
+		c->ready = true;
+	return r;
 }
 
 static int driver_ok(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -98,7 +116,8 @@ size_t bus_all_buses(struct bus_state *s, sd_bus **out)
 	if (s->system)
 		out[n++] = s->system;
 	for (struct conn *c = s->conns; c && n < MO_BUS_MAX_CONNECTIONS + 1; c = c->next)
-		out[n++] = c->bus;
+		if (c->ready && !c->dead)
+			out[n++] = c->bus;
 	return n;
 }
 
@@ -194,10 +213,129 @@ static void drop_conn(struct manager *m, sd_bus *bus)
 			continue;
 		*pc = c->next;
 		s->n_conns--;
-		sd_bus_flush_close_unref(c->bus);
+		/* No flush: a peer that does not read would keep us waiting for ever. */
+		sd_bus_close_unref(c->bus);
 		free(c);
 		return;
 	}
+}
+
+/*
+ * A warning a caller can trigger (a refused connection, a connection closed
+ * for what it holds): at most 5 a minute for each uid, then one line saying
+ * how many were held back. Return: whether to log now; @suppressed the count.
+ */
+static bool uid_log_below(struct bus_state *s, uid_t uid, unsigned *suppressed)
+{
+	uint64_t now = mo_monotonic_usec();
+	struct uid_log *slot = NULL, *lru = &s->uid_log[0];
+
+	for (size_t i = 0; i < MO_BUS_LOG_UIDS; i++) {
+		struct uid_log *u = &s->uid_log[i];
+
+		if (u->used && u->uid == uid) {
+			slot = u;
+			break;
+		}
+		if (!u->used || (lru->used && u->last < lru->last))
+			lru = u;
+	}
+	if (!slot) {
+		slot = lru;
+		*slot = (struct uid_log) {
+			.uid = uid, .used = true, .rl = MO_RATELIMIT_INIT(60 * UINT64_C(1000000), 5),
+		};
+	}
+	slot->last = now;
+	return mo_ratelimit_below(&slot->rl, now, suppressed);
+}
+
+static int sweep(sd_event_source *src, void *userdata)
+{
+	struct manager *m = userdata;
+	struct bus_state *s = m->bus;
+
+	for (struct conn **pc = &s->conns; *pc;) {
+		struct conn *c = *pc;
+
+		if (!c->dead) {
+			pc = &c->next;
+			continue;
+		}
+		*pc = c->next;
+		s->n_conns--;
+		sd_bus_close_unref(c->bus);
+		free(c);
+	}
+	return sd_event_source_set_enabled(src, SD_EVENT_OFF);
+}
+
+/* Close a connection from within its own callbacks: it is freed from the loop. */
+static void kill_conn(struct manager *m, struct conn *c)
+{
+	c->dead = true;
+	c->ready = false;
+	if (!m->bus->sweep && sd_event_add_defer(m->event, &m->bus->sweep, sweep, m) >= 0)
+		(void) sd_event_source_set_description(m->bus->sweep, "bus-sweep");
+	if (m->bus->sweep)
+		(void) sd_event_source_set_enabled(m->bus->sweep, SD_EVENT_ONESHOT);
+}
+
+static uint64_t queued_write(sd_bus *bus)
+{
+	uint64_t n = 0;
+
+	return sd_bus_get_n_queued_write(bus, &n) >= 0 ? n : 0;
+}
+
+/*
+ * Every message a private connection sends passes here first: a call other
+ * than Hello makes it ready for signals; a peer other than root that holds
+ * more than its share of memoffd's memory (calls parsed but not yet
+ * answered, replies it does not read) is disconnected.
+ */
+static int on_incoming(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct conn *c = userdata;
+	struct bus_state *s = c->m->bus;
+	uint64_t in = 0, out, uid_out = 0, total = 0;
+	const char *why = NULL;
+	unsigned suppressed = 0;
+
+	if (c->dead)
+		return 1;  /* dropped */
+	if (!c->ready && !sd_bus_message_is_method_call(msg, "org.freedesktop.DBus", "Hello"))
+		c->ready = true;
+	if (c->uid == 0)
+		return 0;
+	(void) sd_bus_get_n_queued_read(c->bus, &in);
+	out = queued_write(c->bus);
+	for (const struct conn *o = s->conns; o; o = o->next) {
+		uint64_t w;
+
+		if (o->uid == 0 || o->dead)
+			continue;
+		w = queued_write(o->bus);
+		total += w;
+		if (o->uid == c->uid)
+			uid_out += w;
+	}
+	if (in > MO_BUS_MAX_INFLIGHT)
+		why = "too many calls in flight";
+	else if (out > MO_BUS_MAX_UNSENT)
+		why = "too many replies it does not read";
+	else if (uid_out > MO_BUS_MAX_UNSENT_PER_UID)
+		why = "too many replies its uid does not read";
+	else if (total > MO_BUS_MAX_UNSENT_TOTAL)
+		why = "memoffd holds too many unread replies";
+	if (!why)
+		return 0;
+	if (uid_log_below(s, c->uid, &suppressed))
+		mo_log_warning("Closing a connection of uid %u on %s: %s (%" PRIu64 " calls queued, %" PRIu64
+			       " messages unsent; %u such warnings for this uid held back)",
+			       (unsigned) c->uid, s->socket_path, why, in, out, suppressed);
+	kill_conn(c->m, c);
+	return 1;
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -241,10 +379,53 @@ static int connection_allowed(const struct bus_state *s, uid_t uid)
 	return 0;
 }
 
+static int on_accept_retry(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	return sd_event_source_set_enabled(m->bus->listen_source, SD_EVENT_ON);
+}
+
+/*
+ * accept() failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+ * the connection stays in the backlog and the socket stays readable, so
+ * trying again at once would spin. Stop listening for a while (100 ms,
+ * doubling to 5 s), and say so at most 3 times a minute.
+ */
+static void accept_back_off(struct manager *m, int error)
+{
+	struct bus_state *s = m->bus;
+	unsigned suppressed = 0;
+	uint64_t now = mo_monotonic_usec();
+	int r;
+
+	s->accept_backoff_usec = s->accept_backoff_usec ? s->accept_backoff_usec * 2 : 100 * 1000;
+	if (s->accept_backoff_usec > 5 * 1000 * 1000)
+		s->accept_backoff_usec = 5 * 1000 * 1000;
+	if (mo_ratelimit_below(&s->accept_log, now, &suppressed))
+		mo_log_warning_errno(error, "accept() on %s failed, pausing %" PRIu64 " ms (%u such failures not "
+				     "logged): %m", s->socket_path, s->accept_backoff_usec / 1000, suppressed);
+	(void) sd_event_source_set_enabled(s->listen_source, SD_EVENT_OFF);
+	if (!s->accept_retry) {
+		r = sd_event_add_time_relative(m->event, &s->accept_retry, CLOCK_MONOTONIC, s->accept_backoff_usec,
+					       0, on_accept_retry, m);
+		if (r < 0) {
+			/* without a timer, listening on is better than never listening again */
+			(void) sd_event_source_set_enabled(s->listen_source, SD_EVENT_ON);
+			return;
+		}
+		(void) sd_event_source_set_description(s->accept_retry, "accept-retry");
+	} else {
+		(void) sd_event_source_set_time_relative(s->accept_retry, s->accept_backoff_usec);
+	}
+	(void) sd_event_source_set_enabled(s->accept_retry, SD_EVENT_ONESHOT);
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct manager *m = userdata;
 	struct bus_state *s = m->bus;
+	unsigned suppressed = 0;
 	struct ucred cred;
 	sd_bus *bus = NULL;
 	struct conn *c;
@@ -252,10 +433,15 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			mo_log_warning_errno(errno, "accept() on %s failed: %m", s->socket_path);
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_back_off(m, errno);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+			 mo_ratelimit_below(&s->accept_log, mo_monotonic_usec(), &suppressed))
+			mo_log_warning_errno(errno, "accept() on %s failed (%u such failures not logged): %m",
+					     s->socket_path, suppressed);
 		return 0;
 	}
+	s->accept_backoff_usec = 0;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &(socklen_t) { sizeof(cred) }) < 0) {
 		mo_log_warning_errno(errno, "Cannot get the peer of a connection on %s: %m", s->socket_path);
 		close(cfd);
@@ -263,8 +449,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	}
 	r = connection_allowed(s, cred.uid);
 	if (r < 0) {
-		mo_log_warning("Too many connections on %s%s, refusing one of uid %u",
-			       s->socket_path, r == -EUSERS ? " from this user" : "", (unsigned) cred.uid);
+		if (uid_log_below(s, cred.uid, &suppressed))
+			mo_log_warning("Too many connections on %s%s, refusing one of uid %u (%u such refusals "
+				       "for this uid not logged)", s->socket_path, r == -EUSERS ? " from this user" : "",
+				       (unsigned) cred.uid, suppressed);
 		close(cfd);
 		return 0;
 	}
@@ -274,6 +462,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 		return 0;
 	}
 	c->uid = cred.uid;
+	c->m = m;
 	if ((r = sd_bus_new(&bus)) < 0 ||
 	    (r = sd_bus_set_fd(bus, cfd, cfd)) < 0)
 		goto fail;
@@ -281,6 +470,9 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	if ((r = sd_bus_set_server(bus, 1, s->server_id)) < 0 ||
 	    (r = sd_bus_set_anonymous(bus, 1)) < 0 ||
 	    (r = sd_bus_set_description(bus, "private")) < 0 ||
+	    /* No descriptors from peers: each would count against our RLIMIT_NOFILE until the message ends. */
+	    (r = sd_bus_negotiate_fds(bus, 0)) < 0 ||
+	    (r = sd_bus_add_filter(bus, NULL, on_incoming, c)) < 0 ||
 	    (r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
 				     "Disconnected", on_disconnected, m)) < 0 ||
 	    (r = attach_objects(m, bus)) < 0 ||
@@ -342,13 +534,36 @@ static int listen_private(struct manager *m)
 	return 0;
 }
 
+/* sd_bus_open_system(), but accepting no file descriptors from the bus. */
+static int open_system_bus(sd_bus **ret)
+{
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+	const char *address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	int r;
+
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	if ((r = sd_bus_set_address(bus, address && *address ? address :
+				    "unix:path=/run/dbus/system_bus_socket")) < 0 ||
+	    (r = sd_bus_set_bus_client(bus, 1)) < 0 ||
+	    (r = sd_bus_negotiate_fds(bus, 0)) < 0 ||
+	    (r = sd_bus_negotiate_creds(bus, 1, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
+					SD_BUS_CREDS_EFFECTIVE_CAPS)) < 0 ||
+	    (r = sd_bus_set_description(bus, "system")) < 0 ||
+	    (r = sd_bus_start(bus)) < 0)
+		return r;
+	*ret = TAKE_PTR(bus);
+	return 0;
+}
+
 static int join_system_bus(struct manager *m)
 {
 	struct bus_state *s = m->bus;
 	sd_bus *bus = NULL;
 	int r;
 
-	r = sd_bus_open_system(&bus);
+	r = open_system_bus(&bus);
 	if (r < 0) {
 		mo_log_info("No system bus (%s); serving on %s only", strerror(-r), s->socket_path);
 		return 0;
@@ -389,6 +604,7 @@ int bus_setup(struct manager *m, bool system_bus)
 	if (!m->bus)
 		return -ENOMEM;
 	m->bus->listen_fd = -1;
+	m->bus->accept_log = MO_RATELIMIT_INIT(60 * UINT64_C(1000000), 3);
 	r = sd_id128_randomize(&m->bus->server_id);
 	if (r < 0)
 		return mo_log_error_errno(r, "Cannot make a server id: %m");
@@ -409,6 +625,8 @@ void bus_done(struct manager *m)
 	bus_manager_abandon_pins(s);
 	while (s->conns)
 		drop_conn(m, s->conns->bus);
+	sd_event_source_disable_unref(s->sweep);
+	sd_event_source_disable_unref(s->accept_retry);
 	if (s->system)
 		sd_bus_flush_close_unref(s->system);
 	sd_event_source_disable_unref(s->listen_source);

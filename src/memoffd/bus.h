@@ -31,6 +31,16 @@ struct manager;
 #define MO_BUS_MAX_UNPRIVILEGED 64
 #define MO_BUS_MAX_PER_UID 16
 #define MO_BUS_MAX_CONNECTIONS (MO_BUS_MAX_UNPRIVILEGED + 64)
+/*
+ * Memory a caller may make memoffd hold for it: messages parsed but not yet
+ * dispatched (calls in flight) and replies and signals it has not read, per
+ * connection, per uid and in all. Past a limit the connection that asks for
+ * more is closed; root's never are.
+ */
+#define MO_BUS_MAX_INFLIGHT 32
+#define MO_BUS_MAX_UNSENT 64
+#define MO_BUS_MAX_UNSENT_PER_UID 128
+#define MO_BUS_MAX_UNSENT_TOTAL 1024
 /* GetPins calls answered at the same time, at most (each scans in a thread). */
 #define MO_BUS_MAX_PIN_SCANS 4
 
