@@ -45,22 +45,18 @@ static void request_unref(struct request *q)
 	free(q);
 }
 
-static int read_all(struct request *q, char **ret, size_t *ret_len)
+int mo_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
-	fd = openat(q->dfd, q->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n;
 
 		if (cap - len < 4096) {
 			char *nb;
 
-			if (cap > q->max)
+			if (cap > max)
 				return -EFBIG;
 			cap = cap ? cap * 2 : 16384;
 			nb = realloc(buf, cap + 1);
@@ -76,7 +72,7 @@ static int read_all(struct request *q, char **ret, size_t *ret_len)
 		if (n == 0)
 			break;
 		len += (size_t) n;
-		if (len > q->max)
+		if (len > max)
 			return -EFBIG;
 	}
 	if (!buf && !(buf = malloc(1)))
@@ -85,6 +81,16 @@ static int read_all(struct request *q, char **ret, size_t *ret_len)
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;
 	return 0;
+}
+
+static int read_all(struct request *q, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = openat(q->dfd, q->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return mo_read_fd(fd, q->max, ret, ret_len);
 }
 
 static void *helper(void *userdata)

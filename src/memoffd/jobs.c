@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "block.h"
+#include "bounded.h"
 #include "log.h"
 #include "pins-json.h"
 #include "util.h"
@@ -558,8 +559,6 @@ static void reconcile(struct job_queue *q, struct job *j)
 static int read_state(const char *path, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
 	struct stat st;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
@@ -569,32 +568,7 @@ static int read_state(const char *path, char **ret, size_t *ret_len)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= MAX_STATE_SIZE)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
+	return mo_read_fd(fd, MAX_STATE_SIZE, ret, ret_len);
 }
 
 int job_queue_load(struct job_queue *q, unsigned *n_interrupted)

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "bounded.h"
 #include "parse.h"
 #include "util.h"
 
@@ -641,8 +642,9 @@ static int read_text(const char *path, char **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	struct stat st;
+	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -653,32 +655,9 @@ static int read_text(const char *path, char **ret)
 		return 1;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 4096 + 1 > cap) {
-			char *nb;
-
-			if (len >= 1024 * 1024)
-				return -EFBIG;
-			cap = (len + 4096 + 1) * 2;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	if (!buf && !(buf = strdup("")))
-		return -ENOMEM;
-	buf[len] = '\0';
+	r = mo_read_fd(fd, 1024 * 1024, &buf, &len);
+	if (r < 0)
+		return r;
 	if (strlen(buf) != len)
 		return -EBADMSG;
 	*ret = TAKE_PTR(buf);

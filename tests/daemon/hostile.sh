@@ -9,74 +9,22 @@
 # Needs: busctl, setpriv, prlimit, python3, root (to be someone else).
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-RAW=$top_srcdir/tests/daemon/dbus-raw.py
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-
-for t in busctl setpriv prlimit /usr/bin/python3; do
+. "$(dirname "$0")/memoffd-env.sh"
+for t in setpriv prlimit /usr/bin/python3; do
 	command -v "$t" >/dev/null || skip_all "$t is not installed"
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (to attack as nobody)"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 
-T=$(mktemp -d /tmp/memoffd-hostile.XXXXXX)
-chmod 755 "$T"
-DAEMON_PID=
-HOLD_PIDS=
-cleanup() {
-	[ -n "$HOLD_PIDS" ] && kill $HOLD_PIDS 2>/dev/null
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc" "$T/run" "$T/state"
-chmod 755 "$T/run"
-printf 'MemTotal: 16384000 kB\nMemFree: 12000000 kB\nMemAvailable: 14000000 kB\n' > "$T/proc/meminfo"
-printf '[Offline]\nAttemptTimeout=300ms\n' > "$T/memoffd.conf"
-SOCK=$T/run/control
-PRIV="--address=unix:path=$SOCK"
-DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
-LOG=$T/daemon.log
-
-start_daemon() {  # [prlimit options...]
-	: > "$LOG"
-	prlimit "$@" -- "$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" \
-		-c "$T/memoffd.conf" --no-system-bus --no-monitor >> "$LOG" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		busctl $PRIV call $DEST ListJobs >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$DAEMON_PID" 2>/dev/null
-	local rc=$?
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-	return $rc
-}
+memoffd_tree
+printf '[Offline]\nAttemptTimeout=300ms\n' > "$CONF"
+start_daemon() { : > "$LOG"; memoffd_start "$@"; }
+stop_daemon() { memoffd_stop; }
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # root_answered: root's ListJobs and a dry-run Offline are answered (busctl's own 25 s timeout bounds them)
 root_answered() {
 	busctl $PRIV call $DEST ListJobs >/dev/null &&
 		busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 dry-run b true >/dev/null
 }
-fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 
 check "memoffd starts" start_daemon
 idle_fds=$(fds)
@@ -95,13 +43,13 @@ check "... and root is answered" root_answered
 
 # ---- connections past the caps: refused, and the refusals logged at a limited rate ----
 coproc HOLD { asnobody /usr/bin/python3 "$RAW" "$SOCK" hold 400; }
-HOLD_PIDS=$HOLD_PID
+EXTRA_PIDS=$HOLD_PID
 read -r -t 60 held <&"${HOLD[0]}"
 check "400 connections from nobody: at most the per-uid cap is accepted (${held:-?} held)" test "${held:-99}" -le 16
 refusals=$(grep -c "Too many connections" "$LOG")
 check "... the refusals are logged at a limited rate ($refusals lines for 384 refusals)" test "$refusals" -le 6
 check "... and root is answered while they are held" root_answered
-kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; HOLD_PIDS=
+kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; EXTRA_PIDS=
 
 # ---- signals never reach a bus client before its Hello is answered ----
 # busctl --address is a bus client: it says Hello first and fails on anything else ("Input/output error")
@@ -123,15 +71,15 @@ check "the descriptors are back to idle ($idle_fds at start, $now_fds now)" test
 check "SIGTERM ends memoffd" stop_daemon
 
 # ---- accept() at its descriptor limit: a pause, not a spin ----
-check "memoffd starts with 48 descriptors at most" start_daemon --nofile=48:48
+check "memoffd starts with 48 descriptors at most" start_daemon prlimit --nofile=48:48 --
 coproc ROOTHOLD { /usr/bin/python3 "$RAW" "$SOCK" hold 60; }
-HOLD_PIDS=$ROOTHOLD_PID
+EXTRA_PIDS=$ROOTHOLD_PID
 read -r -t 60 held <&"${ROOTHOLD[0]}"
 sleep 2
 accept_lines=$(grep -c "accept() on" "$LOG")
 check "60 connections against a limit of 48 descriptors: accept() failures logged at a limited rate ($accept_lines lines, ${held:-?} connections held)" \
 	test "$accept_lines" -ge 1 -a "$accept_lines" -le 4
-kill "$ROOTHOLD_PID" 2>/dev/null; wait "$ROOTHOLD_PID" 2>/dev/null; HOLD_PIDS=
+kill "$ROOTHOLD_PID" 2>/dev/null; wait "$ROOTHOLD_PID" 2>/dev/null; EXTRA_PIDS=
 ok=0
 for _ in $(seq 100); do root_answered 2>/dev/null && { ok=1; break; }; sleep 0.1; done
 check "... and once they are gone, root is answered again" test "$ok" = 1

@@ -11,66 +11,15 @@
 # Needs: busctl (systemd). Runs as any user; make check sets the write guard.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
-SHIM=$top_builddir/tests/daemon/stuck-write.so
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
+. "$(dirname "$0")/memoffd-env.sh"
 [ -f "$SHIM" ] || skip_all "tests/daemon/stuck-write.so was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 
-T=$(mktemp -d /tmp/memoffd-robust.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc" "$T/state"
-printf 'MemTotal: 16384000 kB\nMemFree: 12000000 kB\nMemAvailable: 14000000 kB\n' > "$T/proc/meminfo"
-MEM=$T/sys/devices/system/memory
-CONF=$T/memoffd.conf
-STATE=$T/state/jobs
-PRIV="--address=unix:path=$T/run/control"
-DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
+memoffd_tree
 base_conf() { printf '[Offline]\nAttemptTimeout=300ms\nBackoffInitial=100ms\nBackoffCap=200ms\n' > "$CONF"; }
-
-# start_daemon: memoffd on the copy; offline writes to memory13 spin until a
-# signal (the shim), as the kernel's do for a block with a pinned page.
-start_daemon() {
-	MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD="$SHIM" "$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" \
-		--state-dir "$T/state" -c "$CONF" --no-system-bus --no-monitor >> "$T/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		busctl $PRIV call $DEST ListJobs >/dev/null 2>&1 && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$DAEMON_PID" 2>/dev/null
-	local rc=$?
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-	return $rc
-}
-call() { busctl $PRIV call $DEST "$@"; }
+# offline writes to memory13 spin until a signal (the shim), as the kernel's do for a block with a pinned page
+MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
+start_daemon() { memoffd_start; }
+stop_daemon() { memoffd_stop; }
 jobprop() { busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null; }
 path_of() { sed -n 's/^o "\(.*\)"$/\1/p'; }
 wait_finished() {  # PATH

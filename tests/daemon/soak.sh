@@ -15,76 +15,25 @@
 # soak` a long one (SOAK_ROUNDS=60, 3000). Needs: busctl, setpriv, python3, root.
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-SHIM=$top_builddir/tests/daemon/stuck-write.so
-RAW=$top_srcdir/tests/daemon/dbus-raw.py
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
+. "$(dirname "$0")/memoffd-env.sh"
 ROUNDS=${SOAK_ROUNDS:-4}
 JOBS_PER_ROUND=${SOAK_JOBS_PER_ROUND:-50}
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-
-for t in busctl setpriv /usr/bin/python3; do
+for t in setpriv /usr/bin/python3; do
 	command -v "$t" >/dev/null || skip_all "$t is not installed"
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (to act as other uids)"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
 [ -f "$SHIM" ] || skip_all "tests/daemon/stuck-write.so was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 
-T=$(mktemp -d /tmp/memoffd-soak.XXXXXX)
-chmod 755 "$T"
-DAEMON_PID=
-BG=
-cleanup() {
-	[ -n "$BG" ] && kill $BG 2>/dev/null
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc/4242" "$T/run" "$T/state"
-chmod 755 "$T/run"
-printf 'MemTotal: 16384000 kB\nMemFree: 12000000 kB\nMemAvailable: 14000000 kB\n' > "$T/proc/meminfo"
+memoffd_tree
+mkdir -p "$T/proc/4242"
 echo stuck > "$T/proc/4242/comm"
 mkfifo "$T/proc/4242/maps"       # a process whose maps never reads (its mmap_lock held)
-printf '[Offline]\nAttemptTimeout=100ms\nBackoffInitial=50ms\nBackoffCap=100ms\nDeadline=500ms\n' > "$T/memoffd.conf"
-SOCK=$T/run/control
-PRIV="--address=unix:path=$SOCK"
-DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
-LOG=$T/daemon.log
-
-start_daemon() {
-	MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD="$SHIM" "$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" \
-		--state-dir "$T/state" -c "$T/memoffd.conf" --no-system-bus --no-monitor >> "$LOG" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		busctl $PRIV call $DEST ListJobs >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 600); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$DAEMON_PID" 2>/dev/null
-	local rc=$?
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-	return $rc
-}
+printf '[Offline]\nAttemptTimeout=100ms\nBackoffInitial=50ms\nBackoffCap=100ms\nDeadline=500ms\n' > "$CONF"
+MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
+start_daemon() { memoffd_start; }
+stop_daemon() { memoffd_stop; }
 as() { local u=$1; shift; setpriv --reuid="$u" --regid=nogroup --clear-groups -- "$@"; }
-fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
-call() { busctl $PRIV call $DEST "$@"; }
 
 # root's jobs: offline (dry run, or for real on block 13 whose writes spin), half cancelled
 submit_jobs() {  # COUNT
@@ -134,7 +83,7 @@ idle_rss=$(rss_kb)
 touch "$T/probe"
 probe &
 PROBE=$!
-BG=$PROBE
+EXTRA_PIDS=$PROBE
 
 for round in $(seq "$ROUNDS"); do
 	submit_jobs "$JOBS_PER_ROUND" &
@@ -158,7 +107,7 @@ for _ in $(seq 600); do
 done
 rm -f "$T/probe"
 wait "$PROBE"
-BG=
+EXTRA_PIDS=
 
 submitted=$(sort -un "$T/ids" | wc -l)
 check "the queue drains after $ROUNDS rounds ($submitted jobs)" test "$drained" = 1
