@@ -754,6 +754,7 @@ int mo_config_load_dirs(const char *path, const char *const *dirs, const struct 
 {
 	_cleanup_free_ char *own = NULL;
 	const char *own_dirs[2] = {};
+	const char *const *list;
 	struct dropin *v = NULL;
 	size_t n = 0;
 	uint32_t bad = 0;
@@ -765,16 +766,15 @@ int mo_config_load_dirs(const char *path, const char *const *dirs, const struct 
 		goto fail;
 	problems += r;
 
-	if (!dirs) {
-		if (asprintf(&own, "%s.d", path) < 0) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		own_dirs[0] = own;
-		dirs = own_dirs;
+	/* Without a list, "@path.d" alone. */
+	if (!dirs && asprintf(&own, "%s.d", path) < 0) {
+		r = -ENOMEM;
+		goto fail;
 	}
-	for (size_t i = 0; dirs[i]; i++) {
-		r = list_dropins(dirs[i], i, &v, &n, errors);
+	own_dirs[0] = own;
+	list = dirs ? dirs : own_dirs;
+	for (size_t i = 0; list[i]; i++) {
+		r = list_dropins(list[i], i, &v, &n, errors);
 		if (r < 0)
 			goto fail;
 		problems += r;
@@ -787,7 +787,7 @@ int mo_config_load_dirs(const char *path, const char *const *dirs, const struct 
 		/* The same name in a later directory is shadowed by the earlier one. */
 		if (i > 0 && streq(v[i].name, v[i - 1].name))
 			continue;
-		if (asprintf(&p, "%s/%s", dirs[v[i].dir], v[i].name) < 0) {
+		if (asprintf(&p, "%s/%s", list[v[i].dir], v[i].name) < 0) {
 			r = -ENOMEM;
 			goto fail;
 		}
