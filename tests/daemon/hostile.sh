@@ -59,7 +59,7 @@ kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; EXTRA_PIDS=
 done) &
 churn=$!
 failed=0
-for i in $(seq 100); do
+for _ in $(seq 100); do
 	busctl $PRIV call $DEST ListJobs >/dev/null 2>&1 || failed=$((failed + 1))
 done
 wait "$churn"

@@ -119,7 +119,7 @@ rmdir "$STATE.tmp"
 # ---- the history keeps the jobs that finished last ----
 stuck=$(call Offline 'ssa{sv}' blocks 13 1 deadline s 1h | path_of)
 ids=
-for i in $(seq 40); do
+for _ in $(seq 40); do
 	q=$(call Offline 'ssa{sv}' blocks 9 1 dry-run b true | path_of)
 	ids="$ids ${q##*/}"
 	call CancelJob u "${q##*/}" >/dev/null

@@ -43,7 +43,7 @@ submit_jobs() {  # COUNT
 			0) blk=13 ;;        # spins until cancelled or past its deadline
 			*) blk=$((9 + i % 3)) ;;
 		esac
-		p=$(call Offline 'ssa{sv}' blocks "$blk" 1 dry-run b $([ $blk = 13 ] && echo false || echo true) \
+		p=$(call Offline 'ssa{sv}' blocks "$blk" 1 dry-run b "$([ "$blk" = 13 ] && echo false || echo true)" \
 			2>/dev/null | sed -n 's/^o "\(.*\)"$/\1/p')
 		[ -n "$p" ] || continue
 		echo "${p##*/}" >> "$T/ids"
