@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "bounded.h"
 #include "statefile.h"
 #include "util.h"
 
@@ -12,14 +14,18 @@
 
 int mo_statefile_write(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *tmp = NULL, *dir = NULL;
+	_cleanup_close_ int fd = -1, dfd = -1;
 	size_t len = strlen(text);
+	char *slash;
 	int r = 0;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
+	if (asprintf(&tmp, "%s.tmp", path) < 0 || !(dir = strdup(path)))
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Whatever was planted at the temporary name goes; a symlink there is never followed. */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	for (size_t off = 0; off < len && r == 0;) {
@@ -36,36 +42,46 @@ int mo_statefile_write(const char *path, const char *text)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		(void) unlink(tmp);
-	return r;
+		return r;
+	}
+	/* ... and the rename itself is on disk. */
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void) fsync(dfd);
+	return 0;
+}
+
+int mo_statefile_read_max(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t len;
+	int r;
+
+	/* A FIFO or a device planted there is refused without blocking; a symlink is not followed. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ELOOP ? -EBADFD : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	r = mo_read_fd(fd, max, ret, &len);
+	if (r < 0)
+		return r;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
 }
 
 int mo_statefile_read(const char *path, char **ret)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(STATEFILE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, STATEFILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t) n;
-		if (len > STATEFILE_MAX)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	return mo_statefile_read_max(path, STATEFILE_MAX, ret, NULL);
 }

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "block.h"
-#include "bounded.h"
+#include "statefile.h"
 #include "log.h"
 #include "pins-json.h"
 #include "util.h"
@@ -99,39 +99,18 @@ static void job_free(struct job *j)
 
 /* ---- persistence ---- */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
 /*
- * Replace the state file with the records of every job, atomically: a new
- * file next to it, created with O_EXCL|O_NOFOLLOW (whatever was planted at
- * that name is removed first, and a symlink is never followed), written,
- * fsync()ed, renamed over the old one, and the directory fsync()ed. The
- * queue is bounded (MAX_QUEUED + KEEP_FINISHED + the running job), so one
- * rewrite is too.
+ * Replace the state file with the records of every job (statefile.h: a
+ * temporary file created O_EXCL|O_NOFOLLOW, synced, renamed, the directory
+ * synced). The queue is bounded (MAX_QUEUED + KEEP_FINISHED + the running
+ * job), so one rewrite is too.
  * Return: 0, or a negative errno (logged, at a limited rate).
  */
 static int persist(struct job_queue *q)
 {
 	_cleanup_free_ const struct job_record **recs = NULL;
-	_cleanup_free_ char *text = NULL, *tmp = NULL, *dir = NULL;
-	_cleanup_close_ int fd = -1, dfd = -1;
+	_cleanup_free_ char *text = NULL;
 	unsigned suppressed = 0;
-	char *slash;
 	int r;
 
 	if (!q->state_path)
@@ -143,37 +122,8 @@ static int persist(struct job_queue *q)
 		recs[i] = &q->jobs[i]->rec;
 	if (job_records_format(recs, q->n_jobs, q->next_id, &text) < 0)
 		return -ENOMEM;
-	if (asprintf(&tmp, "%s.tmp", q->state_path) < 0 || !(dir = strdup(q->state_path)))
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	if (unlink(tmp) < 0 && errno != ENOENT) {
-		r = -errno;
-		goto fail;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, q->state_path) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void) unlink(tmp);
-		goto fail;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void) fsync(dfd);
-	return 0;
-fail:
-	if (mo_ratelimit_below(&q->persist_log, mo_monotonic_usec(), &suppressed))
+	r = mo_statefile_write(q->state_path, text);
+	if (r < 0 && mo_ratelimit_below(&q->persist_log, mo_monotonic_usec(), &suppressed))
 		mo_log_warning_errno(r, "Cannot write %s (%u more such failures not logged): %m", q->state_path,
 				     suppressed);
 	return r;
@@ -552,25 +502,6 @@ static void reconcile(struct job_queue *q, struct job *j)
 		j->rec.bytes_done = done * q->block_size;
 }
 
-/*
- * The state file, whole. Only a regular file is read: a FIFO or a device
- * planted there is refused without blocking, a symlink is not followed.
- */
-static int read_state(const char *path, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ELOOP ? -EBADFD : -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADFD;
-	return mo_read_fd(fd, MAX_STATE_SIZE, ret, ret_len);
-}
-
 int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 {
 	_cleanup_free_ char *text = NULL;
@@ -586,7 +517,7 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 		return 0;
 	if (mo_root_read(q->root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf)) > 0)
 		q->block_size = strtoull(buf, NULL, 16);
-	r = read_state(q->state_path, &text, &len);
+	r = mo_statefile_read_max(q->state_path, MAX_STATE_SIZE, &text, &len);
 	if (r == -ENOENT || (r == 0 && len == 0))
 		return 0;
 	if (r < 0)
