@@ -64,7 +64,8 @@ struct ctl_client_request {
 	bool all_or_nothing, force, dry_run;
 };
 
-#define CTL_CLIENT_REQUEST_INIT { .node = -1, .max_attempts = -1, .reserve = UINT64_MAX, .stall_grace_usec = UINT64_MAX }
+#define CTL_CLIENT_REQUEST_INIT \
+	{ .node = -1, .max_attempts = -1, .reserve = UINT64_MAX, .stall_grace_usec = UINT64_MAX }
 
 /** ctl_client_wanted() - whether a verb should try the daemon first (see above). */
 bool ctl_client_wanted(const struct ctl_ctx *ctx);
