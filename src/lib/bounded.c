@@ -45,44 +45,6 @@ static void request_unref(struct request *q)
 	free(q);
 }
 
-int mo_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *nb;
-
-			if (cap > max)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t) n;
-		if (len > max)
-			return -EFBIG;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 static int read_all(struct request *q, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
@@ -90,7 +52,7 @@ static int read_all(struct request *q, char **ret, size_t *ret_len)
 	fd = openat(q->dfd, q->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	return mo_read_fd(fd, q->max, ret, ret_len);
+	return mo_read_fd_all(fd, q->max, ret, ret_len);
 }
 
 static void *helper(void *userdata)

@@ -20,14 +20,6 @@
 
 #include "root.h"
 
-/**
- * mo_read_fd() - read what is left of @fd into a malloc'd buffer, with a NUL
- * after the last byte read (NUL bytes may also be inside).
- * @max: refuse (-EFBIG) more than this many bytes
- * Return: 0 (*@ret and *@ret_len set), or a negative errno.
- */
-int mo_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
-
 #define MO_BOUNDED_TIMEOUT_USEC (2 * 1000 * 1000ULL)
 #define MO_BOUNDED_MAX_STUCK    16
 

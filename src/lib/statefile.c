@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bounded.h"
+#include "root.h"
 #include "statefile.h"
 #include "util.h"
 
@@ -73,7 +73,7 @@ int mo_statefile_read_max(const char *path, size_t max, char **ret, size_t *ret_
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
-	r = mo_read_fd(fd, max, ret, &len);
+	r = mo_read_fd_all(fd, max, ret, &len);
 	if (r < 0)
 		return r;
 	if (ret_len)

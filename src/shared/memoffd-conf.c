@@ -14,7 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "bounded.h"
+#include "root.h"
 #include "parse.h"
 #include "util.h"
 
@@ -655,7 +655,7 @@ static int read_text(const char *path, char **ret)
 		return 1;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
-	r = mo_read_fd(fd, 1024 * 1024, &buf, &len);
+	r = mo_read_fd_all(fd, 1024 * 1024, &buf, &len);
 	if (r < 0)
 		return r;
 	if (strlen(buf) != len)
