@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "block.h"
+#include "eject-request.h"
 #include "fuzz-tree.h"
 #include "memoffd-conf.h"
 #include "memoffd/jobs.h"
@@ -136,6 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					if (p.blocks[k] == p.blocks[i])
 						abort();
 			}
+		} else if (p.device) {
+			/* a release of one named device: a valid ACPI name, no size */
+			if (kind != JOB_RELEASE || !mo_acpi_memory_device_name_valid(p.device) || p.size != 0)
+				abort();
 		} else if (p.size == 0 || p.size % block_size != 0)
 			abort();
 		job_params_done(&p);
