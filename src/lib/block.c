@@ -192,23 +192,33 @@ void mo_memory_free(struct mo_memory *mem)
 	free(mem);
 }
 
+int mo_memory_read_block_size(const struct mo_root *root, uint64_t *ret)
+{
+	char buf[64];
+	uint64_t v;
+	ssize_t n;
+
+	n = mo_root_read(root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
+	if (n < 0)
+		return (int) n;
+	if (parse_hex_u64(buf, &v) < 0 || v == 0 || (v & (v - 1)))
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
 int mo_memory_open(const struct mo_root *root, struct mo_memory **ret)
 {
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
-	char buf[64];
-	ssize_t n;
 	int r;
 
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return -ENOMEM;
 
-	n = mo_root_read(root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
-	if (n < 0)
-		return (int) n;
-	r = parse_hex_u64(buf, &mem->block_size);
-	if (r < 0 || mem->block_size == 0 || (mem->block_size & (mem->block_size - 1)))
-		return -EBADMSG;
+	r = mo_memory_read_block_size(root, &mem->block_size);
+	if (r < 0)
+		return r;
 	(void) mo_root_read(root, false, MO_SYSFS_MEMORY "/auto_online_blocks",
 			    mem->auto_online, sizeof(mem->auto_online));
 	mem->unlisted = mem->indexes_only = true;

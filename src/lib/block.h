@@ -70,6 +70,15 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret);
 int mo_memory_enumerate(const struct mo_root *root, struct mo_memory **ret);
 
 /**
+ * mo_memory_read_block_size() - the memory block size from
+ * block_size_bytes (hex, a power of two), the one place that reads it.
+ *
+ * Return: 0; -ENOENT when the kernel has no memory-block sysfs; -EBADMSG when
+ * the file is malformed; another negative errno.
+ */
+int mo_memory_read_block_size(const struct mo_root *root, uint64_t *ret);
+
+/**
  * mo_memory_open() - block_size_bytes and auto_online_blocks only: no
  * listing of the blocks (n_blocks 0, @unlisted set). The job engine lists them
  * when it has to, or looks at the blocks a request can use one by one (a size

@@ -286,9 +286,7 @@ int mo_forensics_new(const struct mo_root *root, const struct mo_forensics_opts 
 {
 	_cleanup_(mo_forensics_freep) struct mo_forensics *f = NULL;
 	struct mo_blocked_opts bo = { .settle_usec = MO_BLOCKED_NO_SETTLE };
-	char buf[64], *e;
 	long ps;
-	ssize_t n;
 	int r;
 
 	f = calloc(1, sizeof(*f));
@@ -299,12 +297,10 @@ int mo_forensics_new(const struct mo_root *root, const struct mo_forensics_opts 
 		f->o = *o;
 	ps = sysconf(_SC_PAGESIZE);
 	f->page_size = ps > 0 ? (uint64_t) ps : 4096;
-	n = mo_root_read(root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
-	if (n < 0)
-		return (int) n;
-	errno = 0;
-	f->block_size = strtoull(buf, &e, 16);
-	if (errno || *e || f->block_size < f->page_size)
+	r = mo_memory_read_block_size(root, &f->block_size);
+	if (r < 0)
+		return r;
+	if (f->block_size < f->page_size)
 		return -EINVAL;
 
 	f->dumps = calloc(DUMPS_MAX, sizeof(*f->dumps));

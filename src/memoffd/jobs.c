@@ -508,15 +508,13 @@ int job_queue_load(struct job_queue *q, unsigned *n_interrupted)
 	struct job_record *recs = NULL;
 	size_t n = 0;
 	unsigned next = 1, bad = 0, interrupted = 0;
-	char buf[64];
 	size_t len = 0;
 	int r;
 
 	*n_interrupted = 0;
 	if (!q->state_path)
 		return 0;
-	if (mo_root_read(q->root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf)) > 0)
-		q->block_size = strtoull(buf, NULL, 16);
+	(void) mo_memory_read_block_size(q->root, &q->block_size);
 	r = mo_statefile_read_max(q->state_path, MAX_STATE_SIZE, &text, &len);
 	if (r == -ENOENT || (r == 0 && len == 0))
 		return 0;

@@ -320,7 +320,6 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	};
 	struct job_queue_hooks h = hooks;
 	unsigned interrupted = 0;
-	char buf[64];
 	sigset_t ss;
 	int r;
 
@@ -347,13 +346,12 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = mo_root_new(o->sysroot, o->procroot, &m->root);
 	if (r < 0)
 		return mo_log_error_errno(r, "Cannot open %s/sys: %m", o->sysroot ? o->sysroot : "");
-	r = mo_root_read(m->root, false, MO_SYSFS_MEMORY "/block_size_bytes", buf, sizeof(buf));
+	r = mo_memory_read_block_size(m->root, &m->block_size);
+	if (r == -EBADMSG)
+		return mo_log_error_errno(r, "Malformed block_size_bytes under %s (%s)", m->root->sysroot, MO_SYSFS_MEMORY);
 	if (r < 0)
 		return mo_log_error_errno(r, "No memory-block sysfs under %s (%s/block_size_bytes): %m",
 				       m->root->sysroot, MO_SYSFS_MEMORY);
-	m->block_size = strtoull(buf, NULL, 16);
-	if (!m->block_size)
-		return mo_log_error_errno(EBADMSG, "Malformed block_size_bytes '%s'", buf);
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
