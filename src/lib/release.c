@@ -1,4 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Release (release.h): whole hot-pluggable devices offlined through the job
+ * engine and ejected. One state machine over one struct mo_release: the
+ * survey and plan (which devices, cheapest first), the run loop (try a
+ * device, put its blocks back when it cannot be freed whole, retry later,
+ * eject with the hotplug knob held) and the dry run. It is longer than our
+ * ~900-line guide because the loop's steps share that struct's invariants
+ * (a device is final, waiting or in play; its blocks are all offline or all
+ * put back); splitting them would spread those invariants over two files.
+ */
 #include "config.h"
 
 #include <inttypes.h>
