@@ -21,10 +21,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/virtio-mem.XXXXXX") || exit 99
 daemon_pid=
 trap '[ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2> /dev/null; rm -rf "$tmp"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+. "$srcdir/tests/lib/tap.sh"
+tap_on_fail() { sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null; }
 
 t=$tmp/tree
 m=$t/sys/devices/system/memory
@@ -75,6 +73,6 @@ if command -v busctl > /dev/null && [ -x "$memoffd" ]; then
 	check "memoffd ListBlocks: block 9's device is \"virtio_mem\"" \
 		grep -q '9 1207959552 134217728 "online" "Movable" 0 "virtio_mem"' "$tmp/out"
 else
-	n=$((n + 1)); echo "ok $n # SKIP busctl or memoffd missing"
+	skip "busctl or memoffd missing"
 fi
-echo "1..$n"
+plan_done

@@ -16,11 +16,7 @@ MEMOFFD=$top_builddir/src/memoffd/memoffd
 WAITER=$top_builddir/tests/daemon/job-waiter
 TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 [ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
 [ -x "$WAITER" ] || skip_all "tests/daemon/job-waiter was not built"
@@ -60,7 +56,7 @@ check "no JobRemoved came again when memoffd forgot the oldest finished jobs (ev
 check "memoffd forgot some: it lists 32 finished jobs" \
 	test "$(grep -c '^job .* finished' "$T/state/jobs")" = 32
 
-echo "1..$n"
+plan_done
 if grep -qv '^job [0-9]* done finished-first=yes$' "$T/waiter.out"; then
 	echo "# job-waiter:"
 	sed 's/^/#   /' "$T/waiter.out"

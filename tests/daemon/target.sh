@@ -16,11 +16,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 MEMOFFD=$top_builddir/src/memoffd/memoffd
 MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 [ -x "$MEMOFFD" ] && [ -x "$MEMOFFCTL" ] || skip_all "memoffd or memoffctl was not built"
@@ -114,4 +110,4 @@ out=$(busctl --address="unix:path=$T/run/control" call org.memoff.Manager1 /org/
 check "SetReleaseTarget refuses an unknown option" grep -q "unknown option 'colour'" <<<"$out"
 kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 
-echo "1..$n"
+plan_done
