@@ -89,7 +89,7 @@ def one_run(kernel, initrd, pinned, grace):
             tried = [(b["block"], b["outcome"], b["attempts"]) for b in (obj or {}).get("blocks", [])
                      if b.get("attempts")]
             res[name] = {
-                "rc": rc, "secs": secs, "done": (obj or {}).get("bytes_done", 0) // S.MIB,
+                "rc": rc, "secs": secs, "done": ((obj or {}).get("totals") or {}).get("done_bytes", 0) // S.MIB,
                 "tried": tried, "pinned_tried": sum(1 for b, _, _ in tried if b in top),
                 "stalled": len(re.findall(r"attempt \d+ stalled after", log)),
                 "stall_secs": sum(duration(d) for d in re.findall(r"attempt \d+ stalled after (\S+):", log)),
