@@ -35,8 +35,9 @@ def run(t, vm):
     t.match(r"MEMOFF_PID=%d\b" % pid, rec, "... and its pid")
     t.match(r"MEMOFF_BLOCK=%d\b" % blk, rec, "... and the block")
 
-    # An attempt that spins (the kernel retries a pinned page forever) ...
-    vm.sh("setsid sh -c 'memoffctl offline -b %d --attempt-timeout 40s --deadline 5min "
+    # An attempt that spins (the kernel retries a pinned page forever; no stall
+    # detection, which would end it at once and retry) ...
+    vm.sh("setsid sh -c 'memoffctl offline -b %d --attempt-timeout 40s --stall-grace 0 --deadline 5min "
           "> /tmp/off.out 2>&1' < /dev/null > /dev/null 2>&1 &" % blk)
     vm.wait_until(lambda: vm.run("cat /sys/devices/system/memory/memory%d/state" % blk)[1].strip()
                   == "going-offline", 60, what="block %d going-offline" % blk)
