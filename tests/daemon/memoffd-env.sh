@@ -25,11 +25,7 @@ DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
 MEMOFFD_ENV=${MEMOFFD_ENV:-}
 DAEMON_PID=
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+. "$top_srcdir/tests/lib/tap.sh"
 
 command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
 [ -x "$MEMOFFD" ] || skip_all "memoffd was not built"

@@ -165,4 +165,4 @@ check "a FIFO as a drop-in does not hang start-up" start_daemon
 check "... nor Reload" timeout 10 busctl $PRIV call $DEST Reload
 check "... and SIGTERM ends memoffd" stop_daemon
 
-echo "1..$n"
+plan_done

@@ -117,8 +117,14 @@ sleep 1
 now_fds=$(fds)
 now_rss=$(rss_kb)
 check "descriptors back near idle ($idle_fds idle, $now_fds now)" test "$now_fds" -le $((idle_fds + 2))
-check "RSS back near idle (${idle_rss} kB idle, ${now_rss} kB now; at most 32 MB more)" \
-	test "$now_rss" -le $((idle_rss + 32768))
+# Under AddressSanitizer freed memory sits in its quarantine (256 MB by
+# default): RSS says nothing about what memoffd holds there.
+if grep -q __asan_init "$MEMOFFD" 2>/dev/null; then
+	skip "RSS back near idle: not measurable under AddressSanitizer (${idle_rss} kB idle, ${now_rss} kB now)"
+else
+	check "RSS back near idle (${idle_rss} kB idle, ${now_rss} kB now; at most 32 MB more)" \
+		test "$now_rss" -le $((idle_rss + 32768))
+fi
 missing=
 for id in $(sort -un "$T/ids"); do
 	grep -q "Job $id (.*) queued by uid 0" "$LOG" &&
@@ -132,4 +138,4 @@ check "the attacks were met (connections closed for unread replies: $closed)" te
 check "SIGTERM ends memoffd" stop_daemon
 cat "$T/probe.fail" | sed 's/^/# /'
 
-echo "1..$n"
+plan_done
