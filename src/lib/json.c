@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "json.h"
 
@@ -193,4 +195,25 @@ void mo_json_usec(struct mo_json *j, const char *key, uint64_t usec)
 
 	prefix(j, key);
 	fprintf(j->f, "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+}
+
+int mo_json_to_string(void (*write)(struct mo_json *j, const void *userdata), const void *userdata, char **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct mo_json j;
+	FILE *f = open_memstream(&buf, &len);
+	bool failed;
+
+	if (!f)
+		return -ENOMEM;
+	mo_json_init(&j, f);
+	write(&j, userdata);
+	failed = ferror(f);
+	if (fclose(f) != 0 || failed) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
 }

@@ -53,5 +53,12 @@ void mo_json_usec(struct mo_json *j, const char *key, uint64_t usec);
  */
 size_t mo_json_utf8_len(const unsigned char *p);
 
+/**
+ * mo_json_to_string() - a document written by @write (given @userdata) into
+ * a malloc'd string, for a D-Bus property or a reply.
+ * Return: 0, or -ENOMEM.
+ */
+int mo_json_to_string(void (*write)(struct mo_json *j, const void *userdata), const void *userdata, char **ret);
+
 /** mo_json_escape() - write @s as a quoted JSON string to @f. */
 void mo_json_escape(FILE *f, const char *s);

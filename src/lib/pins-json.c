@@ -185,35 +185,30 @@ void mo_pins_json_report(struct mo_json *j, const char *key, const struct mo_pin
 	mo_json_end_object(j);
 }
 
+struct doc {
+	struct mo_pin_report *const *reports;
+	size_t n;
+	bool owners;
+};
+
+static void write_doc(struct mo_json *j, const void *userdata)
+{
+	const struct doc *d = userdata;
+
+	mo_json_begin_object(j, NULL);
+	mo_json_u64(j, "version", MO_PINS_JSON_VERSION);
+	mo_json_begin_array(j, "blocks");
+	for (size_t i = 0; i < d->n; i++)
+		mo_pins_json_report(j, NULL, d->reports[i], d->owners);
+	mo_json_end_array(j);
+	mo_json_end_object(j);
+}
+
 int mo_pins_json_format(struct mo_pin_report *const *reports, size_t n, bool owners, char **ret)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	struct mo_json j;
-	FILE *f;
+	const struct doc d = { .reports = reports, .n = n, .owners = owners };
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	mo_json_init(&j, f);
-	mo_json_begin_object(&j, NULL);
-	mo_json_u64(&j, "version", MO_PINS_JSON_VERSION);
-	mo_json_begin_array(&j, "blocks");
-	for (size_t i = 0; i < n; i++)
-		mo_pins_json_report(&j, NULL, reports[i], owners);
-	mo_json_end_array(&j);
-	mo_json_end_object(&j);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		return -ENOMEM;
-	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return -ENOMEM;
-	}
-	*ret = buf;
-	return 0;
+	return mo_json_to_string(write_doc, &d, ret);
 }
 
 void mo_pin_reports_free(struct mo_pin_report **reports, size_t n)

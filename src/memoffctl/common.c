@@ -4,6 +4,7 @@
 #include <libsmartcols.h>
 #include <stdarg.h>
 
+#include "block.h"
 #include "bus-names.h"
 #include "common.h"
 #include "pinmem.h"
@@ -183,6 +184,24 @@ int ctl_open_root(const struct ctl_ctx *ctx, struct mo_root **ret)
 		ctl_error_errno(r, "%s", p ? p : strempty(ctx->sysroot));
 	}
 	return r;
+}
+
+int ctl_open_memory(const struct ctl_ctx *ctx, bool load, struct mo_root **ret_root, struct mo_memory **ret_mem)
+{
+	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
+	int r;
+
+	if (ctl_open_root(ctx, &root) < 0)
+		return -1;
+	r = load ? mo_memory_load(root, ret_mem) : mo_memory_open(root, ret_mem);
+	if (r < 0) {
+		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
+
+		ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
+		return -1;
+	}
+	*ret_root = TAKE_PTR(root);
+	return 0;
 }
 
 /* The long option @arg ("--name" or "--name=value") names, or NULL. */

@@ -126,6 +126,15 @@ int ctl_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
  */
 int ctl_open_root(const struct ctl_ctx *ctx, struct mo_root **ret);
 
+struct mo_memory;
+
+/**
+ * ctl_open_memory() - open the root (ctl_open_root()) and its memory blocks,
+ * all read (@load: mo_memory_load()) or none yet (mo_memory_open()).
+ * Return: 0, or -1 after the error (printed).
+ */
+int ctl_open_memory(const struct ctl_ctx *ctx, bool load, struct mo_root **ret_root, struct mo_memory **ret_mem);
+
 /**
  * ctl_sys_path() - a path under the root's sys/ as a user would type it,
  * for messages: ("/", "devices/system/memory") -> "/sys/devices/system/memory".

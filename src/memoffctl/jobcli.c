@@ -24,7 +24,7 @@
 #include "json.h"
 #include "parse.h"
 #include "pinmem.h"
-#include "pinsout.h"
+#include "report.h"
 #include "stall.h"
 #include "runner.h"
 
@@ -131,50 +131,32 @@ static int parse_zones(struct opts *o)
 static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *o, int *ret_exit)
 {
 	static const struct option offline_longopts[] = {
+		CTL_JOB_LONGOPTS,
+		CTL_JOB_TAKE_LONGOPTS,
 		{ "blocks",          no_argument,       NULL, 'b' },
 		{ "zone",            required_argument, NULL, 'z' },
-		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
-		{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },
-		{ "force",           no_argument,       NULL, CTL_OPT_FORCE },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
-		{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },
 		{ "stall-grace",     required_argument, NULL, OPT_STALL_GRACE },
-		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
-		{ "json",            no_argument,       NULL, 'J' },
-		{ "quiet",           no_argument,       NULL, 'q' },
-		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct option online_longopts[] = {
+		CTL_JOB_LONGOPTS,
 		{ "blocks",          no_argument,       NULL, 'b' },
 		{ "zone",            required_argument, NULL, 'z' },
-		{ "node",            required_argument, NULL, 'n' },
-		{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },
-		{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },
 		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
-		{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },
-		{ "json",            no_argument,       NULL, 'J' },
-		{ "quiet",           no_argument,       NULL, 'q' },
-		{ "verbose",         no_argument,       NULL, 'v' },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *why = NULL;
 	int c, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "bz:n:Jqv", o->offline ? offline_longopts : online_longopts,
-			       ret_exit)) != -1) {
-		if (c == CTL_GETOPT_EXIT)
-			return -1;
-		r = ctl_job_opt(c, optarg, &o->j, ret_exit);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
+	while ((c = ctl_job_getopt(ctx, argc, argv, "bz:" CTL_JOB_SHORTOPTS,
+				   o->offline ? offline_longopts : online_longopts, &o->j, ret_exit)) != -1) {
 		switch (c) {
+		case CTL_GETOPT_EXIT:
+			return -1;
 		case 'b':
 			o->blocks = true;
 			break;
@@ -189,30 +171,21 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		case OPT_ALL_OR_NOTHING:
 			o->all_or_nothing = true;
 			break;
-		case OPT_STALL_GRACE: {
-			const char *why = NULL;
-
+		case OPT_STALL_GRACE:
 			if (mo_parse_duration(optarg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
 				*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", optarg,
 							    why ? why : "must be finite (0 turns stall detection off)");
 				return -1;
 			}
 			break;
-		}
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
 			return -1;
 		}
 	}
-	if (optind >= argc) {
-		*ret_exit = ctl_usage_error("no size, range or blocks given");
+	o->arg = ctl_job_arg(argc, argv, "no size, range or blocks given", ret_exit);
+	if (!o->arg)
 		return -1;
-	}
-	if (optind + 1 < argc) {
-		*ret_exit = ctl_usage_error("unexpected argument '%s'", argv[optind + 1]);
-		return -1;
-	}
-	o->arg = argv[optind];
 	if (o->zone_arg) {
 		r = parse_zones(o);
 		if (r != 0) {
@@ -383,225 +356,6 @@ static void free_reports(struct mo_pin_report **v, size_t n)
 	free(v);
 }
 
-static void blocked_json(struct mo_json *j, size_t i, void *userdata)
-{
-	struct mo_pin_report *const *blocked = userdata;
-
-	if (blocked && blocked[i])
-		pinsout_json(j, "blocked_pages", blocked[i]);
-	else
-		mo_json_null(j, "blocked_pages");
-}
-
-enum {
-	COL_BLOCK,
-	COL_RANGE,
-	COL_NODE,
-	COL_OUTCOME,
-	COL_ACTION,
-	COL_MIGRATE,
-	COL_COST,
-	COL_ATTEMPTS,
-	COL_TIME,
-	COL_REASON,
-	_COL_MAX,
-};
-
-static const struct {
-	const char *name;
-	double whint;
-	int flags;
-} cols[_COL_MAX] = {
-	[COL_BLOCK] = { "BLOCK", 0, SCOLS_FL_RIGHT },
-	[COL_RANGE] = { "RANGE", 0, 0 },
-	[COL_NODE] = { "NODE", 0, SCOLS_FL_RIGHT },
-	[COL_OUTCOME] = { "OUTCOME", 0, 0 },
-	[COL_ACTION] = { "WRITE", 0, 0 },
-	[COL_MIGRATE] = { "MIGRATE", 0, SCOLS_FL_RIGHT },
-	[COL_COST] = { "COST", 0, SCOLS_FL_RIGHT },
-	[COL_ATTEMPTS] = { "ATTEMPTS", 0, SCOLS_FL_RIGHT },
-	[COL_TIME] = { "TIME", 0, SCOLS_FL_RIGHT },
-	[COL_REASON] = { "REASON", 0, SCOLS_FL_TRUNC },
-};
-
-static int print_table(const struct opts *o, const struct mo_job_result *r)
-{
-	struct libscols_table *tb;
-	int colmap[_COL_MAX], n = 0, ret = 0;
-
-	for (int i = 0; i < _COL_MAX; i++) {
-		bool show = true;
-
-		if (i == COL_ACTION)
-			show = !o->offline;
-		else if (i == COL_MIGRATE || i == COL_COST)
-			show = o->offline && r->dry_run;
-		else if (i == COL_ATTEMPTS || i == COL_TIME)
-			show = !r->dry_run;
-		colmap[i] = show ? n++ : -1;
-	}
-
-	tb = scols_new_table();
-	if (!tb)
-		return -ENOMEM;
-	for (int i = 0; i < _COL_MAX; i++) {
-		const char *name = i == COL_OUTCOME && r->dry_run ? "PLAN" : cols[i].name;
-
-		if (colmap[i] < 0)
-			continue;
-		if (!scols_table_new_column(tb, name, cols[i].whint, cols[i].flags)) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t k = 0; k < r->n_blocks; k++) {
-		const struct mo_block_result *b = &r->blocks[k];
-		struct libscols_line *ln = scols_table_new_line(tb, NULL);
-		char buf[_COL_MAX][64];
-		const char *cell[_COL_MAX] = {};
-
-		if (!ln) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		snprintf(buf[COL_BLOCK], 64, "%" PRIu64, b->index);
-		cell[COL_BLOCK] = buf[COL_BLOCK];
-		job_report_range(b, buf[COL_RANGE], 64);
-		cell[COL_RANGE] = buf[COL_RANGE];
-		if (b->node >= 0)
-			snprintf(buf[COL_NODE], 64, "%d", b->node);
-		else
-			snprintf(buf[COL_NODE], 64, "-");
-		cell[COL_NODE] = buf[COL_NODE];
-		cell[COL_OUTCOME] = mo_outcome_to_string(b->outcome);
-		cell[COL_ACTION] = mo_action_to_string(b->action);
-		if (b->have_census) {
-			mo_format_size(job_report_migrate_bytes(b), buf[COL_MIGRATE]);
-			if (b->census.unmovable)
-				snprintf(buf[COL_COST], 64, "unmovable");
-			else
-				snprintf(buf[COL_COST], 64, "%" PRIu64, b->census.cost);
-		} else {
-			snprintf(buf[COL_MIGRATE], 64, "-");
-			snprintf(buf[COL_COST], 64, "-");
-		}
-		cell[COL_MIGRATE] = buf[COL_MIGRATE];
-		cell[COL_COST] = buf[COL_COST];
-		snprintf(buf[COL_ATTEMPTS], 64, "%u", b->attempts);
-		cell[COL_ATTEMPTS] = buf[COL_ATTEMPTS];
-		ctl_usec_str(b->usec, buf[COL_TIME]);
-		cell[COL_TIME] = buf[COL_TIME];
-		cell[COL_REASON] = b->reason;
-		for (int i = 0; i < _COL_MAX; i++)
-			if (colmap[i] >= 0 && scols_line_set_data(ln, (size_t) colmap[i], cell[i]) < 0) {
-				ret = -ENOMEM;
-				goto out;
-			}
-	}
-	ret = scols_print_table(tb);
-out:
-	scols_unref_table(tb);
-	return ret;
-}
-
-/* "8 not online, 171 not in an allowed zone, 1 spanning several zones (valid_zones: none)" */
-static void print_skipped(FILE *f, const struct mo_job_result *r)
-{
-	bool first = true;
-
-	for (int i = MO_SKIP_NONE + 1; i < _MO_SKIP_MAX; i++) {
-		const char *what = mo_skip_to_string((enum mo_skip) i);
-
-		if (!r->skipped[i])
-			continue;
-		if (i == MO_SKIP_STATE)
-			what = r->action == MO_ACTION_OFFLINE ? "not online" : "not offline";
-		fprintf(f, "%s%zu %s", first ? "" : ", ", r->skipped[i], what);
-		first = false;
-	}
-	if (first)
-		fputs("no block at all", f);
-}
-
-/* The blocked pages of every block given up on: a line per block, owner and kind (pins.h). */
-static void print_blocked(const struct mo_job_result *r, struct mo_pin_report *const *blocked)
-{
-	_cleanup_free_ struct mo_pin_report **shown = calloc(r->n_blocks ? r->n_blocks : 1, sizeof(*shown));
-	size_t n = 0;
-
-	for (size_t i = 0; blocked && shown && i < r->n_blocks; i++)
-		if (blocked[i])
-			shown[n++] = blocked[i];
-	(void) mo_pin_summary_print(stdout, shown, n);
-	pinsout_notes(stdout, shown, n, true);
-}
-
-static void print_summary(const struct opts *o, const struct mo_job_result *r)
-{
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX], a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX],
-		c[MO_FORMAT_SIZE_MAX], d[MO_DURATION_MAX];
-	const char *verb = o->offline ? "offline" : "online";
-
-	mo_format_size(r->done_bytes, done);
-	mo_format_size(r->wanted_bytes, want);
-	if (r->dry_run)
-		printf("Plan: %s %s of %s (%" PRIu64 " of %" PRIu64 " blocks)", verb, done, want, r->done_blocks,
-		       r->wanted_blocks);
-	else
-		printf("%s %s of %s (%" PRIu64 " of %" PRIu64 " blocks) in %s", o->offline ? "Offlined" : "Onlined",
-		       done, want, r->done_blocks, r->wanted_blocks, ctl_usec_str(r->usec, d));
-	if (r->stop != MO_STOP_FINISHED)
-		printf(": %s", r->stop_reason);
-	fputs(".\n", stdout);
-	if (r->dry_run && r->size_request && r->n_memory_blocks)
-		printf("Examined %zu of %zu blocks (%zu eligible).\n", r->n_examined, r->n_memory_blocks,
-		       r->n_candidates);
-	else if (r->dry_run && r->size_request)
-		printf("Examined %zu block%s (%zu eligible).\n", r->n_examined, r->n_examined == 1 ? "" : "s",
-		       r->n_candidates);
-
-	if (r->size_request && r->n_candidates < r->wanted_blocks) {
-		printf("Eligible blocks: %zu; left out: ", r->n_candidates);
-		print_skipped(stdout, r);
-		fputs(".\n", stdout);
-	}
-	if (o->offline && r->census_error && r->census_error != -ENOENT)
-		printf("Page census unavailable (%s): blocks ranked by address.\n", strerror(-r->census_error));
-	if (o->offline && r->have_headroom) {
-		printf("Headroom: %s available of %s, reserve %s", mo_format_size(r->headroom.mem_available, a),
-		       mo_format_size(r->headroom.mem_total, b), mo_format_size(r->reserve, c));
-		if (r->dry_run)
-			printf(", %s available after the plan", mo_format_size(r->headroom_after.mem_available, a));
-		if (o->j.force)
-			fputs(" (not enforced: --force)", stdout);
-		fputs(".\n", stdout);
-	}
-	if (r->rolled_back)
-		printf("All-or-nothing: %s.\n", r->rollback_failed ?
-		       "putting the blocks taken back online failed for some" :
-		       "the blocks taken were put back online");
-}
-
-/* One line on stderr saying why the exit status is not 0. */
-static void print_failure(const struct opts *o, const struct mo_job_result *r, int exit_code)
-{
-	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX];
-	const char *verb = o->offline ? "offline" : "online";
-
-	if (exit_code == CTL_EXIT_OK)
-		return;
-	mo_format_size(r->done_bytes, done);
-	mo_format_size(r->wanted_bytes, want);
-	if (r->size_request && r->n_candidates == 0) {
-		fprintf(stderr, "memoffctl: %s %s: no eligible block (", verb, o->arg);
-		print_skipped(stderr, r);
-		fputs(")\n", stderr);
-		return;
-	}
-	fprintf(stderr, "memoffctl: %s%s %s of %s: %s\n", r->dry_run ? "the plan would " : "", verb, done, want,
-		r->stop == MO_STOP_FINISHED ? "not every block could be done" : r->stop_reason);
-}
-
 /* ---- journal records ---- */
 
 /*
@@ -624,53 +378,11 @@ static void log_job_end(const struct mo_joblog *l, const struct opts *o, const s
 	mo_joblog_finished(l->job, request, result, message);
 }
 
-/* ---- the report, whoever ran the job ---- */
-
-/*
- * The one renderer: -J writes the document (job-report.h), otherwise the
- * table, the summary and the blocked pages; -q leaves stdout empty. A job
- * memoffd ran arrives as that document and is printed by this same code.
- */
-static int print_report(const struct opts *o, const struct mo_job_result *res, struct mo_pin_report *const *blocked)
-{
-	int ex = mo_job_exit_code(res), r;
-
-	if (o->j.quiet)
-		;
-	else if (o->j.json) {
-		const struct job_report rep = {
-			.request = o->arg, .force = o->j.force, .exit_code = ex, .res = res,
-			.blocked = res->action == MO_ACTION_OFFLINE ? blocked_json : NULL,
-			.userdata = (void *) blocked,
-		};
-		struct mo_json j;
-
-		mo_json_init(&j, stdout);
-		job_report_json(&j, &rep);
-	} else {
-		if (res->n_blocks > 0) {
-			r = print_table(o, res);
-			if (r < 0)
-				return ctl_error_errno(r, "cannot print the table");
-		}
-		print_summary(o, res);
-		print_blocked(res, blocked);
-	}
-	fflush(stdout);
-	print_failure(o, res, ex);
-	return ex;
-}
-
 /* ---- through memoffd ---- */
 
 static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress *line)
 {
 	struct ctl_client_request cr = CTL_CLIENT_REQUEST_INIT;
-	_cleanup_(job_report_doc_freep) struct job_report_doc *doc = NULL;
-	_cleanup_free_ struct mo_pin_report **blocked = NULL;
-	_cleanup_free_ char *text = NULL;
-	struct ctl_job_info info = {};
-	int r, ex;
 
 	ctl_job_opts_request(&o->j, &cr);
 	cr.offline = o->offline;
@@ -680,23 +392,7 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 	cr.max_attempts = o->have_max_attempts ? (int) o->max_attempts : -1;
 	cr.all_or_nothing = o->all_or_nothing;
 	cr.stall_grace_usec = o->stall_grace;
-	ex = ctl_runner_daemon_job(bus, &cr, o->j.quiet, line, o->arg, &text, &info);
-	if (ex >= 0)
-		return ex;
-	r = job_report_parse(text, &doc);
-	if (r < 0) {
-		ctl_job_info_done(&info);
-		return ctl_error_errno(r, "cannot read memoffd's report of %s", o->arg);
-	}
-	/* BlockedPages, in the order of the report's blocks */
-	blocked = calloc(doc->res.n_blocks ?: 1, sizeof(*blocked));
-	for (size_t i = 0; blocked && i < doc->res.n_blocks; i++)
-		for (size_t k = 0; k < info.n_blocked; k++)
-			if (info.blocked[k]->block == doc->res.blocks[i].index)
-				blocked[i] = info.blocked[k];
-	ex = print_report(o, &doc->res, blocked);
-	ctl_job_info_done(&info);
-	return ex;
+	return ctl_runner_daemon_job(bus, &cr, &o->j, line, o->arg);
 }
 
 /* ---- in-process ---- */
@@ -713,20 +409,17 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 	struct mo_job_request req = {};
 	struct mo_job_options jo;
 	const struct mo_job_result *res;
+	const struct ctl_report_opts ro = ctl_job_opts_report(&o->j);
+	struct job_report rep;
 	int r, ex;
 
-	if (ctl_open_root(ctx, &root) < 0)
+	/* none read yet: the job reads the blocks it looks at */
+	if (ctl_open_memory(ctx, false, &root, &mem) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_open(root, &mem);  /* the job reads the blocks it looks at */
-	if (r < 0) {
-		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
-
-		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
-	}
 	r = build_request(o, mem->block_size, &req, &blocks);
 	if (r != 0)
 		return r;
-	req.mem = mem;  /* the job reads the blocks it needs (mo_memory_open(): none read yet) */
+	req.mem = mem;
 	if (o->offline)
 		req.action = MO_ACTION_OFFLINE;
 	else if (!o->zone_arg) {
@@ -735,29 +428,17 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 	} else
 		req.action = streq(o->zones[0], "Movable") ? MO_ACTION_ONLINE_MOVABLE : MO_ACTION_ONLINE_KERNEL;
 
-	if (!o->j.dry_run && mo_root_write_allowed(root) < 0) {
-		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, NULL);
-
-		return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs",
-				 strempty(p), MO_GUARD_ENV);
-	}
+	r = ctl_runner_may_write(root, &o->j);
+	if (r != 0)
+		return r;
 
 	mo_job_options_init(&jo);
-	if (o->j.attempt_timeout)
-		jo.attempt_timeout_usec = o->j.attempt_timeout;
-	if (o->j.deadline)
-		jo.deadline_usec = o->j.deadline;
+	CTL_ENGINE_OPTIONS(&jo, &o->j);
 	if (o->have_max_attempts)
 		jo.backoff.max_attempts = o->max_attempts;
-	jo.backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec();
-	jo.reserve = o->j.reserve;
-	jo.force = o->j.force;
 	jo.all_or_nothing = o->all_or_nothing;
-	jo.dry_run = o->j.dry_run;
 	jo.zones = o->n_zones ? o->zones : NULL;
 	jo.n_zones = o->n_zones;
-	jo.node = o->j.node;
-	jo.cancel = &ctl_cancel_requested;
 	jo.progress = on_progress;
 	jo.progress_userdata = ui;
 	mo_log_parse_environment();
@@ -806,10 +487,12 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 		return ctl_error_errno(r, "%s", o->arg);
 
 	res = mo_job_result(job);
+	rep = (struct job_report) { .request = o->arg, .force = o->j.force, .exit_code = mo_job_exit_code(res),
+				    .res = res };
 	if (ui->log)
-		log_job_end(ui->log, o, res, mo_job_exit_code(res));
+		log_job_end(ui->log, o, res, rep.exit_code);
 	blocked = blocked_reports(forensics, res);
-	ex = print_report(o, res, blocked);
+	ex = ctl_report_print(&rep, blocked, &ro);
 	free_reports(blocked, res->n_blocks);
 	return ex;
 }
@@ -835,10 +518,7 @@ int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 		return ctl_usage_error("-z chooses where a size takes blocks from; blocks named are taken as named");
 
 	ui.verbose = o.j.verbose;
-	ui.line = (struct ctl_progress) {
-		.tty = isatty(STDERR_FILENO) == 1 && !o.j.dry_run && !o.j.json && !o.j.quiet,
-		.verb = offline ? "offline" : "online",
-	};
+	ctl_progress_init(&ui.line, offline ? "offline" : "online", &o.j);
 	/* memoffd runs the job when it runs (and serializes it with its other jobs); else the engine here */
 	switch (ctl_runner_connect(ctx, o.j.dry_run || o.n_zones > 1, &bus)) {
 	case 1:

@@ -9,6 +9,7 @@
 #include "client.h"
 #include "format.h"
 #include "job.h"
+#include "report.h"
 #include "runner.h"
 
 volatile sig_atomic_t ctl_cancel_requested;
@@ -95,6 +96,46 @@ int ctl_job_opt(int c, const char *arg, struct ctl_job_opts *o, int *ret_exit)
 	}
 }
 
+int ctl_job_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts, const struct option *longopts,
+		   struct ctl_job_opts *o, int *ret_exit)
+{
+	int c, r;
+
+	do {
+		c = ctl_getopt(ctx, argc, argv, shortopts, longopts, ret_exit);
+		if (c == -1 || c == CTL_GETOPT_EXIT)
+			return c;
+		r = ctl_job_opt(c, optarg, o, ret_exit);
+		if (r < 0)
+			return CTL_GETOPT_EXIT;
+	} while (r > 0);
+	return c;
+}
+
+const char *ctl_job_arg(int argc, char *argv[], const char *missing, int *ret_exit)
+{
+	if (optind >= argc) {
+		*ret_exit = ctl_usage_error("%s", missing);
+		return NULL;
+	}
+	if (optind + 1 < argc) {
+		*ret_exit = ctl_usage_error("unexpected argument '%s'", argv[optind + 1]);
+		return NULL;
+	}
+	return argv[optind];
+}
+
+int ctl_runner_may_write(const struct mo_root *root, const struct ctl_job_opts *o)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (o->dry_run || mo_root_write_allowed(root) == 0)
+		return 0;
+	p = ctl_sys_path(root->sysroot, NULL);
+	return ctl_error("refusing to change memory state in %s: %s=1 forbids writes to a live sysfs", strempty(p),
+			 MO_GUARD_ENV);
+}
+
 int ctl_runner_connect(const struct ctl_ctx *ctx, bool dry_run, sd_bus **ret)
 {
 	int r;
@@ -122,17 +163,23 @@ void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_reques
 	cr->force = o->force;
 }
 
-int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
-			  const char *what, char **ret_report, struct ctl_job_info *ret_info)
+struct ctl_report_opts ctl_job_opts_report(const struct ctl_job_opts *o)
+{
+	return (struct ctl_report_opts) { .json = o->json, .quiet = o->quiet, .verbose = o->verbose };
+}
+
+int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, const struct ctl_job_opts *o,
+			  struct ctl_progress *line, const char *what)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
+	const struct ctl_report_opts ro = ctl_job_opts_report(o);
 	struct ctl_job_info info = {};
 	int r, ex;
 
 	if (ctl_client_start_job(bus, cr, &path, &ex) < 0)
 		return ex;
 	/* the one line that differs from a job run here: which job to watch or cancel */
-	if (!quiet)
+	if (!o->quiet)
 		fprintf(stderr, "memoffctl: memoffd job %s\n", strrchr(path, '/') + 1);
 	r = ctl_client_wait(bus, path, line, true, &info);
 	if (r < 0)
@@ -143,11 +190,8 @@ int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool
 	else if (!*text)
 		/* the job could not run at all: its message says why */
 		ex = ctl_error("%s: %s", what, strempty(info.message));
-	else {
-		*ret_report = TAKE_PTR(text);
-		*ret_info = info;
-		return -1;
-	}
+	else
+		ex = ctl_report_print_doc(text, &info, what, cr->what, &ro);
 	ctl_job_info_done(&info);
 	return ex;
 }
@@ -163,6 +207,14 @@ void ctl_help_job_report(FILE *out, const char *verbose)
 const char *ctl_usec_str(uint64_t usec, char buf[static MO_DURATION_MAX])
 {
 	return mo_format_duration((usec + 500) / 1000 * 1000, buf, MO_DURATION_MAX);
+}
+
+void ctl_progress_init(struct ctl_progress *p, const char *verb, const struct ctl_job_opts *o)
+{
+	*p = (struct ctl_progress) {
+		.tty = isatty(STDERR_FILENO) == 1 && !o->dry_run && !o->json && !o->quiet,
+		.verb = verb,
+	};
 }
 
 void ctl_progress_draw(struct ctl_progress *p, uint64_t done_bytes, uint64_t wanted_bytes, uint64_t done_blocks,

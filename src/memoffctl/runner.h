@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "parse.h"
@@ -58,6 +59,66 @@ struct ctl_job_opts {
 
 #define CTL_JOB_OPTS_INIT { .node = -1, .reserve = MO_JOB_RESERVE_DEFAULT }
 
+/* The long options every job verb takes; a verb's struct option array lists them first. */
+#define CTL_JOB_LONGOPTS                                                          \
+	{ "node",            required_argument, NULL, 'n' },                      \
+	{ "attempt-timeout", required_argument, NULL, CTL_OPT_ATTEMPT_TIMEOUT },  \
+	{ "deadline",        required_argument, NULL, CTL_OPT_DEADLINE },         \
+	{ "dry-run",         no_argument,       NULL, CTL_OPT_DRY_RUN },          \
+	{ "json",            no_argument,       NULL, 'J' },                      \
+	{ "quiet",           no_argument,       NULL, 'q' },                      \
+	{ "verbose",         no_argument,       NULL, 'v' }
+
+/* ... and those of the verbs that take memory away (offline, release): the guard, forensics. */
+#define CTL_JOB_TAKE_LONGOPTS                                                     \
+	{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },          \
+	{ "force",           no_argument,       NULL, CTL_OPT_FORCE },            \
+	{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED }
+
+/* The short options of CTL_JOB_LONGOPTS, for a verb's short option string. */
+#define CTL_JOB_SHORTOPTS "n:Jqv"
+
+/**
+ * ctl_job_getopt() - ctl_getopt() with the shared options stored in @o.
+ * Return: the verb's next own option, -1 after the last, or CTL_GETOPT_EXIT
+ * (*@ret_exit set: after --help, --version or a usage error, printed).
+ */
+int ctl_job_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts, const struct option *longopts,
+		   struct ctl_job_opts *o, int *ret_exit);
+
+/**
+ * ctl_job_arg() - the verb's one argument, after the options.
+ * @missing: the usage error when there is none ("no size given")
+ * Return: the argument, or NULL after a usage error (printed, *@ret_exit set).
+ */
+const char *ctl_job_arg(int argc, char *argv[], const char *missing, int *ret_exit);
+
+/*
+ * The shared options into the engine's options @eo, a struct mo_job_options
+ * or mo_release_options (the two name them alike), and the runner's cancel
+ * flag; a 0 (the default) leaves the engine's default.
+ */
+#define CTL_ENGINE_OPTIONS(eo, o) \
+	do { \
+		if ((o)->attempt_timeout) \
+			(eo)->attempt_timeout_usec = (o)->attempt_timeout; \
+		if ((o)->deadline) \
+			(eo)->deadline_usec = (o)->deadline; \
+		(eo)->backoff.seed = (uint64_t) getpid() ^ mo_monotonic_usec(); \
+		(eo)->reserve = (o)->reserve; \
+		(eo)->force = (o)->force; \
+		(eo)->dry_run = (o)->dry_run; \
+		(eo)->node = (o)->node; \
+		(eo)->cancel = &ctl_cancel_requested; \
+	} while (0)
+
+/**
+ * ctl_runner_may_write() - MO_GUARD_ENV's write guard, for a job that will
+ * change memory state (not a dry run).
+ * Return: 0, or the exit code after the error (printed).
+ */
+int ctl_runner_may_write(const struct mo_root *root, const struct ctl_job_opts *o);
+
 /**
  * ctl_job_opt() - take option @c if it is one of the shared ones.
  * Return: 1 when it was (stored in @o), 0 when it is not shared, -1 after a
@@ -86,18 +147,20 @@ struct ctl_progress;
 /** ctl_job_opts_request() - the shared options of @o into a daemon request. */
 void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_request *cr);
 
+struct ctl_report_opts;
+
+/** ctl_job_opts_report() - how @o says to print the report. */
+struct ctl_report_opts ctl_job_opts_report(const struct ctl_job_opts *o);
+
 /**
  * ctl_runner_daemon_job() - the job through memoffd: ask for it, say which
- * job it is on stderr (unless @quiet), follow it with @line (Ctrl-C cancels
- * it), and fetch its report document.
+ * job it is on stderr (unless -q), follow it with @line (Ctrl-C cancels it),
+ * and print its report as a job run here prints it (report.h).
  * @what: the request as typed, for messages
- * @ret_report: the Report document (malloc'd)
- * @ret_info: the finished job (its BlockedPages; to be ctl_job_info_done())
- * Return: -1 with *@ret_report and *@ret_info set; otherwise the exit code
- * of a request that failed (the error printed).
+ * Return: the exit code.
  */
-int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, bool quiet, struct ctl_progress *line,
-			  const char *what, char **ret_report, struct ctl_job_info *ret_info);
+int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, const struct ctl_job_opts *o,
+			  struct ctl_progress *line, const char *what);
 
 /** ctl_help_job_report() - the help lines of --dry-run, -J, -q and -v (@verbose: what -v adds). */
 void ctl_help_job_report(FILE *out, const char *verbose);
@@ -110,6 +173,9 @@ struct ctl_progress {
 	bool line;            /* a line is on screen */
 	const char *verb;     /* "offline", "online", "release" */
 };
+
+/** ctl_progress_init() - the progress line of job verb @verb: on a terminal, unless -J, -q or a dry run. */
+void ctl_progress_init(struct ctl_progress *p, const char *verb, const struct ctl_job_opts *o);
 
 /**
  * ctl_progress_draw() - "VERB DONE of WANTED (N/M blocks)[, DETAIL]" on

@@ -57,7 +57,7 @@ JOB_STR(result, job_result_to_string(rec->result))
 JOB_STR(request, strempty(rec->request))
 JOB_STR(message, strempty(rec->message))
 
-/* The finished job's report (job-report.h, release-report.h); "" before, or for a job of an earlier run. */
+/* The finished job's report (job-report.h); "" before, or for a job of an earlier run. */
 static int prop_job_report(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {

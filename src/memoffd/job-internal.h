@@ -43,7 +43,7 @@ struct shared {
 	bool finished;
 	enum job_result result;
 	char *message;
-	char *report;             /* the job's report document (job-report.h, release-report.h) */
+	char *report;             /* the job's report document (job-report.h) */
 };
 
 struct job {

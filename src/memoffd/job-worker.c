@@ -20,7 +20,6 @@
 #include "pinmem.h"
 #include "parse.h"
 #include "release.h"
-#include "release-report.h"
 #include "util.h"
 
 /* In the order of the MO_ZONE_* bits. */
@@ -535,13 +534,13 @@ static int release_run(struct engine *e)
 static enum job_result release_result(struct engine *e, char **message)
 {
 	const struct mo_release_result *res = mo_release_result(e->rel);
-	const struct release_report rep = {
+	const struct job_report rep = {
 		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_release_exit_code(res),
-		.res = res,
+		.release = res,
 	};
 	char *report = NULL;
 
-	if (release_report_string(&rep, &report) == 0)
+	if (job_report_string(&rep, &report) == 0)
 		publish_report(e->j, report);
 	*message = release_summary(res);
 	log_release(e->j, res);

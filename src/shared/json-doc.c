@@ -36,7 +36,8 @@ bool json_doc_bool(struct json_object *o, const char *key)
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-int json_doc_i64(struct json_object *o, const char *key, int64_t *ret)
+/* The integer member @key of @o into *@ret, errno cleared for json-c's range check. */
+static int get_int(struct json_object *o, const char *key, struct json_object **ret)
 {
 	struct json_object *v = json_doc_get(o, key);
 
@@ -45,20 +46,29 @@ int json_doc_i64(struct json_object *o, const char *key, int64_t *ret)
 	if (!json_object_is_type(v, json_type_int))
 		return -EBADMSG;
 	errno = 0;
+	*ret = v;
+	return 0;
+}
+
+int json_doc_i64(struct json_object *o, const char *key, int64_t *ret)
+{
+	struct json_object *v;
+	int r = get_int(o, key, &v);
+
+	if (r < 0)
+		return r;
 	*ret = json_object_get_int64(v);
 	return errno ? -EBADMSG : 0;
 }
 
 int json_doc_u64(struct json_object *o, const char *key, uint64_t *ret)
 {
-	struct json_object *v = json_doc_get(o, key);
+	struct json_object *v;
+	int r = get_int(o, key, &v);
 
-	if (!v)
-		return -ENOENT;
-	if (!json_object_is_type(v, json_type_int))
-		return -EBADMSG;
+	if (r < 0)
+		return r;
 	/* json-c keeps integers above INT64_MAX as unsigned */
-	errno = 0;
 	*ret = json_object_get_uint64(v);
 	if (errno || (json_object_get_int64(v) < 0 && *ret == 0))
 		return -EBADMSG;
