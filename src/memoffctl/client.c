@@ -35,6 +35,23 @@ bool ctl_client_wanted(const struct ctl_ctx *ctx)
 	return true;
 }
 
+int ctl_client_require(sd_bus **ret)
+{
+	const char *socket = getenv(CTL_SOCKET_ENV);
+	int r = ctl_client_open(ret);
+
+	if (r < 0)
+		return ctl_error_errno(r, "memoffd is not running (%s)", socket && *socket ? socket : CTL_SOCKET_DEFAULT);
+	return -1;
+}
+
+int ctl_client_verb(struct ctl_ctx *ctx, int argc, char *argv[], bool *json, sd_bus **ret)
+{
+	int ex = ctl_parse_json_only(ctx, argc, argv, json);
+
+	return ex >= 0 ? ex : ctl_client_require(ret);
+}
+
 int ctl_client_open(sd_bus **ret)
 {
 	const char *path = getenv(CTL_SOCKET_ENV);
@@ -84,6 +101,7 @@ void ctl_job_info_done(struct ctl_job_info *j)
 	free(j->result);
 	free(j->request);
 	free(j->message);
+	free(j->progress);
 	for (size_t i = 0; i < j->n_blocks; i++) {
 		free(j->blocks[i].outcome);
 		free(j->blocks[i].reason);
@@ -174,6 +192,8 @@ int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret)
 			r = read_string_variant(reply, &j.request);
 		else if (streq(key, "Message"))
 			r = read_string_variant(reply, &j.message);
+		else if (streq(key, "Progress"))
+			r = read_string_variant(reply, &j.progress);
 		else if (streq(key, "BlocksDone"))
 			r = sd_bus_message_read(reply, "v", "t", &j.blocks_done);
 		else if (streq(key, "BlocksWanted"))
@@ -237,15 +257,12 @@ int ctl_client_wait(sd_bus *bus, const char *path, struct ctl_progress *progress
 			r = 0;
 			break;
 		}
-		if (progress) {
-			char detail[32] = "";
-
-			if (j.current_block >= 0)
-				snprintf(detail, sizeof(detail), "block %" PRId64, j.current_block);
-			else if (streq(strempty(j.state), "queued"))
-				snprintf(detail, sizeof(detail), "queued");
-			ctl_progress_draw(progress, j.bytes_done, j.bytes_wanted, j.blocks_done, j.blocks_wanted, detail);
-		}
+		/* what the job is doing, in the words of a job run here (progress-text.h), once it says */
+		if (progress && streq(strempty(j.state), "queued"))
+			ctl_progress_draw(progress, j.bytes_done, j.bytes_wanted, j.blocks_done, j.blocks_wanted, "queued");
+		else if (progress && j.progress && *j.progress)
+			ctl_progress_draw(progress, j.bytes_done, j.bytes_wanted, j.blocks_done, j.blocks_wanted,
+					  j.progress);
 		ctl_job_info_done(&j);
 		if (cancel_on_signal && ctl_cancel_requested && !cancelled) {
 			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -37,6 +37,7 @@ struct ctl_job_block {
 struct ctl_job_info {
 	unsigned id;
 	char *path, *kind, *state, *result, *request, *message;
+	char *progress;                /* what it is doing (progress-text.h), "" when not running */
 	uint64_t blocks_done, blocks_wanted, bytes_done, bytes_wanted;
 	int64_t current_block;         /* -1: none */
 	struct ctl_job_block *blocks;
@@ -76,6 +77,19 @@ bool ctl_client_wanted(const struct ctl_ctx *ctx);
  * falls back to the core in-process); another negative errno.
  */
 int ctl_client_open(sd_bus **ret);
+
+/**
+ * ctl_client_require() - connect to the daemon for a verb that needs it.
+ * Return: -1 when connected, else the exit code (the error printed).
+ */
+int ctl_client_require(sd_bus **ret);
+
+/**
+ * ctl_client_verb() - the start of a daemon verb whose one option is -J
+ * (ctl_parse_json_only()): its command line, then ctl_client_require().
+ * Return: -1 to go on, else the exit code.
+ */
+int ctl_client_verb(struct ctl_ctx *ctx, int argc, char *argv[], bool *json, sd_bus **ret);
 
 /** ctl_client_get_job() - all properties of the job at @path. */
 int ctl_client_get_job(sd_bus *bus, const char *path, struct ctl_job_info *ret);

@@ -294,6 +294,35 @@ int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopt
 	}
 }
 
+int ctl_getopt_json(struct ctl_ctx *ctx, int argc, char *argv[], const struct option *longopts, bool *json,
+		    int *ret_exit)
+{
+	int c;
+
+	while ((c = ctl_getopt(ctx, argc, argv, "J", longopts, ret_exit)) == 'J')
+		*json = true;
+	return c;
+}
+
+int ctl_parse_json_only(struct ctl_ctx *ctx, int argc, char *argv[], bool *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		CTL_COMMON_LONGOPTS,
+		{}
+	};
+	int c, ex;
+
+	c = ctl_getopt_json(ctx, argc, argv, longopts, json, &ex);
+	if (c == CTL_GETOPT_EXIT)
+		return ex;
+	if (c != -1)
+		return ctl_usage_error("unexpected option");
+	if (optind < argc)
+		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 int ctl_load_daemon_pins(const struct mo_root *root, struct mo_pinmem **ret)
 {
 	_cleanup_(mo_pinmem_freep) struct mo_pinmem *m = NULL;

@@ -38,6 +38,18 @@ struct ctl_verb {
 	void (*help)(FILE *out);
 };
 
+/*
+ * Define verb NAME: run by verb_NAME(), its help printed by NAME_help(), and
+ * @summary for `memoffctl --help`.
+ */
+#define CTL_VERB(name_, summary_)                                       \
+	const struct ctl_verb ctl_verb_##name_ = {                      \
+		.name = #name_,                                         \
+		.summary = summary_,                                    \
+		.run = verb_##name_,                                    \
+		.help = name_##_help,                                   \
+	}
+
 struct ctl_ctx {
 	const char *sysroot;    /* --sysroot DIR; NULL means "/" */
 	const char *procroot;   /* --procroot DIR; NULL means the sysroot */
@@ -80,6 +92,21 @@ enum {
  */
 int ctl_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts,
 	       const struct option *longopts, int *ret_exit);
+
+/**
+ * ctl_getopt_json() - ctl_getopt() for a verb whose short option is -J
+ * (--json in @longopts): sets *@json and returns the next other option.
+ */
+int ctl_getopt_json(struct ctl_ctx *ctx, int argc, char *argv[], const struct option *longopts, bool *json,
+		    int *ret_exit);
+
+/**
+ * ctl_parse_json_only() - the command line of a verb whose one option is -J
+ * and that takes no argument.
+ * Return: -1 to go on (*@json set), else the exit code (after --help,
+ * --version or a usage error).
+ */
+int ctl_parse_json_only(struct ctl_ctx *ctx, int argc, char *argv[], bool *json);
 
 /*
  * One help layout for every verb (util-linux's): ctl_help_begin() prints

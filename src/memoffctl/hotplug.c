@@ -145,9 +145,4 @@ static int verb_hotplug(struct ctl_ctx *ctx, int argc, char *argv[])
 	return CTL_EXIT_OK;
 }
 
-const struct ctl_verb ctl_verb_hotplug = {
-	.name = "hotplug",
-	.summary = "apply the hotplug policy to a block that appeared",
-	.run = verb_hotplug,
-	.help = hotplug_help,
-};
+CTL_VERB(hotplug, "apply the hotplug policy to a block that appeared");

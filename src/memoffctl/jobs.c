@@ -21,11 +21,6 @@ static void jobs_help(FILE *out)
 
 static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		CTL_COMMON_LONGOPTS,
-		{}
-	};
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
@@ -35,19 +30,11 @@ static int verb_jobs(struct ctl_ctx *ctx, int argc, char *argv[])
 	struct mo_json js;
 	const char *kind, *st, *res, *path;
 	uint32_t id;
-	int c, ex, r;
+	int ex, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "J", longopts, &ex)) != -1) {
-		if (c == CTL_GETOPT_EXIT)
-			return ex;
-		if (c == 'J')
-			json = true;
-	}
-	if (optind < argc)
-		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
-	r = ctl_client_open(&bus);
-	if (r < 0)
-		return ctl_error_errno(r, "memoffd is not running");
+	ex = ctl_client_verb(ctx, argc, argv, &json, &bus);
+	if (ex >= 0)
+		return ex;
 	r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "ListJobs", &e, &reply, NULL);
 	if (r < 0) {
 		ex = ctl_client_error(&e, r, "ListJobs");
@@ -105,9 +92,4 @@ out:
 	return ex;
 }
 
-const struct ctl_verb ctl_verb_jobs = {
-	.name = "jobs",
-	.summary = "list memoffd's jobs",
-	.run = verb_jobs,
-	.help = jobs_help,
-};
+CTL_VERB(jobs, "list memoffd's jobs");

@@ -631,14 +631,8 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	if (setup_columns(&o) < 0)
 		return CTL_EXIT_USAGE;
 
-	if (ctl_open_root(ctx, &root) < 0)
+	if (ctl_open_memory(ctx, true, &root, &mem) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_load(root, &mem);
-	if (r < 0) {
-		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
-
-		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
-	}
 	o.have_nodes = mem->have_nodes;
 	o.have_zones = mem->have_zones;
 	o.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
@@ -667,9 +661,4 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	return CTL_EXIT_OK;
 }
 
-const struct ctl_verb ctl_verb_list = {
-	.name = "list",
-	.summary = "list memory ranges and blocks (lsmem-compatible)",
-	.run = verb_list,
-	.help = list_help,
-};
+CTL_VERB(list, "list memory ranges and blocks (lsmem-compatible)");

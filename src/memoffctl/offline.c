@@ -17,9 +17,4 @@ static void offline_help(FILE *out)
 	jobcli_help(out, true);
 }
 
-const struct ctl_verb ctl_verb_offline = {
-	.name = "offline",
-	.summary = "take memory offline, bounded and safely (chmem -d)",
-	.run = verb_offline,
-	.help = offline_help,
-};
+CTL_VERB(offline, "take memory offline, bounded and safely (chmem -d)");

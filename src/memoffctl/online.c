@@ -17,9 +17,4 @@ static void online_help(FILE *out)
 	jobcli_help(out, false);
 }
 
-const struct ctl_verb ctl_verb_online = {
-	.name = "online",
-	.summary = "put memory online, Movable where it may be (chmem -e)",
-	.run = verb_online,
-	.help = online_help,
-};
+CTL_VERB(online, "put memory online, Movable where it may be (chmem -e)");

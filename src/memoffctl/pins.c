@@ -135,14 +135,8 @@ static int verb_pins(struct ctl_ctx *ctx, int argc, char *argv[])
 		/* no daemon, or not for this user: look ourselves */
 	}
 
-	if (ctl_open_root(ctx, &root) < 0)
+	if (ctl_open_memory(ctx, true, &root, &mem) < 0)
 		return CTL_EXIT_FAILED;
-	r = mo_memory_load(root, &mem);
-	if (r < 0) {
-		_cleanup_free_ char *p = ctl_sys_path(root->sysroot, MO_SYSFS_MEMORY);
-
-		return ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
-	}
 
 	if (by_blocks) {
 		r = mo_parse_blocks(arg, &first, &last, &why);
@@ -247,9 +241,4 @@ out:
 	return ret;
 }
 
-const struct ctl_verb ctl_verb_pins = {
-	.name = "pins",
-	.summary = "show the pages that block offlining and who holds them",
-	.run = verb_pins,
-	.help = pins_help,
-};
+CTL_VERB(pins, "show the pages that block offlining and who holds them");

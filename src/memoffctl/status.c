@@ -26,11 +26,6 @@ static int get_string(sd_bus *bus, const char *prop, char **ret)
 
 static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		CTL_COMMON_LONGOPTS,
-		{}
-	};
 	_cleanup_free_ char *version = NULL, *state = NULL, *policy = NULL, *autoonline = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -39,22 +34,11 @@ static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
 	sd_bus *bus = NULL;
 	bool json = false;
 	struct mo_json js;
-	int c, ex, r;
+	int ex, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "J", longopts, &ex)) != -1) {
-		if (c == CTL_GETOPT_EXIT)
-			return ex;
-		if (c == 'J')
-			json = true;
-		else
-			return ctl_usage_error("unexpected option");
-	}
-	if (optind < argc)
-		return ctl_usage_error("unexpected argument '%s'", argv[optind]);
-	r = ctl_client_open(&bus);
-	if (r < 0)
-		return ctl_error_errno(r, "memoffd is not running (%s)",
-				       getenv(CTL_SOCKET_ENV) ? getenv(CTL_SOCKET_ENV) : CTL_SOCKET_DEFAULT);
+	ex = ctl_client_verb(ctx, argc, argv, &json, &bus);
+	if (ex >= 0)
+		return ex;
 	(void) get_string(bus, "Version", &version);
 	(void) get_string(bus, "State", &state);
 	(void) get_string(bus, "HotplugPolicy", &policy);
@@ -112,9 +96,4 @@ static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
 	return CTL_EXIT_OK;
 }
 
-const struct ctl_verb ctl_verb_status = {
-	.name = "status",
-	.summary = "show what memoffd is doing",
-	.run = verb_status,
-	.help = status_help,
-};
+CTL_VERB(status, "show what memoffd is doing");

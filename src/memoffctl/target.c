@@ -325,9 +325,4 @@ out:
 	return ex;
 }
 
-const struct ctl_verb ctl_verb_target = {
-	.name = "target",
-	.summary = "set, show or wait for memoffd's release target",
-	.run = verb_target,
-	.help = target_help,
-};
+CTL_VERB(target, "set, show or wait for memoffd's release target");
