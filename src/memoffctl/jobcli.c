@@ -24,6 +24,7 @@
 #include "json.h"
 #include "parse.h"
 #include "pinmem.h"
+#include "progress-text.h"
 #include "report.h"
 #include "stall.h"
 #include "runner.h"
@@ -263,7 +264,7 @@ struct ui {
 static void on_progress(const struct mo_job_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
-	char d[MO_DURATION_MAX], n[MO_DURATION_MAX], detail[96] = "";
+	char d[MO_DURATION_MAX], n[MO_DURATION_MAX], detail[PROGRESS_TEXT_MAX];
 
 	if (u->log)
 		mo_joblog_progress(u->log, p);
@@ -297,21 +298,8 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 			break;
 		}
 	}
-	switch (p->phase) {
-	case MO_PHASE_ATTEMPT:
-		snprintf(detail, sizeof(detail), "block %" PRIu64 " attempt %u", p->block, p->attempt);
-		break;
-	case MO_PHASE_WAIT:
-		snprintf(detail, sizeof(detail), "waiting %s", ctl_usec_str(p->wait_usec, d));
-		break;
-	case MO_PHASE_ROLLBACK:
-		snprintf(detail, sizeof(detail), "putting block %" PRIu64 " back online", p->block);
-		break;
-	case MO_PHASE_RESULT:
-		snprintf(detail, sizeof(detail), "block %" PRIu64 " %s", p->block, mo_outcome_to_string(p->outcome));
-		break;
-	}
-	ctl_progress_draw(&u->line, p->done_bytes, p->wanted_bytes, p->done_blocks, p->wanted_blocks, detail);
+	ctl_progress_draw(&u->line, p->done_bytes, p->wanted_bytes, p->done_blocks, p->wanted_blocks,
+			  progress_text_job(p, detail));
 }
 
 /* ---- report ---- */

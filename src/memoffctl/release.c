@@ -15,6 +15,7 @@
 #include "format.h"
 #include "json.h"
 #include "parse.h"
+#include "progress-text.h"
 #include "job-report.h"
 #include "release.h"
 #include "report.h"
@@ -123,7 +124,7 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 {
 	struct ui *u = userdata;
 	const struct mo_job_progress *jp = p->job;
-	char d[MO_DURATION_MAX], detail[128] = "";
+	char d[MO_DURATION_MAX], detail[PROGRESS_TEXT_MAX];
 
 	if (u->verbose) {
 		ctl_progress_clear(&u->line);
@@ -154,31 +155,9 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 		}
 	}
 	/* the one progress line (runner.h): bytes and blocks released, then what is going on */
-	switch (p->phase) {
-	case MO_RELEASE_PHASE_DEVICE:
-		snprintf(detail, sizeof(detail), "%s try %u", p->device, p->attempt);
-		break;
-	case MO_RELEASE_PHASE_BLOCK:
-		if (jp->phase == MO_PHASE_ROLLBACK)
-			snprintf(detail, sizeof(detail), "%s: putting block %" PRIu64 " back online", p->device,
-				 jp->block);
-		else if (jp->block != UINT64_MAX)
-			snprintf(detail, sizeof(detail), "%s: block %" PRIu64 " %s", p->device, jp->block,
-				 jp->phase == MO_PHASE_RESULT ? mo_outcome_to_string(jp->outcome) : "offlining");
-		break;
-	case MO_RELEASE_PHASE_EJECT:
-		snprintf(detail, sizeof(detail), "%s: ejecting", p->device);
-		break;
-	case MO_RELEASE_PHASE_RESULT:
-		snprintf(detail, sizeof(detail), "%s %s", p->device, mo_release_outcome_to_string(p->outcome));
-		break;
-	case MO_RELEASE_PHASE_WAIT:
-		snprintf(detail, sizeof(detail), "waiting %s", ctl_usec_str(p->wait_usec, d));
-		break;
-	}
 	ctl_progress_draw(&u->line, p->released_bytes, p->wanted_bytes,
 			  u->block_size ? p->released_bytes / u->block_size : 0,
-			  u->block_size ? p->wanted_bytes / u->block_size : 0, detail);
+			  u->block_size ? p->wanted_bytes / u->block_size : 0, progress_text_release(p, detail));
 }
 
 /* ---- through memoffd ---- */
@@ -270,9 +249,4 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	return ctl_report_print(&rep, NULL, &report_opts);
 }
 
-const struct ctl_verb ctl_verb_release = {
-	.name = "release",
-	.summary = "free memory as whole hot-pluggable DIMMs and eject them",
-	.run = verb_release,
-	.help = release_help,
-};
+CTL_VERB(release, "free memory as whole hot-pluggable DIMMs and eject them");

@@ -453,7 +453,7 @@ int ctl_report_print(const struct job_report *rep, struct mo_pin_report *const *
 	return rep->exit_code;
 }
 
-int ctl_report_print_doc(const char *text, const struct ctl_job_info *info, const char *what, const char *request,
+int ctl_report_print_doc(const char *text, const struct ctl_job_info *info, const char *what,
 			 const struct ctl_report_opts *o)
 {
 	_cleanup_(job_report_doc_freep) struct job_report_doc *doc = NULL;
@@ -463,8 +463,6 @@ int ctl_report_print_doc(const char *text, const struct ctl_job_info *info, cons
 	r = job_report_parse(text, &doc);
 	if (r < 0)
 		return ctl_error_errno(r, "cannot read memoffd's report of %s", what);
-	if (request)
-		doc->rep.request = request;
 	/* BlockedPages, in the order of the report's blocks */
 	if (doc->rep.res) {
 		blocked = calloc(doc->res.n_blocks ?: 1, sizeof(*blocked));

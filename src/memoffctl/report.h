@@ -35,9 +35,7 @@ int ctl_report_print(const struct job_report *rep, struct mo_pin_report *const *
  * ctl_report_print_doc() - print the Report document @text of memoffd's job
  * @info (its BlockedPages go with the blocks they blocked).
  * @what: the request, for messages
- * @request: the request's argument as typed, for the report (memoffd's
- *           document has the job's Request, "offline 256M"), or NULL
  * Return: as ctl_report_print(); CTL_EXIT_FAILED when @text is no report.
  */
-int ctl_report_print_doc(const char *text, const struct ctl_job_info *info, const char *what, const char *request,
+int ctl_report_print_doc(const char *text, const struct ctl_job_info *info, const char *what,
 			 const struct ctl_report_opts *o);

@@ -191,7 +191,7 @@ int ctl_runner_daemon_job(sd_bus *bus, const struct ctl_client_request *cr, cons
 		/* the job could not run at all: its message says why */
 		ex = ctl_error("%s: %s", what, strempty(info.message));
 	else
-		ex = ctl_report_print_doc(text, &info, what, cr->what, &ro);
+		ex = ctl_report_print_doc(text, &info, what, &ro);
 	ctl_job_info_done(&info);
 	return ex;
 }

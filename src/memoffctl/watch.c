@@ -9,28 +9,37 @@
 
 #include "client.h"
 #include "parse.h"
+#include "report.h"
 #include "runner.h"
 #include "verbs.h"
 
+static void help(FILE *out, bool cancel)
+{
+	if (cancel)
+		ctl_help_begin(out, "memoffctl cancel [options] <job>",
+			       "Cancel memoffd's job <job>: a queued job ends at once, a running one\n"
+			       "within one attempt timeout (the kernel puts the block being worked on\n"
+			       "back as it was). Then wait for it and report it as watch does, unless\n"
+			       "--no-wait.");
+	else
+		ctl_help_begin(out, "memoffctl watch [options] [<job>]",
+			       "Follow memoffd's job <job> (default: the running one) until it finishes,\n"
+			       "with a progress line on a terminal, then print its report as the verb\n"
+			       "that asked for it prints it. Ctrl-C stops watching; the job goes on.");
+	if (cancel)
+		ctl_help_option(out, "    --no-wait", "return once the cancel was requested");
+	ctl_help_option(out, "-J, --json", "use JSON output format (the job's report)");
+	ctl_help_end(out, "Exit status as the job's: 0 done, 64 partly done, 1 failed or nothing done.");
+}
+
 static void watch_help(FILE *out)
 {
-	ctl_help_begin(out, "memoffctl watch [options] [<job>]",
-		       "Follow memoffd's job <job> (default: the running one) until it finishes,\n"
-		       "with a progress line on a terminal, then report it. Ctrl-C stops\n"
-		       "watching; the job goes on.");
-	ctl_help_option(out, "-J, --json", "use JSON output format");
-	ctl_help_end(out, "Exit status as the job's: 0 done, 64 partly done, 1 failed or nothing done.");
+	help(out, false);
 }
 
 static void cancel_help(FILE *out)
 {
-	ctl_help_begin(out, "memoffctl cancel [options] <job>",
-		       "Cancel memoffd's job <job>: a queued job ends at once, a running one\n"
-		       "within one attempt timeout (the kernel puts the block being worked on\n"
-		       "back as it was). Then wait for it and report it, unless --no-wait.");
-	ctl_help_option(out, "    --no-wait", "return once the cancel was requested");
-	ctl_help_option(out, "-J, --json", "use JSON output format");
-	ctl_help_end(out, NULL);
+	help(out, true);
 }
 
 static int parse_job_id(const char *s, unsigned *ret)
@@ -40,17 +49,31 @@ static int parse_job_id(const char *s, unsigned *ret)
 	return r < 0 || *ret == 0 ? -EINVAL : 0;
 }
 
-static int follow(sd_bus *bus, const char *path, bool json, bool cancel_on_signal)
+/*
+ * Follow the job to its end and print its report as the verb that asked for
+ * it prints it (report.h). A job without one could not run at all (the verb
+ * says why on stderr, and so does watch), or ran before memoffd restarted:
+ * then its record (blocks as the state file kept them).
+ */
+static int follow(sd_bus *bus, const char *path, bool json)
 {
 	struct ctl_progress line = { .tty = isatty(STDERR_FILENO) == 1 && !json, .verb = "job" };
+	const struct ctl_report_opts ro = { .json = json };
+	_cleanup_free_ char *text = NULL;
 	struct ctl_job_info j;
 	int r, ex;
 
-	r = ctl_client_wait(bus, path, &line, cancel_on_signal, &j);
+	r = ctl_client_wait(bus, path, &line, false, &j);
 	if (r < 0)
 		return ctl_error_errno(r, "lost track of %s", path);
-	ctl_job_print(stdout, &j, json);
-	ex = ctl_job_exit_code(&j);
+	if (ctl_client_get_report(bus, path, &text) >= 0 && *text)
+		ex = ctl_report_print_doc(text, &j, strempty(j.request), &ro);
+	else if (j.n_blocks == 0)
+		ex = ctl_error("%s: %s", strempty(j.request), strempty(j.message));
+	else {
+		ctl_job_print(stdout, &j, json);
+		ex = ctl_job_exit_code(&j);
+	}
 	ctl_job_info_done(&j);
 	return ex;
 }
@@ -72,12 +95,10 @@ static int run(struct ctl_ctx *ctx, int argc, char *argv[], bool cancel)
 	unsigned id = 0;
 	int c, ex, r;
 
-	while ((c = ctl_getopt(ctx, argc, argv, "J", longopts, &ex)) != -1) {
+	while ((c = ctl_getopt_json(ctx, argc, argv, longopts, &json, &ex)) != -1) {
 		if (c == CTL_GETOPT_EXIT)
 			return ex;
-		if (c == 'J')
-			json = true;
-		else if (c == OPT_NO_WAIT && cancel)
+		if (c == OPT_NO_WAIT && cancel)
 			wait = false;
 		else
 			return ctl_usage_error("unexpected option");
@@ -89,9 +110,9 @@ static int run(struct ctl_ctx *ctx, int argc, char *argv[], bool cancel)
 	if (cancel && !id)
 		return ctl_usage_error("which job? (memoffctl jobs lists them)");
 
-	r = ctl_client_open(&bus);
-	if (r < 0)
-		return ctl_error_errno(r, "memoffd is not running");
+	ex = ctl_client_require(&bus);
+	if (ex >= 0)
+		return ex;
 	if (id) {
 		r = sd_bus_call_method(bus, "org.memoff.Manager1", "/org/memoff/Manager1", "org.memoff.Manager1",
 				       "GetJob", &e, &reply, "u", id);
@@ -126,7 +147,7 @@ static int run(struct ctl_ctx *ctx, int argc, char *argv[], bool cancel)
 			goto out;
 		}
 	}
-	ex = follow(bus, path, json, false);
+	ex = follow(bus, path, json);
 out:
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
@@ -144,16 +165,6 @@ static int verb_cancel(struct ctl_ctx *ctx, int argc, char *argv[])
 	return run(ctx, argc, argv, true);
 }
 
-const struct ctl_verb ctl_verb_watch = {
-	.name = "watch",
-	.summary = "follow a job of memoffd to its end",
-	.run = verb_watch,
-	.help = watch_help,
-};
+CTL_VERB(watch, "follow a job of memoffd to its end");
 
-const struct ctl_verb ctl_verb_cancel = {
-	.name = "cancel",
-	.summary = "cancel a job of memoffd",
-	.run = verb_cancel,
-	.help = cancel_help,
-};
+CTL_VERB(cancel, "cancel a job of memoffd");

@@ -64,6 +64,12 @@ static int prop_job_report(sd_bus *bus, const char *path, const char *iface, con
 	return sd_bus_message_append(reply, "s", strempty(job_report(userdata)));
 }
 
+static int prop_job_progress(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", job_progress(userdata));
+}
+
 static int prop_job_current(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -134,6 +140,7 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("BytesDone", "t", prop_job_bytes_done, 0, EC),
 	SD_BUS_PROPERTY("BytesWanted", "t", prop_job_bytes_wanted, 0, EC),
 	SD_BUS_PROPERTY("CurrentBlock", "x", prop_job_current, 0, EC),
+	SD_BUS_PROPERTY("Progress", "s", prop_job_progress, 0, EC),
 	SD_BUS_PROPERTY("Blocks", "at", prop_job_blocks, 0, EC),
 	SD_BUS_PROPERTY("Results", "a(tsuts)", prop_job_results, 0, EC),
 	SD_BUS_PROPERTY("Report", "s", prop_job_report, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),

@@ -308,7 +308,8 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 	/* Every job records who asked (bus_check_access() above has read the credentials). */
 	if (bus_caller_uid(msg, &uid) >= 0)
 		p.uid = (uint32_t) uid;
-	r = job_queue_submit(m->jobs, &p, text, m->block_size, &j, &why);
+	p.what = strdup(what);
+	r = p.what ? job_queue_submit(m->jobs, &p, text, m->block_size, &j, &why) : -ENOMEM;
 	job_params_done(&p);
 	if (r == -EBUSY)
 		return sd_bus_error_setf(error, MO_ERROR_OVERLAP, "request overlaps a job: %s", strempty(why));

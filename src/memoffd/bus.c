@@ -154,6 +154,7 @@ void bus_job_changed(struct manager *m, struct job *j, unsigned what)
 		names[n++] = "BytesDone";
 		names[n++] = "BytesWanted";
 		names[n++] = "CurrentBlock";
+		names[n++] = "Progress";
 	}
 	if (what & JOB_CHANGED_BLOCKS)
 		names[n++] = "Results";

@@ -14,6 +14,7 @@
 #include "joblog.h"
 #include "pinmem.h"
 #include "pins.h"
+#include "progress-text.h"
 #include "ratelimit.h"
 
 /* Per-block status as the worker sees it; strings are the engine's static ones. */
@@ -34,6 +35,7 @@ struct shared {
 	size_t n_plan;
 	bool progress_dirty;
 	uint64_t blocks_done, blocks_wanted, bytes_done, bytes_wanted, current;
+	char progress[PROGRESS_TEXT_MAX];   /* what the job is doing (progress-text.h), or "" */
 	bool blocks_dirty;
 	struct live_block *live;
 	size_t n_live;
@@ -51,6 +53,7 @@ struct job {
 	struct job_record rec;
 	struct job_params params;
 	uint64_t current_block;
+	char progress[PROGRESS_TEXT_MAX];   /* the loop's copy of sh.progress */
 	/* the worker */
 	pthread_t thread;
 	bool have_thread;

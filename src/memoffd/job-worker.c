@@ -110,6 +110,7 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 	j->sh.bytes_done = p->done_bytes;
 	j->sh.bytes_wanted = p->wanted_bytes;
 	j->sh.current = p->phase == MO_PHASE_WAIT ? UINT64_MAX : p->block;
+	progress_text_job(p, j->sh.progress);
 	if (p->block != UINT64_MAX)
 		plan_add(&j->sh, p->block);
 	if (p->phase == MO_PHASE_RESULT && p->block != UINT64_MAX && (lb = live_find(&j->sh, p->block))) {
@@ -274,7 +275,8 @@ static enum job_result engine_result(struct engine *e, char **message)
 {
 	const struct mo_job_result *res = mo_job_result(e->job);
 	const struct job_report rep = {
-		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_job_exit_code(res),
+		.request = e->j->params.what ?: e->j->rec.request, .force = e->j->params.force,
+		.exit_code = mo_job_exit_code(res),
 		.res = res,
 	};
 	char *report = NULL;
@@ -355,6 +357,7 @@ static void on_release_progress(const struct mo_release_progress *p, void *userd
 	j->sh.blocks_done = bs ? p->released_bytes / bs : 0;
 	j->sh.blocks_wanted = bs ? p->wanted_bytes / bs : 0;
 	j->sh.current = jp && jp->phase != MO_PHASE_WAIT ? jp->block : UINT64_MAX;
+	progress_text_release(p, j->sh.progress);
 	/* A device's blocks become the job's when it is tried (overlap checks). */
 	if (p->phase == MO_RELEASE_PHASE_DEVICE && (d = release_device(e, p->device)))
 		for (size_t i = 0; i < d->n_blocks; i++)
@@ -535,7 +538,8 @@ static enum job_result release_result(struct engine *e, char **message)
 {
 	const struct mo_release_result *res = mo_release_result(e->rel);
 	const struct job_report rep = {
-		.request = e->j->rec.request, .force = e->j->params.force, .exit_code = mo_release_exit_code(res),
+		.request = e->j->params.what ?: e->j->rec.request, .force = e->j->params.force,
+		.exit_code = mo_release_exit_code(res),
 		.release = res,
 	};
 	char *report = NULL;

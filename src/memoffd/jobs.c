@@ -43,6 +43,11 @@ uint64_t job_current_block(const struct job *j)
 	return j->current_block;
 }
 
+const char *job_progress(const struct job *j)
+{
+	return j->rec.state == JOB_RUNNING ? j->progress : "";
+}
+
 const char *job_report(const struct job *j)
 {
 	return j->report;
@@ -67,6 +72,8 @@ void job_params_done(struct job_params *p)
 	p->n_blocks = 0;
 	free(p->device);
 	p->device = NULL;
+	free(p->what);
+	p->what = NULL;
 }
 
 static void shared_done(struct shared *s)
@@ -265,6 +272,7 @@ static void collect(struct job_queue *q, struct job *j)
 		j->rec.bytes_done = j->sh.bytes_done;
 		j->rec.bytes_wanted = j->sh.bytes_wanted;
 		j->current_block = j->sh.current;
+		memcpy(j->progress, j->sh.progress, sizeof(j->progress));
 		j->sh.progress_dirty = false;
 		what |= JOB_CHANGED_PROGRESS;
 	}

@@ -39,6 +39,8 @@ struct job_params {
 	bool prefer_movable;         /* online: movable where the block allows it */
 	uint64_t size;               /* SIZE request (bytes), 0 when blocks are named; release: SIZE or 0 */
 	char *device;                /* release: exactly this device ("PNP0C80:01"), whole; NULL = by size */
+	char *what;                  /* the argument as the caller gave it ("256M"): the report's request;
+				      * NULL for a job memoffd starts itself (its Request instead) */
 	bool hold_hotplug_knob;      /* release: the queue's, set when the job starts */
 	uint64_t *blocks;            /* named blocks (owned) */
 	size_t n_blocks;
@@ -85,6 +87,9 @@ static inline unsigned job_id(const struct job *j) { return job_record(j)->id; }
 void *job_userdata(const struct job *j);
 /** job_current_block() - the block being worked on, UINT64_MAX when none. */
 uint64_t job_current_block(const struct job *j);
+
+/** job_progress() - what the running job is doing, in a few words (progress-text.h), or "". */
+const char *job_progress(const struct job *j);
 
 /** job_report() - the finished job's report document (job-report.h), or NULL (a release, a job of an earlier run). */
 const char *job_report(const struct job *j);

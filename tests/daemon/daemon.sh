@@ -391,7 +391,7 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	check "memoffctl offline through the daemon names what blocked block 13 (pinner[4242])" \
 		grep -A1 -q "^Blocked pages:" <<<"$out"
 	check "... naming the process" grep -q "^  block 13: .*, mapped by pinner\[4242\] (at 0x10001000" <<<"$out"
-	out=$("$CTL" --sysroot "$T" watch "$jid" -J 2>&1)
+	out=$("$CTL" --sysroot "$T" watch "$jid" -J 2>/dev/null)
 	check "... and its -J has them in blocked_pages, as --direct does" \
 		python3 -c 'import json,sys; d=json.load(sys.stdin); g=d["blocks"][0]["blocked_pages"]["groups"][0]; assert g["owner"]["comm"] == "pinner" and g["class"] == "pending", g' <<<"$out"
 	# --procroot nowhere: only the daemon (its own root) can find the pages

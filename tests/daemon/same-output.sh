@@ -7,7 +7,14 @@
 # of requests so that both trees go through the same states. Only what truly
 # differs is normalized: durations (the TIME column, "in 1ms", "seconds").
 # Exit codes must match too. The stderr line naming memoffd's job is the one
-# difference on stderr and is not compared (stdout is).
+# difference on stderr and is not compared (stdout is). And `memoffctl watch
+# [-J] JOB` afterwards prints what the verb printed through memoffd, to the
+# byte (the job's Report, by the same renderer), with the same exit code.
+# On a terminal, the progress line through memoffd reads as it does in-process
+# (memoffd publishes what the job is doing in the same words, Job1.Progress):
+# block 7's offline writes spin (the stuck-write shim, as a pinned page makes
+# the kernel's spin) in both runs, and every line drawn through memoffd is
+# one the in-process run draws too, retry waits aside.
 #
 # Needs: busctl (systemd).
 set -u
@@ -46,7 +53,9 @@ settle() {
 }
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$T/memoffd.conf"
 
-memoffd_start "$T/a" "$T/memoffd.conf" || { plan 1; not_ok "memoffd starts"; sed 's/^/# /' "$T/daemon.log"; exit 1; }
+SHIM=$top_builddir/tests/daemon/stuck-write.so
+# block 7 is boot memory (Normal): no SIZE request of the cases takes it
+LD_PRELOAD=$SHIM MEMOFF_TEST_STUCK_BLOCKS=7 memoffd_start "$T/a" "$T/memoffd.conf" || { plan 1; not_ok "memoffd starts"; sed 's/^/# /' "$T/daemon.log"; exit 1; }
 
 # Durations are the one thing two runs cannot share (the eject's too), and
 # with them the width of a table's TIME column: runs of spaces count as one.
@@ -80,15 +89,31 @@ cases=(
 	"release 512M"
 	"release 100M"
 )
-plan $(( ${#cases[@]} + 3 ))
+plan $(( ${#cases[@]} + 5 ))
 
 daemon_used=0
+watched=0
+watch_bad=
 for c in "${cases[@]}"; do
 	eval "MEMOFF_SOCKET=$T/run/control \"\$CTL\" --sysroot \"\$T/a\" $c" > "$T/a.out" 2> "$T/a.err"
 	ra=$?
 	eval "\"\$CTL\" --sysroot \"\$T/b\" --direct $c" > "$T/b.out" 2> "$T/b.err"
 	rb=$?
-	grep -q '^memoffctl: memoffd job [0-9]*$' "$T/a.err" && daemon_used=$((daemon_used + 1))
+	jid=$(sed -n 's/^memoffctl: memoffd job \([0-9]*\)$/\1/p' "$T/a.err")
+	if [ -n "$jid" ]; then
+		daemon_used=$((daemon_used + 1))
+	fi
+	# watch has no -q: a quiet run printed nothing to compare
+	if [ -n "$jid" ] && [[ " $c " != *" -q "* ]]; then
+		json=
+		[[ " $c " == *" -J "* ]] && json=-J
+		MEMOFF_SOCKET=$T/run/control "$CTL" --sysroot "$T/a" watch $json "$jid" > "$T/w.out" 2> "$T/w.err"
+		rw=$?
+		watched=$((watched + 1))
+		if [ "$rw" != "$ra" ] || ! diff -u "$T/a.out" "$T/w.out" > "$T/wdiff"; then
+			watch_bad="$watch_bad$c (job $jid: exit $rw, the verb's $ra)"$'\n'"$(cat "$T/wdiff" "$T/w.err")"$'\n'
+		fi
+	fi
 	settle
 	if [ "$ra" = "$rb" ] && diff -u <(normalize < "$T/b.out") <(normalize < "$T/a.out") > "$T/diff"; then
 		ok "memoffctl $c: the same through memoffd and --direct (exit $ra, $(wc -l < "$T/a.out") lines)"
@@ -99,6 +124,35 @@ for c in "${cases[@]}"; do
 done
 # the comparison compared something: memoffd ran the jobs that change memory
 if [ "$daemon_used" -ge 11 ]; then ok "memoffd ran $daemon_used of the jobs"; else not_ok "memoffd ran only $daemon_used jobs"; fi
+if [ -z "$watch_bad" ] && [ "$watched" -ge 10 ]; then
+	ok "memoffctl watch [-J] JOB prints what the verb printed through memoffd, for all $watched jobs"
+else
+	not_ok "memoffctl watch [-J] JOB differs from the verb's report ($watched jobs watched)"
+	sed 's/^/# /' <<<"$watch_bad"
+fi
+# The progress line on a terminal (script(1) gives the command one): the
+# details drawn after "\r\e[K", durations of retry waits left out.
+progress_lines() {
+	tr '\r' '\n' < "$1" | sed -n -E 's/^\x1b\[K(offline .*)$/\1/p' | \
+		sed -E 's/waiting [0-9.]+(us|ms|s)/waiting D/' | sort -u
+}
+stuck="offline -b 7 --attempt-timeout 300ms --max-attempts 2 --deadline 1min"
+if command -v script > /dev/null; then
+	MEMOFF_SOCKET=$T/run/control script -qec "$CTL --sysroot $T/a $stuck" /dev/null > "$T/pa.out" 2>&1
+	LD_PRELOAD=$SHIM MEMOFF_TEST_STUCK_BLOCKS=7 script -qec "$CTL --sysroot $T/b --direct $stuck" /dev/null \
+		> "$T/pb.out" 2>&1
+	progress_lines "$T/pa.out" > "$T/pa.lines"
+	progress_lines "$T/pb.out" > "$T/pb.lines"
+	if grep -q 'memoffd job' "$T/pa.out" && grep -q ', block 7 attempt [0-9]*$' "$T/pa.lines" &&
+	   [ -z "$(comm -23 "$T/pa.lines" "$T/pb.lines")" ]; then
+		ok "the progress line through memoffd reads as in-process ($(wc -l < "$T/pa.lines") distinct lines)"
+	else
+		not_ok "the progress line through memoffd differs from the one in-process"
+		sed 's/^/# memoffd: /' "$T/pa.lines"; sed 's/^/# here:    /' "$T/pb.lines"
+	fi
+else
+	ok "# SKIP no script(1) to give memoffctl a terminal"
+fi
 # a dry run never becomes a daemon job (it plans here, read-only)
 if MEMOFF_SOCKET=$T/run/control "$CTL" --sysroot "$T/a" offline --dry-run 256M 2>&1 | grep -q 'memoffd job'; then
 	not_ok "a dry run went to memoffd"

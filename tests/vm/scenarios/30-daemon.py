@@ -122,7 +122,7 @@ def run(t, vm):
     line = job_line(vm, "offline blocks %d" % target)
     t.match(r"\binterrupted\b", line, "the restarted daemon reports the job interrupted")
     m = re.match(r"\s*(\d+)", line)
-    rc, out = vm.run("memoffctl watch %s -J" % (m.group(1) if m else "0"), timeout=30)
+    rc, out = vm.run("memoffctl watch %s -J 2>/dev/null" % (m.group(1) if m else "0"), timeout=30)
     try:
         b = next((b for b in json.loads(out)["blocks"] if b["block"] == target), {})
     except (ValueError, KeyError, TypeError):

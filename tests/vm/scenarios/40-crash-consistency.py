@@ -57,7 +57,7 @@ def jobs(vm):
 
 
 def watch(vm, job_id):
-    rc, out = vm.run("memoffctl watch %d -J" % job_id, timeout=60)
+    rc, out = vm.run("memoffctl watch %d -J 2>/dev/null" % job_id, timeout=60)
     try:
         return json.loads(out)
     except ValueError:
