@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * memoffctl offline / online: parse the request, run the job engine
- * in-process, show progress on a terminal, report per block.
+ * memoffctl offline / online: parse the request, have memoffd run it or run
+ * the job engine in-process (runner.h), show progress on a terminal, and
+ * print the report (report.h) with the pages that blocked the blocks given
+ * up on.
  */
 #include "config.h"
 
 #include <inttypes.h>
-#include <libsmartcols.h>
 #include <signal.h>
 #include <strings.h>
 #include <unistd.h>
@@ -17,11 +18,9 @@
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
-#include "job-report.h"
 #include "jobcli.h"
 #include "joblog.h"
 #include "log.h"
-#include "json.h"
 #include "parse.h"
 #include "pinmem.h"
 #include "progress-text.h"
@@ -302,7 +301,7 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 			  progress_text_job(p, detail));
 }
 
-/* ---- report ---- */
+/* ---- the pages that blocked it (forensics) ---- */
 
 /* Whether forensics has something to say about a block: it was attempted and not done. */
 static bool gave_up(const struct mo_block_result *b)

@@ -3,9 +3,9 @@
 
 /*
  * What `memoffctl offline` and `memoffctl online` share: parsing a request
- * (SIZE, RANGE or -b BLOCKS and the engine's options), running the job
- * engine in-process, a progress line on a terminal, and the report (a table
- * and a summary, or JSON).
+ * (SIZE, RANGE or -b BLOCKS and the engine's options), and running it
+ * through memoffd or in-process with the job verbs' runner (runner.h) and
+ * renderer (report.h).
  */
 
 #include <stdbool.h>

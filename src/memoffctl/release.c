@@ -6,17 +6,14 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <libsmartcols.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "common.h"
 #include "format.h"
-#include "json.h"
 #include "parse.h"
 #include "progress-text.h"
-#include "job-report.h"
 #include "release.h"
 #include "report.h"
 #include "runner.h"

@@ -15,7 +15,12 @@
  *    the job runs here;
  *  - one progress line on a terminal ("offline 128M of 256M (1/2 blocks),
  *    block 33 attempt 2"), drawn from the engine's progress in-process and
- *    from the job's properties through the daemon.
+ *    from the job's properties through the daemon, in the same words
+ *    (progress-text.h, memoffd's Job1.Progress);
+ *  - the option table, getopt loop and one-argument tail of a job verb, the
+ *    write guard, and the engine options from the shared ones;
+ *  - through the daemon, the job's report printed by the renderer a job run
+ *    here uses (report.h).
  */
 
 #include <signal.h>
