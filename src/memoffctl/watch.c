@@ -59,10 +59,16 @@ static int follow(sd_bus *bus, const char *path, bool json)
 {
 	struct ctl_progress line = { .tty = isatty(STDERR_FILENO) == 1 && !json, .verb = "job" };
 	const struct ctl_report_opts ro = { .json = json };
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *kind = NULL;
 	struct ctl_job_info j;
 	int r, ex;
 
+	/* the line the verb that asked for the job draws: "offline 128M of 256M ..." */
+	if (ctl_client_get_job(bus, path, &j) >= 0) {
+		kind = TAKE_PTR(j.kind);
+		ctl_job_info_done(&j);
+		line.verb = strempty(kind);
+	}
 	r = ctl_client_wait(bus, path, &line, false, &j);
 	if (r < 0)
 		return ctl_error_errno(r, "lost track of %s", path);
