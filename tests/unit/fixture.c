@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "root.h"
 
 static void die(const char *what, const char *path)
 {
@@ -56,6 +58,12 @@ void fx_rmroot(char *root)
 	if (system(cmd) != 0)
 		fprintf(stderr, "fixture: could not remove %s\n", root);
 	free(root);
+}
+
+int fx_teardown_root(void **state)
+{
+	fx_rmroot(*state);
+	return 0;
 }
 
 void fx_write(const char *root, const char *rel, const char *content)
@@ -119,4 +127,46 @@ void fx_block(const char *root, uint64_t index, const char *state, const char *z
 		snprintf(buf, sizeof(buf), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fwnode);
 		fx_symlink(root, rel, buf);
 	}
+}
+
+void fx_put_u64_range(const char *root, const char *rel, uint64_t first, uint64_t n, uint64_t value)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("open", path);
+	for (uint64_t i = 0; i < n; i++)
+		if (pwrite(fd, &value, sizeof(value), (off_t) ((first + i) * sizeof(value))) != sizeof(value))
+			die("pwrite", path);
+	if (close(fd) < 0)
+		die("close", path);
+}
+
+void fx_put_u64(const char *root, const char *rel, uint64_t index, uint64_t value)
+{
+	fx_put_u64_range(root, rel, index, 1, value);
+}
+
+void fx_tree_open(struct fx_tree *t)
+{
+	int r = mo_root_new(t->root, NULL, &t->r);
+
+	if (r < 0) {
+		errno = -r;
+		die("mo_root_new", t->root);
+	}
+}
+
+int fx_teardown(void **state)
+{
+	struct fx_tree *t = *state;
+
+	mo_root_free(t->r);
+	fx_rmroot(t->root);
+	free(t);
+	return 0;
 }

@@ -7,10 +7,14 @@
 
 #include <stdint.h>
 
+struct mo_root;
+
 /* Create a fresh temporary root; returns its path (static storage per call site is the caller's). */
 char *fx_mkroot(void);
 /* Remove the tree. */
 void fx_rmroot(char *root);
+/* cmocka teardown for a fixture that is the root path itself (*state = fx_mkroot()). */
+int fx_teardown_root(void **state);
 /* Write @content to <root>/<rel>, creating parent directories. */
 void fx_write(const char *root, const char *rel, const char *content);
 /* Create a symlink <root>/<rel> -> @target, creating parent directories. */
@@ -22,3 +26,41 @@ void fx_unlink(const char *root, const char *rel);
  * node link (-1 to omit), firmware_node basename (NULL to omit).
  */
 void fx_block(const char *root, uint64_t index, const char *state, const char *zones, int node, const char *fwnode);
+/*
+ * Write the 8-byte word @value at word @index of <root>/<rel> (a sparse
+ * file, created with its parent directories as needed), as /proc/kpageflags,
+ * kpagecount and pagemap hold one word a page.
+ */
+void fx_put_u64(const char *root, const char *rel, uint64_t index, uint64_t value);
+/* The same word at @n consecutive indexes from @first. */
+void fx_put_u64_range(const char *root, const char *rel, uint64_t first, uint64_t n, uint64_t value);
+
+/*
+ * A scratch tree and the root that reads it: the first member of a test's
+ * fixture struct, so that fx_teardown() can end any of them.
+ */
+struct fx_tree {
+	char *root;
+	struct mo_root *r;
+};
+/* Open t->r on the tree at t->root (aborts when mo_root_new() fails). */
+void fx_tree_open(struct fx_tree *t);
+/*
+ * cmocka teardown for a calloc'd fixture whose first member is a struct
+ * fx_tree: frees the root, removes the tree, frees the fixture.
+ */
+int fx_teardown(void **state);
+
+/*
+ * A pointer the test needs: fails the cmocka test when NULL (and tells the
+ * compiler it is not). Needs <cmocka.h> where it is used.
+ */
+#define MUST(p)                         \
+	({                              \
+		__typeof__(p) _p = (p); \
+		if (!_p)                \
+			fail();         \
+		if (!_p)                \
+			abort();        \
+		_p;                     \
+	})

@@ -25,12 +25,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
-	return 0;
-}
-
 static char *slurp(const char *root, const char *rel)
 {
 	static char buf[256];
@@ -455,15 +449,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
-		cmocka_unit_test_setup_teardown(test_done_regular_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_before, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_fifo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_signal_blocked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_during_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stopped_during_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spurious_eintr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_regular_file, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_vanished, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_other_error, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_cancel_before, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_timeout_fifo, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_timeout_signal_blocked, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_cancel_during_write, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_stopped_during_write, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_spurious_eintr, setup, fx_teardown_root),
 		cmocka_unit_test(test_sleep),
 		cmocka_unit_test(test_sleep_blocked_kick),
 	};

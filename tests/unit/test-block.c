@@ -21,12 +21,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
-	return 0;
-}
-
 static void test_load_basic(void **state)
 {
 	const char *root = *state;
@@ -193,14 +187,14 @@ static void test_write_guard(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_load_basic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_optional, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_block_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_basic, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_missing_optional, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_bad_block_size, setup, fx_teardown_root),
 		cmocka_unit_test(test_no_memory_sysfs),
 		cmocka_unit_test(test_no_blocks),
 		cmocka_unit_test(test_leading_zero_name),
 		cmocka_unit_test(test_root_missing),
-		cmocka_unit_test_setup_teardown(test_write_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_guard, setup, fx_teardown_root),
 	};
 	return cmocka_run_group_tests_name("block", tests, NULL, NULL);
 }

@@ -117,18 +117,11 @@ static void test_owners_skip_stuck(void **state)
 	const struct mo_owners_opts opts = { .exhaustive = true };
 	const struct mo_pfn_owners *p;
 	uint64_t entry = (UINT64_C(1) << 63) | 0x5000;
-	char path[4200];
-	int fd;
 
 	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
 	fx_write(root, "proc/100/comm", "worker\n");
 	fx_write(root, "proc/100/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
-	fx_write(root, "proc/100/pagemap", "");
-	snprintf(path, sizeof(path), "%s/proc/100/pagemap", root);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, &entry, sizeof(entry), (off_t) (0x400 * sizeof(entry))), sizeof(entry));
-	close(fd);
+	fx_put_u64(root, "proc/100/pagemap", 0x400, entry);
 	fx_write(root, "proc/200/comm", "stuck\n");
 	fifo(root, "proc/200/maps");
 

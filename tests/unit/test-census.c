@@ -34,22 +34,9 @@
 #define KPF_PGTABLE 26
 #define KPF_RESERVED 32
 
-/* Write one 8-byte word at PFN @pfn of <root>/proc/@file. */
-static void put(const char *root, const char *file, uint64_t pfn, uint64_t v)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/proc/%s", root, file);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, &v, sizeof(v), (off_t) (pfn * 8)), sizeof(v));
-	close(fd);
-}
-
 static void flags(const char *root, uint64_t pfn, uint64_t v)
 {
-	put(root, "kpageflags", pfn, v);
+	fx_put_u64(root, "proc/kpageflags", pfn, v);
 }
 
 /* A compound page of @n pages: head flags @head, every tail @tail | COMPOUND_TAIL. */
@@ -115,12 +102,6 @@ static int setup(void **state)
 	fx_write(root, "proc/.keep", "");
 	write_zoo(root);
 	*state = root;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
 	return 0;
 }
 
@@ -349,10 +330,10 @@ static void test_mapcount(void **state)
 	assert_int_equal(mo_census_mapcount(r, BASE + 9, &m), -ENOENT);
 	mo_census_reader_free(TAKE_PTR(r));
 
-	put(root_path, "kpagecount", BASE + 9, 3);
-	put(root_path, "kpagecount", BASE + 11, 1);
-	put(root_path, "kpagecount", BASE + 20, 40);
-	put(root_path, "kpagecount", BASE + 63, 0);
+	fx_put_u64(root_path, "proc/kpagecount", BASE + 9, 3);
+	fx_put_u64(root_path, "proc/kpagecount", BASE + 11, 1);
+	fx_put_u64(root_path, "proc/kpagecount", BASE + 20, 40);
+	fx_put_u64(root_path, "proc/kpagecount", BASE + 63, 0);
 	assert_int_equal(mo_census_reader_new(root, &r), 0);
 	assert_int_equal(mo_census_read(r, BASE, 64, &plain), 0);
 	assert_int_equal(plain.shared, 0);
@@ -428,13 +409,13 @@ static void test_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_classes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_movable_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inside_compound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chunk_boundaries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_past_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pfns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mapcount, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classes, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_movable_only, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_inside_compound, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_chunk_boundaries, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_past_end, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_pfns, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_mapcount, setup, fx_teardown_root),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_live),
 	};

@@ -52,12 +52,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
-	return 0;
-}
-
 static void test_read(void **state)
 {
 	const char *root = *state;
@@ -266,10 +260,10 @@ static void test_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sparse_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_sparse_nodes, setup, fx_teardown_root),
 		cmocka_unit_test(test_no_nodes_no_available),
-		cmocka_unit_test_setup_teardown(test_bad_meminfo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_meminfo, setup, fx_teardown_root),
 		cmocka_unit_test(test_default_reserve),
 		cmocka_unit_test(test_check_system),
 		cmocka_unit_test(test_check_node),

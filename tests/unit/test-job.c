@@ -172,8 +172,7 @@ static void sim_progress(const struct mo_job_progress *p, void *userdata)
 }
 
 struct fx {
-	char *root;
-	struct mo_root *r;
+	struct fx_tree t; /* first: fx_teardown() */
 	struct sim sim;
 	struct mo_job_options o;
 };
@@ -186,16 +185,16 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->root = fx_mkroot();
-	fx_write(f->root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+	f->t.root = fx_mkroot();
+	fx_write(f->t.root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
 	for (uint64_t b = 8; b <= 15; b++)
-		fx_block(f->root, b, "online", "Movable", 0, NULL);
-	fx_block(f->root, 16, "online", "Normal", 1, NULL);
-	fx_block(f->root, 17, "offline", "Normal Movable", 0, NULL);
-	fx_block(f->root, 18, "offline", "Normal", 0, NULL);
-	fx_block(f->root, 19, "offline", "Movable", 0, NULL);
-	fx_write(f->root, "proc/.keep", "");
-	assert_int_equal(mo_root_new(f->root, NULL, &f->r), 0);
+		fx_block(f->t.root, b, "online", "Movable", 0, NULL);
+	fx_block(f->t.root, 16, "online", "Normal", 1, NULL);
+	fx_block(f->t.root, 17, "offline", "Normal Movable", 0, NULL);
+	fx_block(f->t.root, 18, "offline", "Normal", 0, NULL);
+	fx_block(f->t.root, 19, "offline", "Movable", 0, NULL);
+	fx_write(f->t.root, "proc/.keep", "");
+	fx_tree_open(&f->t);
 
 	f->sim.now = 1000 * S;
 	f->sim.mem_total = 64 * GIB;
@@ -216,20 +215,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	mo_root_free(f->r);
-	fx_rmroot(f->root);
-	free(f);
-	return 0;
-}
-
 static const struct mo_job_result *run(struct fx *f, const struct mo_job_request *req, struct mo_job **j)
 {
 	char *err = NULL;
-	int r = mo_job_new(f->r, req, &f->o, j, &err);
+	int r = mo_job_new(f->t.r, req, &f->o, j, &err);
 
 	if (r < 0)
 		fail_msg("mo_job_new: %s", err ? err : strerror(-r));
@@ -295,7 +284,7 @@ static void test_size_zoneinfo(void **state)
 
 	snprintf(text, sizeof(text), "Node 0, zone  Movable\n        spanned  %" PRIu64 "\n  start_pfn:           %" PRIu64 "\n",
 		 8 * ppb, 8 * ppb);
-	fx_write(f->root, "proc/zoneinfo", text);
+	fx_write(f->t.root, "proc/zoneinfo", text);
 	r = run(f, &req, &j);
 	assert_int_equal(r->stop, MO_STOP_FINISHED);
 	assert_int_equal(r->blocks[0].index, 15);
@@ -588,7 +577,7 @@ static void test_dry_run(void **state)
 	assert_int_equal(r->headroom_after.mem_available, 32 * GIB - 3 * BS);
 	assert_int_equal(mo_job_exit_code(r), 0);
 	/* the tree was not touched */
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->root);
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
@@ -712,7 +701,7 @@ static void test_managed_named(void **state)
 
 	snprintf(text, sizeof(text), "%08" PRIx64 "-%08" PRIx64 " : System RAM (virtio_mem)\n",
 		 12 * BS, 13 * BS - 1);
-	fx_write(f->root, "proc/iomem", text);
+	fx_write(f->t.root, "proc/iomem", text);
 	r = run(f, &req, &j);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_SKIPPED);
 	assert_non_null(r->blocks[0].managed);
@@ -732,23 +721,23 @@ static void test_bad_requests(void **state)
 	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 2 };
 	char *err = NULL;
 
-	assert_int_equal(mo_job_new(f->r, &req, &f->o, &j, &err), -ENOENT);
+	assert_int_equal(mo_job_new(f->t.r, &req, &f->o, &j, &err), -ENOENT);
 	assert_null(j);
 	assert_string_equal(err, "block 99 does not exist");
 	free(err);
 
 	req = (struct mo_job_request) { .action = MO_ACTION_OFFLINE, .size = 100 * MIB };
-	assert_int_equal(mo_job_new(f->r, &req, &f->o, &j, &err), -EINVAL);
+	assert_int_equal(mo_job_new(f->t.r, &req, &f->o, &j, &err), -EINVAL);
 	assert_non_null(strstr(err, "block size"));
 	free(err);
 
 	req = (struct mo_job_request) { .action = MO_ACTION_OFFLINE };
-	assert_int_equal(mo_job_new(f->r, &req, &f->o, &j, &err), -EINVAL);
+	assert_int_equal(mo_job_new(f->t.r, &req, &f->o, &j, &err), -EINVAL);
 	free(err);
 
 	req = (struct mo_job_request) { .action = MO_ACTION_ONLINE, .size = 128 * MIB };
 	f->o.all_or_nothing = true;
-	assert_int_equal(mo_job_new(f->r, &req, &f->o, &j, &err), -EINVAL);
+	assert_int_equal(mo_job_new(f->t.r, &req, &f->o, &j, &err), -EINVAL);
 	free(err);
 	assert_int_equal(f->sim.n_calls, 0);
 }
@@ -837,7 +826,7 @@ static void test_end_to_end(void **state)
 	char path[4096], buf[32] = "";
 	int fd;
 
-	fx_write(f->root, "proc/meminfo", "MemTotal:       16777216 kB\nMemFree:         8388608 kB\n"
+	fx_write(f->t.root, "proc/meminfo", "MemTotal:       16777216 kB\nMemFree:         8388608 kB\n"
 					  "MemAvailable:    8388608 kB\n");
 	f->o.hooks = (struct mo_job_hooks) {};
 	f->o.attempt_timeout_usec = 2 * S;
@@ -847,7 +836,7 @@ static void test_end_to_end(void **state)
 	assert_int_equal(mo_job_exit_code(r), 0);
 	assert_true(r->have_headroom);
 	assert_int_equal(r->headroom.mem_available, 8 * GIB);
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->root);
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
@@ -857,7 +846,7 @@ static void test_end_to_end(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_size_success),
 		T(test_size_zoneinfo),

@@ -764,12 +764,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
-	return 0;
-}
-
 static void test_reader_file(void **state)
 {
 	const char *root = *state;
@@ -1002,10 +996,10 @@ int main(void)
 		cmocka_unit_test(test_dump_truncated),
 		cmocka_unit_test(test_dump_fuzz),
 		cmocka_unit_test(test_dump_callback_error),
-		cmocka_unit_test_setup_teardown(test_reader_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_real_61, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_from_now, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_file, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_reader_real_61, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_reader_from_now, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_reader_missing, setup, fx_teardown_root),
 		cmocka_unit_test(test_reader_live),
 	};
 

@@ -24,47 +24,19 @@
 #define PM_EXCL (UINT64_C(1) << 56)
 #define PAGE 4096
 
-/* A pointer the test needs; stops the test (and tells the compiler) when NULL. */
-#define MUST(p)                           \
-	({                                \
-		__typeof__(p) _p = (p);   \
-		if (!_p)                  \
-			fail();           \
-		if (!_p)                  \
-			abort();          \
-		_p;                       \
-	})
-
-/* Write 8-byte words at @index of <root>/<rel> (sparse, created as needed). */
-static void put_u64(const char *root, const char *rel, uint64_t index, uint64_t value)
-{
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fx_write(root, rel, "");
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	}
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, &value, sizeof(value), (off_t) (index * sizeof(value))), sizeof(value));
-	close(fd);
-}
-
 static void map_page(const char *root, int pid, uint64_t vaddr, uint64_t entry)
 {
 	char rel[64];
 
 	snprintf(rel, sizeof(rel), "proc/%d/pagemap", pid);
-	put_u64(root, rel, vaddr / PAGE, entry);
+	fx_put_u64(root, rel, vaddr / PAGE, entry);
 }
 
 static void page_info(const char *root, uint64_t pfn, uint64_t flags, uint64_t count, uint64_t memcg)
 {
-	put_u64(root, "proc/kpageflags", pfn, flags);
-	put_u64(root, "proc/kpagecount", pfn, count);
-	put_u64(root, "proc/kpagecgroup", pfn, memcg);
+	fx_put_u64(root, "proc/kpageflags", pfn, flags);
+	fx_put_u64(root, "proc/kpagecount", pfn, count);
+	fx_put_u64(root, "proc/kpagecgroup", pfn, memcg);
 }
 
 #define ANON_LRU (MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_MMAP) | MO_KPF(MO_KPF_SWAPBACKED))
@@ -128,12 +100,6 @@ static int setup(void **state)
 	/* vmspliced, then unmapped: in a pipe, no process maps it */
 	page_info(root, 0xa000, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_UPTODATE), 0, 22);
 	*state = root;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
 	return 0;
 }
 
@@ -548,13 +514,13 @@ static void test_live_self_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolve_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_early_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_memcg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_one_pid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_no_privilege, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_all, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_limit, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_early_stop, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_memcg, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_one_pid, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_no_privilege, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_resolve_empty, setup, fx_teardown_root),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_live_self),
 		cmocka_unit_test(test_live_self_file),

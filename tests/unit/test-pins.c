@@ -32,36 +32,10 @@
 #define NPFNS 256
 #define STATE "sys/devices/system/memory/memory5/state"
 
-#define MUST(p)                         \
-	({                              \
-		__typeof__(p) _p = (p); \
-		if (!_p)                \
-			fail();         \
-		if (!_p)                \
-			abort();        \
-		_p;                     \
-	})
-
-static void put_u64(const char *root, const char *rel, uint64_t index, uint64_t value)
-{
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fx_write(root, rel, "");
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	}
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, &value, sizeof(value), (off_t) (index * sizeof(value))), sizeof(value));
-	close(fd);
-}
-
 static void flags(const char *root, uint64_t pfn, uint64_t f, uint64_t count)
 {
-	put_u64(root, "proc/kpageflags", pfn, f);
-	put_u64(root, "proc/kpagecount", pfn, count);
+	fx_put_u64(root, "proc/kpageflags", pfn, f);
+	fx_put_u64(root, "proc/kpagecount", pfn, count);
 }
 
 static void append(const char *root, const char *rel, const char *text)
@@ -94,7 +68,7 @@ static int setup(void **state)
 	flags(root, 0x520, MO_KPF(MO_KPF_SLAB), 0);
 	flags(root, 0x530, MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_SWAPBACKED), 0);
 	flags(root, 0x540, ANON, 1);
-	put_u64(root, "proc/kpagecgroup", FIRST + NPFNS, 0);
+	fx_put_u64(root, "proc/kpagecgroup", FIRST + NPFNS, 0);
 
 	fx_write(root, "proc/117/comm", "pinner\n");
 	fx_write(root, "proc/117/cgroup", "0::/system.slice/pinner.service\n");
@@ -102,16 +76,10 @@ static int setup(void **state)
 		 "7fdcf8f94000-7fdcf9f94000 rw-p 00000000 00:00 0 \n"
 		 "7ffd2dde1000-7ffd2de02000 rw-p 00000000 00:00 0                          [stack]\n");
 	for (uint64_t i = 0; i < 3; i++)
-		put_u64(root, "proc/117/pagemap", 0x7fdcf9a64 + i, PM_PRESENT | (0x510 + i));
-	put_u64(root, "proc/117/pagemap", 0x7ffd2de00, PM_PRESENT | 0x540);
+		fx_put_u64(root, "proc/117/pagemap", 0x7fdcf9a64 + i, PM_PRESENT | (0x510 + i));
+	fx_put_u64(root, "proc/117/pagemap", 0x7ffd2de00, PM_PRESENT | 0x540);
 	fx_write(root, "dev/kmsg", "6,1,1,-;Linux version 6.1.0-18-amd64\n");
 	*state = root;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_rmroot(*state);
 	return 0;
 }
 
@@ -251,7 +219,7 @@ static void test_summary(void **state)
 	/* now: mapped by 117 (a 64-page folio stands in for a THP) */
 	for (uint64_t i = 0; i < 128; i++) {
 		flags(root, 0x580 + i, i % 64 == 0 ? ANON | thp | head : MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_MMAP) | thp | tail, 1);
-		put_u64(root, "proc/117/pagemap", 0x7fdcf9c00 + i, PM_PRESENT | (0x580 + i));
+		fx_put_u64(root, "proc/117/pagemap", 0x7fdcf9c00 + i, PM_PRESENT | (0x580 + i));
 	}
 	for (uint64_t p = 0x510; p <= 0x512; p++)
 		c[n++] = (struct mo_pin_candidate) { p, ANON, MO_PIN_EV_ATTEMPT };
@@ -315,8 +283,8 @@ static void test_report_no_privilege(void **state)
 
 	/* what pagemap shows without CAP_SYS_ADMIN: present, no PFN */
 	for (uint64_t i = 0; i < 3; i++)
-		put_u64(root, "proc/117/pagemap", 0x7fdcf9a64 + i, PM_PRESENT);
-	put_u64(root, "proc/117/pagemap", 0x7ffd2de00, PM_PRESENT);
+		fx_put_u64(root, "proc/117/pagemap", 0x7fdcf9a64 + i, PM_PRESENT);
+	fx_put_u64(root, "proc/117/pagemap", 0x7ffd2de00, PM_PRESENT);
 	assert_int_equal(mo_root_new(root, NULL, &r), 0);
 	assert_int_equal(mo_pin_report_build(r, BLOCK, FIRST, NPFNS, c, 1, NULL, 0, NULL, NULL, &rep), 0);
 	assert_int_equal(rep->owners_error, -EPERM);
@@ -505,11 +473,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags_evidence),
 		cmocka_unit_test(test_evidence_format),
-		cmocka_unit_test_setup_teardown(test_report_build, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_report_no_privilege, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_build, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_summary, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_report_no_privilege, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_scan, setup, fx_teardown_root),
+		cmocka_unit_test_setup_teardown(test_attempts, setup, fx_teardown_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

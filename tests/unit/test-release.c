@@ -236,25 +236,14 @@ static void sim_progress(const struct mo_release_progress *p, void *userdata)
 }
 
 struct fx {
-	char *root;
-	struct mo_root *r;
+	struct fx_tree t; /* first: fx_teardown() */
 	struct sim sim;
 	struct mo_release_options o;
 };
 
 static void flags(const char *root, uint64_t block, unsigned n, uint64_t word)
 {
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/proc/kpageflags", root);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	for (unsigned i = 0; i < n; i++) {
-		off_t off = (off_t) ((block * PAGES_PER_BLOCK + i) * 8);
-		assert_int_equal(pwrite(fd, &word, 8, off), 8);
-	}
-	close(fd);
+	fx_put_u64_range(root, "proc/kpageflags", block * PAGES_PER_BLOCK, n, word);
 }
 
 /*
@@ -269,33 +258,33 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	char text[64], rel[128], target[128];
 
-	f->root = fx_mkroot();
+	f->t.root = fx_mkroot();
 	snprintf(text, sizeof(text), "%" PRIx64 "\n", bs());
-	fx_write(f->root, "sys/devices/system/memory/block_size_bytes", text);
-	fx_write(f->root, "proc/kpageflags", "");
+	fx_write(f->t.root, "sys/devices/system/memory/block_size_bytes", text);
+	fx_write(f->t.root, "proc/kpageflags", "");
 	for (uint64_t b = 0; b < 4; b++)
-		fx_block(f->root, b, "online", "Normal", 0, NULL);
+		fx_block(f->t.root, b, "online", "Normal", 0, NULL);
 	for (int d = 0; d < N_DEV; d++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "PNP0C80:%02d", d);
 		for (uint64_t b = first_block(d); b < first_block(d) + 4; b++)
-			fx_block(f->root, b, "online", "Movable", 0, b == 15 ? NULL : name);
+			fx_block(f->t.root, b, "online", "Movable", 0, b == 15 ? NULL : name);
 		snprintf(rel, sizeof(rel), "sys/bus/acpi/devices/%s/eject", name);
-		fx_write(f->root, rel, "");
+		fx_write(f->t.root, rel, "");
 	}
 	for (int k = 0; k < 4; k++) {
 		snprintf(rel, sizeof(rel), "sys/bus/acpi/devices/PNP0C80:00/physical_node%s",
 			 k ? (char[]) { (char) ('0' + k), 0 } : "");
 		snprintf(target, sizeof(target), "../../../system/memory/memory%d", 4 + k);
-		fx_symlink(f->root, rel, target);
+		fx_symlink(f->t.root, rel, target);
 	}
-	fx_symlink(f->root, "sys/bus/acpi/devices/PNP0C80:02/physical_node3", "../../../system/memory/memory15");
+	fx_symlink(f->t.root, "sys/bus/acpi/devices/PNP0C80:02/physical_node3", "../../../system/memory/memory15");
 	for (uint64_t b = 0; b < 16; b++)
-		flags(f->root, b, PAGES_PER_BLOCK, MO_KPF(MO_KPF_BUDDY));
-	assert_int_equal(mo_root_new(f->root, NULL, &f->r), 0);
+		flags(f->t.root, b, PAGES_PER_BLOCK, MO_KPF(MO_KPF_BUDDY));
+	fx_tree_open(&f->t);
 
-	f->sim.root = f->root;
+	f->sim.root = f->t.root;
 	f->sim.now = 1000 * S;
 	f->sim.mem_total = 64 * GIB;
 	f->sim.mem_available = 32 * GIB;
@@ -318,16 +307,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	mo_root_free(f->r);
-	fx_rmroot(f->root);
-	free(f);
-	return 0;
-}
-
 static void fail_block(struct fx *f, uint64_t block, enum mo_outcome o)
 {
 	f->sim.fail_block[f->sim.n_fail] = block;
@@ -337,7 +316,7 @@ static void fail_block(struct fx *f, uint64_t block, enum mo_outcome o)
 static const struct mo_release_result *run(struct fx *f, uint64_t size, struct mo_release **rel)
 {
 	char *err = NULL;
-	int r = mo_release_new(f->r, size, &f->o, rel, &err);
+	int r = mo_release_new(f->t.r, size, &f->o, rel, &err);
 
 	if (r < 0)
 		fail_msg("mo_release_new: %s", err ? err : strerror(-r));
@@ -360,13 +339,13 @@ static const struct mo_release_device_result *dev(const struct mo_release_result
 static void assert_device_online(struct fx *f, int d)
 {
 	for (uint64_t b = first_block(d); b < first_block(d) + 4; b++)
-		assert_string_equal(state_of(f->root, b), "online");
+		assert_string_equal(state_of(f->t.root, b), "online");
 }
 
 static void assert_device_gone(struct fx *f, int d)
 {
 	for (uint64_t b = first_block(d); b < first_block(d) + 4; b++)
-		assert_string_equal(state_of(f->root, b), "gone");
+		assert_string_equal(state_of(f->t.root, b), "gone");
 }
 
 /* ---- the plan ---- */
@@ -411,10 +390,10 @@ static void test_devices(void **state)
 	struct mo_devices ds;
 	const struct mo_device *d;
 
-	fx_write(f->root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
-	fx_unlink(f->root, "sys/bus/acpi/devices/PNP0C80:02/eject");
-	assert_int_equal(mo_memory_load(f->r, &mem), 0);
-	assert_int_equal(mo_devices_load(f->r, mem, NULL, NULL, -1, &ds), 0);
+	fx_write(f->t.root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
+	fx_unlink(f->t.root, "sys/bus/acpi/devices/PNP0C80:02/eject");
+	assert_int_equal(mo_memory_load(f->t.r, &mem), 0);
+	assert_int_equal(mo_devices_load(f->t.r, mem, NULL, NULL, -1, &ds), 0);
 	assert_int_equal(ds.n, 3);
 	assert_false(ds.hotplug_disabled);
 	d = &ds.d[0];
@@ -440,13 +419,13 @@ static void test_devices(void **state)
 	mo_devices_done(&ds);
 
 	/* ACPI memory hotplug switched off; a node filter */
-	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
-	assert_int_equal(mo_devices_load(f->r, mem, NULL, NULL, -1, &ds), 0);
+	fx_write(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	assert_int_equal(mo_devices_load(f->t.r, mem, NULL, NULL, -1, &ds), 0);
 	assert_true(ds.hotplug_disabled);
 	assert_int_equal(ds.d[0].skip, MO_DEVICE_HOTPLUG_DISABLED);
 	mo_devices_done(&ds);
-	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "1\n");
-	assert_int_equal(mo_devices_load(f->r, mem, NULL, NULL, 1, &ds), 0);
+	fx_write(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled", "1\n");
+	assert_int_equal(mo_devices_load(f->t.r, mem, NULL, NULL, 1, &ds), 0);
 	assert_int_equal(ds.d[0].skip, MO_DEVICE_NODE);
 	mo_devices_done(&ds);
 }
@@ -461,12 +440,12 @@ static void test_devices_census_and_managed(void **state)
 	const struct mo_device *order[3];
 	char text[256];
 
-	flags(f->root, 9, 2, MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_UPTODATE));
-	flags(f->root, 13, 1, MO_KPF(MO_KPF_SLAB));
-	write_state(f->root, 5, "offline");
-	assert_int_equal(mo_memory_load(f->r, &mem), 0);
-	assert_int_equal(mo_census_reader_new(f->r, &cr), 0);
-	assert_int_equal(mo_devices_load(f->r, mem, NULL, cr, -1, &ds), 0);
+	flags(f->t.root, 9, 2, MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_UPTODATE));
+	flags(f->t.root, 13, 1, MO_KPF(MO_KPF_SLAB));
+	write_state(f->t.root, 5, "offline");
+	assert_int_equal(mo_memory_load(f->t.r, &mem), 0);
+	assert_int_equal(mo_census_reader_new(f->t.r, &cr), 0);
+	assert_int_equal(mo_devices_load(f->t.r, mem, NULL, cr, -1, &ds), 0);
 	assert_int_equal(ds.d[0].tier, 0);
 	assert_int_equal(ds.d[0].n_online, 3);
 	assert_int_equal(ds.d[0].n_offline, 1);
@@ -485,7 +464,7 @@ static void test_devices_census_and_managed(void **state)
 	snprintf(text, sizeof(text), "%08" PRIx64 "-%08" PRIx64 " : System RAM (virtio_mem)\n",
 		 8 * bs(), 12 * bs() - 1);
 	assert_int_equal(mo_iomem_parse(text, &io), 0);
-	assert_int_equal(mo_devices_load(f->r, mem, &io, cr, -1, &ds), 0);
+	assert_int_equal(mo_devices_load(f->t.r, mem, &io, cr, -1, &ds), 0);
 	assert_int_equal(ds.d[1].skip, MO_DEVICE_MANAGED);
 	assert_int_equal(ds.d[0].skip, MO_DEVICE_ELIGIBLE);
 	mo_devices_done(&ds);
@@ -496,12 +475,12 @@ static void test_eject_write(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(mo_device_eject(f->r, "PNP0C80:01"), 0);
-	assert_string_equal(eject_of(f->root, 1), "1");
-	assert_int_equal(mo_device_eject(f->r, "PNP0C80:07"), -ENOENT);
-	assert_int_equal(mo_device_eject(f->r, "../../x"), -EINVAL);
-	assert_int_equal(mo_device_eject(f->r, ".."), -EINVAL);
-	assert_int_equal(mo_device_eject(f->r, ""), -EINVAL);
+	assert_int_equal(mo_device_eject(f->t.r, "PNP0C80:01"), 0);
+	assert_string_equal(eject_of(f->t.root, 1), "1");
+	assert_int_equal(mo_device_eject(f->t.r, "PNP0C80:07"), -ENOENT);
+	assert_int_equal(mo_device_eject(f->t.r, "../../x"), -EINVAL);
+	assert_int_equal(mo_device_eject(f->t.r, ".."), -EINVAL);
+	assert_int_equal(mo_device_eject(f->t.r, ""), -EINVAL);
 }
 
 /* ---- releasing ---- */
@@ -530,8 +509,8 @@ static void test_release_free(void **state)
 	assert_device_gone(f, 2);
 	assert_device_online(f, 0);
 	assert_device_online(f, 1);
-	assert_string_equal(eject_of(f->root, 0), "");
-	assert_string_equal(eject_of(f->root, 1), "");
+	assert_string_equal(eject_of(f->t.root, 0), "");
+	assert_string_equal(eject_of(f->t.root, 1), "");
 	assert_int_equal(dev(r, "PNP0C80:00")->outcome, MO_RELEASE_NOT_TRIED);
 	assert_int_equal(f->sim.ejects, 1);
 	assert_int_equal(f->sim.offline_calls, 4);
@@ -549,8 +528,8 @@ static void test_release_by_census(void **state)
 	const struct mo_release_result *r;
 
 	/* :02 has an unmovable page, :01 anon pages, :00 is free */
-	flags(f->root, 13, 1, MO_KPF(MO_KPF_SLAB));
-	flags(f->root, 9, 2, MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_UPTODATE));
+	flags(f->t.root, 13, 1, MO_KPF(MO_KPF_SLAB));
+	flags(f->t.root, 9, 2, MO_KPF(MO_KPF_LRU) | MO_KPF(MO_KPF_ANON) | MO_KPF(MO_KPF_UPTODATE));
 	r = run(f, 8 * bs(), &rel);
 	assert_int_equal(mo_release_exit_code(r), 0);
 	assert_int_equal(dev(r, "PNP0C80:00")->outcome, MO_RELEASE_RELEASED);
@@ -590,7 +569,7 @@ static void test_release_around_pin(void **state)
 	assert_int_equal(d->blocks[2].outcome, MO_OUTCOME_NOT_TRIED);
 	assert_int_equal(d->blocks[3].outcome, MO_OUTCOME_NOT_TRIED);
 	assert_device_online(f, 2);
-	assert_string_equal(eject_of(f->root, 2), "");
+	assert_string_equal(eject_of(f->t.root, 2), "");
 	/* the next device took its place */
 	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
 	assert_device_gone(f, 1);
@@ -621,7 +600,7 @@ static void test_release_all_pinned(void **state)
 		assert_int_equal(dev(r, name)->outcome, MO_RELEASE_BUSY);
 		assert_int_equal(dev(r, name)->tries, 2);
 		assert_device_online(f, d);
-		assert_string_equal(eject_of(f->root, d), "");
+		assert_string_equal(eject_of(f->t.root, d), "");
 	}
 	assert_int_equal(f->sim.ejects, 0);
 	/* a second round after the backoff */
@@ -676,7 +655,7 @@ static void test_release_too_much(void **state)
 	struct mo_release *rel = NULL;
 	char *err = NULL;
 
-	assert_int_equal(mo_release_new(f->r, 16 * bs(), &f->o, &rel, &err), -ENOSPC);
+	assert_int_equal(mo_release_new(f->t.r, 16 * bs(), &f->o, &rel, &err), -ENOSPC);
 	assert_null(rel);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "as whole devices"));
@@ -685,8 +664,8 @@ static void test_release_too_much(void **state)
 	assert_int_equal(f->sim.calls, 0);
 
 	/* one device not eligible: named in the message */
-	fx_write(f->root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
-	assert_int_equal(mo_release_new(f->r, 12 * bs(), &f->o, &rel, &err), -ENOSPC);
+	fx_write(f->t.root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
+	assert_int_equal(mo_release_new(f->t.r, 12 * bs(), &f->o, &rel, &err), -ENOSPC);
 	assert_non_null(strstr(err, "PNP0C80:01: a block is online outside ZONE_MOVABLE"));
 	free(err);
 }
@@ -697,10 +676,10 @@ static void test_release_bad_size(void **state)
 	struct mo_release *rel = NULL;
 	char *err = NULL;
 
-	assert_int_equal(mo_release_new(f->r, bs() / 2, &f->o, &rel, &err), -EINVAL);
+	assert_int_equal(mo_release_new(f->t.r, bs() / 2, &f->o, &rel, &err), -EINVAL);
 	assert_non_null(strstr(err, "aligned to the memory block size"));
 	free(err);
-	assert_int_equal(mo_release_new(f->r, 0, &f->o, &rel, &err), -EINVAL);
+	assert_int_equal(mo_release_new(f->t.r, 0, &f->o, &rel, &err), -EINVAL);
 	free(err);
 	assert_null(rel);
 }
@@ -713,10 +692,10 @@ static void test_release_no_devices(void **state)
 	char cmd[4200];
 
 	for (uint64_t b = 4; b < 16; b++) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/devices/system/memory/memory%" PRIu64 "'", f->root, b);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/devices/system/memory/memory%" PRIu64 "'", f->t.root, b);
 		assert_int_equal(system(cmd), 0);
 	}
-	assert_int_equal(mo_release_new(f->r, bs(), &f->o, &rel, &err), -ENOSPC);
+	assert_int_equal(mo_release_new(f->t.r, bs(), &f->o, &rel, &err), -ENOSPC);
 	assert_non_null(strstr(err, "no hot-pluggable memory device"));
 	free(err);
 }
@@ -740,7 +719,7 @@ static void test_release_already_offline(void **state)
 	const struct mo_release_result *r;
 
 	for (uint64_t b = 4; b < 8; b++)
-		write_state(f->root, b, "offline");
+		write_state(f->t.root, b, "offline");
 	r = run(f, 4 * bs(), &rel);
 	assert_int_equal(mo_release_exit_code(r), 0);
 	/* nothing to migrate: it goes first, without a single write to a state file */
@@ -757,19 +736,19 @@ static void test_release_survey(void **state)
 	uint64_t bytes = 0;
 	size_t n = 0;
 
-	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	assert_int_equal(mo_release_survey(f->t.r, &f->o, &bytes, &n), 0);
 	assert_int_equal(bytes, 12 * bs());
 	assert_int_equal(n, 3);
-	fx_write(f->root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
-	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, NULL), 0);
+	fx_write(f->t.root, "sys/devices/system/memory/memory9/valid_zones", "Normal\n");
+	assert_int_equal(mo_release_survey(f->t.r, &f->o, &bytes, NULL), 0);
 	assert_int_equal(bytes, 8 * bs());
 	/* the knob at 0: nothing, unless the caller holds it */
-	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
-	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	fx_write(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	assert_int_equal(mo_release_survey(f->t.r, &f->o, &bytes, &n), 0);
 	assert_int_equal(bytes, 0);
 	assert_int_equal(n, 0);
 	f->o.hold_hotplug_knob = true;
-	assert_int_equal(mo_release_survey(f->r, &f->o, &bytes, &n), 0);
+	assert_int_equal(mo_release_survey(f->t.r, &f->o, &bytes, &n), 0);
 	assert_int_equal(bytes, 8 * bs());
 	/* nothing was written */
 	assert_int_equal(f->sim.calls, 0);
@@ -785,20 +764,20 @@ static void test_release_one_device_knob_held(void **state)
 	const struct mo_release_result *r;
 	char *err = NULL;
 
-	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	fx_write(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
 	f->o.device = "PNP0C80:01";
 	/* without holding the knob, a disabled knob makes every device ineligible */
-	assert_int_equal(mo_release_new(f->r, 0, &f->o, &none, &err), -ENOSPC);
+	assert_int_equal(mo_release_new(f->t.r, 0, &f->o, &none, &err), -ENOSPC);
 	assert_non_null(strstr(err, "PNP0C80:01: ACPI memory hotplug is disabled"));
 	free(err);
 	f->o.hold_hotplug_knob = true;
 	/* a device that owns no block; a size that is not the device's */
 	f->o.device = "PNP0C80:07";
-	assert_int_equal(mo_release_new(f->r, 0, &f->o, &none, &err), -ENOENT);
+	assert_int_equal(mo_release_new(f->t.r, 0, &f->o, &none, &err), -ENOENT);
 	assert_non_null(strstr(err, "PNP0C80:07"));
 	free(err);
 	f->o.device = "PNP0C80:01";
-	assert_int_equal(mo_release_new(f->r, 8 * bs(), &f->o, &none, &err), -EINVAL);
+	assert_int_equal(mo_release_new(f->t.r, 8 * bs(), &f->o, &none, &err), -EINVAL);
 	assert_non_null(strstr(err, "PNP0C80:01 holds"));
 	free(err);
 	assert_null(none);
@@ -815,7 +794,7 @@ static void test_release_one_device_knob_held(void **state)
 	assert_device_online(f, 2);
 	/* the eject was written with the knob at 1, and it is 0 again */
 	assert_string_equal(f->sim.knob_at_eject, "1");
-	assert_string_equal(read_rel(f->root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
+	assert_string_equal(read_rel(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
 	assert_int_equal(r->hotplug_knob_error, 0);
 }
 
@@ -827,7 +806,7 @@ static void test_release_one_device_busy(void **state)
 	const struct mo_release_result *r;
 	const struct mo_release_device_result *d;
 
-	fx_write(f->root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
+	fx_write(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled", "0\n");
 	f->o.device = "PNP0C80:00";
 	f->o.hold_hotplug_knob = true;
 	f->o.backoff.max_attempts = 3;
@@ -840,7 +819,7 @@ static void test_release_one_device_busy(void **state)
 	assert_non_null(strstr(d->reason, "block 6"));
 	assert_device_online(f, 0);
 	assert_int_equal(f->sim.ejects, 0);
-	assert_string_equal(read_rel(f->root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
+	assert_string_equal(read_rel(f->t.root, "sys/firmware/acpi/hotplug/memory/enabled"), "0");
 }
 
 static void test_release_eject_fails(void **state)
@@ -880,8 +859,8 @@ static void test_release_eject_unconfirmed(void **state)
 	d = dev(r, "PNP0C80:02");
 	assert_int_equal(d->outcome, MO_RELEASE_UNCONFIRMED);
 	/* the eject cannot be taken back: the blocks stay offline, no other device is touched */
-	assert_string_equal(state_of(f->root, 12), "offline");
-	assert_string_equal(eject_of(f->root, 2), "1");
+	assert_string_equal(state_of(f->t.root, 12), "offline");
+	assert_string_equal(eject_of(f->t.root, 2), "1");
 	assert_device_online(f, 1);
 	assert_int_equal(f->sim.ejects, 1);
 	assert_true(f->sim.now - t0 >= 5 * S);
@@ -926,7 +905,7 @@ static void test_release_dry_run(void **state)
 	assert_int_equal(f->sim.ejects, 0);
 	for (int k = 0; k < N_DEV; k++) {
 		assert_device_online(f, k);
-		assert_string_equal(eject_of(f->root, k), "");
+		assert_string_equal(eject_of(f->t.root, k), "");
 	}
 }
 
@@ -976,7 +955,7 @@ static void test_release_real_hooks_dry(void **state)
 	mo_release_options_init(&o);
 	o.dry_run = true;
 	o.force = true;
-	assert_int_equal(mo_release_new(f->r, 4 * bs(), &o, &rel, &err), 0);
+	assert_int_equal(mo_release_new(f->t.r, 4 * bs(), &o, &rel, &err), 0);
 	assert_int_equal(mo_release_run(rel), 0);
 	r = mo_release_result(rel);
 	assert_int_equal(r->planned_devices, 1);
@@ -987,30 +966,30 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
-		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_devices_census_and_managed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eject_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_by_census, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_all_pinned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_partly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_too_much, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_bad_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_no_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_rounds_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_already_offline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_survey, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_one_device_knob_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_one_device_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_eject_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_eject_unconfirmed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_eject_cut_by_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_dry_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_headroom, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_real_hooks_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devices, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_devices_census_and_managed, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_eject_write, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_free, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_by_census, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_all_pinned, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_partly, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_deadline, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_too_much, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_bad_size, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_no_devices, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_rounds_up, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_already_offline, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_survey, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_one_device_knob_held, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_one_device_busy, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_eject_fails, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_eject_unconfirmed, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_eject_cut_by_deadline, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_dry_run, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_headroom, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_cancel, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_real_hooks_dry, setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

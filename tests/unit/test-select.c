@@ -24,17 +24,7 @@ static uint64_t page_size(void)
 /* Set the kpageflags word of every page of @block, or of its first @n pages. */
 static void flags(const char *root, uint64_t block, unsigned n, uint64_t word)
 {
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/proc/kpageflags", root);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	for (unsigned i = 0; i < n; i++) {
-		off_t off = (off_t) ((block * PAGES_PER_BLOCK + i) * 8);
-		assert_int_equal(pwrite(fd, &word, 8, off), 8);
-	}
-	close(fd);
+	fx_put_u64_range(root, "proc/kpageflags", block * PAGES_PER_BLOCK, n, word);
 }
 
 struct fx {
