@@ -227,6 +227,34 @@ static const struct mo_job_result *run(struct fx *f, const struct mo_job_request
 	return mo_job_result(*j);
 }
 
+/* How a run ended: why it stopped, its exit code, how many writes it made. */
+static void expect(const struct fx *f, const struct mo_job_result *r, enum mo_job_stop stop, int exit_code, unsigned n_calls)
+{
+	assert_int_equal(r->stop, stop);
+	assert_int_equal(mo_job_exit_code(r), exit_code);
+	assert_int_equal(f->sim.n_calls, n_calls);
+}
+
+/* Offline @size bytes, chosen by the planner. */
+static const struct mo_job_result *offline_size(struct fx *f, uint64_t size, struct mo_job **j)
+{
+	const struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = size };
+
+	return run(f, &req, j);
+}
+
+static const struct mo_job_result *offline_named(struct fx *f, struct mo_job **j, const uint64_t *blocks, size_t n)
+{
+	const struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = n };
+
+	return run(f, &req, j);
+}
+
+/* Offline the blocks named, in this order. */
+#define offline_blocks(f, j, ...)                                       \
+	offline_named(f, j, (const uint64_t[]) { __VA_ARGS__ }, \
+		      sizeof((const uint64_t[]) { __VA_ARGS__ }) / sizeof(uint64_t))
+
 static const struct mo_block_result *find(const struct mo_job_result *r, uint64_t block)
 {
 	static const struct mo_block_result none = { .outcome = _MO_OUTCOME_MAX };
@@ -242,15 +270,13 @@ static void test_size_success(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 256 * MIB };
-	const struct mo_job_result *r = run(f, &req, &j);
+	const struct mo_job_result *r = offline_size(f, 256 * MIB, &j);
 
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	expect(f, r, MO_STOP_FINISHED, 0, 2);
 	assert_int_equal(r->wanted_blocks, 2);
 	assert_int_equal(r->done_blocks, 2);
 	assert_int_equal(r->done_bytes, 256 * MIB);
 	assert_int_equal(r->taken_blocks, 2);
-	assert_int_equal(mo_job_exit_code(r), 0);
 	/* no census in this tree: highest blocks first; only the blocks touched are reported */
 	assert_int_equal(r->n_blocks, 2);
 	assert_int_equal(r->blocks[0].index, 15);
@@ -261,7 +287,6 @@ static void test_size_success(void **state)
 	assert_int_equal(r->n_examined, 6);
 	assert_int_equal(r->n_candidates, 2);
 	assert_false(r->plan_complete);
-	assert_int_equal(f->sim.n_calls, 2);
 	assert_int_equal(f->sim.calls[0].action, MO_ACTION_OFFLINE);
 	assert_int_equal(f->sim.calls[0].timeout, MO_JOB_ATTEMPT_TIMEOUT_USEC);
 	assert_int_equal(f->sim.progress_attempts, 2);
@@ -306,20 +331,17 @@ static void test_size_moves_on(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 256 * MIB };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 15, 1, MO_OUTCOME_TIMED_OUT);
 	script(&f->sim, 14, 1, MO_OUTCOME_TIMED_OUT);
 	script(&f->sim, 13, 1, MO_OUTCOME_INVALID);
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
-	assert_int_equal(mo_job_exit_code(r), 0);
+	r = offline_size(f, 256 * MIB, &j);
+	expect(f, r, MO_STOP_FINISHED, 0, 5);
 	/*
 	 * 15 and 14 time out, 13 is invalid, then 12 and 11: although 15 is due
 	 * again after 14's attempt, fresh candidates come before a second try.
 	 */
-	assert_int_equal(f->sim.n_calls, 5);
 	assert_int_equal(f->sim.calls[2].block, 13);
 	assert_int_equal(f->sim.calls[3].block, 12);
 	assert_int_equal(f->sim.calls[4].block, 11);
@@ -336,16 +358,12 @@ static void test_retry_backoff(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 13, 12 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 2 };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 13, 3, MO_OUTCOME_UNMOVABLE, MO_OUTCOME_UNMOVABLE, MO_OUTCOME_DONE);
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
-	assert_int_equal(mo_job_exit_code(r), 0);
+	r = offline_blocks(f, &j, 13, 12);
+	expect(f, r, MO_STOP_FINISHED, 0, 4);
 	/* 13 fails, 12 is tried meanwhile, then 13 after 1 s and after 2 more */
-	assert_int_equal(f->sim.n_calls, 4);
 	assert_int_equal(f->sim.calls[0].block, 13);
 	assert_int_equal(f->sim.calls[1].block, 12);
 	assert_int_equal(f->sim.calls[2].block, 13);
@@ -363,27 +381,21 @@ static void test_budget(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 13 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 1 };
 	const struct mo_job_result *r;
 
 	f->o.backoff.max_attempts = 3;
 	script(&f->sim, 13, 1, MO_OUTCOME_UNMOVABLE);
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_EXHAUSTED);
-	assert_int_equal(mo_job_exit_code(r), 1);
+	r = offline_blocks(f, &j, 13);
+	expect(f, r, MO_STOP_EXHAUSTED, 1, 3);
 	assert_int_equal(r->blocks[0].attempts, 3);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_UNMOVABLE);
 	assert_int_equal(r->blocks[0].error, EBUSY);
-	assert_int_equal(f->sim.n_calls, 3);
 }
 
 static void test_deadline(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 13 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 1 };
 	const struct mo_job_result *r;
 	uint64_t t0 = f->sim.now;
 
@@ -391,12 +403,10 @@ static void test_deadline(void **state)
 	f->o.deadline_usec = 25 * S;
 	f->o.backoff.max_attempts = 0; /* only the deadline ends it */
 	script(&f->sim, 13, 1, MO_OUTCOME_TIMED_OUT);
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_DEADLINE);
-	assert_int_equal(mo_job_exit_code(r), 1);
+	r = offline_blocks(f, &j, 13);
+	expect(f, r, MO_STOP_DEADLINE, 1, 3);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_TIMED_OUT);
 	/* t=0 10 s, sleep 1, t=11 10 s, sleep 2, t=23: the last attempt is cut to 2 s */
-	assert_int_equal(f->sim.n_calls, 3);
 	assert_int_equal(f->sim.calls[2].timeout, 2 * S);
 	/* never past the deadline */
 	assert_true(f->sim.now <= t0 + 25 * S);
@@ -439,18 +449,15 @@ static void test_headroom_cuts_short(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 1 * GIB };
 	const struct mo_job_result *r;
 
 	f->sim.mem_available = 1 * GIB;
 	f->o.reserve = 512 * MIB;
-	r = run(f, &req, &j);
+	r = offline_size(f, 1 * GIB, &j);
+	expect(f, r, MO_STOP_HEADROOM, 64, 4);
 	/* 1024 -> 896 -> 768 -> 640 -> 512 MiB available; the fifth would leave 384 */
-	assert_int_equal(r->stop, MO_STOP_HEADROOM);
 	assert_non_null(strstr(r->stop_reason, "reserve"));
 	assert_int_equal(r->done_blocks, 4);
-	assert_int_equal(mo_job_exit_code(r), 64);
-	assert_int_equal(f->sim.n_calls, 4);
 	assert_int_equal(r->n_blocks, 5);
 	assert_int_equal(r->blocks[4].outcome, MO_OUTCOME_HEADROOM);
 	assert_int_equal(r->blocks[4].attempts, 0);
@@ -461,16 +468,14 @@ static void test_headroom_force(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 1 * GIB };
 	const struct mo_job_result *r;
 
 	f->sim.mem_available = 1 * GIB;
 	f->o.reserve = 512 * MIB;
 	f->o.force = true;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	r = offline_size(f, 1 * GIB, &j);
+	expect(f, r, MO_STOP_FINISHED, 0, 8);
 	assert_int_equal(r->done_blocks, 8);
-	assert_int_equal(mo_job_exit_code(r), 0);
 }
 
 static void test_headroom_unreadable(void **state)
@@ -482,9 +487,7 @@ static void test_headroom_unreadable(void **state)
 
 	f->sim.headroom_error = -ENOENT;
 	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_HEADROOM);
-	assert_int_equal(f->sim.n_calls, 0);
-	assert_int_equal(mo_job_exit_code(r), 1);
+	expect(f, r, MO_STOP_HEADROOM, 1, 0);
 
 	/* forced: it goes ahead without knowing */
 	f->o.force = true;
@@ -497,20 +500,18 @@ static void test_all_or_nothing(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 384 * MIB };
 	const struct mo_job_result *r;
 
 	for (uint64_t b = 8; b <= 13; b++)
 		script(&f->sim, b, 1, MO_OUTCOME_INVALID);
 	f->o.all_or_nothing = true;
-	r = run(f, &req, &j);
+	r = offline_size(f, 384 * MIB, &j);
+	expect(f, r, MO_STOP_EXHAUSTED, 1, 10);
 	/* 15 and 14 went offline, nothing else could: both are put back, as Movable */
-	assert_int_equal(r->stop, MO_STOP_EXHAUSTED);
 	assert_true(r->rolled_back);
 	assert_false(r->rollback_failed);
 	assert_int_equal(r->done_blocks, 0);
 	assert_int_equal(r->taken_blocks, 0);
-	assert_int_equal(mo_job_exit_code(r), 1);
 	assert_int_equal(find(r, 15)->outcome, MO_OUTCOME_ROLLED_BACK);
 	assert_int_equal(find(r, 14)->outcome, MO_OUTCOME_ROLLED_BACK);
 	assert_int_equal(f->sim.calls[f->sim.n_calls - 2].action, MO_ACTION_ONLINE_MOVABLE);
@@ -523,41 +524,36 @@ static void test_all_or_nothing_normal(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 16, 13 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 2 };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 13, 1, MO_OUTCOME_REFUSED);
 	f->o.all_or_nothing = true;
-	r = run(f, &req, &j);
+	r = offline_blocks(f, &j, 16, 13);
+	expect(f, r, MO_STOP_EXHAUSTED, 1, 3);
 	/* a Normal block goes back as plain "online" */
 	assert_int_equal(find(r, 16)->outcome, MO_OUTCOME_ROLLED_BACK);
 	assert_int_equal(find(r, 13)->outcome, MO_OUTCOME_REFUSED);
 	assert_int_equal(f->sim.calls[f->sim.n_calls - 1].block, 16);
 	assert_int_equal(f->sim.calls[f->sim.n_calls - 1].action, MO_ACTION_ONLINE);
-	assert_int_equal(mo_job_exit_code(r), 1);
 }
 
 static void test_partial_without_all_or_nothing(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 16, 13 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 2 };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 13, 1, MO_OUTCOME_REFUSED);
-	r = run(f, &req, &j);
+	r = offline_blocks(f, &j, 16, 13);
+	expect(f, r, MO_STOP_EXHAUSTED, 64, 2);
 	assert_false(r->rolled_back);
 	assert_int_equal(find(r, 16)->outcome, MO_OUTCOME_DONE);
-	assert_int_equal(mo_job_exit_code(r), 64);
 }
 
 static void test_dry_run(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 384 * MIB };
 	const struct mo_job_result *r;
 	char path[4096], buf[32] = "";
 	int fd;
@@ -565,9 +561,9 @@ static void test_dry_run(void **state)
 	f->sim.forbid_attempts = true;
 	f->o.dry_run = true;
 	f->o.reserve = 1 * GIB;
-	r = run(f, &req, &j);
+	r = offline_size(f, 384 * MIB, &j);
+	expect(f, r, MO_STOP_FINISHED, 0, 0);
 	assert_true(r->dry_run);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
 	assert_int_equal(r->n_blocks, 3);
 	for (size_t i = 0; i < r->n_blocks; i++) {
 		assert_int_equal(r->blocks[i].outcome, MO_OUTCOME_PLANNED);
@@ -575,7 +571,6 @@ static void test_dry_run(void **state)
 	}
 	assert_int_equal(r->headroom.mem_available, 32 * GIB);
 	assert_int_equal(r->headroom_after.mem_available, 32 * GIB - 3 * BS);
-	assert_int_equal(mo_job_exit_code(r), 0);
 	/* the tree was not touched */
 	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -589,20 +584,18 @@ static void test_dry_run_headroom(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 512 * MIB };
 	const struct mo_job_result *r;
 
 	f->sim.forbid_attempts = true;
 	f->sim.mem_available = 512 * MIB;
 	f->o.reserve = 256 * MIB;
 	f->o.dry_run = true;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_HEADROOM);
+	r = offline_size(f, 512 * MIB, &j);
+	expect(f, r, MO_STOP_HEADROOM, 64, 0);
 	assert_int_equal(r->n_blocks, 3);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_PLANNED);
 	assert_int_equal(r->blocks[1].outcome, MO_OUTCOME_PLANNED);
 	assert_int_equal(r->blocks[2].outcome, MO_OUTCOME_HEADROOM);
-	assert_int_equal(mo_job_exit_code(r), 64);
 	assert_int_equal(r->headroom_after.mem_available, 256 * MIB);
 }
 
@@ -610,15 +603,12 @@ static void test_cancel_during_attempt(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 512 * MIB };
 	const struct mo_job_result *r;
 
 	f->sim.cancel_at_call = 2;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_CANCELLED);
+	r = offline_size(f, 512 * MIB, &j);
+	expect(f, r, MO_STOP_CANCELLED, 64, 2);
 	assert_int_equal(r->done_blocks, 1);
-	assert_int_equal(mo_job_exit_code(r), 64);
-	assert_int_equal(f->sim.n_calls, 2);
 	assert_int_equal(find(r, 14)->outcome, MO_OUTCOME_CANCELLED);
 	assert_int_equal(find(r, 14)->attempts, 1);
 }
@@ -627,49 +617,40 @@ static void test_cancel_all_or_nothing(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 512 * MIB };
 	const struct mo_job_result *r;
 
 	f->sim.cancel_at_call = 3;
 	f->o.all_or_nothing = true;
-	r = run(f, &req, &j);
+	r = offline_size(f, 512 * MIB, &j);
+	expect(f, r, MO_STOP_CANCELLED, 1, 5);
 	/* cancelled, and what was taken still goes back */
-	assert_int_equal(r->stop, MO_STOP_CANCELLED);
 	assert_true(r->rolled_back);
 	assert_int_equal(r->done_blocks, 0);
-	assert_int_equal(f->sim.n_calls, 5);
 	assert_int_equal(f->sim.calls[3].action, MO_ACTION_ONLINE_MOVABLE);
-	assert_int_equal(mo_job_exit_code(r), 1);
 }
 
 static void test_cancel_during_sleep(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 13 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 1 };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 13, 1, MO_OUTCOME_UNMOVABLE);
 	f->sim.cancel_in_sleep = true;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_CANCELLED);
-	assert_int_equal(f->sim.n_calls, 1);
+	r = offline_blocks(f, &j, 13);
+	expect(f, r, MO_STOP_CANCELLED, 1, 1);
 	assert_int_equal(r->blocks[0].outcome, MO_OUTCOME_UNMOVABLE);
-	assert_int_equal(mo_job_exit_code(r), 1);
 }
 
 static void test_cancel_before_start(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 128 * MIB };
 	const struct mo_job_result *r;
 
 	f->sim.cancel = 1;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_CANCELLED);
-	assert_int_equal(f->sim.n_calls, 0);
+	r = offline_size(f, 128 * MIB, &j);
+	expect(f, r, MO_STOP_CANCELLED, 1, 0);
 	assert_int_equal(r->n_blocks, 0);
 }
 
@@ -677,17 +658,13 @@ static void test_named_already_and_managed(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	const uint64_t blocks[] = { 19, 12 };
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .blocks = blocks, .n_blocks = 2 };
 	const struct mo_job_result *r;
 
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	r = offline_blocks(f, &j, 19, 12);
+	expect(f, r, MO_STOP_FINISHED, 0, 1);
 	assert_int_equal(find(r, 19)->outcome, MO_OUTCOME_ALREADY);
 	assert_int_equal(find(r, 19)->attempts, 0);
 	assert_int_equal(find(r, 12)->outcome, MO_OUTCOME_DONE);
-	assert_int_equal(f->sim.n_calls, 1);
-	assert_int_equal(mo_job_exit_code(r), 0);
 }
 
 static void test_managed_named(void **state)
@@ -754,9 +731,7 @@ static void test_online_named(void **state)
 
 	f->sim.headroom_error = -ENOENT; /* online needs no headroom */
 	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
-	assert_int_equal(mo_job_exit_code(r), 0);
-	assert_int_equal(f->sim.n_calls, 2);
+	expect(f, r, MO_STOP_FINISHED, 0, 2);
 	/* Movable where the block allows it, else the kernel's default */
 	assert_int_equal(find(r, 17)->action, MO_ACTION_ONLINE_MOVABLE);
 	assert_int_equal(find(r, 18)->action, MO_ACTION_ONLINE);
@@ -786,15 +761,13 @@ static void test_size_not_enough(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 2 * GIB };
 	const struct mo_job_result *r;
 
-	r = run(f, &req, &j);
+	r = offline_size(f, 2 * GIB, &j);
+	expect(f, r, MO_STOP_EXHAUSTED, 64, 8);
 	assert_int_equal(r->n_candidates, 8);
 	assert_int_equal(r->done_blocks, 8);
 	assert_int_equal(r->wanted_blocks, 16);
-	assert_int_equal(r->stop, MO_STOP_EXHAUSTED);
-	assert_int_equal(mo_job_exit_code(r), 64);
 	assert_int_equal(r->skipped[MO_SKIP_ZONE], 1);
 	assert_int_equal(r->skipped[MO_SKIP_STATE], 3);
 }
@@ -804,16 +777,13 @@ static void test_systemic_error(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 512 * MIB };
 	const struct mo_job_result *r;
 
 	script(&f->sim, 15, 1, MO_OUTCOME_ERROR);
 	f->sim.error_errno = EROFS;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_ERROR);
-	assert_int_equal(f->sim.n_calls, 1);
+	r = offline_size(f, 512 * MIB, &j);
+	expect(f, r, MO_STOP_ERROR, 1, 1);
 	assert_int_equal(r->blocks[0].error, EROFS);
-	assert_int_equal(mo_job_exit_code(r), 1);
 }
 
 /* The real attempt, the real clock, the real headroom reader, on the fake tree. */
@@ -821,7 +791,6 @@ static void test_end_to_end(void **state)
 {
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
-	struct mo_job_request req = { .action = MO_ACTION_OFFLINE, .size = 256 * MIB };
 	const struct mo_job_result *r;
 	char path[4096], buf[32] = "";
 	int fd;
@@ -831,9 +800,8 @@ static void test_end_to_end(void **state)
 	f->o.hooks = (struct mo_job_hooks) {};
 	f->o.attempt_timeout_usec = 2 * S;
 	f->o.deadline_usec = 10 * S;
-	r = run(f, &req, &j);
-	assert_int_equal(r->stop, MO_STOP_FINISHED);
-	assert_int_equal(mo_job_exit_code(r), 0);
+	r = offline_size(f, 256 * MIB, &j);
+	expect(f, r, MO_STOP_FINISHED, 0, 0);
 	assert_true(r->have_headroom);
 	assert_int_equal(r->headroom.mem_available, 8 * GIB);
 	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
