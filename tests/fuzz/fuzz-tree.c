@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz-tree.h"
+#include "../unit/fx-path.h"
 
 static char *tree;
 
@@ -62,24 +63,6 @@ static void remove_tree(void)
 		(void) rmdir(tree);
 }
 
-static void mkparents(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		die("path too long", path);
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			die("mkdir", buf);
-		*p = '/';
-	}
-}
-
 const char *ft_reset(void)
 {
 	char path[4096];
@@ -120,7 +103,7 @@ void ft_put_file(const char *rel, const char *data, size_t len)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", tree, rel);
-	mkparents(path);
+	fx_mkparents(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		if (errno == EEXIST || errno == ELOOP || errno == EISDIR)
@@ -170,7 +153,7 @@ void ft_put(const char *rel, const char *field, size_t len)
 		break;
 	}
 	case 'd':
-		mkparents(path);
+		fx_mkparents(path);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			die("mkdir", path);
 		break;
@@ -195,7 +178,7 @@ void ft_put(const char *rel, const char *field, size_t len)
 		target[plen + len - 1] = '\0';
 		if (!target[plen] || target[plen] == '/' || strstr(target + plen, ".."))
 			return;
-		mkparents(path);
+		fx_mkparents(path);
 		if (symlink(target, path) < 0 && errno != EEXIST)
 			die("symlink", path);
 		break;

@@ -12,30 +12,13 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx-path.h"
 #include "root.h"
 
 static void die(const char *what, const char *path)
 {
 	fprintf(stderr, "fixture: %s %s: %m\n", what, path);
 	abort();
-}
-
-static void mkparents(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		die("path too long", path);
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			die("mkdir", buf);
-		*p = '/';
-	}
 }
 
 char *fx_mkroot(void)
@@ -72,7 +55,7 @@ void fx_write(const char *root, const char *rel, const char *content)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	mkparents(path);
+	fx_mkparents(path);
 	f = fopen(path, "we");
 	if (!f)
 		die("open", path);
@@ -86,7 +69,7 @@ void fx_symlink(const char *root, const char *rel, const char *target)
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	mkparents(path);
+	fx_mkparents(path);
 	if (symlink(target, path) < 0)
 		die("symlink", path);
 }
@@ -135,7 +118,7 @@ void fx_put_u64_range(const char *root, const char *rel, uint64_t first, uint64_
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	mkparents(path);
+	fx_mkparents(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		die("open", path);
