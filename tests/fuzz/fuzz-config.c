@@ -22,6 +22,7 @@
 
 #include "fuzz-tree.h"
 #include "memoffd-conf.h"
+#include "fuzz-text.h"
 
 #define MAX_DROPINS 4
 
@@ -68,11 +69,9 @@ static void parse_text(const uint8_t *data, size_t size)
 	char *text, *ea = NULL, *eb = NULL;
 	int ra, rb;
 
-	text = malloc(size + 1);
+	text = fz_text(data, size);
 	if (!text)
 		return;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	mo_config_init(&a);
 	mo_config_init(&b);

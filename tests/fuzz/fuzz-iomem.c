@@ -15,6 +15,7 @@
 
 #include "fuzz-tree.h"
 #include "iomem.h"
+#include "fuzz-text.h"
 
 static void check(const struct mo_iomem *io)
 {
@@ -54,11 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text;
 	int ra, rb;
 
-	text = malloc(size + 1);
+	text = fz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	ra = mo_iomem_parse(text, &a);
 	if (ra < 0 && ra != -ENOMEM)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "memoffd/job-record.h"
+#include "fuzz-text.h"
 
 static void free_records(struct job_record *recs, size_t n)
 {
@@ -48,11 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text, *t1 = NULL, *t2 = NULL;
 	int r;
 
-	text = malloc(size + 1);
+	text = fz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	r = job_records_parse(text, &recs, &n, &next, &bad);
 	if (r < 0) {

@@ -18,6 +18,7 @@
 
 #include "pins-json.h"
 #include "pins-json-read.h"
+#include "fuzz-text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,11 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text, *t1 = NULL, *t2 = NULL;
 	int r;
 
-	text = malloc(size + 1);
+	text = fz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	r = pins_json_read(text, &v, &n);
 	if (r < 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "job-report.h"
+#include "fuzz-text.h"
 
 static void report(const char *text)
 {
@@ -38,12 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1);
+	char *text = fz_text(data, size);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	if (strlen(text) == size) {
 		report(text);
 	}

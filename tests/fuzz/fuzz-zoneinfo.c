@@ -17,6 +17,7 @@
 #include "fuzz-tree.h"
 #include "select.h"
 #include "zoneinfo.h"
+#include "fuzz-text.h"
 
 static void check_ranges(const struct mo_zone_span *z, size_t n)
 {
@@ -50,11 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text;
 	int ra, rb;
 
-	text = malloc(size + 1);
+	text = fz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	ra = mo_zoneinfo_parse(text, &a, &na);
 	if (ra < 0 && ra != -ENOMEM && ra != -EBADMSG)
