@@ -8,20 +8,11 @@ set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
-export LC_ALL=C
-# Belt and braces: nothing here may write to the live sysfs.
-MEMOFF_FORBID_HOST_WRITES=1
-export MEMOFF_FORBID_HOST_WRITES
-
-if [ ! -x "$memoffctl" ]; then echo "1..0 # SKIP $memoffctl is not built"; exit 0; fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/offline-cli.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-have_python=false
-command -v python3 > /dev/null 2>&1 && have_python=true
 
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/sysfs-tree.sh"
 . "$srcdir/tests/lib/cli.sh"
+cli_scratch offline-cli
 
 # A tree: 128M blocks; 0 spans zones, 1-7 Normal, 8-15 Movable (node 0),
 # 16-17 offline "Normal Movable", 18 offline "Normal"; 4G RAM, 3G available.
@@ -36,8 +27,6 @@ mktree() {
 }
 states() { for i in $(seq 0 18); do printf '%s:%s ' "$i" "$(cat "$1/sys/devices/system/memory/memory$i/state")"; done; }
 state() { cat "$1/sys/devices/system/memory/memory$2/state"; }
-
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$tmp/out" 2>> "$tmp/err"; }
 
 plan 46
 

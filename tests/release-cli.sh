@@ -11,22 +11,11 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
 shim=$builddir/tests/fault/shim.so
-export LC_ALL=C
-# Belt and braces: nothing here may write to the live sysfs.
-MEMOFF_FORBID_HOST_WRITES=1
-export MEMOFF_FORBID_HOST_WRITES
-# The in-process core only: a daemon on this machine serves the machine.
-unset MEMOFF_SOCKET
-
-if [ ! -x "$memoffctl" ]; then echo "1..0 # SKIP $memoffctl is not built"; exit 0; fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/release-cli.XXXXXX") || exit 99
-trap 'tree_kernel_stop; rm -rf "$tmp"' EXIT
-have_python=false
-command -v python3 > /dev/null 2>&1 && have_python=true
 
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/sysfs-tree.sh"
 . "$srcdir/tests/lib/cli.sh"
+cli_scratch release-cli
 
 # A tree: 128M blocks; 0-7 boot memory (Normal, no device); 32-35 belong to
 # PNP0C80:00 and 36-39 to PNP0C80:01 (firmware_node links; :00 also lists
@@ -43,8 +32,6 @@ states() { for i in 32 33 34 35 36 37 38 39; do printf '%s:%s ' "$i" "$(tree_sta
 eject() { cat "$1/sys/bus/acpi/devices/PNP0C80:$2/eject"; }
 start_kernel() { tree_kernel_start "$1"; }
 stop_kernel() { tree_kernel_stop; }
-
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$tmp/out" 2>> "$tmp/err"; }
 
 plan 32
 

@@ -11,39 +11,27 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=$builddir/src/memoffctl/memoffctl
 memoffd=$builddir/src/memoffd/memoffd
-export LC_ALL=C
-MEMOFF_FORBID_HOST_WRITES=1
-export MEMOFF_FORBID_HOST_WRITES
-unset MEMOFF_SOCKET
-
-if [ ! -x "$memoffctl" ]; then echo "1..0 # SKIP $memoffctl is not built"; exit 0; fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/virtio-mem.XXXXXX") || exit 99
-daemon_pid=
-trap '[ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2> /dev/null; rm -rf "$tmp"' EXIT
 
 . "$srcdir/tests/lib/tap.sh"
-tap_on_fail() { sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null; }
+. "$srcdir/tests/lib/sysfs-tree.sh"
+. "$srcdir/tests/lib/cli.sh"
+cli_scratch virtio-mem
+daemon_pid=
+cli_cleanup_hook() { [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2> /dev/null; }
 
 t=$tmp/tree
-m=$t/sys/devices/system/memory
-a=$t/sys/bus/acpi/devices
-mkdir -p "$m" "$t/proc" "$t/sys/devices/system/node/node0" "$a/PNP0C80:00"
-echo 8000000 > "$m/block_size_bytes"
-for i in 0 1 2 3 4 5 6 7 8 9 10 11 32 33 34 35; do
-	mkdir -p "$m/memory$i"
-	echo online > "$m/memory$i/state"
-	ln -s ../../node/node0 "$m/memory$i/node0"
-	if [ "$i" -lt 8 ]; then echo Normal; else echo Movable; fi > "$m/memory$i/valid_zones"
-	[ "$i" -lt 32 ] || ln -s "../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04/PNP0C80:00" "$m/memory$i/firmware_node"
-done
-: > "$a/PNP0C80:00/eject"
+tree_new "$t"
+for i in 0 1 2 3 4 5 6 7; do tree_block "$t" "$i" online Normal; done
+for i in 8 9 10 11; do tree_block "$t" "$i" online Movable; done
+for i in 32 33 34 35; do tree_block "$t" "$i" online Movable PNP0C80:00; done
+tree_device "$t" PNP0C80:00
 cat > "$t/proc/iomem" <<EOM
 00000000-3fffffff : System RAM
 40000000-5fffffff : virtio0
   40000000-5fffffff : System RAM (virtio_mem)
 100000000-11fffffff : System RAM
 EOM
-printf 'MemTotal:        4194304 kB\nMemFree:         2097152 kB\nMemAvailable:    3145728 kB\n' > "$t/proc/meminfo"
+tree_meminfo "$t" 4194304 2097152 3145728
 
 "$memoffctl" list --direct --sysroot "$t" -o RANGE,STATE,DEVICE > "$tmp/out" 2> "$tmp/err"
 check "list: the virtio-mem range is named by its driver in DEVICE" \
