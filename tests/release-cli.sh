@@ -22,10 +22,9 @@ cli_scratch release-cli
 # its blocks as physical_node links), all online Movable; 4G RAM, 3G available.
 mktree() {
 	tree_new "$1"
-	for i in 0 1 2 3 4 5 6 7; do tree_block "$1" "$i" online Normal; done
-	for i in 32 33 34 35 36 37 38 39; do tree_block "$1" "$i" online Movable "PNP0C80:0$(( (i - 32) / 4 ))"; done
+	tree_boot "$1" 8
+	tree_dimms "$1" 32 2
 	tree_device "$1" PNP0C80:00 32 33 34 35
-	tree_device "$1" PNP0C80:01
 	tree_meminfo "$1" 4194304 2097152 3145728
 }
 states() { for i in 32 33 34 35 36 37 38 39; do printf '%s:%s ' "$i" "$(tree_state "$1" "$i")"; done; }

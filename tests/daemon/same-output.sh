@@ -34,11 +34,9 @@ CTL=$MEMOFFCTL
 # 44-47 online Movable in the ACPI DIMMs PNP0C80:00 and PNP0C80:01.
 mktree() {
 	tree_new "$1"
-	for i in 0 1 2 3 4 5 6 7; do tree_block "$1" "$i" online Normal; done
+	tree_boot "$1" 8
 	for i in $(seq 32 39); do tree_block "$1" "$i" online Movable; done
-	for i in $(seq 40 47); do tree_block "$1" "$i" online Movable "PNP0C80:0$(( (i - 40) / 4 ))"; done
-	tree_device "$1" PNP0C80:00
-	tree_device "$1" PNP0C80:01
+	tree_dimms "$1" 40 2
 	tree_meminfo "$1" 16384000 12000000 14000000
 }
 mktree "$T/a"

@@ -11,6 +11,10 @@
 #                                     DEVICE (PNP0C80:00) a firmware_node link
 #   tree_device DIR NAME [BLOCK...]   an ACPI memory device with an empty eject
 #                                     file, listing BLOCKs as physical_node links
+#   tree_boot DIR COUNT               blocks 0..COUNT-1 online Normal, no device
+#                                     (boot memory)
+#   tree_dimms DIR FIRST N            N ACPI DIMMs PNP0C80:00.. of 4 blocks each
+#                                     from block FIRST, online Movable
 #   tree_meminfo DIR TOTAL_KB FREE_KB AVAILABLE_KB
 #   tree_state DIR N                  memoryN's state, "gone" when it vanished
 #   tree_kernel_start DIR...          in the background, for each tree: the
@@ -47,6 +51,26 @@ tree_device() {
 		[ "$tree_k" -eq 0 ] && tree_l=physical_node
 		ln -s "../../../../devices/system/memory/memory$tree_i" "$tree_d/$tree_l"
 		tree_k=$((tree_k + 1))
+	done
+}
+
+tree_boot() {
+	tree_i=0
+	while [ "$tree_i" -lt "$2" ]; do
+		tree_block "$1" "$tree_i" online Normal
+		tree_i=$((tree_i + 1))
+	done
+}
+
+tree_dimms() {
+	tree_n=0
+	while [ "$tree_n" -lt "$3" ]; do
+		tree_name=PNP0C80:$(printf %02d "$tree_n")
+		for tree_i in 0 1 2 3; do
+			tree_block "$1" $(($2 + 4 * tree_n + tree_i)) online Movable "$tree_name"
+		done
+		tree_device "$1" "$tree_name"
+		tree_n=$((tree_n + 1))
 	done
 }
 
