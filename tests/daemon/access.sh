@@ -12,100 +12,29 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
 . "$top_srcdir/tests/lib/tap.sh"
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
+. "$top_srcdir/tests/lib/daemon.sh"
+daemon_requires
 command -v setpriv >/dev/null || skip_all "setpriv (util-linux) is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (to call as another user)"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null || skip_all "no user nobody / group nogroup"
 
-
-T=$(mktemp -d /tmp/memoff-access.XXXXXX) || exit 1
-chmod 755 "$T"
-DAEMON_PID= BUS_PID= HOLD_PID=
-cleanup() {
-	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc"
-printf 'MemTotal:       16384000 kB\nMemFree:        12000000 kB\nMemAvailable:   14000000 kB\n' >"$T/proc/meminfo"
+daemon_scratch access
+daemon_copy_tree "$T"
 MEM=$T/sys/devices/system/memory
 CONF=$T/memoffd.conf
 printf '[Offline]\nAttemptTimeout=500ms\n' >"$CONF"
-PRIV="--address=unix:path=$T/run/control"
-BUS="--address=unix:path=$T/bus"
-M="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
 
 have_bus=false
-if command -v dbus-daemon >/dev/null; then
-	cat >"$T/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-  </policy>
-  <include>$top_srcdir/conf/org.memoff.Manager1.conf</include>
-</busconfig>
-EOF
-	dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile >"$T/bus.log" 2>&1 &
-	BUS_PID=$!
-	for _ in $(seq 50); do [ -S "$T/bus" ] && break; sleep 0.1; done
-	[ -S "$T/bus" ] && have_bus=true
-fi
-
-start_daemon() {
-	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus" \
-		"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" \
-		>>"$T/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		busctl $PRIV call $M ListJobs >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+command -v dbus-daemon >/dev/null && bus_start && have_bus=true
+start_daemon() { MEMOFFD_ENV="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus" memoffd_start "$T" "$CONF"; }
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # as a user who is in group nogroup only as a supplementary group
 as_member() { setpriv --reuid=nobody --regid=daemon --groups=nogroup -- "$@"; }
 snapshot() { for f in "$MEM"/memory*/state; do printf '%s %s\n' "$f" "$(cat "$f")"; done; }
-njobs() { busctl $PRIV call $M ListJobs 2>/dev/null | awk '{ print $2 }'; }
-# refused ERROR-NAME WHAT COMMAND...: the call fails with that D-Bus error
-refused() {
-	name=$1 what=$2
-	shift 2
-	out=$(SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 </dev/null)
-	if printf '%s\n' "$out" | grep -q "error-name=$name"; then
-		ok "$what"
-	else
-		not_ok "$what"
-		printf '%s\n' "$out" | grep -E "error-name|Call failed|^[a-z]" | head -5 | sed 's/^/#   /'
-	fi
-}
+njobs() { busctl $PRIV call $DEST ListJobs 2>/dev/null | awk '{ print $2 }'; }
 
 plan 30
 if ! start_daemon; then
@@ -124,24 +53,24 @@ check "its directory is root's and not writable by others ($dir)" \
 	sh -c "case '$dir' in 'root '*[0145][0145]) exit 0;; *) exit 1;; esac"
 
 # A job root made, for Job1.Cancel.
-jp=$(busctl $PRIV call $M Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null | sed -n 's/^o "\(.*\)"$/\1/p')
+jp=$(busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null | sed -n 's/^o "\(.*\)"$/\1/p')
 before=$(snapshot)
 jobs_before=$(njobs)
 
 D=org.memoff.Error.AccessDenied
-refused $D "socket: Offline as nobody is refused" as_nobody busctl $PRIV call $M Offline 'ssa{sv}' blocks 9 0
-refused $D "socket: Online as nobody is refused" as_nobody busctl $PRIV call $M Online 'ssa{sv}' blocks 5 0
-refused $D "socket: Release as nobody is refused" as_nobody busctl $PRIV call $M Release 'sa{sv}' 128M 0
-refused $D "socket: GetPins as nobody is refused (other processes' mappings)" \
-	as_nobody busctl $PRIV call $M GetPins 'ssa{sv}' blocks 9 0
-refused $D "socket: CancelJob as nobody is refused" as_nobody busctl $PRIV call $M CancelJob u 1
-refused $D "socket: CancelJob of a job that does not exist, as nobody: refused, not 'no job' (no probing)" \
-	as_nobody busctl $PRIV call $M CancelJob u 4000000000
-refused $D "socket: ApplyHotplugPolicy as nobody is refused" \
-	as_nobody busctl $PRIV call $M ApplyHotplugPolicy t 14
-refused $D "socket: Reload as nobody is refused" as_nobody busctl $PRIV call $M Reload
+expect_error $D "socket: Offline as nobody is refused" as_nobody busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 0
+expect_error $D "socket: Online as nobody is refused" as_nobody busctl $PRIV call $DEST Online 'ssa{sv}' blocks 5 0
+expect_error $D "socket: Release as nobody is refused" as_nobody busctl $PRIV call $DEST Release 'sa{sv}' 128M 0
+expect_error $D "socket: GetPins as nobody is refused (other processes' mappings)" \
+	as_nobody busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 9 0
+expect_error $D "socket: CancelJob as nobody is refused" as_nobody busctl $PRIV call $DEST CancelJob u 1
+expect_error $D "socket: CancelJob of a job that does not exist, as nobody: refused, not 'no job' (no probing)" \
+	as_nobody busctl $PRIV call $DEST CancelJob u 4000000000
+expect_error $D "socket: ApplyHotplugPolicy as nobody is refused" \
+	as_nobody busctl $PRIV call $DEST ApplyHotplugPolicy t 14
+expect_error $D "socket: Reload as nobody is refused" as_nobody busctl $PRIV call $DEST Reload
 if [ -n "$jp" ]; then
-	refused $D "socket: Job1.Cancel as nobody is refused" \
+	expect_error $D "socket: Job1.Cancel as nobody is refused" \
 		as_nobody busctl $PRIV call org.memoff.Manager1 "$jp" org.memoff.Job1 Cancel
 else
 	not_ok "socket: Job1.Cancel as nobody is refused (root could not make a job)"
@@ -149,9 +78,9 @@ fi
 check "the refused calls changed no block" test "$(snapshot)" = "$before"
 check "and made no job ($jobs_before before, $(njobs) after)" test "$(njobs)" = "$jobs_before"
 
-check "socket: ListBlocks as nobody works" as_nobody busctl $PRIV call $M ListBlocks
+check "socket: ListBlocks as nobody works" as_nobody busctl $PRIV call $DEST ListBlocks
 check "socket: ListJobs and a job's properties as nobody work" \
-	sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups -- busctl $PRIV call $M ListJobs &&
+	sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups -- busctl $PRIV call $DEST ListJobs &&
 	       setpriv --reuid=nobody --regid=nogroup --clear-groups -- busctl $PRIV get-property \
 	       org.memoff.Manager1 '$jp' org.memoff.Job1 State"
 check "no property of the API is writable" \
@@ -164,10 +93,10 @@ if $have_bus && busctl $BUS status org.memoff.Manager1 >/dev/null 2>&1; then
 	for call in "Offline ssa{sv} blocks 9 0" "Online ssa{sv} blocks 5 0" "Release sa{sv} 128M 0" \
 		"GetPins ssa{sv} blocks 9 0" "CancelJob u 1" "ApplyHotplugPolicy t 14" "Reload"; do
 		# shellcheck disable=SC2086
-		refused $B "bus: ${call%% *} as nobody is refused by the policy" \
-			as_nobody busctl $BUS call $M $call
+		expect_error $B "bus: ${call%% *} as nobody is refused by the policy" \
+			as_nobody busctl $BUS call $DEST $call
 	done
-	check "bus: ListBlocks as nobody works" as_nobody busctl $BUS call $M ListBlocks
+	check "bus: ListBlocks as nobody works" as_nobody busctl $BUS call $DEST ListBlocks
 else
 	for i in $(seq 8); do skip "no private dbus-daemon, or memoffd did not join it"; done
 fi
@@ -175,14 +104,14 @@ fi
 # AllowedGroup=: members (supplementary groups count) may start jobs on the
 # socket; the bus policy still refuses them unless the admin adds a drop-in.
 printf '[Access]\nAllowedGroup=nogroup\n' >>"$CONF"
-busctl $PRIV call $M Reload >/dev/null 2>&1
-p=$(as_member busctl $PRIV call $M Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null)
+busctl $PRIV call $DEST Reload >/dev/null 2>&1
+p=$(as_member busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null)
 check "AllowedGroup=nogroup: a member (supplementary group) may start a job on the socket" test -n "$p"
-refused $D "AllowedGroup=nogroup: a non-member is still refused" \
-	setpriv --reuid=daemon --regid=daemon --clear-groups -- busctl $PRIV call $M Offline 'ssa{sv}' blocks 9 0
+expect_error $D "AllowedGroup=nogroup: a non-member is still refused" \
+	setpriv --reuid=daemon --regid=daemon --clear-groups -- busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 0
 if $have_bus && busctl $BUS status org.memoff.Manager1 >/dev/null 2>&1; then
-	refused $B "AllowedGroup=nogroup: the bus policy still refuses a member" \
-		as_member busctl $BUS call $M Offline 'ssa{sv}' blocks 9 0
+	expect_error $B "AllowedGroup=nogroup: the bus policy still refuses a member" \
+		as_member busctl $BUS call $DEST Offline 'ssa{sv}' blocks 9 0
 else
 	skip "no private dbus-daemon"
 fi
@@ -206,18 +135,19 @@ for s in conns:
 time.sleep(60)
 EOF
 HOLD_PID=$!
+DAEMON_EXTRA_PIDS=$HOLD_PID
 for _ in $(seq 50); do [ -s "$T/hold.out" ] && break; sleep 0.1; done
 sleep 0.5
 held=$(head -1 "$T/hold.out")
 if [ "$held" -lt 65 ] 2>/dev/null || [ -z "$held" ]; then
 	not_ok "nobody could hold 65 connections to test the limit ($(head -c 200 "$T/hold.out"))"
-elif busctl $PRIV call $M ListJobs >/dev/null 2>&1; then
+elif busctl $PRIV call $DEST ListJobs >/dev/null 2>&1; then
 	ok "with $held idle connections held by nobody, root can still call"
 else
 	not_ok "with $held idle connections held by nobody, root can still call"
 fi
 kill "$HOLD_PID" 2>/dev/null
 wait "$HOLD_PID" 2>/dev/null
-HOLD_PID=
+DAEMON_EXTRA_PIDS=
 sleep 0.5
-check "after they are closed, calls work again" busctl $PRIV call $M ListJobs
+check "after they are closed, calls work again" busctl $PRIV call $DEST ListJobs

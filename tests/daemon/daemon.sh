@@ -14,36 +14,16 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
 SHIM=$top_builddir/tests/daemon/stuck-write.so
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
+daemon_requires
 [ -f "$SHIM" ] || skip_all "tests/daemon/stuck-write.so was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 
-T=$(mktemp -d /tmp/memoffd-test.XXXXXX)
-chmod 755 "$T"      # nobody must reach the sockets
-DAEMON_PID=
-BUS_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc"
-cat > "$T/proc/meminfo" <<EOF
-MemTotal:       16384000 kB
-MemFree:        12000000 kB
-MemAvailable:   14000000 kB
-EOF
+daemon_scratch daemon
+daemon_copy_tree "$T"
 # Pages for the forensics (GetPins, a job's BlockedPages), written as the
 # kernel shows them: /proc/kpageflags (8 bytes a PFN; blocks are 0x8000 PFNs),
 # a process "pinner" (pid 4242) whose pagemap maps two of them, and a kernel
@@ -86,90 +66,17 @@ MEM=$T/sys/devices/system/memory
 CONF=$T/memoffd.conf
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$CONF"
 
-PRIV="--address=unix:path=$T/run/control"
-DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
-
 # A private message bus standing in for the system bus, with our policy.
-if command -v dbus-daemon >/dev/null; then
-	cat > "$T/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-  </policy>
-  <policy user="root">
+command -v dbus-daemon >/dev/null && bus_start '<policy user="root">
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  <include>$top_srcdir/conf/org.memoff.Manager1.conf</include>
-</busconfig>
-EOF
-	dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile --print-address > "$T/bus.addr" 2> "$T/bus.log" &
-	BUS_PID=$!
-	for _ in $(seq 50); do [ -S "$T/bus" ] && break; sleep 0.1; done
-fi
+  </policy>'
 
 start_daemon() {  # [extra env...]
-	env "$@" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus" LD_PRELOAD="$SHIM" \
-		"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$CONF" -v \
-		>> "$T/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		busctl $PRIV call $DEST ListJobs >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	MEMOFFD_ENV="$* DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus LD_PRELOAD=$SHIM" memoffd_start "$T" "$CONF" -v
 }
-stop_daemon() {  # SIGNAL
-	kill -"$1" "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	local rc=$?
-	DAEMON_PID=
-	return $rc
-}
-call() { busctl $PRIV call $DEST "$@"; }
+stop_daemon() { memoffd_stop "$1"; }
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-jobprop() { busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null; }
 state() { cat "$MEM/memory$1/state"; }
-# wait_job PATH: until the job has finished; prints its Result
-wait_job() {
-	local s
-	for _ in $(seq 200); do
-		s=$(jobprop "$1" State)
-		[ "$s" = 's "finished"' ] && { jobprop "$1" Result; return 0; }
-		sleep 0.1
-	done
-	echo "timeout"
-	return 1
-}
-path_of() { sed -n 's/^o "\(.*\)"$/\1/p'; }
-# expect_error NAME DESCRIPTION COMMAND...: the busctl call fails with D-Bus error NAME
-expect_error() {
-	local name=$1 what=$2 out
-	shift 2
-	out=$(SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 </dev/null)
-	if echo "$out" | grep -q "error-name=$name"; then
-		ok "$what ($(echo "$out" | sed -n 's/^Call failed: //p' | head -1))"
-	else
-		not_ok "$what"
-		echo "$out" | grep -E "error-name|Call failed" | sed 's/^/# /'
-	fi
-}
-
 
 # ---- start, introspection ----
 check "memoffd starts and answers on the private socket" start_daemon MEMOFF_TEST_STUCK_BLOCKS=13

@@ -16,9 +16,8 @@ done
 [ "$(id -u)" = 0 ] || skip_all "needs root (to attack as nobody)"
 
 memoffd_tree
+start_daemon() { : > "$LOG"; memoffd_env_start "$@"; }
 printf '[Offline]\nAttemptTimeout=300ms\n' > "$CONF"
-start_daemon() { : > "$LOG"; memoffd_start "$@"; }
-stop_daemon() { memoffd_stop; }
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # root_answered: root's ListJobs and a dry-run Offline are answered (busctl's own 25 s timeout bounds them)
 root_answered() {
@@ -43,13 +42,13 @@ check "... and root is answered" root_answered
 
 # ---- connections past the caps: refused, and the refusals logged at a limited rate ----
 coproc HOLD { asnobody /usr/bin/python3 "$RAW" "$SOCK" hold 400; }
-EXTRA_PIDS=$HOLD_PID
+DAEMON_EXTRA_PIDS=$HOLD_PID
 read -r -t 60 held <&"${HOLD[0]}"
 check "400 connections from nobody: at most the per-uid cap is accepted (${held:-?} held)" test "${held:-99}" -le 16
 refusals=$(grep -c "Too many connections" "$LOG")
 check "... the refusals are logged at a limited rate ($refusals lines for 384 refusals)" test "$refusals" -le 6
 check "... and root is answered while they are held" root_answered
-kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; EXTRA_PIDS=
+kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null; DAEMON_EXTRA_PIDS=
 
 # ---- signals never reach a bus client before its Hello is answered ----
 # busctl --address is a bus client: it says Hello first and fails on anything else ("Input/output error")
@@ -73,13 +72,13 @@ check "SIGTERM ends memoffd" stop_daemon
 # ---- accept() at its descriptor limit: a pause, not a spin ----
 check "memoffd starts with 48 descriptors at most" start_daemon prlimit --nofile=48:48 --
 coproc ROOTHOLD { /usr/bin/python3 "$RAW" "$SOCK" hold 60; }
-EXTRA_PIDS=$ROOTHOLD_PID
+DAEMON_EXTRA_PIDS=$ROOTHOLD_PID
 read -r -t 60 held <&"${ROOTHOLD[0]}"
 sleep 2
 accept_lines=$(grep -c "accept() on" "$LOG")
 check "60 connections against a limit of 48 descriptors: accept() failures logged at a limited rate ($accept_lines lines, ${held:-?} connections held)" \
 	test "$accept_lines" -ge 1 -a "$accept_lines" -le 4
-kill "$ROOTHOLD_PID" 2>/dev/null; wait "$ROOTHOLD_PID" 2>/dev/null; EXTRA_PIDS=
+kill "$ROOTHOLD_PID" 2>/dev/null; wait "$ROOTHOLD_PID" 2>/dev/null; DAEMON_EXTRA_PIDS=
 ok=0
 for _ in $(seq 100); do root_answered 2>/dev/null && { ok=1; break; }; sleep 0.1; done
 check "... and once they are gone, root is answered again" test "$ok" = 1

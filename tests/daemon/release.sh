@@ -25,44 +25,16 @@ daemon_scratch release
 MEM=$T/sys/devices/system/memory
 ACPI=$T/sys/bus/acpi/devices
 tree_new "$T"
-for i in 0 1 2 3 4 5 6 7; do tree_block "$T" "$i" online Normal; done
-for i in 32 33 34 35 36 37 38 39; do tree_block "$T" "$i" online Movable "PNP0C80:0$(( (i - 32) / 4 ))"; done
-tree_device "$T" PNP0C80:00
-tree_device "$T" PNP0C80:01
+tree_boot "$T" 8
+tree_dimms "$T" 32 2
 tree_meminfo "$T" 16384000 12000000 14000000
 CONF=$T/memoffd.conf
 printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\n' > "$CONF"
 
 tree_kernel_start "$T"
 
-PRIV="--address=unix:path=$T/run/control"
-DEST="org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1"
-call() { busctl $PRIV call $DEST "$@"; }
-jobprop() { busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null; }
-path_of() { sed -n 's/^o "\(.*\)"$/\1/p'; }
 gone() { for i; do [ -e "$MEM/memory$i" ] && return 1; done; return 0; }
 online() { for i; do [ "$(cat "$MEM/memory$i/state" 2>/dev/null)" = online ] || return 1; done; return 0; }
-wait_job() {
-	local s
-	for _ in $(seq 300); do
-		s=$(jobprop "$1" State)
-		[ "$s" = 's "finished"' ] && { jobprop "$1" Result; return 0; }
-		sleep 0.1
-	done
-	echo "timeout"
-	return 1
-}
-expect_error() {
-	local name=$1 what=$2 out
-	shift 2
-	out=$(SYSTEMD_LOG_LEVEL=debug "$@" 2>&1 </dev/null)
-	if echo "$out" | grep -q "error-name=$name"; then
-		ok "$what ($(echo "$out" | sed -n 's/^Call failed: //p' | head -1))"
-	else
-		not_ok "$what"
-		echo "$out" | grep -E "error-name|Call failed" | sed 's/^/# /'
-	fi
-}
 
 plan 21
 

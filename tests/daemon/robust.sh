@@ -18,17 +18,6 @@ memoffd_tree
 base_conf() { printf '[Offline]\nAttemptTimeout=300ms\nBackoffInitial=100ms\nBackoffCap=200ms\n' > "$CONF"; }
 # offline writes to memory13 spin until a signal (the shim), as the kernel's do for a block with a pinned page
 MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
-start_daemon() { memoffd_start; }
-stop_daemon() { memoffd_stop; }
-jobprop() { busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null; }
-path_of() { sed -n 's/^o "\(.*\)"$/\1/p'; }
-wait_finished() {  # PATH
-	for _ in $(seq 100); do
-		[ "$(jobprop "$1" State)" = 's "finished"' ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 state() { cat "$MEM/memory$1/state"; }
 
 # ---- configuration: degrade, never fail; --check-config stays strict ----
@@ -79,7 +68,7 @@ mv "$CONF.away" "$CONF"
 
 # ---- every job records who asked; infinity is no deadline ----
 p=$(call Offline 'ssa{sv}' blocks 9 1 deadline t 18446744073709551615 | path_of)
-wait_finished "$p"
+wait_job "$p" > /dev/null
 check "deadline t 18446744073709551615 (infinity) runs the job: Result done ($(jobprop "$p" Result), $(jobprop "$p" Message))" \
 	test "$(jobprop "$p" Result)" = 's "done"'
 id=${p##*/}
@@ -104,7 +93,7 @@ cp "$T/meminfo.saved" "$T/proc/meminfo"
 echo "precious" > "$T/victim"
 ln -s "$T/victim" "$STATE.tmp"
 p=$(call Offline 'ssa{sv}' blocks 9 1 dry-run b true | path_of)
-wait_finished "$p"
+wait_job "$p" > /dev/null
 check "a symlink planted at jobs.tmp: its target is not written" test "$(cat "$T/victim")" = precious
 check "... and the state file is still written" grep -q "^job ${p##*/} " "$STATE"
 rm -f "$STATE.tmp"; mkdir "$STATE.tmp"
@@ -125,7 +114,7 @@ for _ in $(seq 40); do
 	call CancelJob u "${q##*/}" >/dev/null
 done
 call CancelJob u "${stuck##*/}" >/dev/null
-wait_finished "$stuck"
+wait_job "$stuck" > /dev/null
 check "after 40 cancelled jobs, the job that finished last (${stuck##*/}, the lowest id) is still known" \
 	call GetJob u "${stuck##*/}"
 first=$(echo $ids | cut -d' ' -f1)

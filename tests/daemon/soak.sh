@@ -30,8 +30,6 @@ echo stuck > "$T/proc/4242/comm"
 mkfifo "$T/proc/4242/maps"       # a process whose maps never reads (its mmap_lock held)
 printf '[Offline]\nAttemptTimeout=100ms\nBackoffInitial=50ms\nBackoffCap=100ms\nDeadline=500ms\n' > "$CONF"
 MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
-start_daemon() { memoffd_start; }
-stop_daemon() { memoffd_stop; }
 as() { local u=$1; shift; setpriv --reuid="$u" --regid=nogroup --clear-groups -- "$@"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 
@@ -83,7 +81,7 @@ idle_rss=$(rss_kb)
 touch "$T/probe"
 probe &
 PROBE=$!
-EXTRA_PIDS=$PROBE
+DAEMON_EXTRA_PIDS=$PROBE
 
 for round in $(seq "$ROUNDS"); do
 	submit_jobs "$JOBS_PER_ROUND" &
@@ -107,7 +105,7 @@ for _ in $(seq 600); do
 done
 rm -f "$T/probe"
 wait "$PROBE"
-EXTRA_PIDS=
+DAEMON_EXTRA_PIDS=
 
 submitted=$(sort -un "$T/ids" | wc -l)
 check "the queue drains after $ROUNDS rounds ($submitted jobs)" test "$drained" = 1

@@ -13,64 +13,27 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
-MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl
 
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sysfs-tree.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-command -v busctl >/dev/null || skip_all "busctl (systemd) is not installed"
-[ -x "$MEMOFFD" ] && [ -x "$MEMOFFCTL" ] || skip_all "memoffd or memoffctl was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
-
-T=$(mktemp -d /tmp/memoffd-target.XXXXXX)
-DAEMON_PID=
-KERNEL_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	[ -n "$KERNEL_PID" ] && kill "$KERNEL_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+daemon_requires
+daemon_scratch target
 
 # 128M blocks: 0-3 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
 MEM=$T/sys/devices/system/memory
 ACPI=$T/sys/bus/acpi/devices
-mkdir -p "$MEM" "$T/proc" "$ACPI/PNP0C80:00" "$ACPI/PNP0C80:01"
-echo 8000000 > "$MEM/block_size_bytes"
-for i in 0 1 2 3 32 33 34 35 36 37 38 39; do
-	mkdir -p "$MEM/memory$i"
-	echo online > "$MEM/memory$i/state"
-	if [ "$i" -lt 32 ]; then echo Normal > "$MEM/memory$i/valid_zones"; continue; fi
-	echo Movable > "$MEM/memory$i/valid_zones"
-	ln -s "../../../LNXSYSTM:00/PNP0C80:0$(( (i - 32) / 4 ))" "$MEM/memory$i/firmware_node"
-done
-: > "$ACPI/PNP0C80:00/eject"
-: > "$ACPI/PNP0C80:01/eject"
-printf 'MemTotal:       16384000 kB\nMemAvailable:   14000000 kB\n' > "$T/proc/meminfo"
+tree_new "$T"
+tree_boot "$T" 4
+tree_dimms "$T" 32 2
+tree_meminfo "$T" 16384000 12000000 14000000
 printf '[Offline]\nAttemptTimeout=500ms\nAttemptsPerBlock=1\nBackoffInitial=200ms\nBackoffCap=500ms\n' \
 	> "$T/memoffd.conf"
-(
-	while :; do
-		for d in 0 1; do
-			e=$ACPI/PNP0C80:0$d/eject
-			[ "$(cat "$e" 2>/dev/null)" = 1 ] || continue
-			for i in 0 1 2 3; do rm -rf "$MEM/memory$((32 + 4 * d + i))"; done
-			: > "$e"
-		done
-		sleep 0.05
-	done
-) &
-KERNEL_PID=$!
+tree_kernel_start "$T"
 
 export MEMOFF_SOCKET=$T/run/control
-start_daemon() {
-	"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" -v \
-		--no-system-bus >> "$T/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do "$MEMOFFCTL" status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
+start_daemon() { memoffd_start "$T" "$T/memoffd.conf" -v --no-system-bus; }
 ctl() { timeout 60 "$MEMOFFCTL" --sysroot "$T" target "$@" > "$T/out" 2> "$T/err"; rc=$?; }
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/out" "$1" 2>/dev/null; }
 
@@ -89,7 +52,7 @@ check "... whose blocks are gone (one device ejected, the other online)" \
 	test "$(ls -d "$MEM"/memory3[2-9] 2>/dev/null | wc -l)" = 4
 check "memoffd queued it as a target job" grep -q "Job [0-9]* (release 512M target) done" "$T/daemon.log"
 
-kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+memoffd_stop
 check "after a restart ..." start_daemon
 ctl -J
 check "... the target is still there, reached, 512M released" \
@@ -108,6 +71,6 @@ check "target 0 clears it (state none)" test "$(field state) $(field target)" = 
 out=$(busctl --address="unix:path=$T/run/control" call org.memoff.Manager1 /org/memoff/Manager1 \
 	org.memoff.Manager1 SetReleaseTarget 'ta{sv}' 0 1 colour s blue 2>&1)
 check "SetReleaseTarget refuses an unknown option" grep -q "unknown option 'colour'" <<<"$out"
-kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+memoffd_stop
 
 plan_done
