@@ -39,11 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mo_root *root = NULL;
 	struct mo_memory *mem = NULL;
 	struct mo_devices ds = {};
-	const char *tree, *f;
+	const char *f;
 	char rel[512];
 	size_t len;
 
-	tree = ft_reset();
+	ft_reset();
 	if (ft_field(&in, &f, &len))
 		ft_put("sys/" MO_SYSFS_MEMORY "/block_size_bytes", f, len);
 	if (ft_field(&in, &f, &len))
@@ -104,8 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root();
 	if (mo_memory_load(root, &mem) < 0)
 		goto out;
 	if (mo_devices_load(root, mem, NULL, NULL, -1, &ds) < 0)

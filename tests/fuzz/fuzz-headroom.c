@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mo_root *root = NULL;
 	struct mo_headroom h, h2;
 	uint64_t block = 128 << 20, reserve = 0;
-	const char *tree, *f;
+	const char *f;
 	size_t len;
 	int r;
 
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&block, data + size - 16, 8);
 		memcpy(&reserve, data + size - 8, 8);
 	}
-	tree = ft_reset();
+	ft_reset();
 	if (ft_field(&in, &f, &len))
 		ft_put("proc/meminfo", f, len);
 	for (int i = 0; i < MAX_NODES && ft_field(&in, &f, &len); i++) {
@@ -53,8 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ft_put(rel, f, len);
 	}
 
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root();
 	r = mo_headroom_read(root, &h);
 	if (r < 0)
 		goto out;

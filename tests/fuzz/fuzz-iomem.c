@@ -51,7 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mo_iomem a, b;
 	struct mo_root *root = NULL;
-	const char *tree;
 	char *text;
 	int ra, rb;
 
@@ -65,10 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ra == 0)
 		check(&a);
 
-	tree = ft_reset();
-	ft_put_file("proc/iomem", (const char *) data, size);
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root_with_file("proc/iomem", data, size);
 	rb = mo_iomem_read(root, &b);
 	if (rb < 0 && rb != -ENOMEM)
 		abort();

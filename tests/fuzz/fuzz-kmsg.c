@@ -108,15 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mo_root *root = NULL;
 	struct mo_kmsg_record rec;
 	struct order order = {};
-	const char *tree;
 	size_t at = 0;
 	int r;
 
 	/* 1. the reader over the whole capture */
-	tree = ft_reset();
-	ft_put_file("dev/kmsg", (const char *) data, size);
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root_with_file("dev/kmsg", data, size);
 	if (mo_kmsg_reader_open(root, MO_KMSG_FROM_START, &k) < 0)
 		abort();
 	/* a capture's sequence numbers need not grow: no order check here */

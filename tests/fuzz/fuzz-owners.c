@@ -69,11 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t pfns[MAX_PFNS];
 	pid_t pids[MAX_PIDS];
 	size_t n_pfns = 0, n_pids = 0, len, blen;
-	const char *tree, *f;
+	const char *f;
 	char *b;
 	int r;
 
-	tree = ft_reset();
+	ft_reset();
 	if (!ft_field(&in, &f, &len) || len < 1)
 		return 0;
 	b = unescape(f, len, &blen);
@@ -119,8 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n_pids > 0 && (data[0] & 16))
 		opts.pid = pids[0];
 
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root();
 	r = mo_owners_resolve(root, pfns, n_pfns, &opts, &o);
 	if (r < 0) {
 		if (r != -EPERM && r != -ENOENT && r != -ENOMEM && r != -EINVAL)

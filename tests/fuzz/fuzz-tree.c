@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz-tree.h"
+#include "root.h"
 #include "../unit/fx-path.h"
 
 static char *tree;
@@ -118,6 +119,22 @@ void ft_put_file(const char *rel, const char *data, size_t len)
 		len -= (size_t) n;
 	}
 	close(fd);
+}
+
+struct mo_root *ft_root(void)
+{
+	struct mo_root *root = NULL;
+
+	if (mo_root_new(tree, NULL, &root) < 0)
+		abort();
+	return root;
+}
+
+struct mo_root *ft_root_with_file(const char *rel, const uint8_t *data, size_t size)
+{
+	ft_reset();
+	ft_put_file(rel, (const char *) data, size);
+	return ft_root();
 }
 
 static size_t count_slashes(const char *s)

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mo_root;
+
 struct ft_input {
 	const uint8_t *p;
 	size_t left;
@@ -41,6 +43,12 @@ void ft_put(const char *rel, const char *field, size_t len);
 
 /* Create <tree>/<rel> as a plain file holding @len bytes of @data. */
 void ft_put_file(const char *rel, const char *data, size_t len);
+
+/* A root reading the tree as it is now (aborts when mo_root_new() fails). */
+struct mo_root *ft_root(void);
+
+/* A fresh tree holding only <tree>/<rel> with @size bytes of @data, and a root reading it. */
+struct mo_root *ft_root_with_file(const char *rel, const uint8_t *data, size_t size);
 
 /* Whether @s (of @len bytes) is a safe single path component. */
 bool ft_component_ok(const char *s, size_t len);

@@ -47,7 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mo_zone_span *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
 	struct mo_root *root = NULL;
-	const char *tree;
 	char *text;
 	int ra, rb;
 
@@ -61,10 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ra == 0)
 		check_ranges(a, na);
 
-	tree = ft_reset();
-	ft_put_file("proc/zoneinfo", (const char *) data, size);
-	if (mo_root_new(tree, NULL, &root) < 0)
-		abort();
+	root = ft_root_with_file("proc/zoneinfo", data, size);
 	rb = mo_zoneinfo_read(root, &b, &nb);
 	if (rb < 0 && rb != -ENOMEM && rb != -EBADMSG)
 		abort();
