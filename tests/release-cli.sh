@@ -21,9 +21,7 @@ cli_scratch release-cli
 # PNP0C80:00 and 36-39 to PNP0C80:01 (firmware_node links; :00 also lists
 # its blocks as physical_node links), all online Movable; 4G RAM, 3G available.
 mktree() {
-	tree_new "$1"
-	tree_boot "$1" 8
-	tree_dimms "$1" 32 2
+	tree_dimm_machine "$1"
 	tree_device "$1" PNP0C80:00 32 33 34 35
 	tree_meminfo "$1" 4194304 2097152 3145728
 }

@@ -13,7 +13,6 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 
-. "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 daemon_requires
 command -v setpriv >/dev/null || skip_all "setpriv (util-linux) is not installed"

@@ -12,37 +12,17 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-MEMOFFD=$top_builddir/src/memoffd/memoffd
 WAITER=$top_builddir/tests/daemon/job-waiter
-TREE=$top_srcdir/tests/sysfs-trees/synthetic-gap-going-offline
 
-. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/daemon.sh"
 
-[ -x "$MEMOFFD" ] || skip_all "memoffd was not built"
+daemon_requires
 [ -x "$WAITER" ] || skip_all "tests/daemon/job-waiter was not built"
-[ "${MEMOFF_FORBID_HOST_WRITES:-}" = 1 ] || skip_all "run through make check (the host write guard)"
 
-T=$(mktemp -d /tmp/memoffd-signals.XXXXXX)
-DAEMON_PID=
-cleanup() {
-	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-cp -a "$TREE/sys" "$T/"
-mkdir -p "$T/proc"
-cat > "$T/proc/meminfo" <<EOM
-MemTotal:       16384000 kB
-MemFree:        12000000 kB
-MemAvailable:   14000000 kB
-EOM
+daemon_scratch signals
+daemon_copy_tree "$T"
 printf '[Offline]\nAttemptTimeout=500ms\n' > "$T/memoffd.conf"
-"$MEMOFFD" --sysroot "$T" --runtime-dir "$T/run" --state-dir "$T/state" -c "$T/memoffd.conf" \
-	--no-system-bus --no-monitor > "$T/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 100); do [ -S "$T/run/control" ] && break; sleep 0.1; done
+memoffd_start "$T" "$T/memoffd.conf" --no-system-bus --no-monitor
 
 "$WAITER" "$T/run/control" 36 blocks 9 9 > "$T/waiter.out" 2>&1
 rc=$?

@@ -16,7 +16,6 @@ top_builddir=${top_builddir:-$top_srcdir}
 SHIM=$top_builddir/tests/daemon/stuck-write.so
 RAW=$top_srcdir/tests/daemon/dbus-raw.py
 
-. "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 
 daemon_requires

@@ -22,8 +22,6 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 
-. "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/sysfs-tree.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 
 daemon_requires

@@ -14,20 +14,15 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 
-. "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/sysfs-tree.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 
 daemon_requires
 daemon_scratch target
 
-# 128M blocks: 0-3 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
+# 128M blocks: 0-7 boot memory; 32-35 PNP0C80:00 and 36-39 PNP0C80:01, online Movable.
+tree_dimm_machine "$T"
 MEM=$T/sys/devices/system/memory
 ACPI=$T/sys/bus/acpi/devices
-tree_new "$T"
-tree_boot "$T" 4
-tree_dimms "$T" 32 2
-tree_meminfo "$T" 16384000 12000000 14000000
 printf '[Offline]\nAttemptTimeout=500ms\nAttemptsPerBlock=1\nBackoffInitial=200ms\nBackoffCap=500ms\n' \
 	> "$T/memoffd.conf"
 tree_kernel_start "$T"

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# memoffd in the shell tests (after tap.sh; sysfs-tree.sh too for trees of
-# its making): the daemon on a scratch tree, its private socket in $T/run,
+# memoffd in the shell tests (sources tap.sh and sysfs-tree.sh): the daemon
+# on a scratch tree, its private socket in $T/run,
 # its state in $T/state, its log in $T/daemon.log; a private dbus-daemon
 # with the shipped policy standing in for the system bus.
 #
@@ -34,6 +34,9 @@
 #                         Result; "timeout" and return 1 if it never does
 #   expect_error NAME WHAT COMMAND...
 #                         ok when the busctl COMMAND fails with D-Bus error NAME
+
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sysfs-tree.sh"
 
 MEMOFFD=$top_builddir/src/memoffd/memoffd
 MEMOFFCTL=$top_builddir/src/memoffctl/memoffctl

@@ -15,6 +15,9 @@
 #                                     (boot memory)
 #   tree_dimms DIR FIRST N            N ACPI DIMMs PNP0C80:00.. of 4 blocks each
 #                                     from block FIRST, online Movable
+#   tree_dimm_machine DIR             a new tree: 0-7 boot memory, two DIMMs
+#                                     (32-35 PNP0C80:00, 36-39 PNP0C80:01),
+#                                     16G of RAM with 14G available
 #   tree_meminfo DIR TOTAL_KB FREE_KB AVAILABLE_KB
 #   tree_state DIR N                  memoryN's state, "gone" when it vanished
 #   tree_kernel_start DIR...          in the background, for each tree: the
@@ -72,6 +75,13 @@ tree_dimms() {
 		tree_device "$1" "$tree_name"
 		tree_n=$((tree_n + 1))
 	done
+}
+
+tree_dimm_machine() {
+	tree_new "$1"
+	tree_boot "$1" 8
+	tree_dimms "$1" 32 2
+	tree_meminfo "$1" 16384000 12000000 14000000
 }
 
 tree_meminfo() {
