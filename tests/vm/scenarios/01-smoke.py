@@ -10,29 +10,18 @@ away lets a spinning offline finish, and device_del of a DIMM with a pinned
 page completes only once the pin is gone.
 """
 
+import os
 import re
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenlib as S  # noqa: E402
+from scenlib import MEM, MIB  # noqa: E402
 
 REQUIRES = ["pinner"]
 DIMMS = []
 TIMEOUT = 420
-
-MEM = "/sys/devices/system/memory"
-MIB = 1 << 20
-
-
-def state(vm, block):
-    return vm.sh("cat %s/memory%d/state" % (MEM, block)).strip()
-
-
-def start_pinner(t, vm, args, name):
-    """Start pinner in the guest; returns (pid, [(pfn, block)], its output)."""
-    pid = vm.spawn("pinner " + args, name)
-    text = vm.wait_output("/tmp/%s.out" % name, r"^(READY|NOTFOUND)", timeout=120)
-    pins = [(int(m.group(1), 16), int(m.group(2)))
-            for m in re.finditer(r"^PIN pid=\d+ vaddr=0x[0-9a-f]+ pfn=0x([0-9a-f]+) block=(\d+)$",
-                                 text, re.M)]
-    return pid, pins, text
 
 
 def run(t, vm):
@@ -88,7 +77,7 @@ def run(t, vm):
 
     # --- a pinned page stops a plain offline -----------------------------
     lo, hi = info["addr"], info["addr"] + info["size"] - 1
-    pid, pins, text = start_pinner(t, vm, "--mib 16 --pin-range %#x-%#x" % (lo, hi), "pin")
+    pid, pins, _, text = S.start_pinner(vm, "--mib 16 --pin-range %#x-%#x" % (lo, hi), "pin")
     t.ok(len(pins) == 1 and pins[0][1] in dimm, "pinner pins one page inside the DIMM", text)
     if not pins:
         return
@@ -101,7 +90,7 @@ def run(t, vm):
            % (time.monotonic() - t0, rc))
     t.ok(rc != 0, "echo offline on the pinned block does not succeed (busybox timeout ends it)",
          "rc=%d %s" % (rc, out))
-    t.eq(state(vm, blk), "online", "the pinned block is still online after the interrupted write")
+    t.eq(S.state(vm, blk), "online", "the pinned block is still online after the interrupted write")
     dmesg = vm.sh("dmesg")
     t.match(r"migrating pfn %x failed ret:\d+" % pfn, dmesg,
             "the kernel log names the pinned PFN as failing migration")
@@ -118,23 +107,23 @@ def run(t, vm):
     rc, out = vm.run("echo offline > %s/memory%d/state" % (MEM, free), timeout=120)
     t.diag("measured: plain offline of an unpinned DIMM block: %.2f s" % (time.monotonic() - t0))
     t.eq(rc, 0, "echo offline on an unpinned DIMM block succeeds")
-    t.eq(state(vm, free), "offline", "that block reads offline")
+    t.eq(S.state(vm, free), "offline", "that block reads offline")
     zones = vm.sh("cat %s/memory%d/valid_zones" % (MEM, free)).strip()
     t.ok("Movable" in zones.split(), "an offline DIMM block may go back to Movable (valid_zones)",
          zones)
     rc, out = vm.run("echo online_movable > %s/memory%d/state" % (MEM, free), timeout=60)
-    t.eq((rc, state(vm, free)), (0, "online"), "echo online_movable brings it back online")
+    t.eq((rc, S.state(vm, free)), (0, "online"), "echo online_movable brings it back online")
     t.eq(vm.sh("cat %s/memory%d/valid_zones" % (MEM, free)).strip(), "Movable",
          "back in ZONE_MOVABLE")
 
     # --- the pin goes, the block goes -------------------------------------
     vm.kill(pid)
     rc, out = vm.run("timeout 60 sh -c 'echo offline > %s/memory%d/state'" % (MEM, blk), timeout=90)
-    t.eq((rc, state(vm, blk)), (0, "offline"), "once pinner is killed its block offlines")
+    t.eq((rc, S.state(vm, blk)), (0, "offline"), "once pinner is killed its block offlines")
     vm.sh("echo online_movable > %s/memory%d/state" % (MEM, blk))
 
     # --- a transient pin: the spinning write finishes when it goes ---------
-    pid, pins, text = start_pinner(t, vm, "--mib 16 --pin-range %#x-%#x --release-after 8"
+    pid, pins, _, text = S.start_pinner(vm, "--mib 16 --pin-range %#x-%#x --release-after 8"
                                    % (lo, hi), "transient")
     if t.ok(len(pins) == 1, "pinner pins a page for 8 s", text):
         pfn, blk = pins[0]
@@ -144,7 +133,7 @@ def run(t, vm):
                          timeout=150)
         t.diag("measured: offline spanning a transient pin returned after %.1f s"
                % (time.monotonic() - t0))
-        t.eq((rc, state(vm, blk)), (0, "offline"),
+        t.eq((rc, S.state(vm, blk)), (0, "offline"),
              "an offline that spins on a transient pin succeeds once the pin is released")
         t.match(r"migrating pfn %x failed" % pfn, vm.sh("dmesg"),
                 "and it did spin on the pinned PFN meanwhile")
@@ -152,25 +141,17 @@ def run(t, vm):
     vm.kill(pid)
 
     # --- device_del waits for the pin -------------------------------------
-    pid, pins, text = start_pinner(t, vm, "--mib 16 --pin-range %#x-%#x" % (lo, hi), "eject")
+    pid, pins, _, text = S.start_pinner(vm, "--mib 16 --pin-range %#x-%#x" % (lo, hi), "eject")
     if not t.ok(len(pins) == 1, "pinner pins a page of the DIMM again", text):
         return
     since = vm.unplug_dimm("d1")
-    try:
-        vm.wait_event("DEVICE_DELETED", 15, since=since, match={"device": "d1"})
-        deleted = True
-    except Exception:
-        deleted = False
+    deleted = S.event_seen(vm, "DEVICE_DELETED", 15, since, {"device": "d1"}) is not None
     t.ok(not deleted, "device_del of a DIMM with a pinned page does not complete (15 s)")
     rc, out = vm.run("cat %s/memory%d/state" % (MEM, pins[0][1]), timeout=60)
     t.ok(rc == 0, "the guest still answers while the kernel spins on the unplug", out)
     t0 = time.monotonic()
     vm.kill(pid)
-    try:
-        vm.wait_event("DEVICE_DELETED", 60, since=since, match={"device": "d1"})
-        deleted = True
-    except Exception:
-        deleted = False
+    deleted = S.event_seen(vm, "DEVICE_DELETED", 60, since, {"device": "d1"}) is not None
     t.ok(deleted, "once the pin is gone the host sees DEVICE_DELETED")
     t.diag("measured: pin released to DEVICE_DELETED: %.1f s" % (time.monotonic() - t0))
     left = vm.wait_until(lambda: (lambda b: not any(n in b for n in dimm) and b)(vm.blocks()), 30,

@@ -17,44 +17,26 @@ pinned page never completes, the guest kernel spinning in offline_pages()
 in a worker (01-smoke shows it; not repeated here).
 """
 
-import json
+import os
 import re
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenlib as S  # noqa: E402
+from scenlib import MIB  # noqa: E402
 
 REQUIRES = ["memoffctl", "pinner"]
 DIMMS = ["512M", "512M", "512M"]
 TIMEOUT = 600
-
-MEM = "/sys/devices/system/memory"
-MIB = 1 << 20
-
-
-def ctl_json(vm, args, timeout=240):
-    """memoffctl ARGS -J: (rc, parsed JSON or None, stdout, stderr)."""
-    rc, text = vm.run("memoffctl %s -J 2> /tmp/ctl.err; rc=$?; echo '@@ERR@@'; cat /tmp/ctl.err; "
-                      "exit $rc" % args, timeout=timeout)
-    out, _, err = text.partition("@@ERR@@\n")
-    try:
-        obj = json.loads(out)
-    except ValueError:
-        obj = None
-    return rc, obj, out, err
 
 
 def start_pinner(vm, dimm, name):
     """Pin one page inside DIMM `dimm`; returns (pid, pinned block or None, output)."""
     info = vm.dimms_info()[dimm]
     lo, hi = info["addr"], info["addr"] + info["size"] - 1
-    pid = vm.spawn("pinner --mib 16 --pin-range %#x-%#x" % (lo, hi), name)
-    text = vm.wait_output("/tmp/%s.out" % name, r"^(READY|NOTFOUND)", timeout=180)
-    m = re.search(r"^PIN pid=\d+ vaddr=0x[0-9a-f]+ pfn=0x[0-9a-f]+ block=(\d+)$", text, re.M)
-    return pid, int(m.group(1)) if m else None, text
-
-
-def deleted_since(vm, since):
-    """DIMM ids QEMU reported DEVICE_DELETED for since event index `since`."""
-    return sorted(e["data"]["device"] for e in vm.events[since:]
-                  if e.get("event") == "DEVICE_DELETED" and "device" in e.get("data", {}))
+    pid, pins, _, text = S.start_pinner(vm, "--mib 16 --pin-range %#x-%#x" % (lo, hi), name)
+    return pid, pins[0][1] if pins else None, text
 
 
 def dimm_of(dev, dimms):
@@ -79,7 +61,7 @@ def run(t, vm):
     p3, b3, text = start_pinner(vm, "d3", "pin3")
     if not t.ok(b3 in blocks_of["d3"], "pinner pins a page in d3 (block %s)" % b3, text):
         return
-    rc, plan, out, err = ctl_json(vm, "release --dry-run 512M")
+    rc, plan, out, err, _ = S.ctl_json(vm, "release --dry-run 512M", timeout=240)
     t.eq(rc, 0, "release --dry-run 512M exits 0")
     planned = [d for d in (plan or {}).get("devices", []) if d["outcome"] == "planned"]
     t.diag("plan: %s; ranking: %s" % (
@@ -90,7 +72,7 @@ def run(t, vm):
 
     since = len(vm.events)
     t0 = time.monotonic()
-    rc, res, out, err = ctl_json(vm, "release 512M --attempt-timeout 3s --deadline 2min")
+    rc, res, out, err, _ = S.ctl_json(vm, "release 512M --attempt-timeout 3s --deadline 2min", timeout=240)
     secs = time.monotonic() - t0
     t.eq(rc, 0, "release 512M exits 0")
     devs = (res or {}).get("devices", [])
@@ -105,14 +87,9 @@ def run(t, vm):
     t.ok(gone in ("d1", "d2"), "the released device is a DIMM without a pin (%s)" % gone)
     if released[0].get("eject_seconds") is not None:
         t.diag("measured: eject written to blocks gone in the guest: %.2f s" % released[0]["eject_seconds"])
-    try:
-        vm.wait_event("DEVICE_DELETED", 30, since=since, match={"device": gone})
-        seen = True
-    except Exception:
-        seen = False
-    t.ok(seen, "the host sees DEVICE_DELETED for %s" % gone)
+    t.ok(S.event_seen(vm, "DEVICE_DELETED", 30, since, {"device": gone}), "the host sees DEVICE_DELETED for %s" % gone)
     t.diag("measured: release 512M to DEVICE_DELETED on the host: %.1f s" % (time.monotonic() - t0))
-    t.eq(deleted_since(vm, since), [gone], "... and for no other DIMM")
+    t.eq(S.deleted_since(vm, since), [gone], "... and for no other DIMM")
     left = vm.dimms_info()
     t.eq(sorted(left), sorted(d for d in dimms if d != gone), "query-memory-devices no longer lists it; d3 stays")
     now = vm.blocks()
@@ -144,23 +121,20 @@ def run(t, vm):
              for d in left for b in blocks_of[d]),
          "every block of both DIMMs is online (Movable) again", lambda: repr(now))
     time.sleep(2)
-    t.eq(deleted_since(vm, since), [], "QEMU deleted no DIMM")
+    t.eq(S.deleted_since(vm, since), [], "QEMU deleted no DIMM")
     t.eq(sorted(vm.dimms_info()), sorted(left), "query-memory-devices still lists both")
 
     # --- one pin gone: 1G releases what it can, exit 64 ------------------------------
     vm.kill(po)
     time.sleep(1)
     since = len(vm.events)
-    rc, res, out, err = ctl_json(vm, "release 1G --attempt-timeout 2s --deadline 60s --max-tries 1")
+    rc, res, out, err, _ = S.ctl_json(vm, "release 1G --attempt-timeout 2s --deadline 60s --max-tries 1", timeout=240)
     t.eq(rc, 64, "release 1G with one of the two DIMMs pinned exits 64 (partly done)")
     got = [dimm_of(d, dimms) for d in (res or {}).get("devices", []) if d["outcome"] == "released"]
     t.eq(got, [other], "%s (no longer pinned) was released, d3 was not" % other)
     t.eq(((res or {}).get("totals") or {}).get("released_bytes"), 512 * MIB, "-J: 512M released of 1G")
-    try:
-        vm.wait_event("DEVICE_DELETED", 30, since=since, match={"device": other})
-    except Exception:
-        pass
-    t.eq(deleted_since(vm, since), [other], "the host sees DEVICE_DELETED for %s only" % other)
+    S.event_seen(vm, "DEVICE_DELETED", 30, since, {"device": other})
+    t.eq(S.deleted_since(vm, since), [other], "the host sees DEVICE_DELETED for %s only" % other)
     now = vm.blocks()
     t.ok(all(now.get(b, {}).get("state") == "online" for b in blocks_of["d3"]),
          "d3's blocks are all online", lambda: repr(now))
@@ -179,12 +153,7 @@ def run(t, vm):
     t.eq(rc, 0, "memoffctl release 512M through the daemon exits 0")
     t.match(r"memoffctl: memoffd job \d+\n(.*\n)*PNP0C80:\w+ .* released .*\n(.*\n)*Released 512M of 512M \(1 device\)",
             text, "... as a job of memoffd, reported as --direct reports a release")
-    try:
-        vm.wait_event("DEVICE_DELETED", 30, since=since, match={"device": "d3"})
-        seen = True
-    except Exception:
-        seen = False
-    t.ok(seen, "the host sees DEVICE_DELETED for d3")
+    t.ok(S.event_seen(vm, "DEVICE_DELETED", 30, since, {"device": "d3"}), "the host sees DEVICE_DELETED for d3")
     rc, jobs = vm.run("memoffctl jobs", timeout=30)
     t.match(r"release.*done", jobs, "memoffctl jobs lists the release job done")
     t.eq(vm.dimms_info(), {}, "no DIMM is left")
