@@ -15,12 +15,13 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <time.h>
 
 #include "block.h"
 #include "census.h"
 #include "root.h"
 #include "util.h"
+
+#include "bench-stat.h"
 
 #define PAGE_SIZE_ASSUMED 4096
 #define RAW_CHUNK (64 * 1024)
@@ -30,32 +31,11 @@ struct range {
 	uint64_t first, n;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t) n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One raw pass: pread every range's kpageflags words. Return: seconds, or < 0. */
 static double raw_pass(int fd, const struct range *rs, size_t n_rs, uint64_t *sink)
 {
 	static uint64_t buf[RAW_CHUNK / sizeof(uint64_t)];
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (size_t i = 0; i < n_rs; i++) {
 		uint64_t off = rs[i].first * 8, end = (rs[i].first + rs[i].n) * 8;
@@ -70,12 +50,12 @@ static double raw_pass(int fd, const struct range *rs, size_t n_rs, uint64_t *si
 			off += (uint64_t) k;
 		}
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static double census_pass(struct mo_census_reader *r, const struct range *rs, size_t n_rs, uint64_t *sink)
 {
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (size_t i = 0; i < n_rs; i++) {
 		struct mo_census c;
@@ -84,7 +64,7 @@ static double census_pass(struct mo_census_reader *r, const struct range *rs, si
 			return -1;
 		*sink ^= c.free + c.movable;
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -171,9 +151,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	mr = median(raw, rounds);
-	mc = median(cen, rounds);
-	mm = median(cmap, rounds);
+	mr = bench_median(raw, rounds);
+	mc = bench_median(cen, rounds);
+	mm = bench_median(cmap, rounds);
 	printf("raw kpageflags pread:  %.2f Mpages/s (median)\n", mr / 1e6);
 	printf("mo_census_read:        %.2f Mpages/s (median)\n", mc / 1e6);
 	if (mm > 0)

@@ -19,35 +19,15 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "owners.h"
 #include "root.h"
 #include "util.h"
 
+#include "bench-stat.h"
+
 #define CHUNK (64 * 1024)
 #define TARGET 2.0
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t) n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static char *slurp(int dfd, const char *rel, size_t *len)
 {
@@ -91,7 +71,7 @@ static double raw_round(uint64_t *procs, uint64_t *words)
 {
 	static uint64_t buf[CHUNK / sizeof(uint64_t)];
 	long ps = sysconf(_SC_PAGESIZE);
-	double t0 = now();
+	double t0 = bench_now();
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 
@@ -143,7 +123,7 @@ static double raw_round(uint64_t *procs, uint64_t *words)
 		free(maps);
 	}
 	closedir(d);
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 int main(int argc, char *argv[])
@@ -195,9 +175,9 @@ int main(int argc, char *argv[])
 		double t0;
 
 		raw[i] = raw_round(&procs, &words);
-		t0 = now();
+		t0 = bench_now();
 		r = mo_owners_resolve(root, pfns, n, &opts, &o);
-		own[i] = now() - t0;
+		own[i] = bench_now() - t0;
 		if (r < 0) {
 			fprintf(stderr, "owners-rate: %s\n", strerror(-r));
 			return 1;
@@ -209,7 +189,7 @@ int main(int argc, char *argv[])
 			}
 	}
 	{
-		double mr = median(raw, rounds), mo = median(own, rounds), ratio = mo / mr;
+		double mr = bench_median(raw, rounds), mo = bench_median(own, rounds), ratio = mo / mr;
 
 		printf("owners-rate: %" PRIu64 " processes, %" PRIu64 " pagemap words (%.0f MiB mapped), "
 		       "%zu PFNs, %d rounds\n",
