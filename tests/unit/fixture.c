@@ -74,6 +74,52 @@ void fx_symlink(const char *root, const char *rel, const char *target)
 		die("symlink", path);
 }
 
+static FILE *fx_open(const char *root, const char *rel)
+{
+	char path[4096];
+
+	if (root)
+		snprintf(path, sizeof(path), "%s/%s", root, rel);
+	else
+		snprintf(path, sizeof(path), "%s", rel);
+	return fopen(path, "re");
+}
+
+char *fx_read(const char *root, const char *rel)
+{
+	FILE *f = fx_open(root, rel);
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		if (ferror(f))
+			die("read", rel);
+		free(text);
+		text = strdup(""); /* an empty file */
+	}
+	fclose(f);
+	if (!text)
+		abort();
+	return text;
+}
+
+char *fx_read_buf(const char *root, const char *rel, char *buf, size_t size)
+{
+	FILE *f = fx_open(root, rel);
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
+	if (ferror(f))
+		die("read", rel);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
 void fx_unlink(const char *root, const char *rel)
 {
 	char path[4096];

@@ -5,6 +5,7 @@
  * Build small fake sysfs/procfs trees in a temporary directory for unit tests.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct mo_root;
@@ -19,6 +20,13 @@ int fx_teardown_root(void **state);
 void fx_write(const char *root, const char *rel, const char *content);
 /* Create a symlink <root>/<rel> -> @target, creating parent directories. */
 void fx_symlink(const char *root, const char *rel, const char *target);
+/*
+ * The whole of <root>/<rel> (@root NULL: @rel is the path) as a malloc'd
+ * string; NULL with errno set when it cannot be opened. Aborts on a read error.
+ */
+char *fx_read(const char *root, const char *rel);
+/* The same into @buf (at most @size - 1 bytes, NUL-terminated): @buf, or NULL. */
+char *fx_read_buf(const char *root, const char *rel, char *buf, size_t size);
 /* Remove <root>/<rel> (file or symlink). */
 void fx_unlink(const char *root, const char *rel);
 /*

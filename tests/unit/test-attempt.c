@@ -28,18 +28,8 @@ static int setup(void **state)
 static char *slurp(const char *root, const char *rel)
 {
 	static char buf[256];
-	char path[4096];
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
+	return MUST(fx_read_buf(root, rel, buf, sizeof(buf)));
 }
 
 /* The timer signal is neither pending nor left unblocked/blocked differently than before. */

@@ -39,17 +39,8 @@ static void test_defaults(void **state)
 static char *read_shipped(void)
 {
 	const char *top = getenv("top_srcdir");
-	char path[4096];
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/conf/memoffd.conf", top ? top : ".");
-	f = fopen(path, "re");
-	assert_non_null(f);
-	assert_true(getdelim(&text, &len, '\0', f) > 0);
-	fclose(f);
-	return text;
+	return MUST(fx_read(top ? top : ".", "conf/memoffd.conf"));
 }
 
 /*

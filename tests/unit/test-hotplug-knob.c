@@ -23,27 +23,11 @@ struct fx {
 	char state[4200];
 };
 
-static char *slurp(const char *path)
-{
-	static char buf[256];
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 static const char *knob(struct fx *f)
 {
-	char path[4200];
-	char *s;
+	static char buf[256];
+	char *s = fx_read_buf(f->t.root, KNOB, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "%s/" KNOB, f->t.root);
-	s = slurp(path);
 	if (!s)
 		return "absent";
 	s[strcspn(s, "\n")] = '\0';
@@ -52,11 +36,9 @@ static const char *knob(struct fx *f)
 
 static const char *saved(struct fx *f)
 {
-	char path[4300];
-	const char *s;
+	static char buf[256];
+	const char *s = fx_read_buf(f->state, MO_HOTPLUG_KNOB_SAVE_FILE, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "%s/" MO_HOTPLUG_KNOB_SAVE_FILE, f->state);
-	s = slurp(path);
 	return s ? s : "absent";
 }
 

@@ -14,27 +14,6 @@
 /* Captured on the development host (Firecracker guest, Linux 6.18): no driver-managed memory. */
 #define HOST_CAPTURE "tests/unit/data/iomem-firecracker-6.18.txt"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-
-	assert_non_null(f);
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static char *capture_path(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -46,7 +25,7 @@ static char *capture_path(void)
 
 static void test_host_capture(void **state)
 {
-	_cleanup_free_ char *path = capture_path(), *text = slurp(path);
+	_cleanup_free_ char *path = capture_path(), *text = MUST(fx_read(NULL, path));
 	struct mo_iomem io;
 
 	assert_int_equal(mo_iomem_parse(text, &io), 0);
@@ -60,7 +39,7 @@ static void test_host_capture(void **state)
 
 static void test_host_capture_with_drivers(void **state)
 {
-	_cleanup_free_ char *path = capture_path(), *text = slurp(path), *all = NULL;
+	_cleanup_free_ char *path = capture_path(), *text = MUST(fx_read(NULL, path)), *all = NULL;
 	const struct mo_iomem_range *m;
 	struct mo_iomem io;
 

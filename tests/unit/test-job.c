@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -555,8 +554,7 @@ static void test_dry_run(void **state)
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
 	const struct mo_job_result *r;
-	char path[4096], buf[32] = "";
-	int fd;
+	char buf[32];
 
 	f->sim.forbid_attempts = true;
 	f->o.dry_run = true;
@@ -572,12 +570,8 @@ static void test_dry_run(void **state)
 	assert_int_equal(r->headroom.mem_available, 32 * GIB);
 	assert_int_equal(r->headroom_after.mem_available, 32 * GIB - 3 * BS);
 	/* the tree was not touched */
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	assert_string_equal(buf, "online\n");
+	assert_string_equal(MUST(fx_read_buf(f->t.root, "sys/devices/system/memory/memory15/state", buf, sizeof(buf))),
+			    "online\n");
 }
 
 static void test_dry_run_headroom(void **state)
@@ -792,8 +786,7 @@ static void test_end_to_end(void **state)
 	struct fx *f = *state;
 	_cleanup_(mo_job_freep) struct mo_job *j = NULL;
 	const struct mo_job_result *r;
-	char path[4096], buf[32] = "";
-	int fd;
+	char buf[32];
 
 	fx_write(f->t.root, "proc/meminfo", "MemTotal:       16777216 kB\nMemFree:         8388608 kB\n"
 					  "MemAvailable:    8388608 kB\n");
@@ -804,12 +797,8 @@ static void test_end_to_end(void **state)
 	expect(f, r, MO_STOP_FINISHED, 0, 0);
 	assert_true(r->have_headroom);
 	assert_int_equal(r->headroom.mem_available, 8 * GIB);
-	snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory15/state", f->t.root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	assert_string_equal(buf, "offline");
+	assert_string_equal(MUST(fx_read_buf(f->t.root, "sys/devices/system/memory/memory15/state", buf, sizeof(buf))),
+			    "offline");
 }
 
 int main(void)

@@ -7,14 +7,13 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "forensics.h"
 #include "joblog.h"
 #include "log.h"
@@ -226,21 +225,8 @@ static void test_finished(void **state)
 static char *read_catalog(void)
 {
 	const char *srcdir = getenv("top_srcdir");
-	char path[4096], *text;
-	struct stat st;
-	int fd;
 
-	if (!srcdir)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/doc/memoff.catalog", srcdir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	text = calloc(1, (size_t) st.st_size + 1);
-	assert_non_null(text);
-	assert_int_equal(read(fd, text, (size_t) st.st_size), st.st_size);
-	close(fd);
-	return text;
+	return srcdir ? MUST(fx_read(srcdir, "doc/memoff.catalog")) : NULL;
 }
 
 /* The catalog's header comment lists @name ("#   MEMOFF_X ..." or ", MEMOFF_X"). */

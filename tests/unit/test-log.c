@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "log.h"
 #include "util.h"
 
@@ -257,9 +258,7 @@ static void test_errno(void **state)
 static void test_catalog(void **state)
 {
 	const char *srcdir = getenv("top_srcdir");
-	char path[4096], *text;
-	struct stat st;
-	int fd;
+	char *text;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all_ids); i++) {
 		assert_int_equal(strlen(all_ids[i]), 32);
@@ -272,14 +271,7 @@ static void test_catalog(void **state)
 		skip();
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/doc/memoff.catalog", srcdir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	text = calloc(1, (size_t) st.st_size + 1);
-	assert_non_null(text);
-	assert_int_equal(read(fd, text, (size_t) st.st_size), st.st_size);
-	close(fd);
+	text = MUST(fx_read(srcdir, "doc/memoff.catalog"));
 	for (size_t i = 0; i < ARRAY_SIZE(all_ids); i++) {
 		char header[64];
 		const char *entry, *subject;
