@@ -226,6 +226,23 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* Load @path with the drop-in @name holding @text on top of the others: @n_errors reported. */
+static void load_dropin(const char *root, const char *path, const char *name, const char *text, int n_errors,
+			struct mo_config *c, char **errors)
+{
+	fx_write(root, name, text);
+	assert_int_equal(mo_config_load(path, NULL, c, errors), n_errors);
+}
+
+/* Forget that load: the configuration, its errors, the drop-in. */
+static void unload_dropin(const char *root, const char *name, struct mo_config *c, char **errors)
+{
+	mo_config_done(c);
+	free(*errors);
+	*errors = NULL;
+	fx_unlink(root, name);
+}
+
 static void test_load_dropins(void **state)
 {
 	char *root = fx_mkroot();
@@ -261,10 +278,9 @@ static void test_load_dropins(void **state)
 	 * (the key keeps the earlier file's value), its good keys and the other
 	 * files apply, and an unknown key is a warning.
 	 */
-	fx_write(root, "memoffd.conf.d/15-bad.conf",
+	load_dropin(root, path, "memoffd.conf.d/15-bad.conf",
 		 "# comment\n[Offline]\nAttemptTimeout=forever\nFromTheFuture=1\nBackoffJitter=5\n"
-		 "[Future]\nKey=1\n");
-	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 3);
+		 "[Future]\nKey=1\n", 3, &c, &errors);
 	assert_non_null(errors);
 	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:3: AttemptTimeout=: invalid duration 'forever'"));
 	assert_non_null(strstr(errors, "memoffd.conf.d/15-bad.conf:4: unknown key 'FromTheFuture' in section [Offline]"));
@@ -272,32 +288,21 @@ static void test_load_dropins(void **state)
 	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);  /* 20-b's, the last good one */
 	assert_int_equal(c.backoff_jitter_pct, 5);
 	assert_int_equal(c.hotplug_policy, MO_HOTPLUG_OFF);
-	mo_config_done(&c);
-	free(errors);
-	errors = NULL;
-	fx_unlink(root, "memoffd.conf.d/15-bad.conf");
+	unload_dropin(root, "memoffd.conf.d/15-bad.conf", &c, &errors);
 
 	/* Keys that only make sense together are checked after all files; the pair keeps the default. */
-	fx_write(root, "memoffd.conf.d/40-cap.conf", "[Offline]\nBackoffInitial=30s\n");
-	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 1);
+	load_dropin(root, path, "memoffd.conf.d/40-cap.conf", "[Offline]\nBackoffInitial=30s\n", 1, &c, &errors);
 	assert_non_null(strstr(errors, "BackoffCap=20s is below BackoffInitial=30s"));
 	assert_int_equal(c.backoff_initial_usec, MO_CONFIG_BACKOFF_INITIAL_USEC);
 	assert_int_equal(c.backoff_cap_usec, MO_CONFIG_BACKOFF_CAP_USEC);
 	assert_int_equal(c.attempt_timeout_usec, 9 * SEC);
-	mo_config_done(&c);
-	free(errors);
-	errors = NULL;
-	fx_unlink(root, "memoffd.conf.d/40-cap.conf");
+	unload_dropin(root, "memoffd.conf.d/40-cap.conf", &c, &errors);
 
-	fx_write(root, "memoffd.conf.d/40-inf.conf", "[Offline]\nAttemptsPerBlock=0\nDeadline=infinity\n");
-	assert_int_equal(mo_config_load(path, NULL, &c, &errors), 1);
+	load_dropin(root, path, "memoffd.conf.d/40-inf.conf", "[Offline]\nAttemptsPerBlock=0\nDeadline=infinity\n", 1, &c, &errors);
 	assert_non_null(strstr(errors, "AttemptsPerBlock=0 (unlimited) needs a Deadline="));
 	assert_int_equal(c.attempts_per_block, MO_CONFIG_ATTEMPTS_PER_BLOCK);
 	assert_int_equal(c.deadline_usec, 0);
-	mo_config_done(&c);
-	free(errors);
-	errors = NULL;
-	fx_unlink(root, "memoffd.conf.d/40-inf.conf");
+	unload_dropin(root, "memoffd.conf.d/40-inf.conf", &c, &errors);
 
 	fx_rmroot(root);
 }
