@@ -51,6 +51,23 @@ static void pass(struct mo_blocked_tracker *t, uint64_t block, uint64_t time, co
 	assert_int_equal(mo_blocked_end(t, block), 0);
 }
 
+/* The groups the log holds, in order: first and last PFN (every page between them) and owner. */
+struct span {
+	uint64_t first, last;
+	uint32_t owner;
+};
+
+static void expect_groups(const struct log *l, const struct span *want, size_t n)
+{
+	assert_int_equal(l->n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(l->g[i].first_pfn, want[i].first);
+		assert_int_equal(l->g[i].last_pfn, want[i].last);
+		assert_int_equal(l->g[i].npages, want[i].last - want[i].first + 1);
+		assert_int_equal(l->g[i].owner, want[i].owner);
+	}
+}
+
 static size_t count(const struct log *l, enum mo_blocked_event_type type)
 {
 	size_t n = 0;
@@ -184,14 +201,7 @@ static void test_grouping(void **state)
 	assert_int_equal(mo_blocked_tracker_new(&opts, record, &l, &t), 0);
 	/* no settle time: the first pass counts */
 	pass(t, 1, 0, mixed);
-	assert_int_equal(l.n, 4);
-	assert_int_equal(l.g[0].first_pfn, 10);
-	assert_int_equal(l.g[0].last_pfn, 12);
-	assert_int_equal(l.g[1].first_pfn, 13);
-	assert_int_equal(l.g[1].owner, 2);
-	assert_int_equal(l.g[2].first_pfn, 14);
-	assert_int_equal(l.g[2].last_pfn, 15);
-	assert_int_equal(l.g[3].first_pfn, 17);
+	expect_groups(&l, (const struct span[]) { { 10, 12, 1 }, { 13, 13, 2 }, { 14, 15, 2 }, { 17, 17, 2 } }, 4);
 }
 
 /* A THP is one folio: its tails join the head's group whatever their own flags and owner say. */
@@ -218,13 +228,7 @@ static void test_thp_one_group(void **state)
 	(void) state;
 	assert_int_equal(mo_blocked_tracker_new(&opts, record, &l, &t), 0);
 	pass(t, 1, 0, runs);
-	assert_int_equal(l.n, 2);
-	assert_int_equal(l.g[0].first_pfn, 512);
-	assert_int_equal(l.g[0].last_pfn, 1535);
-	assert_int_equal(l.g[0].owner, 7);
-	assert_int_equal(l.g[1].first_pfn, 1536);
-	assert_int_equal(l.g[1].npages, 512);
-	assert_int_equal(l.g[1].owner, 8);
+	expect_groups(&l, (const struct span[]) { { 512, 1535, 7 }, { 1536, 2047, 8 } }, 2);
 }
 
 struct groups {
