@@ -14,18 +14,34 @@
 
 #define SEC UINT64_C(1000000)
 
+/* The [Offline] attempt and backoff keys, in the order of memoffd.conf(5). */
+struct offline_keys {
+	uint64_t attempt_timeout_usec;
+	unsigned attempts_per_block;
+	uint64_t backoff_initial_usec;
+	double backoff_factor;
+	uint64_t backoff_cap_usec;
+	unsigned backoff_jitter_pct;
+	uint64_t deadline_usec;
+};
+
+static void expect_offline(const struct mo_config *c, struct offline_keys want)
+{
+	assert_int_equal(c->attempt_timeout_usec, want.attempt_timeout_usec);
+	assert_int_equal(c->attempts_per_block, want.attempts_per_block);
+	assert_int_equal(c->backoff_initial_usec, want.backoff_initial_usec);
+	assert_true(c->backoff_factor == want.backoff_factor);
+	assert_int_equal(c->backoff_cap_usec, want.backoff_cap_usec);
+	assert_int_equal(c->backoff_jitter_pct, want.backoff_jitter_pct);
+	assert_int_equal(c->deadline_usec, want.deadline_usec);
+}
+
 static void test_defaults(void **state)
 {
 	struct mo_config c;
 
 	mo_config_init(&c);
-	assert_int_equal(c.attempt_timeout_usec, 10 * SEC);
-	assert_int_equal(c.attempts_per_block, 5);
-	assert_int_equal(c.backoff_initial_usec, 1 * SEC);
-	assert_true(c.backoff_factor == 2.0);
-	assert_int_equal(c.backoff_cap_usec, 15 * SEC);
-	assert_int_equal(c.backoff_jitter_pct, 20);
-	assert_int_equal(c.deadline_usec, 120 * SEC);
+	expect_offline(&c, (struct offline_keys) { 10 * SEC, 5, 1 * SEC, 2.0, 15 * SEC, 20, 120 * SEC });
 	assert_true(c.reserve_auto);
 	assert_int_equal(c.allowed_zones, MO_ZONE_MOVABLE);
 	assert_int_equal(c.n_excluded, 0);
@@ -124,13 +140,7 @@ static void test_values(void **state)
 	mo_config_init(&c);
 	if (mo_config_parse_text("t.conf", text, &c, &errors) < 0)
 		fail_msg("%s", errors);
-	assert_int_equal(c.attempt_timeout_usec, 2500000);
-	assert_int_equal(c.attempts_per_block, 0);
-	assert_int_equal(c.backoff_initial_usec, 250000);
-	assert_true(c.backoff_factor == 1.5);
-	assert_int_equal(c.backoff_cap_usec, 60 * SEC);
-	assert_int_equal(c.backoff_jitter_pct, 0);
-	assert_int_equal(c.deadline_usec, 600 * SEC);
+	expect_offline(&c, (struct offline_keys) { 2500000, 0, 250000, 1.5, 60 * SEC, 0, 600 * SEC });
 	assert_false(c.reserve_auto);
 	assert_int_equal(c.reserve_bytes, GIB);
 	assert_int_equal(c.allowed_zones, MO_ZONE_NORMAL | MO_ZONE_MOVABLE);
