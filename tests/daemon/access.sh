@@ -29,7 +29,6 @@ printf '[Offline]\nAttemptTimeout=500ms\n' >"$CONF"
 have_bus=false
 command -v dbus-daemon >/dev/null && bus_start && have_bus=true
 start_daemon() { MEMOFFD_ENV="DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus" memoffd_start "$T" "$CONF"; }
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # as a user who is in group nogroup only as a supplementary group
 as_member() { setpriv --reuid=nobody --regid=daemon --groups=nogroup -- "$@"; }
 snapshot() { for f in "$MEM"/memory*/state; do printf '%s %s\n' "$f" "$(cat "$f")"; done; }

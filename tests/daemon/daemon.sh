@@ -74,8 +74,6 @@ start_daemon() {  # [extra env...]
 	MEMOFFD_ENV="$* DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus LD_PRELOAD=$SHIM" memoffd_start "$T" "$CONF" -v
 }
 stop_daemon() { memoffd_stop "$1"; }
-asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-state() { cat "$MEM/memory$1/state"; }
 
 # ---- start, introspection ----
 check "memoffd starts and answers on the private socket" start_daemon MEMOFF_TEST_STUCK_BLOCKS=13
@@ -174,7 +172,7 @@ expect_error org.memoff.Error.InvalidArgument "GetPins with an unknown option" b
 expect_error org.memoff.Error.InvalidArgument "GetPins with kmsg of the wrong type" busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 1 kmsg s no
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	expect_error org.memoff.Error.AccessDenied "GetPins as a non-root caller" \
-		asnobody busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 0
+		as_nobody busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 0
 else
 	ok "# SKIP needs root and setpriv"
 fi
@@ -192,7 +190,7 @@ check "memoffd logged it: PAGES_BLOCKED, then LONG_LIVED_PIN, naming pinner (MEM
 	sh -c "grep -q '^memoffd: block 13: offlining blocked by .*MEMOFF_PID=4242 MEMOFF_COMM=pinner .*MEMOFF_EVENT=new' '$T/daemon.log' &&
 	       grep -q '^memoffd: block 13: long-lived reference, .*MEMOFF_PID=4242 .*MEMOFF_EVENT=long-lived MEMOFF_JOB=${p##*/}\]' '$T/daemon.log'"
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	bp=$(asnobody busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages | pinsdoc)
+	bp=$(as_nobody busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 BlockedPages | pinsdoc)
 	check "... a non-root reader gets BlockedPages without owners (owners_errno EACCES)" \
 		pyjson '[(b["block"], b["owners_errno"]) for b in d["blocks"]] == [(13, "EACCES")] and "pinner" not in json.dumps(d) and
 			all(g["owner_pid"] == 0 for b in d["blocks"] for g in b["groups"])' <<<"$bp"
@@ -220,15 +218,15 @@ expect_error org.memoff.Error.JobFinished "cancelling a finished job" busctl $PR
 
 # ---- access ----
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	check "a non-root caller may list blocks" asnobody busctl $PRIV call $DEST ListBlocks
+	check "a non-root caller may list blocks" as_nobody busctl $PRIV call $DEST ListBlocks
 	expect_error org.memoff.Error.AccessDenied "a non-root caller may not offline" \
-		asnobody busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 0
+		as_nobody busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 0
 	expect_error org.memoff.Error.AccessDenied "a non-root caller may not cancel" \
-		asnobody busctl $PRIV call $DEST CancelJob u 1
+		as_nobody busctl $PRIV call $DEST CancelJob u 1
 	check "... and nothing changed" test "$(state 9)" = online
 	printf '[Access]\nAllowedGroup=nogroup\n' >> "$CONF"
 	call Reload
-	p=$(asnobody busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null | path_of)
+	p=$(as_nobody busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 dry-run b true 2>/dev/null | path_of)
 	check "with AllowedGroup=nogroup, a member may start a job" test -n "$p"
 else
 	for _ in 1 2 3 4 5; do ok "# SKIP needs root and setpriv"; done
@@ -257,9 +255,9 @@ if [ -n "$BUS_PID" ]; then
 		busctl $BUS call org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1 ListJobs
 	if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		check "the bus policy lets a non-root caller read" \
-			asnobody busctl $BUS call org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1 ListBlocks
+			as_nobody busctl $BUS call org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1 ListBlocks
 		expect_error org.freedesktop.DBus.Error.AccessDenied "the bus policy keeps a non-root caller from Offline" \
-			asnobody busctl $BUS call org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1 \
+			as_nobody busctl $BUS call org.memoff.Manager1 /org/memoff/Manager1 org.memoff.Manager1 \
 			Offline 'ssa{sv}' blocks 9 0
 	else
 		ok "# SKIP needs root and setpriv"
@@ -315,7 +313,7 @@ if [ -x "$CTL" ] && "$CTL" offline --help >/dev/null 2>&1; then
 	"$CTL" --sysroot "$T" pins -b 2-x >/dev/null 2>&1
 	check "memoffctl pins of a malformed block range: exit 2" test $? = 2
 	if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-		out=$(asnobody env MEMOFF_SOCKET="$MEMOFF_SOCKET" "$CTL" --sysroot "$T" pins -b 2-3 2>&1); rc=$?
+		out=$(as_nobody env MEMOFF_SOCKET="$MEMOFF_SOCKET" "$CTL" --sysroot "$T" pins -b 2-3 2>&1); rc=$?
 		check "memoffctl pins as a user memoffd does not serve runs in-process (exit $rc)" \
 			bash -c "test $rc = 0 && grep -q 'pages in 2 blocks would block' <<<'$out'"
 	else

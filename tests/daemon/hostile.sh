@@ -18,7 +18,6 @@ done
 memoffd_tree
 start_daemon() { : > "$LOG"; memoffd_env_start "$@"; }
 printf '[Offline]\nAttemptTimeout=300ms\n' > "$CONF"
-asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # root_answered: root's ListJobs and a dry-run Offline are answered (busctl's own 25 s timeout bounds them)
 root_answered() {
 	busctl $PRIV call $DEST ListJobs >/dev/null &&
@@ -29,19 +28,19 @@ check "memoffd starts" start_daemon
 idle_fds=$(fds)
 
 # ---- descriptor passing: refused on the private socket ----
-out=$(asnobody /usr/bin/python3 "$RAW" "$SOCK" negotiate-fds 2>&1)
+out=$(as_nobody /usr/bin/python3 "$RAW" "$SOCK" negotiate-fds 2>&1)
 check "NEGOTIATE_UNIX_FD on the private socket is refused ($out)" eval 'echo "$out" | grep -q "^ERROR"'
 check "... and root is answered" root_answered
 
 # ---- replies never read: the connection is closed, not memoffd's memory filled ----
-out=$(asnobody /usr/bin/python3 "$RAW" "$SOCK" pipeline 20000 2>&1)
+out=$(as_nobody /usr/bin/python3 "$RAW" "$SOCK" pipeline 20000 2>&1)
 check "20000 pipelined ListBlocks whose replies nobody reads: memoffd closes the connection ($out)" \
 	test "$out" = closed
 check "... says so in its log, naming the uid" grep -q "Closing a connection of uid 65534 .*unread\|Closing a connection of uid 65534 .*does not read" "$LOG"
 check "... and root is answered" root_answered
 
 # ---- connections past the caps: refused, and the refusals logged at a limited rate ----
-coproc HOLD { asnobody /usr/bin/python3 "$RAW" "$SOCK" hold 400; }
+coproc HOLD { as_nobody /usr/bin/python3 "$RAW" "$SOCK" hold 400; }
 DAEMON_EXTRA_PIDS=$HOLD_PID
 read -r -t 60 held <&"${HOLD[0]}"
 check "400 connections from nobody: at most the per-uid cap is accepted (${held:-?} held)" test "${held:-99}" -le 16

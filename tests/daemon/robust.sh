@@ -18,7 +18,6 @@ memoffd_tree
 base_conf() { printf '[Offline]\nAttemptTimeout=300ms\nBackoffInitial=100ms\nBackoffCap=200ms\n' > "$CONF"; }
 # offline writes to memory13 spin until a signal (the shim), as the kernel's do for a block with a pinned page
 MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
-state() { cat "$MEM/memory$1/state"; }
 
 # ---- configuration: degrade, never fail; --check-config stays strict ----
 base_conf

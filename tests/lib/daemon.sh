@@ -34,6 +34,9 @@
 #                         Result; "timeout" and return 1 if it never does
 #   expect_error NAME WHAT COMMAND...
 #                         ok when the busctl COMMAND fails with D-Bus error NAME
+#   as_nobody COMMAND...  run COMMAND as user nobody, group nogroup (needs root
+#                         and setpriv)
+#   state N               memoryN's state in $T ("gone" when it vanished)
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sysfs-tree.sh"
@@ -175,3 +178,6 @@ expect_error() {
 		echo "$daemon_out" | grep -E "error-name|Call failed" | sed 's/^/# /'
 	fi
 }
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+state() { tree_state "$T" "$1"; }
