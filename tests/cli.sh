@@ -8,14 +8,10 @@ builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
 man=$srcdir/doc/memoffctl.8
 tree=$srcdir/tests/sysfs-trees/synthetic-gap-going-offline
-export LC_ALL=C
-
-if [ ! -x "$memoffctl" ]; then echo "1..0 # SKIP $memoffctl is not built"; exit 0; fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
 
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/cli.sh"
+cli_scratch cli
 
 plan 23
 

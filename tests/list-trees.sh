@@ -13,11 +13,10 @@ builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
 trees=$srcdir/tests/sysfs-trees
 tab=$(printf '\t')
-export LC_ALL=C
 
 . "$srcdir/tests/lib/tap.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/list-trees.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
+. "$srcdir/tests/lib/cli.sh"
+cli_scratch list-trees
 
 : > "$tmp/trees"
 for d in "$trees"/*/sys/devices/system/memory; do
@@ -27,7 +26,6 @@ grep -v -e '^#' -e '^$' "$trees/cases" > "$tmp/cases"
 n_trees=$(wc -l < "$tmp/trees")
 n_cases=$(wc -l < "$tmp/cases")
 
-[ -x "$memoffctl" ] || skip_all "$memoffctl is not built"
 if [ "$n_trees" -eq 0 ] || [ "$n_cases" -eq 0 ]; then
 	plan 1
 	not_ok "no trees ($n_trees) or no cases ($n_cases) under $trees"

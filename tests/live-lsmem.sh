@@ -7,9 +7,9 @@ set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-$srcdir}
 memoffctl=${MEMOFFCTL:-$builddir/src/memoffctl/memoffctl}
-export LC_ALL=C
 
 . "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/cli.sh"
 
 [ -x "$memoffctl" ] || skip_all "$memoffctl is not built"
 [ -r /sys/devices/system/memory/block_size_bytes ] || skip_all "no memory-block sysfs (/sys/devices/system/memory) on this machine"
@@ -21,8 +21,7 @@ case $ver in
 esac
 command -v python3 > /dev/null || skip_all "python3 is not installed"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/live-lsmem.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
+cli_scratch live-lsmem
 
 # Compare two JSON documents field for field; print the differences as TAP comments.
 json_same() {
