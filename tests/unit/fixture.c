@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "fixture.h"
 #include "fx-path.h"
@@ -198,4 +201,20 @@ int fx_teardown(void **state)
 	fx_rmroot(t->root);
 	free(t);
 	return 0;
+}
+
+void fx_contains(const char *text, ...)
+{
+	const char *want;
+	va_list ap;
+
+	if (!text)
+		fail_msg("no text where one was expected");
+	va_start(ap, text);
+	while ((want = va_arg(ap, const char *)))
+		if (!strstr(text, want)) {
+			va_end(ap);
+			fail_msg("\"%s\" is not in:\n%s", want, text);
+		}
+	va_end(ap);
 }

@@ -60,6 +60,12 @@ void fx_tree_open(struct fx_tree *t);
 int fx_teardown(void **state);
 
 /*
+ * Fails the cmocka test unless @text (not NULL) contains every string of the
+ * NULL-terminated list, naming the first one missing and showing @text.
+ */
+void fx_contains(const char *text, ...) __attribute__((sentinel));
+
+/*
  * A pointer the test needs: fails the cmocka test when NULL (and tells the
  * compiler it is not). Needs <cmocka.h> where it is used.
  */

@@ -401,7 +401,6 @@ static void test_attempts(void **state)
 		.log = true,
 	};
 	struct mo_attempt_result res;
-	const char *rec;
 	int rfd;
 
 	fifo_state(root, &rfd);
@@ -420,14 +419,9 @@ static void test_attempts(void **state)
 	/* 1: times out; what stayed in use is reported once */
 	assert_int_equal(mo_forensics_attempt(f, r, BLOCK, MO_ACTION_OFFLINE, 1000 * 1000, NULL, &res), 0);
 	assert_int_equal(res.outcome, MO_OUTCOME_TIMED_OUT);
-	rec = journal_find(MO_MESSAGE_PAGES_BLOCKED, "new");
-	assert_non_null(rec);
-	assert_non_null(strstr(rec, "MEMOFF_BLOCK=5\n"));
-	assert_non_null(strstr(rec, "MEMOFF_PFN=0x510\nMEMOFF_PFN_LAST=0x512\nMEMOFF_NPAGES=3\n"));
-	assert_non_null(strstr(rec, "MEMOFF_PID=117\nMEMOFF_COMM=pinner\n"));
-	assert_non_null(strstr(rec, "MEMOFF_VADDR=0x7fdcf9a64000\n"));
-	assert_non_null(strstr(rec, "MEMOFF_EXTRA_REFS=1\n"));
-	assert_non_null(strstr(rec, "MEMOFF_CLASS=pending\n"));
+	fx_contains(journal_find(MO_MESSAGE_PAGES_BLOCKED, "new"), "MEMOFF_BLOCK=5\n",
+		    "MEMOFF_PFN=0x510\nMEMOFF_PFN_LAST=0x512\nMEMOFF_NPAGES=3\n", "MEMOFF_PID=117\nMEMOFF_COMM=pinner\n",
+		    "MEMOFF_VADDR=0x7fdcf9a64000\n", "MEMOFF_EXTRA_REFS=1\n", "MEMOFF_CLASS=pending\n", NULL);
 	assert_null(journal_find(MO_MESSAGE_LONG_LIVED_PIN, "long-lived"));
 
 	assert_int_equal(mo_forensics_report(f, BLOCK, &rep), 0);
@@ -445,19 +439,15 @@ static void test_attempts(void **state)
 	/* 2: a second timeout, an attempt's length later: past the threshold */
 	assert_int_equal(mo_forensics_attempt(f, r, BLOCK, MO_ACTION_OFFLINE, 1000 * 1000, NULL, &res), 0);
 	assert_int_equal(res.outcome, MO_OUTCOME_TIMED_OUT);
-	rec = journal_find(MO_MESSAGE_LONG_LIVED_PIN, "long-lived");
-	assert_non_null(rec);
-	assert_non_null(strstr(rec, "MEMOFF_CLASS=long-lived\n"));
-	assert_non_null(strstr(rec, "MEMOFF_COMM=pinner\n"));
+	fx_contains(journal_find(MO_MESSAGE_LONG_LIVED_PIN, "long-lived"), "MEMOFF_CLASS=long-lived\n",
+		    "MEMOFF_COMM=pinner\n", NULL);
 
 	/* 3: the pinner lets go of its pages; the slab page stays */
 	for (uint64_t p = 0x510; p <= 0x512; p++)
 		flags(root, p, BUDDY, 0);
 	assert_int_equal(mo_forensics_attempt(f, r, BLOCK, MO_ACTION_OFFLINE, 1000 * 1000, NULL, &res), 0);
-	rec = journal_find(MO_MESSAGE_PAGES_UNBLOCKED, "cleared");
-	assert_non_null(rec);
-	assert_non_null(strstr(rec, "MEMOFF_PFN=0x510\n"));
-	assert_non_null(strstr(rec, "MEMOFF_CLASS=long-lived\n"));
+	fx_contains(journal_find(MO_MESSAGE_PAGES_UNBLOCKED, "cleared"), "MEMOFF_PFN=0x510\n",
+		    "MEMOFF_CLASS=long-lived\n", NULL);
 	assert_int_equal(mo_forensics_report(f, BLOCK, &rep), 0);
 	assert_int_equal(rep->n_groups, 3);
 	assert_int_equal(rep->groups[0].first_pfn, 0x520);
