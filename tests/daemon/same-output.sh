@@ -51,7 +51,7 @@ printf '[Offline]\nAttemptTimeout=500ms\nBackoffInitial=200ms\nBackoffCap=500ms\
 
 SHIM=$top_builddir/tests/daemon/stuck-write.so
 # block 7 is boot memory (Normal): no SIZE request of the cases takes it
-LD_PRELOAD=$SHIM MEMOFF_TEST_STUCK_BLOCKS=7 memoffd_start "$T/a" "$T/memoffd.conf" || { plan 1; not_ok "memoffd starts"; sed 's/^/# /' "$T/daemon.log"; exit 1; }
+MEMOFFD_ENV="LD_PRELOAD=$SHIM MEMOFF_TEST_STUCK_BLOCKS=7" memoffd_start "$T/a" "$T/memoffd.conf" || { plan 1; not_ok "memoffd starts"; sed 's/^/# /' "$T/daemon.log"; exit 1; }
 
 # Durations are the one thing two runs cannot share (the eject's too), and
 # with them the width of a table's TIME column: runs of spaces count as one.
