@@ -62,7 +62,7 @@ point $? "memoffd starts under the fault shim" "$T/daemon.log"
 rc=$?
 [ "$rc" -eq 64 ]
 point $? "offline -b 9-12 with three blocks failing three ways: exit 64, partly done (got $rc)" "$T/job1.out"
-"$ctl" --sysroot "$T" watch 1 -J >"$T/job1.json" 2>&1
+"$ctl" --sysroot "$T" watch 1 -J >"$T/job1.json" 2>"$T/job1.err"
 [ "$(outcome "$T/job1.json" 9)" = unmovable ] && grep -q 'EBUSY' "$T/job1.json"
 point $? "block 9 (EBUSY): recorded unmovable, with the errno" "$T/job1.json"
 [ "$(outcome "$T/job1.json" 10)" = timed-out ]
@@ -96,7 +96,7 @@ wait
 point $? "killed with SIGKILL while the write to block 10 spun; the block reads online" "$T/fault.log"
 start_daemon ""
 point $? "memoffd restarts" "$T/daemon.log"
-"$ctl" --sysroot "$T" watch 2 -J >"$T/job2.json" 2>&1
+"$ctl" --sysroot "$T" watch 2 -J >"$T/job2.json" 2>"$T/job2.err"
 grep -q '"result": "interrupted"' "$T/job2.json" &&
 	[ "$(outcome "$T/job2.json" 10)" = interrupted ] && grep -q '"reason": ".*the block is online' "$T/job2.json"
 point $? "the restarted daemon reports job 2 interrupted, with block 10's real state" "$T/job2.json"
