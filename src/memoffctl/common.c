@@ -311,7 +311,7 @@ int ctl_parse_json_only(struct ctl_ctx *ctx, int argc, char *argv[], bool *json)
 		CTL_COMMON_LONGOPTS,
 		{}
 	};
-	int c, ex;
+	int c, ex = EXIT_FAILURE;
 
 	c = ctl_getopt_json(ctx, argc, argv, longopts, json, &ex);
 	if (c == CTL_GETOPT_EXIT)

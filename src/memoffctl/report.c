@@ -307,8 +307,11 @@ static void job_failure(const struct job_report *rep)
 {
 	const struct mo_job_result *r = rep->res;
 	char done[MO_FORMAT_SIZE_MAX], want[MO_FORMAT_SIZE_MAX];
-	const char *verb = r->action == MO_ACTION_OFFLINE ? "offline" : "online";
+	const char *verb;
 
+	if (!r)
+		return;
+	verb = r->action == MO_ACTION_OFFLINE ? "offline" : "online";
 	mo_format_size(r->done_bytes, done);
 	mo_format_size(r->wanted_bytes, want);
 	if (r->size_request && r->n_candidates == 0) {
@@ -415,6 +418,8 @@ static int print_text(const struct job_report *rep, struct mo_pin_report *const 
 			release_summary(rep);
 		return r;
 	}
+	if (!rep->res)
+		return -EINVAL;
 	if (rep->res->n_blocks > 0)
 		r = job_table(rep->res);
 	if (r < 0)

@@ -99,7 +99,7 @@ int ctl_job_opt(int c, const char *arg, struct ctl_job_opts *o, int *ret_exit)
 int ctl_job_getopt(struct ctl_ctx *ctx, int argc, char *argv[], const char *shortopts, const struct option *longopts,
 		   struct ctl_job_opts *o, int *ret_exit)
 {
-	int c, r;
+	int c = -1, r;
 
 	do {
 		c = ctl_getopt(ctx, argc, argv, shortopts, longopts, ret_exit);
