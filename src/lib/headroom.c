@@ -46,6 +46,8 @@
 
 #define PROC_MEMINFO "meminfo"
 #define SYSFS_NODE "devices/system/node"
+/* a meminfo file is about 1.5 KiB */
+#define MEMINFO_MAX (1024 * 1024)
 
 /* The meminfo fields we use, in bytes; UINT64_MAX when absent. */
 struct meminfo {
@@ -68,9 +70,8 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 		{ "Inactive(file)", offsetof(struct meminfo, inactive_file) },
 		{ "SReclaimable", offsetof(struct meminfo, sreclaimable) },
 	};
-	const char *colon = strchr(line, ':'), *p;
-	unsigned long long v;
-	char *end;
+	const char *colon = strchr(line, ':'), *p, *end;
+	uint64_t v;
 	size_t klen;
 
 	if (!colon)
@@ -82,11 +83,7 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 		p = colon + 1;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p < '0' || *p > '9')
-			return;
-		errno = 0;
-		v = strtoull(p, &end, 10);
-		if (errno != 0)
+		if (mo_parse_u64_span(p, NULL, 10, &v, &end) < 0)
 			return;
 		while (*end == ' ' || *end == '\t')
 			end++;
@@ -103,36 +100,26 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 /* Read a meminfo file, skipping a "Node N " prefix on each line. */
 static int meminfo_read(const struct mo_root *root, bool proc, const char *rel, struct meminfo *mi)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int fd;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
 	memset(mi, 0xff, sizeof(*mi));
-	fd = mo_root_open(root, proc, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		int r = -errno;
-		close(fd);
+	r = mo_root_read_all(root, proc, rel, MEMINFO_MAX, &text, NULL);
+	if (r < 0)
 		return r;
-	}
-	errno = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 		const char *p = line;
 
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
 		if (startswith(p, "Node ")) {
 			p += 5;
-			while (*p >= '0' && *p <= '9')
-				p++;
-			while (*p == ' ')
-				p++;
+			p += strspn(p, "0123456789");
+			p += strspn(p, " ");
 		}
 		meminfo_line(p, mi);
 	}
-	if (ferror(f))
-		return errno > 0 ? -errno : -EIO;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "parse.h"
 
 #define MESSAGE_MAX 2048
 #define MAX_FIELDS 64
@@ -43,17 +44,17 @@ void mo_log_set_journal_sink(mo_log_journal_sink_t sink)
 
 bool mo_log_stderr_is_journal(void)
 {
-	const char *e = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
+	const char *e = getenv("JOURNAL_STREAM"), *colon;
+	uint64_t dev, ino;
 	struct stat st;
-	int n = 0;
 
-	/* NOLINTNEXTLINE(cert-err34-c): systemd sets it; a bad value only fails the comparison */
-	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &n) != 2 || e[n] != '\0')
+	/* "DEV:INODE" of the stream, in decimal (systemd.exec(5)) */
+	if (!e || mo_parse_u64_span(e, NULL, 10, &dev, &colon) < 0 || *colon != ':' ||
+	    mo_parse_u64_span(colon + 1, NULL, 10, &ino, NULL) < 0)
 		return false;
 	if (fstat(STDERR_FILENO, &st) < 0)
 		return false;
-	return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+	return (uint64_t) st.st_dev == dev && (uint64_t) st.st_ino == ino;
 }
 
 enum mo_log_target mo_log_get_target(void)

@@ -10,6 +10,7 @@
 
 #include "owners.h"
 #include "bounded.h"
+#include "parse.h"
 #include "util.h"
 
 #define PM_PRESENT (UINT64_C(1) << 63)
@@ -191,18 +192,16 @@ static int parse_maps(char *text, struct range **ret, size_t *ret_n)
 	char *line = text;
 
 	while (line && *line) {
-		char *eol = strchr(line, '\n'), *p, *e;
+		char *eol = strchr(line, '\n');
+		const char *p, *e;
 		struct range r = {};
 
 		if (eol)
 			*eol = '\0';
 		/* start-end perms offset dev inode [path] */
-		errno = 0;
-		r.start = strtoull(line, &e, 16);
-		if (*e != '-')
+		if (mo_parse_u64_span(line, NULL, 16, &r.start, &e) < 0 || *e != '-')
 			goto next;
-		r.end = strtoull(e + 1, &e, 16);
-		if (*e != ' ' || r.end <= r.start || errno)
+		if (mo_parse_u64_span(e + 1, NULL, 16, &r.end, &e) < 0 || *e != ' ' || r.end <= r.start)
 			goto next;
 		p = e + 1;
 		if (strlen(p) < 5 || p[4] != ' ')
@@ -212,8 +211,7 @@ static int parse_maps(char *text, struct range **ret, size_t *ret_n)
 		if (p[0] == '-' && p[1] == '-' && p[2] == '-')
 			goto next;
 		p += 5;
-		r.offset = strtoull(p, &e, 16);
-		if (*e != ' ')
+		if (mo_parse_u64_span(p, NULL, 16, &r.offset, &e) < 0 || *e != ' ')
 			goto next;
 		p = e + 1;
 		p = strchr(p, ' '); /* dev */
@@ -690,16 +688,12 @@ static int scan_pid(struct scan *s, pid_t pid)
 	return 0;
 }
 
+/* A /proc entry that is a process: "1", "4242", not "0", "01" or "self". */
 static bool parse_pid(const char *name, pid_t *ret)
 {
-	char *e;
-	long v;
+	uint64_t v;
 
-	if (name[0] < '1' || name[0] > '9')
-		return false;
-	errno = 0;
-	v = strtol(name, &e, 10);
-	if (errno || *e || v <= 0 || v > INT32_MAX)
+	if (mo_parse_u64(name, 10, &v) < 0 || v == 0 || v > INT32_MAX)
 		return false;
 	*ret = (pid_t) v;
 	return true;
