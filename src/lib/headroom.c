@@ -70,7 +70,7 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 		{ "Inactive(file)", offsetof(struct meminfo, inactive_file) },
 		{ "SReclaimable", offsetof(struct meminfo, sreclaimable) },
 	};
-	const char *colon = strchr(line, ':'), *p, *end;
+	const char *colon = strchr(line, ':'), *end;
 	uint64_t v;
 	size_t klen;
 
@@ -80,14 +80,9 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (strlen(keys[i].key) != klen || !strneq(line, keys[i].key, klen))
 			continue;
-		p = colon + 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (mo_parse_u64_span(p, NULL, 10, &v, &end) < 0)
+		if (mo_parse_u64_span(skip_blanks(colon + 1), NULL, 10, &v, &end) < 0)
 			return;
-		while (*end == ' ' || *end == '\t')
-			end++;
-		if (startswith(end, "kB")) {
+		if (startswith(skip_blanks(end), "kB")) {
 			if (v > UINT64_MAX / KIB)
 				return;
 			v *= KIB;

@@ -171,14 +171,6 @@ static void strcpy_trunc(char *dst, size_t size, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-static const char *skip_spaces(const char *s)
-{
-	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): strings are NUL-terminated; the analyzer reads startswith() past the NUL */
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
 /* dump_page() prints a NULL pointer as "(null)" where a value was expected: 0. */
 static bool is_null(const char *s, const char *end)
 {
@@ -211,14 +203,14 @@ static bool parse_dec(const char *s, const char *end, int64_t *ret)
  */
 static void parse_counts(struct mo_page_dump *d, const char *s, bool head_line)
 {
-	/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): as in skip_spaces() */
+	/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): as in skip_blanks() */
 	while (*s) {
 		const char *tok, *tok_end, *colon;
 		size_t klen;
 		int64_t sv;
 		uint64_t uv;
 
-		s = skip_spaces(s);
+		s = skip_blanks(s);
 		tok = s;
 		tok_end = strchrnul(tok, ' ');
 		s = tok_end;
@@ -499,7 +491,7 @@ static int hotplug_line(struct mo_dump_parser *p, const char *s, uint64_t seq, u
 	if (r < 0)
 		return r;
 	/* Old kernels printed the dump's first line on the same record. */
-	rest = skip_spaces(rest);
+	rest = skip_blanks(rest);
 	if (startswith(rest, "page:"))
 		return header_line(p, rest, seq, ts_usec);
 	return 0;
@@ -517,7 +509,7 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 	if (!msg)
 		return 0;
 	/* Work on a trimmed copy; dump lines are short, longer ones are cut. */
-	s = skip_spaces(msg);
+	s = skip_blanks(msg);
 	len = strcspn(s, "\n");
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t'))
 		len--;
@@ -543,7 +535,7 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 		return 0;
 
 	if (startswith(s, "page dumped because:")) {
-		strcpy_trunc(d->reason, sizeof(d->reason), skip_spaces(s + 20), strlen(skip_spaces(s + 20)));
+		strcpy_trunc(d->reason, sizeof(d->reason), skip_blanks(s + 20), strlen(skip_blanks(s + 20)));
 		d->complete = true;
 		return finish_dump(p);
 	}
@@ -564,7 +556,7 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 		return 0;
 	}
 	if (startswith(s, "page_type:")) {
-		const char *v = skip_spaces(s + 10);
+		const char *v = skip_blanks(s + 10);
 
 		strcpy_trunc(d->page_type, sizeof(d->page_type), v, strlen(v));
 		return 0;

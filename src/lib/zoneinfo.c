@@ -18,17 +18,10 @@
 /* far more than the zones of any machine (about 1.5 KiB each) */
 #define ZONEINFO_MAX (16 * 1024 * 1024)
 
-static const char *skip_spaces(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
 /* "KEY VALUE" or "KEY: VALUE" at @line (after its indentation): the value, or false. */
 static bool field(const char *line, const char *key, uint64_t *ret)
 {
-	const char *p = skip_spaces(line), *end;
+	const char *p = skip_blanks(line), *end;
 	size_t len = strlen(key);
 
 	if (strncmp(p, key, len) != 0)
@@ -39,7 +32,7 @@ static bool field(const char *line, const char *key, uint64_t *ret)
 	if (*p != ' ' && *p != '\t')
 		return false;
 	/* whatever follows the number is left alone */
-	return mo_parse_u64_span(skip_spaces(p), NULL, 10, ret, &end) == 0;
+	return mo_parse_u64_span(skip_blanks(p), NULL, 10, ret, &end) == 0;
 }
 
 /* "Node 0, zone   Normal": the node and the zone's name. */
@@ -53,7 +46,7 @@ static bool zone_header(const char *line, int *node, char *zone, size_t size)
 		return false;
 	if (mo_parse_u64_span(line + 5, NULL, 10, &n, &end) < 0 || n > INT_MAX || strncmp(end, ", zone", 6) != 0)
 		return false;
-	p = skip_spaces(end + 6);
+	p = skip_blanks(end + 6);
 	while (p[len] && p[len] != ' ' && p[len] != '\t' && p[len] != '\n')
 		len++;
 	if (len == 0)
