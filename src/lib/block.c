@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <strings.h>
 
@@ -52,16 +51,9 @@ static int block_node(const struct mo_root *root, const char *dir)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = mo_root_open(root, false, dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, dir, &d) < 0)
 		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
 	while ((de = readdir(d))) {
 		const char *p = de->d_name;
 		unsigned n;
@@ -198,21 +190,16 @@ static int enumerate(const struct mo_root *root, struct mo_memory **ret)
 	_cleanup_free_ uint64_t *idx = NULL;
 	size_t n_idx = 0, cap = 0;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	r = mo_memory_open(root, &mem);
 	if (r < 0)
 		return r;
 	mem->unlisted = false;
 
-	fd = mo_root_open(root, false, MO_SYSFS_MEMORY, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = mo_root_opendir(root, false, MO_SYSFS_MEMORY, &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		uint64_t v;
 

@@ -94,17 +94,10 @@ static int scan_physical_nodes(const struct mo_root *root, const struct mo_memor
 	_cleanup_closedir_ DIR *dir = NULL;
 	char rel[640], buf[64];
 	struct dirent *de;
-	int fd;
 
 	snprintf(rel, sizeof(rel), MO_SYSFS_ACPI_DEVICES "/%s", name);
-	fd = mo_root_open(root, false, rel, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, rel, &dir) < 0)
 		return 0;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(dir))) {
 		const struct mo_block *b;
 		uint64_t index;
@@ -130,16 +123,9 @@ static int scan_acpi(const struct mo_root *root, const struct mo_memory *mem, st
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = mo_root_open(root, false, MO_SYSFS_ACPI_DEVICES, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, MO_SYSFS_ACPI_DEVICES, &dir) < 0)
 		return 0;   /* no ACPI: only firmware_node links can name devices */
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(dir))) {
 		int r;
 

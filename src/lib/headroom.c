@@ -37,7 +37,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <stddef.h>
 
 #include "headroom.h"
@@ -148,7 +147,7 @@ int mo_headroom_read(const struct mo_root *root, struct mo_headroom *out)
 	_cleanup_closedir_ DIR *d = NULL;
 	struct meminfo mi;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	r = meminfo_read(root, true, PROC_MEMINFO, &mi);
@@ -159,14 +158,8 @@ int mo_headroom_read(const struct mo_root *root, struct mo_headroom *out)
 	out->mem_total = mi.total;
 	out->mem_available = mi.available != UINT64_MAX ? mi.available : free_estimate(&mi);
 
-	fd = mo_root_open(root, false, SYSFS_NODE, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, SYSFS_NODE, &d) < 0)
 		return 0; /* no NUMA information: system rule only */
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(d))) {
 		char rel[64];
 		int n = parse_node_name(de->d_name);

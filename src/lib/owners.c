@@ -629,17 +629,11 @@ static int scan_all(const struct mo_root *root, struct scan *s, unsigned *deferr
 	size_t n_later = 0, cap = 0;
 	struct memcg mc;
 	struct dirent *de;
-	int dfd, r = 0;
+	int r;
 
-	dfd = mo_root_open(root, true, ".", O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
-	d = fdopendir(dfd);
-	if (!d) {
-		r = -errno;
-		close(dfd);
+	r = mo_root_opendir(root, true, ".", &d);
+	if (r < 0)
 		return r;
-	}
 	memcg_open(root, s, &mc);
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *cg = NULL;
