@@ -299,23 +299,13 @@ int mo_device_rank(const void *a, const void *b)
 
 int mo_device_eject(const struct mo_root *root, const char *name)
 {
-	_cleanup_close_ int fd = -1;
 	char rel[256];
-	ssize_t n;
 
 	if (!valid_name(name))
 		return -EINVAL;
 	snprintf(rel, sizeof(rel), MO_SYSFS_ACPI_DEVICES "/%s/eject", name);
-	fd = mo_root_open(root, false, rel, O_WRONLY);
-	if (fd < 0)
-		return fd;
 	/* The kernel only queues the work: this write does not spin. */
-	do
-		n = write(fd, "1", 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == 1 ? 0 : -EIO;
+	return mo_root_write(root, rel, "1");
 }
 
 int mo_device_gone(const struct mo_root *root, const struct mo_device *dev)

@@ -75,6 +75,18 @@ int mo_root_open_dev(const struct mo_root *root, const char *rel, int flags);
 int mo_root_opendir(const struct mo_root *root, bool proc, const char *rel, DIR **ret);
 
 /**
+ * mo_root_write() - write @value to an attribute under sys/ in one write(2).
+ *
+ * A write interrupted by a signal is retried: for attributes whose write
+ * returns at once (eject, a switch). Not for memoryN/state, whose write is
+ * ended by a signal on purpose (attempt.c).
+ *
+ * Return: 0, or a negative errno (-EROFS under the write guard, -EIO for a
+ * short write).
+ */
+int mo_root_write(const struct mo_root *root, const char *rel, const char *value);
+
+/**
  * mo_root_read() - read a small attribute file into @buf.
  *
  * Reads at most @size-1 bytes, NUL-terminates and strips trailing
