@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <ctype.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <strings.h>
 
@@ -32,72 +30,30 @@ enum mo_state mo_state_from_string(const char *s)
 	return MO_STATE_UNKNOWN;
 }
 
-/* Parse a whole string of hex digits (optional 0x), no sign, no junk. */
+/* A whole string of hex digits (optional 0x), no sign, no junk. */
 static int parse_hex_u64(const char *s, uint64_t *ret)
 {
-	uint64_t v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!*s)
-		return -EBADMSG;
-	for (; *s; s++) {
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return -EBADMSG;
-		if (v > (UINT64_MAX >> 4))
-			return -ERANGE;
-		v = (v << 4) | (uint64_t) d;
-	}
-	*ret = v;
-	return 0;
+	return mo_parse_u64_span(s, NULL, 16 | MO_PARSE_0X, ret, NULL);
 }
 
-/* "memory123" -> 123; anything else -> -EINVAL. */
+/*
+ * "memory123" -> 123; anything else -> -EINVAL (-ERANGE past 64 bits). The
+ * kernel writes no leading zero: "memory09" is not block 9.
+ */
 static int parse_block_name(const char *name, uint64_t *ret)
 {
-	uint64_t v = 0;
-	const char *p;
-
 	if (!startswith(name, "memory"))
 		return -EINVAL;
-	p = name + strlen("memory");
-	if (!*p)
-		return -EINVAL;
-	/* The kernel writes no leading zero: "memory09" is not block 9. */
-	if (p[0] == '0' && p[1])
-		return -EINVAL;
-	for (; *p; p++) {
-		if (!isdigit((unsigned char) *p))
-			return -EINVAL;
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t) (*p - '0');
-	}
-	*ret = v;
-	return 0;
+	return mo_parse_u64(name + strlen("memory"), 10, ret);
 }
 
 static int block_node(const struct mo_root *root, const char *dir)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = mo_root_open(root, false, dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, dir, &d) < 0)
 		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
 	while ((de = readdir(d))) {
 		const char *p = de->d_name;
 		unsigned n;
@@ -234,21 +190,16 @@ static int enumerate(const struct mo_root *root, struct mo_memory **ret)
 	_cleanup_free_ uint64_t *idx = NULL;
 	size_t n_idx = 0, cap = 0;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	r = mo_memory_open(root, &mem);
 	if (r < 0)
 		return r;
 	mem->unlisted = false;
 
-	fd = mo_root_open(root, false, MO_SYSFS_MEMORY, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = mo_root_opendir(root, false, MO_SYSFS_MEMORY, &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		uint64_t v;
 

@@ -291,25 +291,45 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* A walk over a PFN range, CHUNK_PFNS at a time. */
+struct chunk {
+	uint64_t end;     /* one past the range's last PFN */
+	uint64_t pfn0;    /* the chunk's first PFN */
+	size_t n;         /* its length; 0 before the first */
+};
+
+/*
+ * The next chunk of the range, its flags in r->buf.
+ * Return: 1, 0 after the last chunk, or a negative errno.
+ */
+static int next_chunk(struct mo_census_reader *r, struct chunk *c)
+{
+	int k;
+
+	c->pfn0 += c->n;
+	if (c->pfn0 >= c->end)
+		return 0;
+	c->n = c->end - c->pfn0 < CHUNK_PFNS ? (size_t) (c->end - c->pfn0) : CHUNK_PFNS;
+	k = read_words(r->flags_fd, c->pfn0, c->n, r->buf, MO_KPF(MO_KPF_NOPAGE));
+	return k < 0 ? k : 1;
+}
+
 int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pfns, struct mo_census *out)
 {
 	uint64_t cnt[_PC_MAX] = {};
 	uint64_t thp = 0, mapped = 0, dirty = 0, shared = 0, shared_extra = 0;
 	uint64_t movable_cost = 0, cost;
+	struct chunk ch = { .end = first_pfn + n_pfns, .pfn0 = first_pfn };
 	struct walk w = {};
+	int k;
 
 	if (!range_ok(first_pfn, n_pfns))
 		return -ERANGE;
 
-	for (uint64_t done = 0; done < n_pfns;) {
-		uint64_t pfn0 = first_pfn + done;
-		size_t n = n_pfns - done < CHUNK_PFNS ? (size_t) (n_pfns - done) : CHUNK_PFNS;
+	while ((k = next_chunk(r, &ch)) > 0) {
+		uint64_t pfn0 = ch.pfn0;
+		size_t n = ch.n;
 		bool any_mapped = false;
-		int k;
-
-		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF(MO_KPF_NOPAGE));
-		if (k < 0)
-			return k;
 
 		for (size_t i = 0; i < n; i++) {
 			uint64_t f = r->buf[i], attr;
@@ -355,8 +375,9 @@ int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 				shared_extra += (m - 1 < MO_CENSUS_SHARED_MAX ? m - 1 : MO_CENSUS_SHARED_MAX);
 			}
 		}
-		done += n;
 	}
+	if (k < 0)
+		return k;
 
 	*out = (struct mo_census) {
 		.pages = n_pfns,
@@ -393,32 +414,25 @@ int mo_census_read(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pf
 int mo_census_pfns(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pfns,
 		   int (*cb)(uint64_t pfn, uint64_t flags, void *userdata), void *userdata)
 {
+	struct chunk ch = { .end = first_pfn + n_pfns, .pfn0 = first_pfn };
 	struct walk w = {};
+	int k;
 
 	if (!range_ok(first_pfn, n_pfns))
 		return -ERANGE;
 
-	for (uint64_t done = 0; done < n_pfns;) {
-		uint64_t pfn0 = first_pfn + done;
-		size_t n = n_pfns - done < CHUNK_PFNS ? (size_t) (n_pfns - done) : CHUNK_PFNS;
-		int k;
-
-		k = read_words(r->flags_fd, pfn0, n, r->buf, MO_KPF(MO_KPF_NOPAGE));
-		if (k < 0)
-			return k;
-		for (size_t i = 0; i < n; i++) {
+	while ((k = next_chunk(r, &ch)) > 0)
+		for (size_t i = 0; i < ch.n; i++) {
 			uint64_t f = r->buf[i], attr;
-			enum page_class c = walk_page(r, &w, pfn0 + i, f, &attr);
+			enum page_class c = walk_page(r, &w, ch.pfn0 + i, f, &attr);
 
 			if (c == PC_FREE || c == PC_NOPAGE)
 				continue;
-			k = cb(pfn0 + i, f, userdata);
+			k = cb(ch.pfn0 + i, f, userdata);
 			if (k < 0)
 				return k;
 		}
-		done += n;
-	}
-	return 0;
+	return k;
 }
 
 int mo_census_mapcount(struct mo_census_reader *r, uint64_t pfn, uint64_t *ret)

@@ -94,17 +94,10 @@ static int scan_physical_nodes(const struct mo_root *root, const struct mo_memor
 	_cleanup_closedir_ DIR *dir = NULL;
 	char rel[640], buf[64];
 	struct dirent *de;
-	int fd;
 
 	snprintf(rel, sizeof(rel), MO_SYSFS_ACPI_DEVICES "/%s", name);
-	fd = mo_root_open(root, false, rel, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, rel, &dir) < 0)
 		return 0;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(dir))) {
 		const struct mo_block *b;
 		uint64_t index;
@@ -130,16 +123,9 @@ static int scan_acpi(const struct mo_root *root, const struct mo_memory *mem, st
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = mo_root_open(root, false, MO_SYSFS_ACPI_DEVICES, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, MO_SYSFS_ACPI_DEVICES, &dir) < 0)
 		return 0;   /* no ACPI: only firmware_node links can name devices */
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(dir))) {
 		int r;
 
@@ -313,23 +299,13 @@ int mo_device_rank(const void *a, const void *b)
 
 int mo_device_eject(const struct mo_root *root, const char *name)
 {
-	_cleanup_close_ int fd = -1;
 	char rel[256];
-	ssize_t n;
 
 	if (!valid_name(name))
 		return -EINVAL;
 	snprintf(rel, sizeof(rel), MO_SYSFS_ACPI_DEVICES "/%s/eject", name);
-	fd = mo_root_open(root, false, rel, O_WRONLY);
-	if (fd < 0)
-		return fd;
 	/* The kernel only queues the work: this write does not spin. */
-	do
-		n = write(fd, "1", 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == 1 ? 0 : -EIO;
+	return mo_root_write(root, rel, "1");
 }
 
 int mo_device_gone(const struct mo_root *root, const struct mo_device *dev)

@@ -37,7 +37,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <stddef.h>
 
 #include "headroom.h"
@@ -46,6 +45,8 @@
 
 #define PROC_MEMINFO "meminfo"
 #define SYSFS_NODE "devices/system/node"
+/* a meminfo file is about 1.5 KiB */
+#define MEMINFO_MAX (1024 * 1024)
 
 /* The meminfo fields we use, in bytes; UINT64_MAX when absent. */
 struct meminfo {
@@ -68,9 +69,8 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 		{ "Inactive(file)", offsetof(struct meminfo, inactive_file) },
 		{ "SReclaimable", offsetof(struct meminfo, sreclaimable) },
 	};
-	const char *colon = strchr(line, ':'), *p;
-	unsigned long long v;
-	char *end;
+	const char *colon = strchr(line, ':'), *end;
+	uint64_t v;
 	size_t klen;
 
 	if (!colon)
@@ -79,18 +79,9 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (strlen(keys[i].key) != klen || !strneq(line, keys[i].key, klen))
 			continue;
-		p = colon + 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p < '0' || *p > '9')
+		if (mo_parse_u64_span(skip_blanks(colon + 1), NULL, 10, &v, &end) < 0)
 			return;
-		errno = 0;
-		v = strtoull(p, &end, 10);
-		if (errno != 0)
-			return;
-		while (*end == ' ' || *end == '\t')
-			end++;
-		if (startswith(end, "kB")) {
+		if (startswith(skip_blanks(end), "kB")) {
 			if (v > UINT64_MAX / KIB)
 				return;
 			v *= KIB;
@@ -103,36 +94,26 @@ static void meminfo_line(const char *line, struct meminfo *mi)
 /* Read a meminfo file, skipping a "Node N " prefix on each line. */
 static int meminfo_read(const struct mo_root *root, bool proc, const char *rel, struct meminfo *mi)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int fd;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
 	memset(mi, 0xff, sizeof(*mi));
-	fd = mo_root_open(root, proc, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		int r = -errno;
-		close(fd);
+	r = mo_root_read_all(root, proc, rel, MEMINFO_MAX, &text, NULL);
+	if (r < 0)
 		return r;
-	}
-	errno = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 		const char *p = line;
 
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
 		if (startswith(p, "Node ")) {
 			p += 5;
-			while (*p >= '0' && *p <= '9')
-				p++;
-			while (*p == ' ')
-				p++;
+			p += strspn(p, "0123456789");
+			p += strspn(p, " ");
 		}
 		meminfo_line(p, mi);
 	}
-	if (ferror(f))
-		return errno > 0 ? -errno : -EIO;
 	return 0;
 }
 
@@ -166,7 +147,7 @@ int mo_headroom_read(const struct mo_root *root, struct mo_headroom *out)
 	_cleanup_closedir_ DIR *d = NULL;
 	struct meminfo mi;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	r = meminfo_read(root, true, PROC_MEMINFO, &mi);
@@ -177,14 +158,8 @@ int mo_headroom_read(const struct mo_root *root, struct mo_headroom *out)
 	out->mem_total = mi.total;
 	out->mem_available = mi.available != UINT64_MAX ? mi.available : free_estimate(&mi);
 
-	fd = mo_root_open(root, false, SYSFS_NODE, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	if (mo_root_opendir(root, false, SYSFS_NODE, &d) < 0)
 		return 0; /* no NUMA information: system rule only */
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(d))) {
 		char rel[64];
 		int n = parse_node_name(de->d_name);

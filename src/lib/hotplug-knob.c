@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -26,17 +25,7 @@ int mo_hotplug_knob_read(const struct mo_root *root)
 
 int mo_hotplug_knob_write(const struct mo_root *root, bool enabled)
 {
-	_cleanup_close_ int fd = mo_root_open(root, false, MO_SYSFS_ACPI_MEMORY_HOTPLUG, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	do
-		n = write(fd, enabled ? "1" : "0", 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == 1 ? 0 : -EIO;
+	return mo_root_write(root, MO_SYSFS_ACPI_MEMORY_HOTPLUG, enabled ? "1" : "0");
 }
 
 static char *save_path(const char *state_dir)

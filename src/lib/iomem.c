@@ -23,12 +23,14 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 
 #include "iomem.h"
+#include "parse.h"
 #include "util.h"
 
 #define PROC_IOMEM "iomem"
+/* far more than any machine's (a line per resource, ~50 bytes each) */
+#define IOMEM_MAX (16 * 1024 * 1024)
 #define SYSRAM_DRIVER_PREFIX "System RAM ("
 
 struct parse_state {
@@ -36,34 +38,6 @@ struct parse_state {
 	bool nonzero;    /* some line had a nonzero address */
 	size_t cap;
 };
-
-static bool parse_hex(const char **p, uint64_t *ret)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int digits = 0;
-
-	for (;; s++, digits++) {
-		int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			break;
-		if (v >> 60)
-			return false; /* more than 64 bits */
-		v = (v << 4) | (uint64_t) d;
-	}
-	if (digits == 0)
-		return false;
-	*p = s;
-	*ret = v;
-	return true;
-}
 
 static bool driver_managed(const char *name, size_t len)
 {
@@ -115,10 +89,10 @@ static int parse_line(const char *line, size_t len, struct mo_iomem *io, struct 
 
 	while (p < e && *p == ' ')
 		p++;
-	if (p >= e || !parse_hex(&p, &start) || p >= e || *p != '-')
+	if (mo_parse_u64_span(p, e, 16, &start, &p) < 0 || p >= e || *p != '-')
 		return 0;
 	p++;
-	if (!parse_hex(&p, &end) || end < start)
+	if (mo_parse_u64_span(p, e, 16, &end, &p) < 0 || end < start)
 		return 0;
 	if (e - p < 3 || !strneq(p, " : ", 3))
 		return 0;
@@ -164,42 +138,14 @@ int mo_iomem_parse(const char *text, struct mo_iomem *out)
 
 int mo_iomem_read(const struct mo_root *root, struct mo_iomem *out)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	struct parse_state st = {};
-	size_t cap = 0;
-	ssize_t n;
-	int fd;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	fd = mo_root_open(root, true, PROC_IOMEM, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		int r = -errno;
-		close(fd);
+	r = mo_root_read_all(root, true, PROC_IOMEM, IOMEM_MAX, &text, NULL);
+	if (r < 0)
 		return r;
-	}
-	errno = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		int r;
-
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		r = parse_line(line, (size_t) n, out, &st);
-		if (r < 0) {
-			mo_iomem_done(out);
-			return r;
-		}
-	}
-	if (ferror(f)) {
-		int r = errno > 0 ? -errno : -EIO;
-		mo_iomem_done(out);
-		return r;
-	}
-	finish(out, &st);
-	return 0;
+	return mo_iomem_parse(text, out);
 }
 
 void mo_iomem_done(struct mo_iomem *io)

@@ -407,26 +407,38 @@ static void collect(struct mo_job *j)
 	j->res.n_blocks = n;
 }
 
+#define HEADROOM_UNREADABLE "cannot read the memory statistics (meminfo) for the headroom guard"
+
+/*
+ * Before the first block of an offline request: the headroom and the
+ * reserve, when meminfo can be read. Return: false when the guard is on and
+ * it cannot (the job is then stopped).
+ */
+static bool start_headroom(struct mo_job *j)
+{
+	if (j->req.action != MO_ACTION_OFFLINE)
+		return true;
+	if (read_headroom(j, &j->res.headroom) == 0) {
+		j->res.have_headroom = true;
+		j->res.reserve = reserve(j);
+	} else if (guarded(j)) {
+		stop(j, MO_STOP_HEADROOM, HEADROOM_UNREADABLE);
+		return false;
+	}
+	return true;
+}
+
 static int dry_run(struct mo_job *j)
 {
-	struct mo_headroom sim;
+	struct mo_headroom sim = {};
 	uint64_t planned = 0, already = 0;
 
 	for (size_t i = 0; i < j->n; i++)
 		if (j->e[i].r.outcome == MO_OUTCOME_ALREADY)
 			already++;
 
-	if (j->req.action == MO_ACTION_OFFLINE) {
-		int r = read_headroom(j, &j->res.headroom);
-
-		if (r == 0) {
-			j->res.have_headroom = true;
-			j->res.reserve = reserve(j);
-		} else if (guarded(j)) {
-			stop(j, MO_STOP_HEADROOM, "cannot read the memory statistics (meminfo) for the headroom guard");
-			goto out;
-		}
-	}
+	if (!start_headroom(j))
+		goto out;
 	sim = j->res.headroom;
 
 	for (size_t i = 0; i < j->n || (j->req.size && planned + already < j->res.wanted_blocks && extend(j)); i++) {
@@ -514,17 +526,8 @@ static int execute(struct mo_job *j)
 {
 	const struct mo_backoff *b = &j->o.backoff;
 
-	if (j->req.action == MO_ACTION_OFFLINE) {
-		int r = read_headroom(j, &j->res.headroom);
-
-		if (r == 0) {
-			j->res.have_headroom = true;
-			j->res.reserve = reserve(j);
-		} else if (guarded(j)) {
-			stop(j, MO_STOP_HEADROOM, "cannot read the memory statistics (meminfo) for the headroom guard");
-			return 0;
-		}
-	}
+	if (!start_headroom(j))
+		return 0;
 
 	for (;;) {
 		struct mo_attempt_result ar;
@@ -577,8 +580,7 @@ static int execute(struct mo_job *j)
 			const char *why = NULL;
 
 			if (read_headroom(j, &h) < 0) {
-				stop(j, MO_STOP_HEADROOM,
-				     "cannot read the memory statistics (meminfo) for the headroom guard");
+				stop(j, MO_STOP_HEADROOM, HEADROOM_UNREADABLE);
 				break;
 			}
 			if (mo_headroom_check(&h, e->r.node, e->r.size, j->res.reserve, &why) < 0) {

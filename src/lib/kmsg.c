@@ -1,43 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
 #include "kmsg.h"
+#include "parse.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------ */
 /* one /dev/kmsg record                                                     */
-
-static int parse_u64_dec(const char *s, const char *end, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (s == end)
-		return -EBADMSG;
-	for (; s < end; s++) {
-		if (*s < '0' || *s > '9')
-			return -EBADMSG;
-		if (v > (UINT64_MAX - 9) / 10)
-			return -EBADMSG;
-		v = v * 10 + (uint64_t) (*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char) tolower((unsigned char) c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* Undo the kernel's \xNN escapes in place; returns the new length. */
 static size_t unescape(char *s, size_t len)
@@ -45,11 +18,11 @@ static size_t unescape(char *s, size_t len)
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		int hi, lo;
+		uint64_t c;
 
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
-		    (hi = hexval(s[i + 2])) >= 0 && (lo = hexval(s[i + 3])) >= 0) {
-			s[o++] = (char) (hi << 4 | lo);
+		    mo_parse_u64_span(s + i + 2, s + i + 4, 16, &c, NULL) == 0) {
+			s[o++] = (char) c;
 			i += 4;
 			continue;
 		}
@@ -79,18 +52,18 @@ int mo_kmsg_parse(char *buf, size_t len, struct mo_kmsg_record *rec)
 			next = semi;
 		switch (field) {
 		case 0:
-			r = parse_u64_dec(f, next, &prio);
+			r = mo_parse_u64_span(f, next, 10, &prio, NULL);
 			if (r < 0 || prio > 0xffffff)
 				return -EBADMSG;
 			rec->level = (unsigned) (prio & 7);
 			rec->facility = (unsigned) (prio >> 3);
 			break;
 		case 1:
-			if (parse_u64_dec(f, next, &rec->seq) < 0)
+			if (mo_parse_u64_span(f, next, 10, &rec->seq, NULL) < 0)
 				return -EBADMSG;
 			break;
 		case 2:
-			if (parse_u64_dec(f, next, &rec->ts_usec) < 0)
+			if (mo_parse_u64_span(f, next, 10, &rec->ts_usec, NULL) < 0)
 				return -EBADMSG;
 			break;
 		case 3:
@@ -198,49 +171,30 @@ static void strcpy_trunc(char *dst, size_t size, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-static const char *skip_spaces(const char *s)
+/* dump_page() prints a NULL pointer as "(null)" where a value was expected: 0. */
+static bool is_null(const char *s, const char *end)
 {
-	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): strings are NUL-terminated; the analyzer reads startswith() past the NUL */
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
+	return end - s == 6 && strneq(s, "(null)", 6);
 }
 
-/* Parse [s, end) entirely as a number of @base; "(null)" reads as 0. */
-static bool parse_num(const char *s, const char *end, int base, bool sign, void *ret)
+/* [s, end) entirely as a hexadecimal number, "0x" or not ("%lx", "%#lx"). */
+static bool parse_hex(const char *s, const char *end, uint64_t *ret)
 {
-	char tmp[40], *e;
-	size_t len = (size_t) (end - s);
-
-	if (len == 0 || len >= sizeof(tmp))
-		return false;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	if (streq(tmp, "(null)")) {
-		if (sign)
-			*(int64_t *) ret = 0;
-		else
-			*(uint64_t *) ret = 0;
+	if (is_null(s, end)) {
+		*ret = 0;
 		return true;
 	}
-	errno = 0;
-	if (sign) {
-		long long v = strtoll(tmp, &e, base);
+	return mo_parse_u64_span(s, end, 16 | MO_PARSE_0X, ret, NULL) == 0;
+}
 
-		if (errno || *e || e == tmp)
-			return false;
-		*(int64_t *) ret = v;
-	} else {
-		unsigned long long v;
-
-		if (tmp[0] == '-')
-			return false;
-		v = strtoull(tmp, &e, base);
-		if (errno || *e || e == tmp)
-			return false;
-		*(uint64_t *) ret = v;
+/* [s, end) entirely as a decimal, '-' allowed ("%d" of a count). */
+static bool parse_dec(const char *s, const char *end, int64_t *ret)
+{
+	if (is_null(s, end)) {
+		*ret = 0;
+		return true;
 	}
-	return true;
+	return mo_parse_i64_span(s, end, ret, NULL) == 0;
 }
 
 /*
@@ -249,14 +203,14 @@ static bool parse_num(const char *s, const char *end, int base, bool sign, void 
  */
 static void parse_counts(struct mo_page_dump *d, const char *s, bool head_line)
 {
-	/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): as in skip_spaces() */
+	/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch): as in skip_blanks() */
 	while (*s) {
 		const char *tok, *tok_end, *colon;
 		size_t klen;
 		int64_t sv;
 		uint64_t uv;
 
-		s = skip_spaces(s);
+		s = skip_blanks(s);
 		tok = s;
 		tok_end = strchrnul(tok, ' ');
 		s = tok_end;
@@ -267,20 +221,20 @@ static void parse_counts(struct mo_page_dump *d, const char *s, bool head_line)
 		colon++;
 #define KEY(k) (klen == sizeof(k) - 1 && strneq(tok, k, klen))
 		if (KEY("refcount") || KEY("count")) {
-			if (parse_num(colon, tok_end, 10, true, &sv))
+			if (parse_dec(colon, tok_end, &sv))
 				d->refcount = sv;
 		} else if (KEY("mapcount")) {
-			if (parse_num(colon, tok_end, 10, true, &sv)) {
+			if (parse_dec(colon, tok_end, &sv)) {
 				if (head_line)
 					d->folio_mapcount = sv;
 				else
 					d->mapcount = sv;
 			}
 		} else if (KEY("total_mapcount")) {
-			if (parse_num(colon, tok_end, 10, true, &sv))
+			if (parse_dec(colon, tok_end, &sv))
 				d->folio_mapcount = sv;
 		} else if (KEY("mapping")) {
-			if (parse_num(colon, tok_end, 16, false, &uv)) {
+			if (parse_hex(colon, tok_end, &uv)) {
 				d->mapping = uv;
 				d->have_mapping = true;
 			} else if (tok_end > colon) {
@@ -289,24 +243,24 @@ static void parse_counts(struct mo_page_dump *d, const char *s, bool head_line)
 				d->have_mapping = true;
 			}
 		} else if (KEY("index")) {
-			if (parse_num(colon, tok_end, 16, false, &uv))
+			if (parse_hex(colon, tok_end, &uv))
 				d->index = uv;
 		} else if (KEY("pfn")) {
-			if (parse_num(colon, tok_end, 16, false, &uv)) {
+			if (parse_hex(colon, tok_end, &uv)) {
 				d->pfn = uv;
 				d->have_pfn = true;
 			}
 		} else if (KEY("order")) {
-			if (parse_num(colon, tok_end, 10, true, &sv) && sv >= 0 && sv < 64)
+			if (parse_dec(colon, tok_end, &sv) && sv >= 0 && sv < 64)
 				d->order = (int) sv;
 		} else if (KEY("compound_mapcount") || KEY("entire_mapcount")) {
-			if (parse_num(colon, tok_end, 10, true, &sv))
+			if (parse_dec(colon, tok_end, &sv))
 				d->entire_mapcount = sv;
 		} else if (KEY("nr_pages_mapped") || KEY("subpages_mapcount")) {
-			if (parse_num(colon, tok_end, 10, true, &sv))
+			if (parse_dec(colon, tok_end, &sv))
 				d->nr_pages_mapped = sv;
 		} else if (KEY("pincount") || KEY("compound_pincount")) {
-			if (parse_num(colon, tok_end, 10, true, &sv))
+			if (parse_dec(colon, tok_end, &sv))
 				d->pincount = sv;
 		}
 #undef KEY
@@ -332,7 +286,7 @@ static bool parse_flags_line(struct mo_page_dump *d, const char *s)
 	num = s + 7;
 	open = strchr(num, '(');
 	num_end = open ? open : strchrnul(num, ' ');
-	if (!parse_num(num, num_end, 16, false, &v))
+	if (!parse_hex(num, num_end, &v))
 		return false;
 	d->flags = v;
 	d->have_flags = true;
@@ -384,7 +338,7 @@ static bool parse_aops_line(struct mo_page_dump *d, const char *s)
 		const char *v = p + 5, *e = strchrnul(v, ' ');
 		uint64_t ino;
 
-		if (parse_num(v, e, 16, false, &ino)) {
+		if (parse_hex(v, e, &ino)) {
 			d->ino = ino;
 			d->have_ino = true;
 		}
@@ -480,17 +434,15 @@ static int header_line(struct mo_dump_parser *p, const char *s, uint64_t seq, ui
 	return 0;
 }
 
+/* Hexadecimal digits (no "0x") at *s, then @stop if not NULL; *s moves past the digits. */
 static bool parse_hex_until(const char **s, const char *stop, uint64_t *ret)
 {
-	const char *b = *s, *e = b;
+	const char *e;
+	uint64_t v;
 
-	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): as in skip_spaces() */
-	while (hexval(*e) >= 0)
-		e++;
-	if (e == b || !parse_num(b, e, 16, false, ret))
+	if (mo_parse_u64_span(*s, NULL, 16, &v, &e) < 0 || (stop && !startswith(e, stop)))
 		return false;
-	if (stop && !startswith(e, stop))
-		return false;
+	*ret = v;
 	*s = e;
 	return true;
 }
@@ -509,16 +461,14 @@ static int hotplug_line(struct mo_dump_parser *p, const char *s, uint64_t seq, u
 		rest += 7;
 		ev.type = MO_KMSG_EV_MIGRATE_FAILED;
 		if (startswith(rest, " ret:")) {
-			const char *v = rest + 5, *e = v;
+			const char *e;
 			int64_t ret;
 
-			if (*e == '-')
-				e++;
-			while (*e >= '0' && *e <= '9')
-				e++;
-			if (parse_num(v, e, 10, true, &ret) && ret >= INT32_MIN && ret <= INT32_MAX)
-				ev.ret = (int) ret;
-			rest = e;
+			if (mo_parse_i64_span(rest + 5, NULL, &ret, &e) == 0) {
+				if (ret >= INT32_MIN && ret <= INT32_MAX)
+					ev.ret = (int) ret;
+				rest = e;
+			}
 		}
 	} else if (startswith(s, "failed to isolate pfn ")) {
 		rest = s + 22;
@@ -541,7 +491,7 @@ static int hotplug_line(struct mo_dump_parser *p, const char *s, uint64_t seq, u
 	if (r < 0)
 		return r;
 	/* Old kernels printed the dump's first line on the same record. */
-	rest = skip_spaces(rest);
+	rest = skip_blanks(rest);
 	if (startswith(rest, "page:"))
 		return header_line(p, rest, seq, ts_usec);
 	return 0;
@@ -559,7 +509,7 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 	if (!msg)
 		return 0;
 	/* Work on a trimmed copy; dump lines are short, longer ones are cut. */
-	s = skip_spaces(msg);
+	s = skip_blanks(msg);
 	len = strcspn(s, "\n");
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t'))
 		len--;
@@ -585,7 +535,7 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 		return 0;
 
 	if (startswith(s, "page dumped because:")) {
-		strcpy_trunc(d->reason, sizeof(d->reason), skip_spaces(s + 20), strlen(skip_spaces(s + 20)));
+		strcpy_trunc(d->reason, sizeof(d->reason), skip_blanks(s + 20), strlen(skip_blanks(s + 20)));
 		d->complete = true;
 		return finish_dump(p);
 	}
@@ -601,12 +551,12 @@ int mo_dump_parser_feed_line(struct mo_dump_parser *p, const char *msg, uint64_t
 		const char *v = strchr(s, ':') + 1;
 		uint64_t m;
 
-		if (parse_num(v, v + strlen(v), 16, false, &m))
+		if (parse_hex(v, v + strlen(v), &m))
 			d->memcg = m;
 		return 0;
 	}
 	if (startswith(s, "page_type:")) {
-		const char *v = skip_spaces(s + 10);
+		const char *v = skip_blanks(s + 10);
 
 		strcpy_trunc(d->page_type, sizeof(d->page_type), v, strlen(v));
 		return 0;

@@ -7,6 +7,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "parse.h"
 
 #define MESSAGE_MAX 2048
 #define MAX_FIELDS 64
@@ -43,17 +44,17 @@ void mo_log_set_journal_sink(mo_log_journal_sink_t sink)
 
 bool mo_log_stderr_is_journal(void)
 {
-	const char *e = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
+	const char *e = getenv("JOURNAL_STREAM"), *colon;
+	uint64_t dev, ino;
 	struct stat st;
-	int n = 0;
 
-	/* NOLINTNEXTLINE(cert-err34-c): systemd sets it; a bad value only fails the comparison */
-	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &n) != 2 || e[n] != '\0')
+	/* "DEV:INODE" of the stream, in decimal (systemd.exec(5)) */
+	if (!e || mo_parse_u64_span(e, NULL, 10, &dev, &colon) < 0 || *colon != ':' ||
+	    mo_parse_u64_span(colon + 1, NULL, 10, &ino, NULL) < 0)
 		return false;
 	if (fstat(STDERR_FILENO, &st) < 0)
 		return false;
-	return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+	return (uint64_t) st.st_dev == dev && (uint64_t) st.st_ino == ino;
 }
 
 enum mo_log_target mo_log_get_target(void)
@@ -119,50 +120,65 @@ const char *mo_log_field(char *buf, size_t size, const char *name, const char *f
 	return buf;
 }
 
+/* One journal entry: its fields, and the text of those formatted here. */
+struct journal_entry {
+	struct iovec iov[MAX_FIELDS + 9];
+	int n;
+	char text[2048];
+	size_t used;
+};
+
+static void add_field(struct journal_entry *e, const char *field)
+{
+	if (e->n < (int) ARRAY_SIZE(e->iov))
+		e->iov[e->n++] = (struct iovec) { .iov_base = (void *) field, .iov_len = strlen(field) };
+}
+
+/* Format a field into e->text, cut to what is left of it, and add it. */
+_printf_(2, 3)
+static void add_fieldf(struct journal_entry *e, const char *fmt, ...)
+{
+	char *p = e->text + e->used;
+	size_t left = sizeof(e->text) - e->used;
+	va_list ap;
+	int k;
+
+	if (left < 2)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(p, left, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	e->used += ((size_t) k < left ? (size_t) k : left - 1) + 1;
+	add_field(e, p);
+}
+
 static int write_journal(int level, int error, const char *message_id, const char *const *fields, const char *file,
 			 int line, const char *func, const char *msg)
 {
-	struct iovec iov[MAX_FIELDS + 9];
-	char prio[32], ident[128], cfile[512], cline[32], cfunc[128], mid[64], err[32];
+	struct journal_entry e = {};
 	_cleanup_free_ char *m = NULL;
-	int n = 0;
 
 	if (asprintf(&m, "MESSAGE=%s", msg) < 0)
 		return -ENOMEM;
-#define ADD(s)                                                 \
-	do {                                                   \
-		iov[n].iov_base = (void *) (s);                \
-		iov[n].iov_len = strlen(s);                    \
-		n++;                                           \
-	} while (0)
-	ADD(m);
-	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
-	ADD(prio);
-	snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", program_invocation_short_name);
-	ADD(ident);
-	if (message_id) {
-		snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);
-		ADD(mid);
-	}
+	add_field(&e, m);
+	add_fieldf(&e, "PRIORITY=%d", level);
+	add_fieldf(&e, "SYSLOG_IDENTIFIER=%s", program_invocation_short_name);
+	if (message_id)
+		add_fieldf(&e, "MESSAGE_ID=%s", message_id);
 	if (file) {
-		snprintf(cfile, sizeof(cfile), "CODE_FILE=%s", file);
-		ADD(cfile);
-		snprintf(cline, sizeof(cline), "CODE_LINE=%d", line);
-		ADD(cline);
+		add_fieldf(&e, "CODE_FILE=%s", file);
+		add_fieldf(&e, "CODE_LINE=%d", line);
 	}
-	if (func) {
-		snprintf(cfunc, sizeof(cfunc), "CODE_FUNC=%s", func);
-		ADD(cfunc);
-	}
-	if (error > 0) {
-		snprintf(err, sizeof(err), "ERRNO=%d", error);
-		ADD(err);
-	}
-	for (size_t i = 0; fields && fields[i] && n < (int) ARRAY_SIZE(iov); i++)
+	if (func)
+		add_fieldf(&e, "CODE_FUNC=%s", func);
+	if (error > 0)
+		add_fieldf(&e, "ERRNO=%d", error);
+	for (size_t i = 0; fields && fields[i]; i++)
 		if (strchr(fields[i], '=') && fields[i][0] != '=')
-			ADD(fields[i]);
-#undef ADD
-	return journal_sink ? journal_sink(iov, n) : sd_journal_sendv(iov, n);
+			add_field(&e, fields[i]);
+	return journal_sink ? journal_sink(e.iov, e.n) : sd_journal_sendv(e.iov, e.n);
 }
 
 static void write_stderr(const char *const *fields, const char *msg)

@@ -10,6 +10,8 @@
 
 #include "owners.h"
 #include "bounded.h"
+#include "maps.h"
+#include "parse.h"
 #include "util.h"
 
 #define PM_PRESENT (UINT64_C(1) << 63)
@@ -42,55 +44,6 @@ struct mo_pm_scan_arg {
 #define MAPS_MAX (256u << 20)     /* a maps file longer than this is skipped */
 #define PAGEMAP_CHUNK 8192        /* entries a read: 64 KiB, 32 MiB of address space */
 #define BITMAP_MAX_SPAN (UINT64_C(1) << 24)
-
-const char *mo_map_kind_to_string(enum mo_map_kind k)
-{
-	switch (k) {
-	case MO_MAP_ANON:
-		return "anon";
-	case MO_MAP_HEAP:
-		return "heap";
-	case MO_MAP_STACK:
-		return "stack";
-	case MO_MAP_FILE:
-		return "file";
-	case MO_MAP_SHMEM:
-		return "shmem";
-	case MO_MAP_OTHER:
-		return "other";
-	}
-	return "other";
-}
-
-enum mo_map_kind mo_owners_classify_mapping(const char *path, bool shared)
-{
-	if (!path || !*path)
-		return shared ? MO_MAP_SHMEM : MO_MAP_ANON;
-	if (streq(path, "[heap]"))
-		return MO_MAP_HEAP;
-	if (startswith(path, "[stack"))
-		return MO_MAP_STACK;
-	if (startswith(path, "/SYSV") || startswith(path, "/memfd:") || startswith(path, "/dev/shm/") ||
-	    startswith(path, "/dev/zero") || startswith(path, "[anon_shmem:"))
-		return MO_MAP_SHMEM;
-	if (path[0] == '[')
-		return MO_MAP_OTHER;
-	if (startswith(path, "/dev/"))
-		return MO_MAP_OTHER;
-	return MO_MAP_FILE;
-}
-
-struct range {
-	uint64_t start, end, offset;
-	const char *path;   /* into the maps text */
-	bool shared;
-};
-
-/* A mapping that maps no file: only anonymous pages (and the zero page). */
-static bool range_anon_only(const struct range *r)
-{
-	return !r->shared && (!*r->path || r->path[0] == '[');
-}
 
 /*
  * Memory cgroups: /proc/kpagecgroup names the memory cgroup each page is
@@ -183,69 +136,6 @@ static int read_proc_file(const struct mo_root *root, const char *rel, char **re
 	return mo_root_read_all(root, true, rel, SIZE_MAX, ret, ret_len);
 }
 
-/* Parse the maps text in place into ranges. */
-static int parse_maps(char *text, struct range **ret, size_t *ret_n)
-{
-	_cleanup_free_ struct range *v = NULL;
-	size_t n = 0, cap = 0;
-	char *line = text;
-
-	while (line && *line) {
-		char *eol = strchr(line, '\n'), *p, *e;
-		struct range r = {};
-
-		if (eol)
-			*eol = '\0';
-		/* start-end perms offset dev inode [path] */
-		errno = 0;
-		r.start = strtoull(line, &e, 16);
-		if (*e != '-')
-			goto next;
-		r.end = strtoull(e + 1, &e, 16);
-		if (*e != ' ' || r.end <= r.start || errno)
-			goto next;
-		p = e + 1;
-		if (strlen(p) < 5 || p[4] != ' ')
-			goto next;
-		r.shared = p[3] == 's';
-		/* no access at all: a reservation, not scanned */
-		if (p[0] == '-' && p[1] == '-' && p[2] == '-')
-			goto next;
-		p += 5;
-		r.offset = strtoull(p, &e, 16);
-		if (*e != ' ')
-			goto next;
-		p = e + 1;
-		p = strchr(p, ' '); /* dev */
-		if (!p)
-			goto next;
-		p++;
-		while (*p && *p != ' ')
-			p++; /* inode */
-		while (*p == ' ')
-			p++;
-		r.path = p;
-		/* kernel addresses ([vsyscall]) are not in pagemap */
-		if (r.start >= (UINT64_C(1) << 63))
-			goto next;
-		if (n == cap) {
-			struct range *nv;
-
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				return -ENOMEM;
-			v = nv;
-		}
-		v[n++] = r;
-next:
-		line = eol ? eol + 1 : NULL;
-	}
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
-}
-
 static void read_comm(struct scan *s)
 {
 	char rel[64], buf[64];
@@ -262,55 +152,63 @@ static void read_comm(struct scan *s)
 		snprintf(s->comm, sizeof(s->comm), "%.16s", buf);
 }
 
-/*
- * The cgroup of the process: the v2 line "0::/path" when there is one, else
- * the v1 memory controller's, else the first.
- */
+/* The cgroup paths in a /proc/PID/cgroup: lines "ID:CONTROLLERS:PATH". */
+struct proc_cgroups {
+	const char *v2;       /* cgroup2's line, "0::PATH" */
+	const char *memory;   /* the line of the v1 memory controller */
+	const char *first;
+};
+
+/* Read /proc/@pid/cgroup into *@text (cut in place) and find its paths. */
+static int read_proc_cgroups(const struct scan *s, pid_t pid, char **text, struct proc_cgroups *c)
+{
+	char rel[64], *line, *save = NULL;
+	int r;
+
+	*c = (struct proc_cgroups) {};
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int) pid);
+	r = read_proc_file(s->root, rel, text, NULL);
+	if (r < 0)
+		return r;
+	for (line = strtok_r(*text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2, *tok, *s2 = NULL;
+
+		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		*c1 = *c2 = '\0';
+		if (!c->first)
+			c->first = c2 + 1;
+		if (streq(line, "0") && c1[1] == '\0') {
+			if (!c->v2)
+				c->v2 = c2 + 1;
+			continue;
+		}
+		/* a whole word of the comma-separated controllers */
+		for (tok = strtok_r(c1 + 1, ",", &s2); tok && !c->memory; tok = strtok_r(NULL, ",", &s2))
+			if (streq(tok, "memory"))
+				c->memory = c2 + 1;
+	}
+	return 0;
+}
+
+/* The cgroup of the process: cgroup2's, else the v1 memory controller's, else the first. */
 static void read_cgroup(struct scan *s)
 {
 	_cleanup_free_ char *text = NULL;
-	const char *best = NULL, *first = NULL;
-	char rel[64], *line, *save = NULL;
+	struct proc_cgroups c;
+	const char *best;
 
 	if (s->have_cgroup)
 		return;
 	s->have_cgroup = true;
-	snprintf(rel, sizeof(rel), "%d/cgroup", (int) s->pid);
-	if (read_proc_file(s->root, rel, &text, NULL) < 0)
+	if (read_proc_cgroups(s, s->pid, &text, &c) < 0)
 		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2;
-
-		if (!c1)
-			continue;
-		c2 = strchr(c1 + 1, ':');
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		if (!first)
-			first = c2 + 1;
-		if (startswith(line, "0:") && c1[1] == '\0') {
-			best = c2 + 1;
-			break;
-		}
-		{
-			/* controllers list, comma separated */
-			char *ctl = c1 + 1, *tok, *s2 = NULL;
-			char tmp[256];
-
-			snprintf(tmp, sizeof(tmp), "%s", ctl);
-			for (tok = strtok_r(tmp, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
-				if (streq(tok, "memory") && !best)
-					best = c2 + 1;
-		}
-	}
-	if (!best)
-		best = first;
+	best = c.v2 ? c.v2 : c.memory ? c.memory : c.first;
 	if (best)
 		s->cgroup = strdup(best);
 }
 
-static int add_owner(struct scan *s, size_t idx, const struct range *r, uint64_t vaddr, uint64_t entry)
+static int add_owner(struct scan *s, size_t idx, const struct mo_mapping *r, uint64_t vaddr, uint64_t entry)
 {
 	struct mo_pfn_owners *p = &s->o->pfns[idx];
 	struct mo_owner *w;
@@ -379,7 +277,7 @@ static ssize_t find_index(const struct scan *s, uint64_t pfn)
 }
 
 /* Pages @first..@last of @r. Return 1 when every PFN has all its owners (stop), 0 to go on, < 0 on error. */
-static int scan_pages(struct scan *s, int pm_fd, const struct range *r, uint64_t first, uint64_t last)
+static int scan_pages(struct scan *s, int pm_fd, const struct mo_mapping *r, uint64_t first, uint64_t last)
 {
 	uint64_t ps = (uint64_t) s->page_size;
 
@@ -431,7 +329,7 @@ static int scan_pages(struct scan *s, int pm_fd, const struct range *r, uint64_t
  * One mapping: with PAGEMAP_SCAN, only its present pages (not the zero
  * page); else every page. Return as scan_pages().
  */
-static int scan_range(struct scan *s, int pm_fd, const struct range *r)
+static int scan_range(struct scan *s, int pm_fd, const struct mo_mapping *r)
 {
 	uint64_t ps = (uint64_t) s->page_size;
 	struct mo_pm_scan_arg arg;
@@ -484,36 +382,13 @@ static int scan_range(struct scan *s, int pm_fd, const struct range *r)
 static char *memcg_path_of(const struct scan *s, pid_t pid, bool v2)
 {
 	_cleanup_free_ char *text = NULL;
-	char rel[64], *line, *save = NULL;
+	struct proc_cgroups c;
+	const char *path;
 
-	snprintf(rel, sizeof(rel), "%d/cgroup", (int) pid);
-	if (read_proc_file(s->root, rel, &text, NULL) < 0)
+	if (read_proc_cgroups(s, pid, &text, &c) < 0)
 		return NULL;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2;
-
-		if (!c1)
-			continue;
-		c2 = strchr(c1 + 1, ':');
-		if (!c2 || c2[1] != '/')
-			continue;
-		*c1 = *c2 = '\0';
-		/* "ID:CONTROLLERS:/path"; cgroup2 is "0::/path" */
-		if (v2 ? streq(line, "0") && c1[1] == '\0' : strstr(c1 + 1, "memory") != NULL) {
-			if (!v2) {
-				/* a whole word of the comma-separated controllers */
-				bool found = false;
-				char *tok, *s2 = NULL;
-
-				for (tok = strtok_r(c1 + 1, ",", &s2); tok && !found; tok = strtok_r(NULL, ",", &s2))
-					found = streq(tok, "memory");
-				if (!found)
-					continue;
-			}
-			return strdup(c2 + 1);
-		}
-	}
-	return NULL;
+	path = v2 ? c.v2 : c.memory;
+	return path && path[0] == '/' ? strdup(path) : NULL;
 }
 
 static bool memcg_has_ino(const struct memcg *mc, uint64_t ino)
@@ -640,7 +515,7 @@ static void memcg_open(const struct mo_root *root, const struct scan *s, struct 
 static int scan_pid(struct scan *s, pid_t pid)
 {
 	_cleanup_free_ char *maps = NULL;
-	_cleanup_free_ struct range *ranges = NULL;
+	_cleanup_free_ struct mo_mapping *ranges = NULL;
 	_cleanup_close_ int pm_fd = -1;
 	size_t n_ranges = 0;
 	char rel[64];
@@ -662,7 +537,7 @@ static int scan_pid(struct scan *s, pid_t pid)
 		s->o->procs_skipped++;
 		return 0;
 	}
-	r = parse_maps(maps, &ranges, &n_ranges);
+	r = mo_maps_parse(maps, &ranges, &n_ranges);
 	if (r < 0)
 		return r;
 	if (n_ranges == 0)
@@ -679,7 +554,7 @@ static int scan_pid(struct scan *s, pid_t pid)
 	s->o->procs_scanned++;
 	for (size_t i = 0; i < n_ranges; i++) {
 		/* a mapping that cannot hold the kinds of page looked for */
-		if (!s->want_anon && range_anon_only(&ranges[i]))
+		if (!s->want_anon && mo_mapping_anon_only(&ranges[i]))
 			continue;
 		if (!s->want_other && ranges[i].shared)
 			continue;
@@ -690,16 +565,12 @@ static int scan_pid(struct scan *s, pid_t pid)
 	return 0;
 }
 
+/* A /proc entry that is a process: "1", "4242", not "0", "01" or "self". */
 static bool parse_pid(const char *name, pid_t *ret)
 {
-	char *e;
-	long v;
+	uint64_t v;
 
-	if (name[0] < '1' || name[0] > '9')
-		return false;
-	errno = 0;
-	v = strtol(name, &e, 10);
-	if (errno || *e || v <= 0 || v > INT32_MAX)
+	if (mo_parse_u64(name, 10, &v) < 0 || v == 0 || v > INT32_MAX)
 		return false;
 	*ret = (pid_t) v;
 	return true;
@@ -758,17 +629,11 @@ static int scan_all(const struct mo_root *root, struct scan *s, unsigned *deferr
 	size_t n_later = 0, cap = 0;
 	struct memcg mc;
 	struct dirent *de;
-	int dfd, r = 0;
+	int r;
 
-	dfd = mo_root_open(root, true, ".", O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
-	d = fdopendir(dfd);
-	if (!d) {
-		r = -errno;
-		close(dfd);
+	r = mo_root_opendir(root, true, ".", &d);
+	if (r < 0)
 		return r;
-	}
 	memcg_open(root, s, &mc);
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *cg = NULL;

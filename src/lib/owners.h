@@ -47,19 +47,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "maps.h"
 #include "root.h"
-
-enum mo_map_kind {
-	MO_MAP_ANON,    /* private anonymous memory */
-	MO_MAP_HEAP,    /* [heap] */
-	MO_MAP_STACK,   /* [stack] */
-	MO_MAP_FILE,    /* a mapped file */
-	MO_MAP_SHMEM,   /* System V shm, memfd, /dev/shm, shared anonymous (/dev/zero) */
-	MO_MAP_OTHER,   /* [vdso], named anonymous memory ([anon:...]), devices */
-};
-
-/** mo_map_kind_to_string() - "anon", "heap", "stack", "file", "shmem", "other". */
-const char *mo_map_kind_to_string(enum mo_map_kind k);
 
 struct mo_owner {
 	pid_t pid;
@@ -122,10 +111,3 @@ static inline void mo_owners_freep(struct mo_owners **o) { mo_owners_free(*o); }
 
 /** mo_owners_find() - the entry of @pfn, or NULL when it was not asked about. */
 const struct mo_pfn_owners *mo_owners_find(const struct mo_owners *o, uint64_t pfn);
-
-/**
- * mo_owners_classify_mapping() - the kind of a /proc/PID/maps pathname.
- * @path: the pathname column, "" for anonymous memory
- * @shared: the mapping's permissions say 's'
- */
-enum mo_map_kind mo_owners_classify_mapping(const char *path, bool shared);

@@ -48,12 +48,15 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static bool has_space(const char *s)
+/* SIZE, RANGE, BLOCKS: some text, and no white space anywhere in it. */
+static int check_text(const char *s, const char **why)
 {
+	if (!s || !*s)
+		return fail(why, -EINVAL, "the value is empty");
 	for (; *s; s++)
 		if (is_space(*s))
-			return true;
-	return false;
+			return fail(why, -EINVAL, "whitespace is not allowed");
+	return 0;
 }
 
 /*
@@ -80,27 +83,6 @@ static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c, uint64_t *rem)
 	return q;
 }
 
-/* Read one or more digits of @base at *p into *ret; advance *p past them. */
-static int read_uint(const char **p, unsigned base, uint64_t *ret)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	bool overflow = false;
-	int d;
-
-	for (; (d = hex_value(*s)) >= 0 && (unsigned) d < base; s++) {
-		if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, (uint64_t) d, &v))
-			overflow = true;
-	}
-	if (s == *p)
-		return -EINVAL;
-	*p = s;
-	if (overflow)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
 struct decimal {
 	uint64_t integer;
 	uint64_t frac_num;     /* the fraction is frac_num / frac_den < 1 */
@@ -109,17 +91,22 @@ struct decimal {
 };
 
 /*
- * Read DIGITS [ "." DIGITS ] at *p, which must start with a digit. Trailing
- * zeros of the fraction do not count against MAX_FRAC_DIGITS.
+ * Read DIGITS [ "." DIGITS ] at *p: no sign (@negative_why says why not '-').
+ * Trailing zeros of the fraction do not count against MAX_FRAC_DIGITS.
  */
-static int read_decimal(const char **p, struct decimal *d, const char *overflow_why, const char **why)
+static int read_decimal(const char **p, struct decimal *d, const char *negative_why, const char *overflow_why,
+			const char **why)
 {
 	const char *s = *p, *frac, *last_nz = NULL;
 	int r;
 
 	*d = (struct decimal) { .frac_den = 1 };
+	if (*s == '-')
+		return fail(why, -EINVAL, negative_why);
+	if (*s == '+')
+		return fail(why, -EINVAL, "a sign is not allowed");
 
-	r = read_uint(&s, 10, &d->integer);
+	r = mo_parse_u64_span(s, NULL, 10, &d->integer, &s);
 	if (r == -ERANGE)
 		return fail(why, r, overflow_why);
 	if (r < 0)
@@ -176,23 +163,16 @@ int mo_parse_size(const char *s, uint64_t *ret, const char **why)
 	bool unit_overflow = false;
 	int r;
 
-	if (!s || !*s)
-		return fail(why, -EINVAL, "the value is empty");
-	if (has_space(s))
-		return fail(why, -EINVAL, "whitespace is not allowed");
-	if (*s == '-')
-		return fail(why, -EINVAL, "negative sizes are not allowed");
-	if (*s == '+')
-		return fail(why, -EINVAL, "a sign is not allowed");
-	if (!is_digit(*s))
-		return fail(why, -EINVAL, "expected a number");
+	r = check_text(s, why);
+	if (r < 0)
+		return r;
 	/* chmem reads these with strtoumax(base 0): octal and hexadecimal. */
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return fail(why, -EINVAL, "hexadecimal sizes are not accepted (use a suffix such as M or G)");
 	if (s[0] == '0' && is_digit(s[1]))
 		return fail(why, -EINVAL, "leading zeros are ambiguous (chmem reads them as octal)");
 
-	r = read_decimal(&p, &d, "size overflows 64 bits", why);
+	r = read_decimal(&p, &d, "negative sizes are not allowed", "size overflows 64 bits", why);
 	if (r < 0)
 		return r;
 
@@ -242,109 +222,101 @@ int mo_parse_size(const char *s, uint64_t *ret, const char **why)
 	return 0;
 }
 
-/* One "0x..." address of a range, ending at @stop. */
-static int read_address(const char **p, char stop, uint64_t *ret, const char **why)
+/* How mo_parse_range() and mo_parse_blocks() write their two numbers. */
+struct pair_syntax {
+	bool hex;               /* "0x" numbers (RANGE), else decimal (BLOCKS) */
+	const char *missing_first, *missing_last, *no_digit, *overflow, *trailing, *reversed;
+};
+
+static const struct pair_syntax range_syntax = {
+	.hex = true,
+	.missing_first = "missing start address",
+	.missing_last = "missing end address",
+	.no_digit = "expected a hexadecimal digit after 0x",
+	.overflow = "address overflows 64 bits",
+	.trailing = "trailing garbage after the address",
+	.reversed = "end is before start",
+};
+
+static const struct pair_syntax blocks_syntax = {
+	.missing_first = "missing first block number",
+	.missing_last = "missing last block number",
+	.no_digit = "expected a decimal block number",
+	.overflow = "block number overflows 64 bits",
+	.trailing = "trailing garbage after the block number",
+	.reversed = "last block is before the first",
+};
+
+/* One number of a pair, ending at @stop or at the end of the text. */
+static int read_pair_item(const char **p, const struct pair_syntax *syn, char stop, uint64_t *ret, const char **why)
 {
 	const char *s = *p;
 	int r;
 
-	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-		return fail(why, -EINVAL, "addresses must be hexadecimal with a 0x prefix");
-	s += 2;
-	r = read_uint(&s, 16, ret);
+	if (syn->hex) {
+		if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+			return fail(why, -EINVAL, "addresses must be hexadecimal with a 0x prefix");
+		s += 2;
+	}
+	r = mo_parse_u64_span(s, NULL, syn->hex ? 16 : 10, ret, &s);
 	if (r == -ERANGE)
-		return fail(why, r, "address overflows 64 bits");
+		return fail(why, r, syn->overflow);
 	if (r < 0)
-		return fail(why, r, "expected a hexadecimal digit after 0x");
-	if (*s != stop)
-		return fail(why, -EINVAL, "trailing garbage after the address");
+		return fail(why, r, syn->no_digit);
+	if (*s != stop && *s != '\0')
+		return fail(why, -EINVAL, syn->trailing);
 	*p = s;
 	return 0;
 }
 
-int mo_parse_range(const char *s, uint64_t *first, uint64_t *last, const char **why)
+/* "A-B", or (BLOCKS only) "A" for A-A. */
+static int parse_pair(const char *s, const struct pair_syntax *syn, uint64_t *first, uint64_t *last,
+		      const char **why)
 {
 	const char *p = s;
 	uint64_t a, b;
 	int r;
 
-	if (!s || !*s)
-		return fail(why, -EINVAL, "the value is empty");
-	if (has_space(s))
-		return fail(why, -EINVAL, "whitespace is not allowed");
-	if (!strchr(s, '-'))
+	r = check_text(s, why);
+	if (r < 0)
+		return r;
+	if (syn->hex && !strchr(s, '-'))
 		return fail(why, -EINVAL, "expected 0xSTART-0xEND");
 	if (*p == '-')
-		return fail(why, -EINVAL, "missing start address");
-
-	r = read_address(&p, '-', &a, why);
-	if (r < 0)
-		return r;
-	p++;
-	if (*p == '\0')
-		return fail(why, -EINVAL, "missing end address");
-	r = read_address(&p, '\0', &b, why);
-	if (r < 0)
-		return r;
-
-	if (b < a)
-		return fail(why, -EDOM, "end is before start");
-	*first = a;
-	*last = b;
-	return 0;
-}
-
-/* One decimal block number, ending at @stop. */
-static int read_block(const char **p, char stop, uint64_t *ret, const char **why)
-{
-	const char *s = *p;
-	int r;
-
-	r = read_uint(&s, 10, ret);
-	if (r == -ERANGE)
-		return fail(why, r, "block number overflows 64 bits");
-	if (r < 0)
-		return fail(why, r, "expected a decimal block number");
-	if (*s != stop && *s != '\0')
-		return fail(why, -EINVAL, "trailing garbage after the block number");
-	*p = s;
-	return 0;
-}
-
-int mo_parse_blocks(const char *s, uint64_t *first, uint64_t *last, const char **why)
-{
-	const char *p = s;
-	uint64_t a, b;
-	int r;
-
-	if (!s || !*s)
-		return fail(why, -EINVAL, "the value is empty");
-	if (has_space(s))
-		return fail(why, -EINVAL, "whitespace is not allowed");
-	if (*p == '-')
-		return fail(why, -EINVAL, "missing first block number");
+		return fail(why, -EINVAL, syn->missing_first);
 	if (*p == '+')
 		return fail(why, -EINVAL, "a sign is not allowed");
 
-	r = read_block(&p, '-', &a, why);
+	r = read_pair_item(&p, syn, '-', &a, why);
 	if (r < 0)
 		return r;
 	if (*p == '\0') {
+		/* RANGE: cannot happen, there is a '-' after the first address */
 		*first = *last = a;
 		return 0;
 	}
 	p++;
 	if (*p == '\0')
-		return fail(why, -EINVAL, "missing last block number");
-	r = read_block(&p, '\0', &b, why);
+		return fail(why, -EINVAL, syn->missing_last);
+	r = read_pair_item(&p, syn, '\0', &b, why);
 	if (r < 0)
 		return r;
 
 	if (b < a)
-		return fail(why, -EDOM, "last block is before the first");
+		return fail(why, -EDOM, syn->reversed);
 	*first = a;
 	*last = b;
 	return 0;
+}
+
+int mo_parse_range(const char *s, uint64_t *first, uint64_t *last, const char **why)
+{
+	return parse_pair(s, &range_syntax, first, last, why);
+}
+
+int mo_parse_blocks(const char *s, uint64_t *first, uint64_t *last, const char **why)
+{
+	return parse_pair(s, &blocks_syntax, first, last, why);
 }
 
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -392,13 +364,8 @@ int mo_parse_duration(const char *s, uint64_t *usec, const char **why)
 		uint64_t unit, v, rem;
 		int r;
 
-		if (*p == '-')
-			return fail(why, -EINVAL, "negative durations are not allowed");
-		if (*p == '+')
-			return fail(why, -EINVAL, "a sign is not allowed");
-		if (!is_digit(*p))
-			return fail(why, -EINVAL, "expected a number");
-		r = read_decimal(&p, &d, "duration overflows 64 bits of microseconds", why);
+		r = read_decimal(&p, &d, "negative durations are not allowed",
+				 "duration overflows 64 bits of microseconds", why);
 		if (r < 0)
 			return r;
 		/* "2 min": a space between a number and its unit */
@@ -447,23 +414,66 @@ int mo_parse_timeout(const char *s, uint64_t *usec, const char **why)
 
 /* ---- integers ---- */
 
-int mo_parse_u64(const char *s, unsigned base, uint64_t *ret)
+int mo_parse_u64_span(const char *s, const char *end, unsigned base, uint64_t *ret, const char **endp)
 {
-	const char *p = s;
+	bool prefix = base & MO_PARSE_0X;
+	const char *p;
+	uint64_t v = 0;
+	bool overflow = false;
+	int d;
+
+	base &= ~MO_PARSE_0X;
+	if (!s || base < 2 || base > 16 || (prefix && base != 16))
+		return -EINVAL;
+	/* s[1] may be read once s[0] is '0': it is at worst the NUL */
+	if (prefix && (!end || end - s >= 2) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (p = s; (!end || p < end) && (d = hex_value(*p)) >= 0 && (unsigned) d < base; p++)
+		if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, (uint64_t) d, &v))
+			overflow = true;
+	if (p == s)
+		return -EINVAL;
+	if (overflow)
+		return -ERANGE;
+	if (!endp && (end ? p != end : *p != '\0'))
+		return -EINVAL;
+	*ret = v;
+	if (endp)
+		*endp = p;
+	return 0;
+}
+
+int mo_parse_i64_span(const char *s, const char *end, int64_t *ret, const char **endp)
+{
+	bool neg = s && (!end || s < end) && *s == '-';
+	const char *e = NULL;
 	uint64_t v;
 	int r;
 
-	if (!s || (base != 10 && base != 16))
-		return -EINVAL;
-	if (base == 10 && s[0] == '0' && s[1])
-		return -EINVAL;
-	r = read_uint(&p, base, &v);
+	r = mo_parse_u64_span(s ? s + neg : NULL, end, 10, &v, endp ? &e : NULL);
 	if (r < 0)
 		return r;
-	if (*p)
-		return -EINVAL;
-	*ret = v;
+	if (v > (uint64_t) INT64_MAX + neg)
+		return -ERANGE;
+	*ret = neg ? (int64_t) (0 - v) : (int64_t) v;
+	if (endp)
+		*endp = e;
 	return 0;
+}
+
+/* The whole-string decimal parsers: "0", but no "01" (octal to some readers). */
+static bool leading_zero(const char *digits)
+{
+	return digits[0] == '0' && digits[1];
+}
+
+int mo_parse_u64(const char *s, unsigned base, uint64_t *ret)
+{
+	if (!s || (base != 10 && base != 16))
+		return -EINVAL;
+	if (base == 10 && leading_zero(s))
+		return -EINVAL;
+	return mo_parse_u64_span(s, NULL, base, ret, NULL);
 }
 
 int mo_parse_unsigned(const char *s, unsigned max, unsigned *ret)
@@ -481,16 +491,9 @@ int mo_parse_unsigned(const char *s, unsigned max, unsigned *ret)
 
 int mo_parse_i64(const char *s, int64_t *ret)
 {
-	bool neg = s && s[0] == '-';
-	uint64_t v;
-	int r = mo_parse_u64(s ? s + neg : NULL, 10, &v);
-
-	if (r < 0)
-		return r;
-	if (v > (uint64_t) INT64_MAX + neg)
-		return -ERANGE;
-	*ret = neg ? (int64_t) (0 - v) : (int64_t) v;
-	return 0;
+	if (!s || leading_zero(s + (s[0] == '-')))
+		return -EINVAL;
+	return mo_parse_i64_span(s, NULL, ret, NULL);
 }
 
 /* ---- zones ---- */

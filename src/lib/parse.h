@@ -53,6 +53,13 @@
  *   Decimal (or, where asked, hexadecimal without "0x") digits only: no
  *   sign, no whitespace, no leading zero before another digit (decimal).
  *
+ * NUMBERS IN KERNEL TEXT
+ *   mo_parse_u64_span() and mo_parse_i64_span() scan a number inside a
+ *   longer text (/proc, sysfs, /dev/kmsg): the core every parser above and
+ *   every reader of kernel files in src/lib sits on. Digits only, in the C
+ *   locale's sense whatever the locale; none of strtoull()'s leading
+ *   whitespace, signs, "0x" guessing or silent saturation.
+ *
  * Everywhere: no signs, no whitespace before, after or inside a number, no
  * trailing characters; numbers that do not fit in 64 bits are refused.
  */
@@ -143,6 +150,35 @@ int mo_parse_timeout(const char *s, uint64_t *usec, const char **why);
  * Return: 0; -EINVAL when malformed; -ERANGE when it does not fit.
  */
 int mo_parse_u64(const char *s, unsigned base, uint64_t *ret);
+
+/* mo_parse_u64_span(): or'ed into @base 16, an optional "0x" or "0X" prefix */
+#define MO_PARSE_0X 0x100u
+
+/**
+ * mo_parse_u64_span() - scan an unsigned integer at the start of a text.
+ * @s:    the first character
+ * @end:  one past the last character that may be read; NULL: up to @s's NUL
+ * @base: 2 to 16; with 16, MO_PARSE_0X allows a "0x"/"0X" prefix (which
+ *        must then be followed by a digit). Letters of either case.
+ * @ret:  the value, written only on success
+ * @endp: NULL: every character up to @end must be a digit; otherwise the
+ *        scan stops at the first non-digit and *@endp receives where (only
+ *        on success)
+ *
+ * Leading zeros are digits like any other; no sign, no whitespace.
+ *
+ * Return: 0; -EINVAL when @base is invalid, no digit starts the text, or
+ * (@endp NULL) a character before @end is not a digit; -ERANGE when the
+ * digits do not fit in 64 bits, whatever follows them.
+ */
+int mo_parse_u64_span(const char *s, const char *end, unsigned base, uint64_t *ret, const char **endp);
+
+/**
+ * mo_parse_i64_span() - mo_parse_u64_span() in base 10 of a number with an
+ * optional leading '-', from INT64_MIN to INT64_MAX. "-0" is 0; '+' is
+ * refused. Return: 0, -EINVAL, -ERANGE.
+ */
+int mo_parse_i64_span(const char *s, const char *end, int64_t *ret, const char **endp);
 
 /** mo_parse_unsigned() - a decimal from 0 to @max. Return: 0, -EINVAL, -ERANGE. */
 int mo_parse_unsigned(const char *s, unsigned max, unsigned *ret);

@@ -16,6 +16,15 @@ static void json_hex(struct mo_json *j, const char *key, uint64_t v)
 	mo_json_string(j, key, buf);
 }
 
+/* A value the kernel may not have printed: null without it. */
+static void json_hex_or_null(struct mo_json *j, const char *key, bool have, uint64_t v)
+{
+	if (have)
+		json_hex(j, key, v);
+	else
+		mo_json_null(j, key);
+}
+
 /* A count the kernel may not have printed: null when negative. */
 static void json_count(struct mo_json *j, const char *key, int64_t v)
 {
@@ -48,10 +57,7 @@ static const char *page_kind_str(enum mo_page_kind k)
 static void json_dump(struct mo_json *j, const char *key, const struct mo_page_dump *d)
 {
 	mo_json_begin_object(j, key);
-	if (d->have_pfn)
-		json_hex(j, "pfn", d->pfn);
-	else
-		mo_json_null(j, "pfn");
+	json_hex_or_null(j, "pfn", d->have_pfn, d->pfn);
 	mo_json_i64(j, "refcount", d->refcount);
 	mo_json_i64(j, "mapcount", d->mapcount);
 	json_count(j, "folio_mapcount", d->folio_mapcount);
@@ -62,10 +68,7 @@ static void json_dump(struct mo_json *j, const char *key, const struct mo_page_d
 	json_count(j, "extra_refs", mo_page_dump_extra_refs(d));
 	json_count(j, "foll_pins", mo_page_dump_pins(d));
 	mo_json_string(j, "kind", page_kind_str(d->kind));
-	if (d->have_mapping)
-		json_hex(j, "mapping", d->mapping);
-	else
-		mo_json_null(j, "mapping");
+	json_hex_or_null(j, "mapping", d->have_mapping, d->mapping);
 	json_hex(j, "index", d->index);
 	mo_json_string(j, "flags", d->flags_text);
 	mo_json_string(j, "aops", d->aops[0] ? d->aops : NULL);

@@ -796,6 +796,22 @@ static size_t in_play(struct mo_release *r, struct cand **out)
 	return n;
 }
 
+/* An array of one @size element per candidate device (at least one). */
+static void *per_candidate(const struct mo_release *r, size_t size)
+{
+	return calloc(r->n_c ? r->n_c : 1, size);
+}
+
+/* The headroom and the reserve before the first device. Return: false when meminfo cannot be read. */
+static bool start_headroom(struct mo_release *r)
+{
+	if (wrap_headroom(r, r->root, &r->res.headroom) < 0)
+		return false;
+	r->res.have_headroom = true;
+	r->res.reserve = reserve(r);
+	return true;
+}
+
 static int execute(struct mo_release *r)
 {
 	_cleanup_free_ struct cand **play = NULL;
@@ -803,16 +819,14 @@ static int execute(struct mo_release *r)
 	_cleanup_free_ bool *chosen = NULL;
 	char a[MO_FORMAT_SIZE_MAX], b[MO_FORMAT_SIZE_MAX];
 
-	play = calloc(r->n_c ? r->n_c : 1, sizeof(*play));
-	sizes = calloc(r->n_c ? r->n_c : 1, sizeof(*sizes));
-	chosen = calloc(r->n_c ? r->n_c : 1, sizeof(*chosen));
+	play = per_candidate(r, sizeof(*play));
+	sizes = per_candidate(r, sizeof(*sizes));
+	chosen = per_candidate(r, sizeof(*chosen));
 	if (!play || !sizes || !chosen)
 		return -ENOMEM;
 
-	if (wrap_headroom(r, r->root, &r->res.headroom) == 0) {
-		r->res.have_headroom = true;
-		r->res.reserve = reserve(r);
-	}
+	/* unreadable: the job offlining each device stops under the guard itself */
+	(void) start_headroom(r);
 
 	while (!r->stopped) {
 		uint64_t t, want, earliest = UINT64_MAX;
@@ -883,15 +897,12 @@ static int dry_run(struct mo_release *r)
 	struct mo_headroom sim;
 	bool guarded = !r->o.force;
 
-	sizes = calloc(r->n_c ? r->n_c : 1, sizeof(*sizes));
-	chosen = calloc(r->n_c ? r->n_c : 1, sizeof(*chosen));
+	sizes = per_candidate(r, sizeof(*sizes));
+	chosen = per_candidate(r, sizeof(*chosen));
 	if (!sizes || !chosen)
 		return -ENOMEM;
 
-	if (wrap_headroom(r, r->root, &r->res.headroom) == 0) {
-		r->res.have_headroom = true;
-		r->res.reserve = reserve(r);
-	} else if (guarded) {
+	if (!start_headroom(r) && guarded) {
 		stop(r, MO_STOP_HEADROOM, "cannot read the memory statistics (meminfo) for the headroom guard");
 		return 0;
 	}

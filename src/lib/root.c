@@ -173,6 +173,40 @@ int mo_read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
+int mo_root_write(const struct mo_root *root, const char *rel, const char *value)
+{
+	_cleanup_close_ int fd = mo_root_open(root, false, rel, O_WRONLY);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t) n == len ? 0 : -EIO;
+}
+
+int mo_root_opendir(const struct mo_root *root, bool proc, const char *rel, DIR **ret)
+{
+	int fd = mo_root_open(root, proc, rel, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
 int mo_root_read_all(const struct mo_root *root, bool proc, const char *rel, size_t max, char **ret,
 		     size_t *ret_len)
 {

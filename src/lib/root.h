@@ -16,6 +16,7 @@
  * can never change the state of the host's memory.
  */
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -65,6 +66,25 @@ int mo_root_open(const struct mo_root *root, bool proc, const char *rel, int fla
  * Return: a file descriptor, or a negative errno (-ENOENT without dev/).
  */
 int mo_root_open_dev(const struct mo_root *root, const char *rel, int flags);
+
+/**
+ * mo_root_opendir() - open a directory relative to sys/ or proc/ for readdir().
+ * @ret: the stream, to be closed with closedir() (_cleanup_closedir_)
+ * Return: 0 or a negative errno.
+ */
+int mo_root_opendir(const struct mo_root *root, bool proc, const char *rel, DIR **ret);
+
+/**
+ * mo_root_write() - write @value to an attribute under sys/ in one write(2).
+ *
+ * A write interrupted by a signal is retried: for attributes whose write
+ * returns at once (eject, a switch). Not for memoryN/state, whose write is
+ * ended by a signal on purpose (attempt.c).
+ *
+ * Return: 0, or a negative errno (-EROFS under the write guard, -EIO for a
+ * short write).
+ */
+int mo_root_write(const struct mo_root *root, const char *rel, const char *value);
 
 /**
  * mo_root_read() - read a small attribute file into @buf.

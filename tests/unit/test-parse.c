@@ -263,7 +263,7 @@ static const struct bad_case range_bad[] = {
 	{ "0x1-13fffffff", -EINVAL, "0x prefix" },
 	{ "1x1-0x2", -EINVAL, "0x prefix" },
 	{ "4G-5G", -EINVAL, "0x prefix" },
-	{ "+0x1-0x2", -EINVAL, "0x prefix" },
+	{ "+0x1-0x2", -EINVAL, "sign" },
 	{ "0x-0x1", -EINVAL, "hexadecimal digit" },
 	{ "0x1-0x", -EINVAL, "hexadecimal digit" },
 	{ "0xg-0x1", -EINVAL, "hexadecimal digit" },
@@ -707,6 +707,175 @@ static void test_exhaustive_short(void **state)
 	(void) state;
 }
 
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The scanner every number of kernel text goes through. @len < 0: the text
+ * ends at its NUL (end NULL); else @len characters (end = in + len). @stop:
+ * where the digits stop, for endp; -1 means "scan with endp NULL".
+ */
+struct span_case {
+	const char *in;
+	int len;
+	unsigned base;
+	int stop;
+	int err;
+	uint64_t v;
+};
+
+static const struct span_case span_cases[] = {
+	/* decimal */
+	{ "0", -1, 10, -1, 0, 0 },
+	{ "007", -1, 10, -1, 0, 7 },        /* leading zeros are digits here */
+	{ "18446744073709551615", -1, 10, -1, 0, UINT64_MAX },
+	{ "18446744073709551616", -1, 10, -1, -ERANGE, 0 },
+	{ "18446744073709551620", -1, 10, -1, -ERANGE, 0 },
+	{ "99999999999999999999999", -1, 10, -1, -ERANGE, 0 },
+	{ "18446744073709551616 x", -1, 10, 20, -ERANGE, 0 },  /* overflow, whatever follows */
+	{ "18446744073709551616x", -1, 10, -1, -ERANGE, 0 },
+	{ "", -1, 10, -1, -EINVAL, 0 },
+	{ "", -1, 10, 0, -EINVAL, 0 },
+	{ " 1", -1, 10, -1, -EINVAL, 0 },   /* no leading whitespace, unlike strtoull */
+	{ " 1", -1, 10, 0, -EINVAL, 0 },
+	{ "\t1", -1, 10, 0, -EINVAL, 0 },
+	{ "+1", -1, 10, 0, -EINVAL, 0 },    /* no sign */
+	{ "-1", -1, 10, 0, -EINVAL, 0 },    /* strtoull makes this 2^64-1 */
+	{ "1 ", -1, 10, -1, -EINVAL, 0 },
+	{ "x1", -1, 10, 0, -EINVAL, 0 },    /* leading junk */
+	{ "12ab", -1, 10, -1, -EINVAL, 0 },
+	{ "12ab", -1, 10, 2, 0, 12 },
+	{ "12 34", -1, 10, 2, 0, 12 },
+	{ "0x10", -1, 10, 1, 0, 0 },        /* no base guessing */
+	{ "1.5", -1, 10, 1, 0, 1 },
+	{ "1e3", -1, 10, 1, 0, 1 },
+	/* the span's end: nothing at or after it is read */
+	{ "12345", 3, 10, -1, 0, 123 },
+	{ "12345", 3, 10, 3, 0, 123 },
+	{ "12x45", 3, 10, -1, -EINVAL, 0 },
+	{ "12x45", 3, 10, 2, 0, 12 },
+	{ "12345", 0, 10, -1, -EINVAL, 0 },
+	{ "12345", 0, 10, 0, -EINVAL, 0 },
+	{ "184467440737095516159", 20, 10, -1, 0, UINT64_MAX },
+	{ "18446744073709551616", 19, 10, -1, 0, UINT64_C(1844674407370955161) },
+	/* hexadecimal */
+	{ "ff", -1, 16, -1, 0, 255 },
+	{ "FF", -1, 16, -1, 0, 255 },
+	{ "aBcDeF", -1, 16, -1, 0, 0xabcdef },
+	{ "0123456789abcdef", -1, 16, -1, 0, UINT64_C(0x0123456789abcdef) },
+	{ "ffffffffffffffff", -1, 16, -1, 0, UINT64_MAX },
+	{ "0000000000000000ffffffffffffffff", -1, 16, -1, 0, UINT64_MAX },
+	{ "10000000000000000", -1, 16, -1, -ERANGE, 0 },
+	{ "fg", -1, 16, -1, -EINVAL, 0 },
+	{ "fg", -1, 16, 1, 0, 15 },
+	{ "g", -1, 16, 0, -EINVAL, 0 },
+	{ "0x10", -1, 16, -1, -EINVAL, 0 },  /* no "0x" unless asked */
+	{ "0x10", -1, 16, 1, 0, 0 },
+	{ "0x10", -1, 16 | MO_PARSE_0X, -1, 0, 16 },
+	{ "0X1f", -1, 16 | MO_PARSE_0X, -1, 0, 31 },
+	{ "1f", -1, 16 | MO_PARSE_0X, -1, 0, 31 },  /* the prefix is optional */
+	{ "0", -1, 16 | MO_PARSE_0X, -1, 0, 0 },
+	{ "0", 1, 16 | MO_PARSE_0X, -1, 0, 0 },
+	{ "0x", -1, 16 | MO_PARSE_0X, -1, -EINVAL, 0 },
+	{ "0x", -1, 16 | MO_PARSE_0X, 0, -EINVAL, 0 },
+	{ "0xg", -1, 16 | MO_PARSE_0X, 0, -EINVAL, 0 },
+	{ "0x1", 2, 16 | MO_PARSE_0X, -1, -EINVAL, 0 },  /* "0x" then the end */
+	{ "0x1", 1, 16 | MO_PARSE_0X, -1, 0, 0 },
+	{ "0x0x1", -1, 16 | MO_PARSE_0X, 3, 0, 0 },
+	{ "0xffffffffffffffff(lru)", -1, 16 | MO_PARSE_0X, 18, 0, UINT64_MAX },
+	{ "0x10000000000000000", -1, 16 | MO_PARSE_0X, -1, -ERANGE, 0 },
+	/* other bases, bad bases */
+	{ "1012", -1, 2, 3, 0, 5 },
+	{ "777", -1, 8, -1, 0, 511 },
+	{ "1", -1, 0, -1, -EINVAL, 0 },
+	{ "1", -1, 1, -1, -EINVAL, 0 },
+	{ "1", -1, 17, -1, -EINVAL, 0 },
+	{ "1", -1, 10 | MO_PARSE_0X, -1, -EINVAL, 0 },
+};
+
+static void test_u64_span(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(span_cases); i++) {
+		const struct span_case *c = &span_cases[i];
+		const char *end = c->len < 0 ? NULL : c->in + c->len, *e = untouched;
+		uint64_t v = SENTINEL;
+		int r = mo_parse_u64_span(c->in, end, c->base, &v, c->stop < 0 ? NULL : &e);
+
+		if (r != c->err)
+			fail_msg("span %zu '%s': got %d, expected %d", i, c->in, r, c->err);
+		if (r < 0) {
+			if (v != SENTINEL || e != untouched)
+				fail_msg("span %zu '%s': output written on failure", i, c->in);
+			continue;
+		}
+		if (v != c->v)
+			fail_msg("span %zu '%s': got %" PRIu64 ", expected %" PRIu64, i, c->in, v, c->v);
+		if (c->stop >= 0 && e != c->in + c->stop)
+			fail_msg("span %zu '%s': stopped at %td, expected %d", i, c->in, e - c->in, c->stop);
+	}
+	assert_int_equal(mo_parse_u64_span(NULL, NULL, 10, &(uint64_t) { 0 }, NULL), -EINVAL);
+
+	/* every boundary around 2^64, in both bases */
+	for (uint64_t d = 0; d < 10; d++) {
+		char buf[32];
+		uint64_t v = 0;
+
+		snprintf(buf, sizeof(buf), "1844674407370955161%" PRIu64, d);
+		assert_int_equal(mo_parse_u64_span(buf, NULL, 10, &v, NULL), d <= 5 ? 0 : -ERANGE);
+		if (d <= 5)
+			assert_true(v == UINT64_C(18446744073709551610) + d);
+	}
+	(void) state;
+}
+
+static void test_i64_span(void **state)
+{
+	static const struct {
+		const char *in;
+		int len, stop, err;
+		int64_t v;
+	} cases[] = {
+		{ "0", -1, -1, 0, 0 },
+		{ "-0", -1, -1, 0, 0 },
+		{ "-1", -1, -1, 0, -1 },
+		{ "-16 page:", -1, 3, 0, -16 },
+		{ "9223372036854775807", -1, -1, 0, INT64_MAX },
+		{ "9223372036854775808", -1, -1, -ERANGE, 0 },
+		{ "-9223372036854775808", -1, -1, 0, INT64_MIN },
+		{ "-9223372036854775809", -1, -1, -ERANGE, 0 },
+		{ "-18446744073709551616", -1, -1, -ERANGE, 0 },
+		{ "-", -1, -1, -EINVAL, 0 },
+		{ "-", -1, 0, -EINVAL, 0 },
+		{ "-12", 1, -1, -EINVAL, 0 },       /* only the sign fits in the span */
+		{ "-12", 2, -1, 0, -1 },
+		{ "-12", 0, -1, -EINVAL, 0 },
+		{ "+1", -1, 0, -EINVAL, 0 },
+		{ "--1", -1, 0, -EINVAL, 0 },
+		{ " -1", -1, 0, -EINVAL, 0 },
+		{ "- 1", -1, 0, -EINVAL, 0 },
+		{ "-1x", -1, -1, -EINVAL, 0 },
+		{ "-1x", -1, 2, 0, -1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *in = cases[i].in, *end = cases[i].len < 0 ? NULL : in + cases[i].len, *e = untouched;
+		int64_t v = 42;
+		int r = mo_parse_i64_span(in, end, &v, cases[i].stop < 0 ? NULL : &e);
+
+		if (r != cases[i].err)
+			fail_msg("i64 span '%s': got %d, expected %d", in, r, cases[i].err);
+		if (r < 0) {
+			if (v != 42 || e != untouched)
+				fail_msg("i64 span '%s': output written on failure", in);
+			continue;
+		}
+		if (v != cases[i].v)
+			fail_msg("i64 span '%s': got %" PRId64, in, v);
+		if (cases[i].stop >= 0 && e != in + cases[i].stop)
+			fail_msg("i64 span '%s': stopped at %td", in, e - in);
+	}
+	(void) state;
+}
+
 /* TIMEOUT, integers and zones: what memoffd.conf and the command line share. */
 static void test_timeout_int_zones(void **state)
 {
@@ -728,6 +897,17 @@ static void test_timeout_int_zones(void **state)
 	assert_true(u == 255);
 	for (const char *const *p = (const char *const[]) { "", "01", "+1", "-1", " 1", "1 ", "1x", "0x1", NULL }; *p; p++)
 		assert_int_equal(mo_parse_u64(*p, 10, &u), -EINVAL);
+	for (const char *const *p = (const char *const[]) { "", "0x1", "-1", " f", "f ", "fg", NULL }; *p; p++)
+		assert_int_equal(mo_parse_u64(*p, 16, &u), -EINVAL);
+	assert_int_equal(mo_parse_u64("010", 16, &u), 0);
+	assert_true(u == 16);
+	assert_int_equal(mo_parse_u64("1", 8, &u), -EINVAL);
+	assert_int_equal(mo_parse_u64(NULL, 10, &u), -EINVAL);
+	for (const char *const *p = (const char *const[]) { "", "-", "-01", "01", "+1", " 1", "1 ", "--1", NULL }; *p; p++)
+		assert_int_equal(mo_parse_i64(*p, &i), -EINVAL);
+	assert_int_equal(mo_parse_i64("-0", &i), 0);
+	assert_true(i == 0);
+	assert_int_equal(mo_parse_i64("-9223372036854775809", &i), -ERANGE);
 	assert_int_equal(mo_parse_unsigned("1000000", 1000000, &v), 0);
 	assert_int_equal(mo_parse_unsigned("1000001", 1000000, &v), -ERANGE);
 	assert_int_equal(mo_parse_i64("-9223372036854775808", &i), 0);
@@ -764,6 +944,8 @@ int main(void)
 		cmocka_unit_test(test_range_aligned),
 		cmocka_unit_test(test_exhaustive_short),
 		cmocka_unit_test(test_timeout_int_zones),
+		cmocka_unit_test(test_u64_span),
+		cmocka_unit_test(test_i64_span),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
