@@ -12,6 +12,7 @@
 #include "release.h"
 #include "util.h"
 
+#define STALL_USEC (300 * 1000ULL)
 #define S (1000 * 1000ULL)
 /* Blocks of 8 pages keep the fake kpageflags small. */
 #define PAGES_PER_BLOCK 8
@@ -138,9 +139,15 @@ static int sim_attempt(void *userdata, const struct mo_root *root, uint64_t bloc
 		o = MO_OUTCOME_ALREADY;
 	ret->outcome = o;
 	ret->reason = o == MO_OUTCOME_TIMED_OUT ? "timed out (migration stalled)" : mo_outcome_to_string(o);
-	ret->usec = o == MO_OUTCOME_TIMED_OUT ? timeout_usec : 1000;
-	ret->error = o == MO_OUTCOME_TIMED_OUT ? EINTR : o == MO_OUTCOME_UNMOVABLE ? EBUSY :
+	ret->usec = o == MO_OUTCOME_TIMED_OUT ? timeout_usec : o == MO_OUTCOME_STALLED ? STALL_USEC : 1000;
+	ret->error = o == MO_OUTCOME_TIMED_OUT || o == MO_OUTCOME_STALLED ? EINTR : o == MO_OUTCOME_UNMOVABLE ? EBUSY :
 		     o == MO_OUTCOME_REFUSED ? EPERM : 0;
+	if (o == MO_OUTCOME_STALLED)
+		/* what forensics.c fills in when it ends a stalled write */
+		ret->stall = (struct mo_stall_evidence) {
+			.grace_usec = STALL_USEC, .migrate_fail = 512, .kmsg_failed = 1, .n_pfns = 1,
+			.pfns = { block * (bs() / 4096) + 7 }, .n_blocked = 1,
+		};
 	s->now += ret->usec;
 	if (o == MO_OUTCOME_DONE) {
 		write_state(s->root, block, action == MO_ACTION_OFFLINE ? "offline" : "online");
@@ -577,6 +584,32 @@ static void test_release_around_pin(void **state)
 	assert_int_equal(r->released_devices, 1);
 }
 
+/* A stalled attempt (forensics.h, the stall grace) counts as a timed-out one, with its evidence and time. */
+static void test_release_around_stalled_pin(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_result *r;
+	const struct mo_release_device_result *d;
+
+	fail_block(f, 13, MO_OUTCOME_STALLED);
+	r = run(f, 4 * bs(), &rel);
+	assert_int_equal(r->stop, MO_STOP_FINISHED);
+	assert_int_equal(mo_release_exit_code(r), 0);
+	d = dev(r, "PNP0C80:02");
+	assert_int_equal(d->outcome, MO_RELEASE_BUSY);
+	assert_non_null(strstr(d->reason, "block 13"));
+	assert_int_equal(d->blocks[1].outcome, MO_OUTCOME_STALLED);
+	assert_int_equal(d->blocks[1].usec, STALL_USEC);
+	assert_int_equal(d->blocks[1].stall.grace_usec, STALL_USEC);
+	assert_int_equal(d->blocks[1].stall.n_pfns, 1);
+	assert_int_equal(d->blocks[1].stall.pfns[0], 13 * (bs() / 4096) + 7);
+	assert_int_equal(d->blocks[0].outcome, MO_OUTCOME_ROLLED_BACK);
+	assert_device_online(f, 2);
+	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
+	assert_int_equal(r->released_devices, 1);
+}
+
 static void test_release_all_pinned(void **state)
 {
 	struct fx *f = *state;
@@ -972,6 +1005,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_free, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_by_census, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_around_stalled_pin, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_all_pinned, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_partly, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_deadline, setup, fx_teardown),
