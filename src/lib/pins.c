@@ -383,7 +383,8 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 			d = dump_for(dumps, n_dumps, c[i].pfn);
 			if (d && (!newest || d->seq >= newest->seq))
 				newest = d;
-			if (g->n_pages >= MO_PIN_PAGES_MAX)
+			/* one entry a folio: its head (a THP's 511 tails say nothing more, and made the lists huge) */
+			if (g->n_pages >= MO_PIN_PAGES_MAX || (head[i] != i && c[i].pfn != g->first_pfn))
 				continue;
 			pg = &g->pages[g->n_pages++];
 			*pg = (struct mo_pin_page) {
