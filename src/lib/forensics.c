@@ -258,9 +258,14 @@ static int on_tracker_event(const struct mo_blocked_event *ev, void *userdata)
 	return 0;
 }
 
+struct pfn_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
 static int collect_first_pfn(const struct mo_blocked_group *g, void *userdata)
 {
-	struct { uint64_t *v; size_t n, cap; } *l = userdata;
+	struct pfn_list *l = userdata;
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
@@ -283,7 +288,7 @@ static int collect_first_pfn(const struct mo_blocked_group *g, void *userdata)
  */
 static void log_events(struct mo_forensics *f, struct block_info *bi)
 {
-	struct { uint64_t *v; size_t n, cap; } pfns = {};
+	struct pfn_list pfns = {};
 	struct mo_owners *o = NULL;
 	bool live = false;
 
