@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The same offline through memoffd, with and without pinned pages, in the QEMU guest.
 
-    bench/pinned-vs-clean.py [--grace DUR]... [--rounds N]
+    bench/pinned-vs-clean.py [--grace DUR]... [--rounds N] [--trace]
 
 Boots Debian's kernel under QEMU (the real-kernel suite's driver, tests/vm/)
 with 1 GiB of boot memory and a 2 GiB DIMM in ZONE_MOVABLE (16 blocks), THP
@@ -25,7 +25,10 @@ two full ones): the ratios are what the pins cost.
 Targets: first contact <= 1.5x the clean time, second request <= 1.1x.
 Also printed: the attempts that stalled and those that ran to the attempt
 timeout (10 s), from memoffd's log. --grace (repeatable) runs the pinned
-case with memoffctl --stall-grace DUR besides memoffd's default. Prints a
+case with memoffctl --stall-grace DUR besides memoffd's default. --trace
+runs memoffd -v and prints, per request, where each attempt's time went
+(its debug records: the write, when the first failure showed, when it
+stalled, the censuses taken, the work after the write). Prints a
 SKIP line and exits 0 when the VM cannot be had; nothing runs on the host
 but QEMU.
 """
