@@ -529,7 +529,7 @@ static int watch(struct sampler *s, bool *ret_stalled)
 	}
 	s->last_kmsg_failed = x.kmsg_failed;
 	*ret_stalled = mo_stall_feed(&s->stall, &x);
-	if (!s->t_first_fail && s->stall.failing)
+	if (!s->t_first_fail && (failed_now || s->stall.failing))
 		s->t_first_fail = x.t;
 	return 0;
 }
