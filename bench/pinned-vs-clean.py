@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The same offline through memoffd, with and without pinned pages, in the QEMU guest.
 
-    bench/pinned-vs-clean.py [--grace DUR]... [--rounds N]
+    bench/pinned-vs-clean.py [--grace DUR]... [--rounds N] [--trace]
 
 Boots Debian's kernel under QEMU (the real-kernel suite's driver, tests/vm/)
 with 1 GiB of boot memory and a 2 GiB DIMM in ZONE_MOVABLE (16 blocks), THP
@@ -25,12 +25,16 @@ two full ones): the ratios are what the pins cost.
 Targets: first contact <= 1.5x the clean time, second request <= 1.1x.
 Also printed: the attempts that stalled and those that ran to the attempt
 timeout (10 s), from memoffd's log. --grace (repeatable) runs the pinned
-case with memoffctl --stall-grace DUR besides memoffd's default. Prints a
+case with memoffctl --stall-grace DUR besides memoffd's default. --trace
+runs memoffd -v and prints, per request, where each attempt's time went
+(its debug records: the write, when the first failure showed, when it
+stalled, the censuses taken, the work after the write). Prints a
 SKIP line and exits 0 when the VM cannot be had; nothing runs on the host
 but QEMU.
 """
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -58,7 +62,7 @@ def duration(text):
     return float(m.group(1)) / (1000 if m.group(2) == "ms" else 1) if m else 0.0
 
 
-def one_run(kernel, initrd, pinned, grace):
+def one_run(kernel, initrd, pinned, grace, trace=False):
     """Boot, set up the layout, start memoffd, run both requests; returns a dict."""
     with vmmod.VM(kernel, initrd, dimms=DIMMS) as vm:
         vm.sh("echo always > /sys/kernel/mm/transparent_hugepage/enabled")
@@ -74,7 +78,7 @@ def one_run(kernel, initrd, pinned, grace):
             vm.wait_output("/tmp/work.out", r"^RELEASED", timeout=60)
         n_pins = len(pins)
         vm.sh("sync; echo 1 > /proc/sys/vm/drop_caches; dmesg -c > /dev/null")
-        vm.spawn("memoffd", "memoffd")
+        vm.spawn("memoffd -v" if trace else "memoffd", "memoffd")
         vm.wait_output("/tmp/memoffd.out", r"Ready:", timeout=60)
         opt = " --reserve %s%s" % (RESERVE, " --stall-grace %s" % grace if grace else "")
         res = {"pins": n_pins}
@@ -83,7 +87,12 @@ def one_run(kernel, initrd, pinned, grace):
         for name, size in (("first", "512M"), ("second", "256M")):
             log0 = len(vm.sh("cat /tmp/memoffd.out"))
             v0 = S.vmstat(vm)
-            rc, obj, out, err, secs = S.ctl_json(vm, "offline %s -z Movable%s" % (size, opt), timeout=600)
+            t_start = vm.sh("cat /proc/uptime").split()[0] if trace else ""
+            rc, out, err, secs = S.timed(vm, "memoffctl offline %s -z Movable%s -J" % (size, opt), timeout=600)
+            try:
+                obj = json.loads(out)
+            except ValueError:
+                obj = None
             v1 = S.vmstat(vm)
             log = vm.sh("cat /tmp/memoffd.out")[log0:]
             tried = [(b["block"], b["outcome"], b["attempts"]) for b in (obj or {}).get("blocks", [])
@@ -97,6 +106,15 @@ def one_run(kernel, initrd, pinned, grace):
                 "migrated": v1.get("pgmigrate_success", 0) - v0.get("pgmigrate_success", 0),
                 "err": err.strip()[-300:],
             }
+            if trace:
+                print("  [%s %s] %.2f s (from uptime %s), -J output %d bytes:"
+                      % ("pinned" if pinned else "clean", name, secs, t_start, len(out)))
+                print("    blocks (outcome, pinned, stall): %s"
+                      % [(b["block"], b["outcome"], b.get("pinned"), bool(b.get("stall")))
+                         for b in (obj or {}).get("blocks", [])])
+                for line in log.splitlines():
+                    if re.search(r"ms[:;]|took|stalled after|timed out after|offlined|Job", line):
+                        print("    " + line[:200])
         res["oom"] = S.oom_kills(vm)
         return res
 
@@ -106,6 +124,8 @@ def main():
     ap.add_argument("--grace", action="append", default=[],
                     help="also run the pinned case with memoffctl --stall-grace DUR (repeatable)")
     ap.add_argument("--rounds", type=int, default=1, help="fresh VMs per case; medians compared")
+    ap.add_argument("--trace", action="store_true",
+                    help="run memoffd -v and print its timing trace (debug) of each request")
     a = ap.parse_args()
 
     kernel, initrd, version = vc.prepare(["src/memoffctl/memoffctl", "src/memoffd/memoffd",
@@ -118,7 +138,7 @@ def main():
     t0 = time.monotonic()
     cases = [("clean", False, None), ("pinned", True, None)] + [("pinned, grace %s" % g, True, g)
                                                                for g in a.grace]
-    runs = {name: [one_run(kernel, initrd, pinned, grace) for _ in range(a.rounds)]
+    runs = {name: [one_run(kernel, initrd, pinned, grace, a.trace) for _ in range(a.rounds)]
             for name, pinned, grace in cases}
 
     def med(name, req, key):

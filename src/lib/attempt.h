@@ -70,6 +70,7 @@ struct mo_stall_evidence {
 	unsigned n_pfns;              /* failing PFNs of the block: the kernel log's, then the census' */
 	uint64_t pfns[MO_STALL_PFNS_MAX];
 	uint64_t n_blocked;           /* pages of the block still in use when it stalled (census), 0 unknown */
+	bool all_failed;              /* not the grace: every page left had failed the kernel's last pass (stall.h) */
 };
 
 struct mo_attempt_result {

@@ -29,7 +29,12 @@ struct block_info {
 	uint64_t block;
 	struct mo_pin_candidate *last;   /* the blocked set of the last observed attempt */
 	size_t n_last;
-	struct mo_owners *owners;        /* their owners */
+	struct mo_owners *owners;        /* the owners of its groups' first pages, when they were last logged */
+};
+
+struct pending_event {
+	enum mo_blocked_event_type type;
+	struct mo_blocked_group group;
 };
 
 struct mo_forensics {
@@ -47,9 +52,9 @@ struct mo_forensics {
 	size_t n_blocks;
 	struct mo_census_reader *census; /* for scans */
 	int census_error;
-	/* during a tracker pass */
-	struct block_info *pass_block;
-	struct mo_owners *pass_owners;
+	/* during a tracker pass: the events to log once it has ended */
+	struct pending_event *events;
+	size_t n_events, cap_events;
 	/* during an attempt: what the kernel log says failed in the block */
 	bool att_active;
 	uint64_t att_first, att_n;
@@ -233,51 +238,111 @@ static const struct mo_page_dump *newest_dump(const struct mo_forensics *f, uint
 	return best;
 }
 
-/* A tracker event: one record, with the owner of the group's first page. */
+/* A tracker event: logged after the pass (log_events()), when there is a log. */
 static int on_tracker_event(const struct mo_blocked_event *ev, void *userdata)
 {
 	struct mo_forensics *f = userdata;
-	const struct mo_blocked_group *bg = ev->group;
-	const struct mo_owners *o;
-	const struct mo_pfn_owners *po;
-	const struct mo_page_dump *d;
-	struct mo_pin_page page = { .pfn = bg->first_pfn, .kpageflags = bg->flags };
-	struct mo_pin_group g = {
-		.block = bg->block,
-		.first_pfn = bg->first_pfn,
-		.last_pfn = bg->last_pfn,
-		.npages = bg->npages,
-		.kpageflags = bg->flags,
-		.evidence = MO_PIN_EV_ATTEMPT,
-		.owner_pid = bg->owner,
-		.tracked = true,
-		.cls = bg->cls,
-		.first_seen = bg->first_seen,
-		.duration = bg->duration,
-		.passes = bg->passes,
-		.n_pages = 1,
-		.pages = &page,
-	};
 
 	if (!f->o.log)
 		return 0;
-	/* a cleared group's owners are those of the pass that saw it last */
-	o = ev->type == MO_BLOCKED_EV_CLEARED && f->pass_block ? f->pass_block->owners : f->pass_owners;
-	po = o ? mo_owners_find(o, bg->first_pfn) : NULL;
-	if (po) {
-		/* borrowed for the record only */
-		page.n_found = po->n_found;
-		page.n_owners = po->n_owners;
-		page.owners = po->owners;
+	if (f->n_events == f->cap_events) {
+		size_t cap = f->cap_events ? f->cap_events * 2 : 16;
+		struct pending_event *nv = reallocarray(f->events, cap, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		f->events = nv;
+		f->cap_events = cap;
 	}
-	d = newest_dump(f, bg->first_pfn, bg->last_pfn);
-	if (d) {
-		g.have_dump = true;
-		g.dump = *d;
-		g.evidence |= MO_PIN_EV_KMSG;
-	}
-	log_group(ev->type, &g, f->o.job);
+	f->events[f->n_events++] = (struct pending_event) { .type = ev->type, .group = *ev->group };
 	return 0;
+}
+
+struct pfn_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int collect_first_pfn(const struct mo_blocked_group *g, void *userdata)
+{
+	struct pfn_list *l = userdata;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint64_t *nv = reallocarray(l->v, cap, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = g->first_pfn;
+	return 0;
+}
+
+/*
+ * The records of the events of a pass over @bi, one per group, each with the
+ * owner of the group's first page. Owners are looked up here, once, and only
+ * when there is something to log: for the block's current groups (a cleared
+ * group's owner is the one found when it was last logged).
+ */
+static void log_events(struct mo_forensics *f, struct block_info *bi)
+{
+	struct pfn_list pfns = {};
+	struct mo_owners *o = NULL;
+	bool live = false;
+
+	for (size_t i = 0; i < f->n_events; i++)
+		live |= f->events[i].type != MO_BLOCKED_EV_CLEARED;
+	if (live && mo_blocked_foreach(f->tracker, bi->block, collect_first_pfn, &pfns) >= 0 && pfns.n > 0 &&
+	    mo_owners_resolve(f->root, pfns.v, pfns.n < MO_PIN_OWNERS_MAX ? pfns.n : MO_PIN_OWNERS_MAX,
+			      &f->o.owners, &o) < 0)
+		o = NULL;  /* no privilege: records without owners */
+	free(pfns.v);
+
+	for (size_t i = 0; i < f->n_events; i++) {
+		const struct mo_blocked_group *bg = &f->events[i].group;
+		struct mo_pin_page page = { .pfn = bg->first_pfn, .kpageflags = bg->flags };
+		struct mo_pin_group g = {
+			.block = bg->block,
+			.first_pfn = bg->first_pfn,
+			.last_pfn = bg->last_pfn,
+			.npages = bg->npages,
+			.kpageflags = bg->flags,
+			.evidence = MO_PIN_EV_ATTEMPT,
+			.owner_pid = bg->owner,
+			.tracked = true,
+			.cls = bg->cls,
+			.first_seen = bg->first_seen,
+			.duration = bg->duration,
+			.passes = bg->passes,
+			.n_pages = 1,
+			.pages = &page,
+		};
+		const struct mo_pfn_owners *po;
+		const struct mo_page_dump *d;
+
+		po = mo_owners_find(f->events[i].type == MO_BLOCKED_EV_CLEARED ? bi->owners : o, bg->first_pfn);
+		if (po) {
+			/* borrowed for the record only */
+			page.n_found = po->n_found;
+			page.n_owners = po->n_owners;
+			page.owners = po->owners;
+		}
+		d = newest_dump(f, bg->first_pfn, bg->last_pfn);
+		if (d) {
+			g.have_dump = true;
+			g.dump = *d;
+			g.evidence |= MO_PIN_EV_KMSG;
+		}
+		log_group(f->events[i].type, &g, f->o.job);
+	}
+	f->n_events = 0;
+	if (live) {
+		mo_owners_free(bi->owners);
+		bi->owners = o;
+	} else
+		mo_owners_free(o);
 }
 
 /* ---- the context ---- */
@@ -335,6 +400,7 @@ void mo_forensics_free(struct mo_forensics *f)
 		mo_owners_free(f->blocks[i].owners);
 	}
 	free(f->blocks);
+	free(f->events);
 	free(f->dumps);
 	mo_blocked_tracker_free(f->tracker);
 	mo_dump_parser_free(f->parser);
@@ -368,6 +434,10 @@ struct sampler {
 	volatile sig_atomic_t stop_write;
 	struct mo_stall stall;
 	struct mo_stall_evidence evidence;
+	/* for the debug log (where an attempt's time goes) and the census decision */
+	uint64_t t0, t_first_fail, t_stalled, n_census, census_usec;
+	uint64_t last_success, last_fail, last_kmsg_failed;
+	bool have_counters;
 };
 
 static int sample_cb(uint64_t pfn, uint64_t flags, void *userdata)
@@ -403,6 +473,8 @@ static int take_census(struct sampler *s, uint64_t *in_use)
 	t_start = mo_monotonic_usec();
 	r = mo_census_pfns(s->reader, s->first_pfn, s->n_pfns, sample_cb, &s->cur);
 	t_end = mo_monotonic_usec();
+	s->n_census++;
+	s->census_usec += t_end - t_start;
 	if (r < 0)
 		return r;
 	*in_use = s->cur.in_use;
@@ -419,15 +491,47 @@ static int take_census(struct sampler *s, uint64_t *in_use)
 	return 0;
 }
 
-/* The kernel's progress now; true once the attempt has stalled. */
-static bool watch(struct sampler *s, bool census, uint64_t in_use)
+/*
+ * The kernel's progress now: /proc/vmstat's migration counters and the kernel
+ * log (cheap), and the census of the block (a read of every page's flags,
+ * tens of ms under emulation, taken from the kernel's own migration on a
+ * small machine) only while migration is failing, when the pages in use are
+ * what tells a slow block from a stalled one. True once the attempt has
+ * stalled.
+ */
+static int watch(struct sampler *s, bool *ret_stalled)
 {
-	struct mo_stall_sample x = { .t = mo_monotonic_usec(), .have_census = census, .in_use = in_use };
+	struct mo_stall_sample x = { .t = mo_monotonic_usec() };
+	bool failed_now;
+	int r;
 
 	x.have_vmstat = mo_vmstat_read_migrate(s->f->root, &x.migrate_success, &x.migrate_fail) == 0;
 	drain_kmsg(s->f, s->f->kmsg, s->f->parser);
 	x.kmsg_failed = s->f->att_kmsg_failed;
-	return mo_stall_feed(&s->stall, &x);
+	failed_now = (x.have_vmstat && s->have_counters && x.migrate_fail > s->last_fail) ||
+		     x.kmsg_failed > s->last_kmsg_failed;
+	if (s->stall.failing || failed_now) {
+		r = take_census(s, &x.in_use);
+		if (r < 0)
+			return r;
+		x.have_census = true;
+	}
+	if (x.have_vmstat && s->have_counters &&
+	    (x.migrate_success != s->last_success || x.migrate_fail != s->last_fail))
+		mo_log_debug("block %" PRIu64 ": +%" PRIu64 "ms: pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%"
+			     PRIu64 ", %" PRIu64 " failures logged, %" PRIu64 " pages in use",
+			     s->first_pfn / (s->f->block_size / s->f->page_size), (x.t - s->t0) / 1000, x.migrate_success - s->last_success, x.migrate_fail - s->last_fail,
+			     x.kmsg_failed, x.in_use);
+	if (x.have_vmstat) {
+		s->have_counters = true;
+		s->last_success = x.migrate_success;
+		s->last_fail = x.migrate_fail;
+	}
+	s->last_kmsg_failed = x.kmsg_failed;
+	*ret_stalled = mo_stall_feed(&s->stall, &x);
+	if (!s->t_first_fail && (failed_now || s->stall.failing))
+		s->t_first_fail = x.t;
+	return 0;
 }
 
 static void stalled(struct sampler *s)
@@ -436,6 +540,7 @@ static void stalled(struct sampler *s)
 	const struct mo_forensics *f = s->f;
 
 	e->grace_usec = s->stall.grace_usec;
+	e->all_failed = s->stall.all_failed;
 	mo_stall_evidence(&s->stall, &e->migrate_success, &e->migrate_fail);
 	e->kmsg_failed = f->att_kmsg_failed;
 	e->n_pfns = 0;
@@ -458,21 +563,34 @@ static void stalled(struct sampler *s)
 static void *sampler_main(void *userdata)
 {
 	struct sampler *s = userdata;
-	uint64_t start = mo_monotonic_usec(), next_census = start + s->period, next_tick = start + s->tick;
+	uint64_t start = mo_monotonic_usec(), next_census, next_tick = start + s->tick;
 	bool is_stalled = false;
+	int r;
 
-	if (s->tick)
-		(void) watch(s, false, 0);   /* the counters before anything moved */
+	/*
+	 * The census is the blocked set when an attempt times out. With stall
+	 * detection, a stalled attempt takes its own (watch()), so the periodic
+	 * one starts only halfway to the timeout: an attempt that goes well
+	 * pays for none.
+	 */
+	next_census = usec_add(start, s->tick && s->deadline > start ? (s->deadline - start) / 2 : s->period);
+	if (s->tick) {
+		bool ignored;
+
+		r = watch(s, &ignored);   /* the counters before anything moved */
+		if (r < 0) {
+			s->error = r;
+			return NULL;
+		}
+	}
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		uint64_t wake = s->tick && next_tick < next_census ? next_tick : next_census, t, in_use = 0;
+		uint64_t wake = s->tick && next_tick < next_census ? next_tick : next_census, t, in_use;
 		struct timespec ts = {
 			.tv_sec = (time_t) (wake / 1000000),
 			.tv_nsec = (long) (wake % 1000000) * 1000,
 		};
-		bool census = false;
-		int r;
 
 		while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
 			;
@@ -487,22 +605,26 @@ static void *sampler_main(void *userdata)
 			pthread_mutex_lock(&s->lock);
 			continue;
 		}
-		/* with stall detection every tick counts the block's pages in use: they fall as pages move */
-		if (t >= next_census || s->tick) {
+		if (t >= next_census) {
 			r = take_census(s, &in_use);
 			if (r < 0) {
 				pthread_mutex_lock(&s->lock);
 				s->error = r;
 				break;
 			}
-			census = true;
-			if (t >= next_census)
-				next_census = t + s->period;
+			next_census = t + s->period;
 		}
-		if (s->tick) {
-			next_tick = t + s->tick;
-			if (watch(s, census, in_use)) {
-				is_stalled = true;
+		if (s->tick && t >= next_tick) {
+			r = watch(s, &is_stalled);
+			if (r < 0) {
+				pthread_mutex_lock(&s->lock);
+				s->error = r;
+				break;
+			}
+			/* once migration fails, look closely: the grace is what matters now */
+			next_tick = t + (s->stall.failing ? STALL_TICK_MIN_USEC : s->tick);
+			if (is_stalled) {
+				s->t_stalled = mo_monotonic_usec();
 				stalled(s);
 				pthread_kill(s->writer, MO_ATTEMPT_SIGNAL);
 				next_tick = t + STALL_RESIGNAL_USEC;
@@ -521,10 +643,13 @@ static int cmp_candidate_pfn(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One observed attempt: @v (may be empty: nothing blocked) is the block's blocked set at @t. */
+/*
+ * One observed attempt: @v (may be empty: nothing blocked) is the block's
+ * blocked set at @t. Pages only: their owners are looked up once the pass
+ * has something to log, and by the report.
+ */
 static int observe(struct mo_forensics *f, uint64_t block, const struct mo_pin_candidate *v, size_t n, uint64_t t)
 {
-	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
 	_cleanup_free_ struct mo_pin_candidate *copy = NULL;
 	struct block_info *bi = block_info(f, block, true);
 	int r;
@@ -538,43 +663,20 @@ static int observe(struct mo_forensics *f, uint64_t block, const struct mo_pin_c
 		memcpy(copy, v, n * sizeof(*copy));
 		qsort(copy, n, sizeof(*copy), cmp_candidate_pfn);
 	}
-	if (n > 0) {
-		_cleanup_free_ uint64_t *pfns = NULL;
-		size_t m = n < MO_PIN_OWNERS_MAX ? n : MO_PIN_OWNERS_MAX;
 
-		pfns = malloc(m * sizeof(*pfns));
-		if (!pfns)
-			return -ENOMEM;
-		for (size_t i = 0; i < m; i++)
-			pfns[i] = copy[i].pfn;
-		r = mo_owners_resolve(f->root, pfns, m, &f->o.owners, &o);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			o = NULL; /* no privilege: groups without owners */
-	}
-
-	f->pass_block = bi;
-	f->pass_owners = o;
+	f->n_events = 0;
 	r = mo_blocked_begin(f->tracker, block, t);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		const struct mo_pfn_owners *po = o ? mo_owners_find(o, copy[i].pfn) : NULL;
-
-		r = mo_blocked_add(f->tracker, block, copy[i].pfn, copy[i].kpageflags,
-				   po && po->n_owners ? (uint32_t) po->owners[0].pid : 0);
-	}
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = mo_blocked_add(f->tracker, block, copy[i].pfn, copy[i].kpageflags, 0);
 	if (r >= 0)
 		r = mo_blocked_end(f->tracker, block);
 	else
 		(void) mo_blocked_end(f->tracker, block);
-	f->pass_block = NULL;
-	f->pass_owners = NULL;
+	log_events(f, bi);
 
 	free(bi->last);
 	bi->last = TAKE_PTR(copy);
 	bi->n_last = n;
-	mo_owners_free(bi->owners);
-	bi->owners = TAKE_PTR(o);
 	return r < 0 ? r : 0;
 }
 
@@ -611,7 +713,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 	pthread_t th;
 	sigset_t all, saved;
 	bool started = false;
-	uint64_t t0;
+	uint64_t t0, t_ret;
 	int r;
 
 	if (!f || action != MO_ACTION_OFFLINE || timeout_usec == 0)
@@ -644,6 +746,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		if (pthread_cond_init(&s.cond, &ca) == 0) {
 			t0 = mo_monotonic_usec();
+			s.t0 = t0;
 			s.deadline = usec_add(t0, timeout_usec > SAMPLE_MARGIN_USEC ?
 						  timeout_usec - SAMPLE_MARGIN_USEC : 0);
 			mo_stall_init(&s.stall, s.tick ? f->o.stall_grace_usec : 0, t0);
@@ -677,18 +780,35 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 	}
 	mo_census_reader_free(s.reader);
 
+	t_ret = mo_monotonic_usec();
 	drain_kmsg(f, f->kmsg, f->parser);
 	f->att_active = false;
 	if (r >= 0) {
-		if (ret->outcome == MO_OUTCOME_STALLED)
+		if (ret->outcome == MO_OUTCOME_STALLED) {
 			ret->stall = s.evidence;
-		if ((ret->outcome == MO_OUTCOME_TIMED_OUT || ret->outcome == MO_OUTCOME_STALLED) && s.have_last)
+			if (s.evidence.all_failed)
+				ret->reason = "every page left in the block failed the kernel's last migration pass; "
+					      "the kernel rolled back";
+		}
+		if ((ret->outcome == MO_OUTCOME_TIMED_OUT || ret->outcome == MO_OUTCOME_STALLED) && s.have_last) {
+			uint64_t t = mo_monotonic_usec();
+
 			(void) observe(f, block, s.last.v, s.last.n, s.last.t);
+			mo_log_debug("block %" PRIu64 ": tracking %zu pages took %" PRIu64 "ms", block, s.last.n,
+				     (mo_monotonic_usec() - t) / 1000);
+		}
 		else if (mo_outcome_is_success(ret->outcome) && block_info(f, block, false))
 			/* offline now: whatever blocked it is gone */
 			(void) observe(f, block, NULL, 0, mo_monotonic_usec());
 		remember(f, block, ret, &s.last, s.have_last);
 	}
+	if (started)
+		mo_log_debug("block %" PRIu64 ": %s: write %" PRIu64 "ms, first failure seen at %" PRIu64
+			     "ms, stalled at %" PRIu64 "ms; %" PRIu64 " censuses in %" PRIu64 "ms; %" PRIu64
+			     "ms after the write", block, mo_outcome_to_string(ret->outcome), ret->usec / 1000,
+			     s.t_first_fail ? (s.t_first_fail - s.t0) / 1000 : 0,
+			     s.t_stalled ? (s.t_stalled - s.t0) / 1000 : 0, s.n_census, s.census_usec / 1000,
+			     (mo_monotonic_usec() - t_ret) / 1000);
 	free(s.cur.v);
 	free(s.last.v);
 	return r;
@@ -699,13 +819,15 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 int mo_forensics_report(struct mo_forensics *f, uint64_t block, struct mo_pin_report **ret)
 {
 	struct block_info *bi = block_info(f, block, false);
-	uint64_t first, n;
+	uint64_t first, n, t = mo_monotonic_usec();
 	int r;
 
 	drain_kmsg(f, f->kmsg, f->parser);
 	mo_forensics_block_pfns(f, block, &first, &n);
 	r = mo_pin_report_build(f->root, block, first, n, bi ? bi->last : NULL, bi ? bi->n_last : 0, f->dumps,
 				f->n_dumps, f->tracker, &f->o.owners, ret);
+	mo_log_debug("block %" PRIu64 ": the blocked-page report took %" PRIu64 "ms", block,
+		     (mo_monotonic_usec() - t) / 1000);
 	if (r < 0)
 		return r;
 	(*ret)->kmsg_error = f->kmsg_error;

@@ -9,18 +9,23 @@
  * engine's hooks.attempt): while the write spins, a second thread takes the
  * census of the block's pages in use every sample period; the last census
  * taken before the attempt's timer fired is the blocked set (the range was
- * isolated and the kernel had migrated whatever it could). That set, its
- * owners and what the kernel logged about it (kmsg.h) feed the blocked-page
- * tracker (blocked.h); its events are logged (log.h), one record per group of
- * pages, not one per attempt. The sampler thread blocks every signal, so a
- * SIGINT meant to cancel the write still reaches the writing thread.
+ * isolated and the kernel had migrated whatever it could). That set (pages
+ * and flags: no owner lookup during or right after an attempt) and what the
+ * kernel logged about it (kmsg.h) feed the blocked-page tracker (blocked.h);
+ * its events are logged (log.h), one record per group of pages, not one per
+ * attempt, with the owner of the group's first page, looked up once for a
+ * pass that has something to log. The sampler thread blocks every signal,
+ * so a SIGINT meant to cancel the write still reaches the writing thread.
  *
  * With a stall grace, the same thread also watches the kernel's progress
- * (stall.h: /proc/vmstat's pgmigrate counters, the block's pages in use, the
- * kernel log's failing PFNs of the block) every tick (a quarter of the grace,
- * at least 20 ms) and, once the attempt has stalled, takes the blocked set
- * and ends the write early (mo_attempt_run_stoppable()): the outcome is
- * MO_OUTCOME_STALLED with the evidence in the result's stall member. The
+ * (stall.h) every tick (a quarter of the grace; 20 ms once migration fails):
+ * /proc/vmstat's pgmigrate counters and the kernel log's failing PFNs of the
+ * block, and the block's pages in use only while migration fails (a census
+ * takes its CPU from the kernel's migration). Once the attempt has stalled it
+ * takes the blocked set and ends the write early
+ * (mo_attempt_run_stoppable()): the outcome is MO_OUTCOME_STALLED with the
+ * evidence in the result's stall member. The periodic census then starts
+ * only halfway to the timeout, so an attempt that goes well takes none. The
  * attempt's timeout stays the outer bound.
  *
  * With a pin store (pinmem.h), a block that timed out or stalled is noted
@@ -48,7 +53,8 @@ struct mo_forensics_opts {
 	uint64_t long_lived_usec;      /* tracker threshold; 0: 30 s */
 	uint64_t update_usec;          /* tracker updates; 0: 60 s, doubling */
 	uint64_t sample_usec;          /* census period during an attempt; 0: an eighth of the
-					* attempt's timeout, at least 50 ms, at most 1 s */
+					* attempt's timeout, at least 50 ms, at most 1 s (with a
+					* stall grace, from halfway to the timeout on) */
 	bool log;                      /* log tracker events (mo_log_full, MESSAGE_IDs) */
 	const char *job;               /* MEMOFF_JOB= of those records, or NULL; borrowed */
 	bool no_kmsg;                  /* do not read /dev/kmsg */

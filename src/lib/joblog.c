@@ -113,10 +113,17 @@ void mo_joblog_progress(const struct mo_joblog *l, const struct mo_job_progress 
 			snprintf(retry, sizeof(retry), "; next attempt in %s", duration(p->next_usec, nd));
 			add(&f, "MEMOFF_RETRY_SEC", "%s", seconds(p->next_usec, n, sizeof(n)));
 		}
-		mo_log_full(LOG_NOTICE, MO_MESSAGE_ATTEMPT_STALLED, f.v,
-			    "block %" PRIu64 ": attempt %u stalled after %s: no page moved for %s while migration "
-			    "kept failing (pgmigrate_fail +%" PRIu64 ")%s", p->block, p->attempt,
-			    duration(p->attempt_usec, d), duration(p->stall.grace_usec, gd), p->stall.migrate_fail, retry);
+		if (p->stall.all_failed)
+			mo_log_full(LOG_NOTICE, MO_MESSAGE_ATTEMPT_STALLED, f.v,
+				    "block %" PRIu64 ": attempt %u stalled after %s: all %" PRIu64 " pages left in use "
+				    "failed to migrate (pgmigrate_fail +%" PRIu64 ")%s", p->block, p->attempt,
+				    duration(p->attempt_usec, d), p->stall.n_blocked, p->stall.migrate_fail, retry);
+		else
+			mo_log_full(LOG_NOTICE, MO_MESSAGE_ATTEMPT_STALLED, f.v,
+				    "block %" PRIu64 ": attempt %u stalled after %s: no page moved for %s while migration "
+				    "kept failing (pgmigrate_fail +%" PRIu64 ")%s", p->block, p->attempt,
+				    duration(p->attempt_usec, d), duration(p->stall.grace_usec, gd), p->stall.migrate_fail,
+				    retry);
 		break;
 	}
 	default:

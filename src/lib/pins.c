@@ -211,6 +211,57 @@ static int form_groups(uint64_t block, const struct mo_pin_candidate *c, size_t 
 	return mo_blocked_foreach(t, block, collect_group, out);
 }
 
+/*
+ * The tracker's groups (it is fed pages only, no owners: forensics.h), split
+ * by owner as form_groups() does, each part with the tracker's class and
+ * durations of the group it lies in.
+ */
+static int tracked_groups(const struct mo_blocked_tracker *tracker, uint64_t block, const struct mo_pin_candidate *c,
+			  size_t n, const struct mo_owners *o, struct group_list *out)
+{
+	_cleanup_free_ struct mo_pin_candidate *in = NULL;
+	struct group_list tg = {};
+	size_t m = 0, k = 0;
+	int r;
+
+	r = mo_blocked_foreach(tracker, block, collect_group, &tg);
+	if (r < 0 || tg.n == 0)
+		goto out;
+	in = malloc((n ? n : 1) * sizeof(*in));
+	if (!in) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* both in PFN order */
+	for (size_t i = 0; i < n; i++) {
+		while (k < tg.n && tg.v[k].last_pfn < c[i].pfn)
+			k++;
+		if (k == tg.n)
+			break;
+		if (c[i].pfn >= tg.v[k].first_pfn)
+			in[m++] = c[i];
+	}
+	r = form_groups(block, in, m, o, out);
+	if (r < 0)
+		goto out;
+	k = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		struct mo_pin_group *g = &out->v[i];
+
+		while (k < tg.n && tg.v[k].last_pfn < g->first_pfn)
+			k++;
+		if (k == tg.n)
+			break;
+		g->cls = tg.v[k].cls;
+		g->first_seen = tg.v[k].first_seen;
+		g->duration = tg.v[k].duration;
+		g->passes = tg.v[k].passes;
+	}
+out:
+	free(tg.v);
+	return r;
+}
+
 int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t first_pfn, uint64_t n_pfns,
 			const struct mo_pin_candidate *candidates, size_t n_candidates,
 			const struct mo_page_dump *dumps, size_t n_dumps, const struct mo_blocked_tracker *tracker,
@@ -300,7 +351,7 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 	}
 
 	if (tracker)
-		r = mo_blocked_foreach(tracker, block, collect_group, &gl);
+		r = tracked_groups(tracker, block, c, n, o, &gl);
 	else
 		r = form_groups(block, c, n, o, &gl);
 	if (r < 0) {
@@ -332,7 +383,8 @@ int mo_pin_report_build(const struct mo_root *root, uint64_t block, uint64_t fir
 			d = dump_for(dumps, n_dumps, c[i].pfn);
 			if (d && (!newest || d->seq >= newest->seq))
 				newest = d;
-			if (g->n_pages >= MO_PIN_PAGES_MAX)
+			/* one entry a folio: its head (a THP's 511 tails say nothing more, and made the lists huge) */
+			if (g->n_pages >= MO_PIN_PAGES_MAX || (head[i] != i && c[i].pfn != g->first_pfn))
 				continue;
 			pg = &g->pages[g->n_pages++];
 			*pg = (struct mo_pin_page) {

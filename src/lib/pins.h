@@ -64,7 +64,7 @@ unsigned mo_pin_flags_evidence(uint64_t kpageflags);
  */
 int mo_pins_count(struct mo_census_reader *r, uint64_t first_pfn, uint64_t n_pfns, uint64_t *ret);
 
-/* The pages a group lists one by one (the rest are only counted). */
+/* The folios a group lists one by one, each by its head page (the rest are only counted). */
 #define MO_PIN_PAGES_MAX 64
 
 struct mo_pin_page {
@@ -93,7 +93,7 @@ struct mo_pin_group {
 	/* the newest dump_page() of one of its pages */
 	bool have_dump;
 	struct mo_page_dump dump;
-	size_t n_pages;            /* min(npages, MO_PIN_PAGES_MAX) */
+	size_t n_pages;            /* listed: one a folio (its head), at most MO_PIN_PAGES_MAX */
 	struct mo_pin_page *pages;
 	uint64_t folios;           /* folios among its pages: a THP counts once */
 };

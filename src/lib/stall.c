@@ -17,7 +17,8 @@ void mo_stall_init(struct mo_stall *s, uint64_t grace_usec, uint64_t t0)
 
 bool mo_stall_feed(struct mo_stall *s, const struct mo_stall_sample *x)
 {
-	bool moved = false, failed = false;
+	bool moved = false, failed = false, all_failed;
+	uint64_t fail_rise = 0;
 
 	if (s->stalled)
 		return true;
@@ -30,8 +31,17 @@ bool mo_stall_feed(struct mo_stall *s, const struct mo_stall_sample *x)
 		} else if (s->have_prev && s->prev.have_vmstat) {
 			moved |= x->migrate_success > s->prev.migrate_success;
 			failed |= x->migrate_fail > s->prev.migrate_fail;
+			if (x->migrate_fail > s->prev.migrate_fail)
+				fail_rise = x->migrate_fail - s->prev.migrate_fail;
 		}
 	}
+	/*
+	 * A migration pass of the kernel has just ended (its failures are
+	 * counted when it ends) and every page still in use in the block is
+	 * one that failed in it, after the kernel's own retries: nothing is
+	 * left to move, the next pass can only fail the same pages again.
+	 */
+	all_failed = x->have_census && x->in_use > 0 && fail_rise >= x->in_use;
 	if (x->have_census) {
 		moved |= s->have_prev_census && x->in_use < s->prev_in_use;
 		s->have_prev_census = true;
@@ -57,8 +67,9 @@ bool mo_stall_feed(struct mo_stall *s, const struct mo_stall_sample *x)
 	} else if (failed)
 		s->failing = true;
 
-	if (s->grace_usec > 0 && s->failing && x->t >= s->last_progress &&
-	    x->t - s->last_progress >= s->grace_usec) {
+	if (s->grace_usec > 0 && ((s->failing && x->t >= s->last_progress &&
+				   x->t - s->last_progress >= s->grace_usec) || all_failed)) {
+		s->all_failed = all_failed;
 		s->stalled = true;
 		s->stalled_at = x->t;
 	}

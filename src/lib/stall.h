@@ -18,10 +18,15 @@
  * An attempt has stalled when, for a whole grace period, nothing moved
  * (pgmigrate_success flat, the block's pages in use not falling) while the
  * kernel kept failing (pgmigrate_fail rising or a failing PFN of the block
- * logged). Nothing moving without any failure is not a stall: that is a
- * batch still under way or a kernel busy elsewhere, and the attempt's
- * timeout stays the bound for it. Pages moving slowly but steadily keep the
- * attempt alive however long it takes, up to that timeout.
+ * logged). It has stalled at once when a pass of the kernel has ended with
+ * failures and every page still in use in the block failed in it
+ * (pgmigrate_fail rose by at least the block's pages in use): migrate_pages()
+ * has already retried them ten times, and nothing is left to move; the
+ * grace would only wait for the next pass to fail them again. Nothing
+ * moving without any failure is not a stall: that is a batch still under
+ * way or a kernel busy elsewhere, and the attempt's timeout stays the bound
+ * for it. Pages moving slowly but steadily keep the attempt alive however
+ * long it takes, up to that timeout. A grace of 0 turns both rules off.
  *
  * mo_stall_feed() is a pure function of the samples (tests feed made-up
  * ones); mo_vmstat_parse_migrate() is pure too; mo_vmstat_read_migrate()
@@ -60,6 +65,7 @@ struct mo_stall {
 	uint64_t first_success, first_fail;
 	bool stalled;
 	uint64_t stalled_at;
+	bool all_failed;            /* stalled by the second rule: every page left had failed */
 };
 
 /** mo_stall_init() - a detector for an attempt that began at @t0. */

@@ -11,12 +11,14 @@
 
 #include "client.h"
 #include "common.h"
+#include "forensics.h"
 #include "format.h"
 #include "parse.h"
 #include "progress-text.h"
 #include "release.h"
 #include "report.h"
 #include "runner.h"
+#include "stall.h"
 #include "verbs.h"
 
 enum {
@@ -181,6 +183,7 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 	_cleanup_(mo_root_freep) struct mo_root *root = NULL;
 	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
 	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	_cleanup_(mo_forensics_freep) struct mo_forensics *forensics = NULL;
 	_cleanup_free_ char *error = NULL;
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	struct opts o = { .j = CTL_JOB_OPTS_INIT };
@@ -227,6 +230,21 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		ro.backoff.max_attempts = o.max_tries;
 	ro.progress = on_progress;
 	ro.progress_userdata = &ui;
+	if (!o.j.dry_run) {
+		/*
+		 * As for offline (jobcli.c): an attempt whose migration has
+		 * stalled ends after the stall grace instead of its timeout
+		 * (memoffd's release jobs do the same); with -v the blocked
+		 * pages are logged to stderr as they are found.
+		 */
+		const struct mo_forensics_opts fo = { .long_lived_usec = o.j.long_lived, .log = o.j.verbose,
+						      .stall_grace_usec = MO_STALL_GRACE_USEC };
+
+		if (mo_forensics_new(root, &fo, &forensics) == 0) {
+			ro.hooks.job.attempt = mo_forensics_attempt;
+			ro.hooks.job.userdata = forensics;
+		}
+	}
 
 	r = mo_release_new(root, o.size, &ro, &rel, &error);
 	if (r == -EINVAL)

@@ -234,11 +234,13 @@ static void test_summary(void **state)
 	assert_int_equal(mo_root_new(root, NULL, &r), 0);
 	assert_int_equal(mo_pin_report_build(r, BLOCK, FIRST, NPFNS, c, n, NULL, 0, NULL, NULL, &rep), 0);
 	assert_int_equal(rep->owners_error, 0);
-	/* the THPs: one group, two folios, every page's owner is 117, at the page's own address */
+	/* the THPs: one group, two folios listed by their heads, owned by 117 at the head's own address */
 	assert_int_equal(rep->groups[rep->n_groups - 1].first_pfn, 0x580);
 	assert_int_equal(rep->groups[rep->n_groups - 1].npages, 128);
 	assert_int_equal(rep->groups[rep->n_groups - 1].folios, 2);
-	assert_int_equal(rep->groups[rep->n_groups - 1].pages[5].owners[0].vaddr, (0x7fdcf9c00 + 5) * 4096);
+	assert_int_equal(rep->groups[rep->n_groups - 1].n_pages, 2);
+	assert_int_equal(rep->groups[rep->n_groups - 1].pages[1].pfn, 0x5c0);
+	assert_int_equal(rep->groups[rep->n_groups - 1].pages[1].owners[0].vaddr, (0x7fdcf9c00 + 64) * 4096);
 	assert_int_equal(rep->groups[rep->n_groups - 1].evidence, MO_PIN_EV_ATTEMPT);
 
 	assert_int_equal(mo_pin_summary_build(&rep, 1, &s), 0);

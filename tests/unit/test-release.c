@@ -12,6 +12,7 @@
 #include "release.h"
 #include "util.h"
 
+#define STALL_USEC (300 * 1000ULL)
 #define S (1000 * 1000ULL)
 /* Blocks of 8 pages keep the fake kpageflags small. */
 #define PAGES_PER_BLOCK 8
@@ -138,9 +139,15 @@ static int sim_attempt(void *userdata, const struct mo_root *root, uint64_t bloc
 		o = MO_OUTCOME_ALREADY;
 	ret->outcome = o;
 	ret->reason = o == MO_OUTCOME_TIMED_OUT ? "timed out (migration stalled)" : mo_outcome_to_string(o);
-	ret->usec = o == MO_OUTCOME_TIMED_OUT ? timeout_usec : 1000;
-	ret->error = o == MO_OUTCOME_TIMED_OUT ? EINTR : o == MO_OUTCOME_UNMOVABLE ? EBUSY :
+	ret->usec = o == MO_OUTCOME_TIMED_OUT ? timeout_usec : o == MO_OUTCOME_STALLED ? STALL_USEC : 1000;
+	ret->error = o == MO_OUTCOME_TIMED_OUT || o == MO_OUTCOME_STALLED ? EINTR : o == MO_OUTCOME_UNMOVABLE ? EBUSY :
 		     o == MO_OUTCOME_REFUSED ? EPERM : 0;
+	if (o == MO_OUTCOME_STALLED)
+		/* what forensics.c fills in when it ends a stalled write */
+		ret->stall = (struct mo_stall_evidence) {
+			.grace_usec = STALL_USEC, .migrate_fail = 512, .kmsg_failed = 1, .n_pfns = 1,
+			.pfns = { block * (bs() / 4096) + 7 }, .n_blocked = 1,
+		};
 	s->now += ret->usec;
 	if (o == MO_OUTCOME_DONE) {
 		write_state(s->root, block, action == MO_ACTION_OFFLINE ? "offline" : "online");
@@ -544,37 +551,59 @@ static void test_release_by_census(void **state)
 	assert_device_online(f, 2);
 }
 
-static void test_release_around_pin(void **state)
+/* Block 13 of :02 fails with @o; the release goes around it. Returns :02's result. */
+static const struct mo_release_device_result *release_around_pin(struct fx *f, enum mo_outcome o,
+								 struct mo_release **rel)
 {
-	struct fx *f = *state;
-	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
 	const struct mo_release_result *r;
 	const struct mo_release_device_result *d;
 
-	fail_block(f, 13, MO_OUTCOME_TIMED_OUT);
-	r = run(f, 4 * bs(), &rel);
+	fail_block(f, 13, o);
+	r = run(f, 4 * bs(), rel);
 	assert_int_equal(r->stop, MO_STOP_FINISHED);
 	assert_int_equal(mo_release_exit_code(r), 0);
 	d = dev(r, "PNP0C80:02");
 	assert_int_equal(d->outcome, MO_RELEASE_BUSY);
 	assert_non_null(strstr(d->reason, "block 13"));
+	assert_int_equal(d->blocks[0].outcome, MO_OUTCOME_ROLLED_BACK);
+	assert_int_equal(d->blocks[1].outcome, o);
+	assert_device_online(f, 2);
+	/* the next device took its place */
+	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
+	assert_int_equal(r->released_devices, 1);
+	return d;
+}
+
+static void test_release_around_pin(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_device_result *d = release_around_pin(f, MO_OUTCOME_TIMED_OUT, &rel);
+
 	assert_non_null(strstr(d->reason, "put back online"));
 	/* 12 went, 13 did not, 14 and 15 were never tried, 12 was put back */
 	assert_int_equal(f->sim.called[0], 12);
 	assert_int_equal(f->sim.called[1], 13);
 	assert_int_equal(f->sim.called[2], 12);
 	assert_int_equal(f->sim.called_action[2], MO_ACTION_ONLINE_MOVABLE);
-	assert_int_equal(d->blocks[0].outcome, MO_OUTCOME_ROLLED_BACK);
-	assert_int_equal(d->blocks[1].outcome, MO_OUTCOME_TIMED_OUT);
 	assert_int_equal(d->blocks[2].outcome, MO_OUTCOME_NOT_TRIED);
 	assert_int_equal(d->blocks[3].outcome, MO_OUTCOME_NOT_TRIED);
-	assert_device_online(f, 2);
 	assert_string_equal(eject_of(f->t.root, 2), "");
-	/* the next device took its place */
-	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
 	assert_device_gone(f, 1);
 	assert_device_online(f, 0);
-	assert_int_equal(r->released_devices, 1);
+}
+
+/* A stalled attempt (forensics.h, the stall grace) counts as a timed-out one, with its evidence and time. */
+static void test_release_around_stalled_pin(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_device_result *d = release_around_pin(f, MO_OUTCOME_STALLED, &rel);
+
+	assert_int_equal(d->blocks[1].usec, STALL_USEC);
+	assert_int_equal(d->blocks[1].stall.grace_usec, STALL_USEC);
+	assert_int_equal(d->blocks[1].stall.n_pfns, 1);
+	assert_int_equal(d->blocks[1].stall.pfns[0], 13 * (bs() / 4096) + 7);
 }
 
 static void test_release_all_pinned(void **state)
@@ -972,6 +1001,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_free, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_by_census, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_around_stalled_pin, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_all_pinned, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_partly, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_deadline, setup, fx_teardown),

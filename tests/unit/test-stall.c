@@ -37,19 +37,56 @@ static void test_pinned_stalls_after_grace(void **state)
 	mo_stall_init(&s, GRACE, 0);
 	assert_false(mo_stall_feed(&s, &(struct mo_stall_sample) { .t = 0, .have_vmstat = true,
 								     .migrate_success = 1000, .migrate_fail = 50 }));
-	/* the first batch moves what it can, then the pinned page keeps failing */
-	assert_false(feed_at(&s, 100, 5000, 51, 10));
-	assert_false(feed_at(&s, 175, 5000, 400, 10));
-	assert_false(feed_at(&s, 250, 5000, 800, 10));
-	assert_false(feed_at(&s, 325, 5000, 1200, 10));
+	/*
+	 * The first batch moves what it can, then the pinned pages keep
+	 * failing; each rise of pgmigrate_fail is less than the block's pages
+	 * in use (other pages are still to be tried), so only the grace ends it.
+	 */
+	assert_false(feed_at(&s, 100, 5000, 51, 1000));
+	assert_false(feed_at(&s, 175, 5000, 400, 1000));
+	assert_false(feed_at(&s, 250, 5000, 800, 1000));
+	assert_false(feed_at(&s, 325, 5000, 1200, 1000));
 	/* 300 ms after the last progress (t=100) */
-	assert_true(feed_at(&s, 400, 5000, 1600, 10));
+	assert_true(feed_at(&s, 400, 5000, 1600, 1000));
+	assert_false(s.all_failed);
 	assert_int_equal(s.stalled_at, 400 * MS);
 	/* and it stays stalled */
 	assert_true(feed_at(&s, 450, 9000, 1600, 2));
 	mo_stall_evidence(&s, &ok, &fail);
 	assert_int_equal(ok, 4000);
 	assert_int_equal(fail, 1550);
+}
+
+/*
+ * A pass of the kernel ends with failures, and every page left in the block
+ * failed in it: stalled at once, without waiting for the grace (the pages
+ * that could move have moved in the same pass).
+ */
+static void test_every_page_left_failed(void **state)
+{
+	struct mo_stall s;
+
+	mo_stall_init(&s, GRACE, 0);
+	assert_false(feed_at(&s, 0, 1000, 50, 32768));
+	/* the batch is under way: nothing counted yet, pages falling */
+	assert_false(feed_at(&s, 75, 1000, 50, 20000));
+	/* it ends: 16352 moved, 16416 failed, and 16416 are left */
+	assert_true(feed_at(&s, 150, 17352, 16466, 16416));
+	assert_true(s.all_failed);
+	assert_int_equal(s.stalled_at, 150 * MS);
+
+	/* fewer failures than pages left: more to try, no stall yet */
+	mo_stall_init(&s, GRACE, 0);
+	assert_false(feed_at(&s, 0, 1000, 50, 32768));
+	assert_false(feed_at(&s, 150, 17352, 66, 16416));
+	/* nothing left in use is no stall either (the block is about to go offline) */
+	mo_stall_init(&s, GRACE, 0);
+	assert_false(feed_at(&s, 0, 1000, 50, 32768));
+	assert_false(feed_at(&s, 150, 33768, 60, 0));
+	/* grace 0: off */
+	mo_stall_init(&s, 0, 0);
+	assert_false(feed_at(&s, 0, 1000, 50, 32768));
+	assert_false(feed_at(&s, 150, 17352, 16466, 16416));
 }
 
 /* Slow but steady: pgmigrate_success keeps rising, failures too; never stalled. */
@@ -160,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pinned_stalls_after_grace),
+		cmocka_unit_test(test_every_page_left_failed),
 		cmocka_unit_test(test_slow_steady_never_stalls),
 		cmocka_unit_test(test_census_progress),
 		cmocka_unit_test(test_silence_is_not_a_stall),

@@ -116,6 +116,10 @@ def run(t, vm):
     t.ok(len(re.findall(r"^memoffctl: PNP0C80:\w+: busy: block (\d+): ", text, re.M)) == 2 and
          all(re.search(r"^memoffctl: PNP0C80:\w+: busy: block %d: " % b, text, re.M) for b in (b3, bo)),
          "... naming the pinned block of each DIMM", text)
+    reasons = re.findall(r"^memoffctl: PNP0C80:\w+: busy: block \d+: (.*)$", text, re.M)
+    t.ok(reasons and not any("timed out" in r for r in reasons),
+         "... whose attempts stalled (stall detection in-process) rather than running to --attempt-timeout",
+         "\n".join(reasons))
     now = vm.blocks()
     t.ok(all(now.get(b, {}).get("state") == "online" and now[b]["zones"] == "Movable"
              for d in left for b in blocks_of[d]),
