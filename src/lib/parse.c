@@ -450,11 +450,14 @@ int mo_parse_i64_span(const char *s, const char *end, int64_t *ret, const char *
 	uint64_t v;
 	int r;
 
-	r = mo_parse_u64_span(s ? s + neg : NULL, end, 10, &v, endp ? &e : NULL);
+	/* as for the unsigned scanner: a value out of range wins over trailing junk */
+	r = mo_parse_u64_span(s ? s + neg : NULL, end, 10, &v, &e);
 	if (r < 0)
 		return r;
 	if (v > (uint64_t) INT64_MAX + neg)
 		return -ERANGE;
+	if (!endp && (end ? e != end : *e != '\0'))
+		return -EINVAL;
 	*ret = neg ? (int64_t) (0 - v) : (int64_t) v;
 	if (endp)
 		*endp = e;

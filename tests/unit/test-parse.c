@@ -854,6 +854,9 @@ static void test_i64_span(void **state)
 		{ "- 1", -1, 0, -EINVAL, 0 },
 		{ "-1x", -1, -1, -EINVAL, 0 },
 		{ "-1x", -1, 2, 0, -1 },
+		/* out of range wins over trailing junk, as in the unsigned scanner (a fuzz finding) */
+		{ "9223372036854775808x", -1, -1, -ERANGE, 0 },
+		{ "-9223372036854775809 ", 21, -1, -ERANGE, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
