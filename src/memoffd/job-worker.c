@@ -281,6 +281,8 @@ static int engine_plan(struct engine *e, char **error)
 	}
 	forensics_hooks(e, &o.hooks);
 	o.pinmem = j->q->pins;
+	o.excluded = p->excluded;
+	o.n_excluded = p->n_excluded;
 	r = mo_job_new(j->q->root, &req, &o, &e->job, error);
 	if (r < 0)
 		return r;
@@ -510,6 +512,8 @@ static int release_plan(struct engine *e, char **error)
 		o.eject_timeout_usec = p->eject_timeout_usec;
 	o.device = p->device;
 	o.hold_hotplug_knob = p->hold_hotplug_knob;
+	o.excluded = p->excluded;
+	o.n_excluded = p->n_excluded;
 	o.progress = on_release_progress;
 	o.progress_userdata = e;
 	forensics_hooks(e, &o.hooks.job);

@@ -74,6 +74,9 @@ void job_params_done(struct job_params *p)
 	p->device = NULL;
 	free(p->what);
 	p->what = NULL;
+	free(p->excluded);
+	p->excluded = NULL;
+	p->n_excluded = 0;
 }
 
 static void shared_done(struct shared *s)

@@ -31,6 +31,33 @@ static int named_blocks(uint64_t first, uint64_t last, const struct mo_root *roo
 	return 0;
 }
 
+/*
+ * ExcludedRanges= as it is now, for the job (a reload does not change a
+ * job asked for before it); named blocks in one are refused: memoffd never
+ * offlines them.
+ */
+static int take_excluded(const struct mo_config *c, uint64_t block_size, struct job_params *p, char **error)
+{
+	if (c->n_excluded == 0)
+		return 0;
+	p->excluded = calloc(c->n_excluded, sizeof(*p->excluded));
+	if (!p->excluded)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_excluded; i++)
+		p->excluded[i] = (struct mo_addr_range) { c->excluded[i].first, c->excluded[i].last };
+	p->n_excluded = c->n_excluded;
+	for (size_t i = 0; i < p->n_blocks; i++) {
+		uint64_t first = p->blocks[i] * block_size, last = first + block_size - 1;
+
+		for (size_t k = 0; k < p->n_excluded; k++)
+			if (mo_addr_ranges_overlap(&p->excluded[k], 1, first, last))
+				return mo_engine_fail(error, -EINVAL, "block %" PRIu64 " (0x%" PRIx64 "-0x%" PRIx64 ") is in "
+					    "ExcludedRanges=0x%" PRIx64 "-0x%" PRIx64 ": memoffd never offlines it",
+					    p->blocks[i], first, last, p->excluded[k].first, p->excluded[k].last);
+	}
+	return 0;
+}
+
 /* " KEY=DURATION" when @usec is not @unset. */
 static void put_duration(FILE *f, const char *key, uint64_t usec, uint64_t unset)
 {
@@ -133,6 +160,9 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	}
 	p.node = o->node;
 	if (kind == JOB_OFFLINE || kind == JOB_RELEASE) {
+		r = take_excluded(c, block_size, &p, error);
+		if (r < 0)
+			goto fail;
 		p.action = MO_ACTION_OFFLINE;
 		p.zones = c->allowed_zones;
 		if (o->zone) {

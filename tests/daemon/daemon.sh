@@ -266,6 +266,28 @@ else
 	for _ in 1 2 3 4 5; do ok "# SKIP needs root and setpriv"; done
 fi
 
+# ---- ExcludedRanges= (memoffd.conf(5)): never offlined ----
+# Block 11 (0x58000000-0x5fffffff) is the one a size picks first (free, Movable).
+printf '[Offline]\nExcludedRanges=0x5c000000-0x5c000fff\n' >> "$CONF"
+call Reload >/dev/null
+p=$(call Offline 'ssa{sv}' size 128M 1 deadline s 10s | path_of)
+check "with part of block 11 in ExcludedRanges=, Offline size 128M is done without it" \
+	test "$(wait_job "$p")" = 's "done"' -a "$(state 11)" = online -a "$(state 9)" = offline
+check "... its report counts block 11 as left out: excluded" \
+	python3 -c 'import json,sys; d=json.loads(json.load(sys.stdin)["data"]); sys.exit(d["totals"]["left_out"]["excluded"] != 1)' \
+	<<<"$(busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 Report)"
+echo online > "$MEM/memory9/state"
+out=$(SYSTEMD_LOG_LEVEL=debug busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 10-11 0 2>&1)
+check "Offline of named blocks in ExcludedRanges= is refused, naming the block and the range" \
+	grep -qF "block 11 (0x58000000-0x5fffffff) is in ExcludedRanges=0x5c000000-0x5c000fff" <<<"$out"
+check "... as InvalidArgument, and block 10 stayed online" \
+	sh -c 'grep -q error-name=org.memoff.Error.InvalidArgument && test "$(cat "$0")" = online' \
+	"$MEM/memory10/state" <<<"$out"
+p=$(call Online 'ssa{sv}' blocks 11 1 dry-run b true | path_of)
+check "... Online of it is not" test "$(wait_job "$p")" = 's "done"'
+sed -i '/^ExcludedRanges=/d' "$CONF"
+call Reload >/dev/null
+
 # ---- config reload ----
 echo "Bogus=1" >> "$CONF"
 check "Reload with an unknown key reloads the rest (the key is ignored)" call Reload
