@@ -22,14 +22,6 @@ static const char *const skip_names[_MO_SKIP_MAX] = {
 	[MO_SKIP_EXCLUDED] = "in an excluded range",
 };
 
-bool mo_addr_ranges_overlap(const struct mo_addr_range *ranges, size_t n, uint64_t first, uint64_t last)
-{
-	for (size_t i = 0; i < n; i++)
-		if (first <= ranges[i].last && ranges[i].first <= last)
-			return true;
-	return false;
-}
-
 const char *mo_skip_to_string(enum mo_skip s)
 {
 	if ((unsigned) s >= _MO_SKIP_MAX)

@@ -46,7 +46,14 @@ struct mo_addr_range {
 };
 
 /** mo_addr_ranges_overlap() - whether [@first, @last] overlaps one of @ranges. */
-bool mo_addr_ranges_overlap(const struct mo_addr_range *ranges, size_t n, uint64_t first, uint64_t last);
+static inline bool mo_addr_ranges_overlap(const struct mo_addr_range *ranges, size_t n, uint64_t first,
+					  uint64_t last)
+{
+	for (size_t i = 0; i < n; i++)
+		if (first <= ranges[i].last && ranges[i].first <= last)
+			return true;
+	return false;
+}
 
 struct mo_select_options {
 	enum mo_action action;      /* offline picks online blocks; online types pick offline blocks */

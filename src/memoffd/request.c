@@ -40,11 +40,10 @@ static int take_excluded(const struct mo_config *c, uint64_t block_size, struct 
 {
 	if (c->n_excluded == 0)
 		return 0;
-	p->excluded = calloc(c->n_excluded, sizeof(*p->excluded));
+	p->excluded = malloc(c->n_excluded * sizeof(*p->excluded));
 	if (!p->excluded)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_excluded; i++)
-		p->excluded[i] = (struct mo_addr_range) { c->excluded[i].first, c->excluded[i].last };
+	memcpy(p->excluded, c->excluded, c->n_excluded * sizeof(*p->excluded));
 	p->n_excluded = c->n_excluded;
 	for (size_t i = 0; i < p->n_blocks; i++) {
 		uint64_t first = p->blocks[i] * block_size, last = first + block_size - 1;
