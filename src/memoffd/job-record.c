@@ -205,17 +205,6 @@ static void put_escaped(struct buf *b, const char *s)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int unescape(const char *s, char **ret)
 {
 	char *out, *o;
@@ -227,13 +216,15 @@ static int unescape(const char *s, char **ret)
 		return -ENOMEM;
 	while (*s) {
 		if (*s == '%') {
-			int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+			/* two hex digits: the byte put_escaped() wrote */
+			char hex[3] = { s[1], s[1] ? s[2] : '\0', '\0' };
+			uint64_t v;
 
-			if (hi < 0 || lo < 0) {
+			if (strlen(hex) != 2 || mo_parse_u64(hex, 16, &v) < 0) {
 				free(out);
 				return -EBADMSG;
 			}
-			*o++ = (char) (hi * 16 + lo);
+			*o++ = (char) v;
 			s += 3;
 		} else
 			*o++ = *s++;
