@@ -170,6 +170,14 @@ static const struct bus_option request_options[] = {
 };
 #undef RO
 
+/* A request refused by request.h: NoSuchBlock for a block that does not exist, else InvalidArgument. */
+static int request_error(int r, const char *why, sd_bus_error *error)
+{
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
+	return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+}
+
 /* Offline and Online take (s by, s what, a{sv} options), Release (s size, a{sv} options). */
 static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind, sd_bus_error *error)
 {
@@ -196,10 +204,8 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 	if (r < 0)
 		return r;
 	r = request_build(kind, by, what, &o, &m->config, m->block_size, m->root, &p, &text, &why);
-	if (r == -ENOENT)
-		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
 	if (r < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+		return request_error(r, why, error);
 	/* Every job records who asked (bus_check_access() above has read the credentials). */
 	if (bus_caller_uid(msg, &uid) >= 0)
 		p.uid = (uint32_t) uid;
@@ -301,10 +307,8 @@ static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	r = request_blocks(by, what, m->block_size, m->root, &blocks, &n, &why);
-	if (r == -ENOENT)
-		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
 	if (r < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+		return request_error(r, why, error);
 	if (m->bus->n_pins >= MO_BUS_MAX_PIN_SCANS)
 		return sd_bus_error_setf(error, MO_ERROR_BUSY, "%u GetPins calls are being answered; try again later",
 					 m->bus->n_pins);
