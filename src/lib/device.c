@@ -17,6 +17,7 @@ static const char *const skip_names[_MO_DEVICE_SKIP_MAX] = {
 	[MO_DEVICE_STATE] = "a block is neither online nor offline",
 	[MO_DEVICE_MANAGED] = "driver-managed memory (virtio-mem, kmem)",
 	[MO_DEVICE_NODE] = "on another node",
+	[MO_DEVICE_EXCLUDED] = "a block is in an excluded range",
 };
 
 const char *mo_device_skip_to_string(enum mo_device_skip s)

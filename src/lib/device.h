@@ -42,6 +42,7 @@ enum mo_device_skip {
 	MO_DEVICE_STATE,             /* a block neither online nor offline (going-offline, unreadable) */
 	MO_DEVICE_MANAGED,           /* a block is driver-managed memory (virtio-mem, kmem) */
 	MO_DEVICE_NODE,              /* not on the node asked for */
+	MO_DEVICE_EXCLUDED,          /* a block overlaps an excluded range (mo_release_options.excluded) */
 	_MO_DEVICE_SKIP_MAX,
 };
 

@@ -88,7 +88,7 @@ static int write_saved(const struct mo_root *root, const char *path, bool enable
 	boot_id(root, boot, sizeof(boot));
 	if (asprintf(&text, "enabled=%d\nboot=%s\n", enabled, boot) < 0)
 		return -ENOMEM;
-	return mo_statefile_write(path, text);
+	return mo_statefile_write(path, text, 0644, MO_STATEFILE_MAX);
 }
 
 int mo_hotplug_knob_take(const struct mo_root *root, const char *state_dir, bool *found)

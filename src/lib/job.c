@@ -249,6 +249,8 @@ int mo_job_new(const struct mo_root *root, const struct mo_job_request *req, con
 		.n_zones = o->n_zones,
 		.node = o->node,
 		.pinmem = o->pinmem,
+		.excluded = o->excluded,
+		.n_excluded = o->n_excluded,
 	};
 	if (j->mem->unlisted && !(req->size && req->action == MO_ACTION_OFFLINE && zone_ranges(j, &so) > 0)) {
 		struct mo_memory *listed = NULL;

@@ -98,6 +98,8 @@ struct mo_job_options {
 	size_t n_zones;
 	int node;                       /* SIZE selection: only this node; -1 = any */
 	const struct mo_pinmem *pinmem; /* SIZE selection: remembered pins rank last (borrowed); NULL */
+	const struct mo_addr_range *excluded; /* SIZE offline: never blocks overlapping these (borrowed) */
+	size_t n_excluded;
 	volatile sig_atomic_t *cancel;  /* set (by a signal handler, another thread) to cancel */
 	void (*progress)(const struct mo_job_progress *p, void *userdata);
 	void *progress_userdata;

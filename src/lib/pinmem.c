@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
-#include <sys/stat.h>
+#include <stdio.h>
 
 #include "pinmem.h"
-#include "root.h"
+#include "statefile.h"
 #include "util.h"
 
 #define HEADER "# memoff pinned pages v1\n# BLOCK FIRST_SEEN LAST_SEEN [PFN...]\n"
@@ -209,19 +208,12 @@ int mo_pinmem_format(const struct mo_pinmem *m, char **ret)
 
 int mo_pinmem_load(struct mo_pinmem *m, const char *path)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	struct stat st;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADF;
-	r = mo_read_fd_all(fd, FILE_MAX, &buf, NULL);
+	r = mo_statefile_read_max(path, FILE_MAX, &buf, NULL);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
 		return r;
 	return mo_pinmem_parse(m, buf);
@@ -229,43 +221,16 @@ int mo_pinmem_load(struct mo_pinmem *m, const char *path)
 
 int mo_pinmem_save(struct mo_pinmem *m, const char *path)
 {
-	_cleanup_free_ char *text = NULL, *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len, off = 0;
+	_cleanup_free_ char *text = NULL;
 	int r;
 
 	r = mo_pinmem_format(m, &text);
 	if (r < 0)
 		return r;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
 	/* PFNs are for root only, as /proc/PID/pagemap keeps them */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	len = strlen(text);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		off += (size_t) n;
-	}
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	r = mo_statefile_write(path, text, 0600, FILE_MAX);
+	if (r < 0)
+		return r;
 	m->dirty = false;
 	return 0;
-fail:
-	(void) unlink(tmp);
-	return r;
 }

@@ -74,13 +74,16 @@ int mo_pinmem_parse(struct mo_pinmem *m, const char *text);
 int mo_pinmem_format(const struct mo_pinmem *m, char **ret);
 
 /**
- * mo_pinmem_load() - mo_pinmem_parse() of the file at @path. A missing file
- * is an empty store. Return: skipped lines (>= 0) or a negative errno.
+ * mo_pinmem_load() - mo_pinmem_parse() of the file at @path (statefile.h).
+ * A missing file is an empty store.
+ * Return: skipped lines (>= 0), -EBADFD when @path is not a regular file
+ * (or is a symlink), or another negative errno.
  */
 int mo_pinmem_load(struct mo_pinmem *m, const char *path);
 
 /**
- * mo_pinmem_save() - write @m to @path atomically (PATH.tmp, fsync, rename);
- * clears dirty. Return: 0 or a negative errno (the old file is then intact).
+ * mo_pinmem_save() - write @m to @path atomically, readable by root only
+ * (mo_statefile_write(), mode 0600); clears dirty.
+ * Return: 0 or a negative errno (the old file is then intact).
  */
 int mo_pinmem_save(struct mo_pinmem *m, const char *path);

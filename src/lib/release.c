@@ -270,6 +270,19 @@ static int fill_result(struct mo_release_device_result *dr, const struct mo_devi
 	return 0;
 }
 
+/* An eligible device with a block in one of @excluded is not. */
+static void exclude_devices(struct mo_devices *devs, const struct mo_addr_range *excluded, size_t n_excluded)
+{
+	for (size_t i = 0; i < devs->n; i++) {
+		struct mo_device *d = &devs->d[i];
+
+		for (size_t k = 0; d->skip == MO_DEVICE_ELIGIBLE && k < d->n_blocks; k++)
+			if (mo_addr_ranges_overlap(excluded, n_excluded, d->blocks[k].start,
+						   d->blocks[k].start + d->blocks[k].size - 1))
+				d->skip = MO_DEVICE_EXCLUDED;
+	}
+}
+
 /* Why the eligible devices are not enough: the first few ineligible ones and why. */
 static void explain(const struct mo_release *r, char *buf, size_t len)
 {
@@ -374,6 +387,7 @@ static int release_new(const struct mo_root *root, uint64_t size, const struct m
 	for (size_t i = 0; r->o.hold_hotplug_knob && i < r->devs.n; i++)
 		if (r->devs.d[i].skip == MO_DEVICE_HOTPLUG_DISABLED)
 			r->devs.d[i].skip = MO_DEVICE_ELIGIBLE;
+	exclude_devices(&r->devs, r->o.excluded, r->o.n_excluded);
 	r->res.hotplug_disabled = r->devs.hotplug_disabled;
 	r->res.n_found = r->devs.n;
 

@@ -126,6 +126,9 @@ struct mo_release_options {
 	 * knob again when it runs).
 	 */
 	bool hold_hotplug_knob;
+	/* devices with a block that overlaps one of these are never offlined (borrowed) */
+	const struct mo_addr_range *excluded;
+	size_t n_excluded;
 	volatile sig_atomic_t *cancel;  /* set (by a signal handler, another thread) to cancel */
 	void (*progress)(const struct mo_release_progress *p, void *userdata);
 	void *progress_userdata;

@@ -19,6 +19,7 @@ static const char *const skip_names[_MO_SKIP_MAX] = {
 	[MO_SKIP_MANAGED] = "driver-managed (virtio-mem, kmem)",
 	[MO_SKIP_MANAGED_UNKNOWN] = "possibly driver-managed (/proc/iomem hides addresses)",
 	[MO_SKIP_NODE] = "on another node",
+	[MO_SKIP_EXCLUDED] = "in an excluded range",
 };
 
 const char *mo_skip_to_string(enum mo_skip s)
@@ -114,6 +115,9 @@ static enum mo_skip judge(const struct mo_block *b, const struct mo_iomem *io, c
 		return MO_SKIP_ZONE;
 	if (o->node >= 0 && b->node != o->node)
 		return MO_SKIP_NODE;
+	if (o->action == MO_ACTION_OFFLINE &&
+	    mo_addr_ranges_overlap(o->excluded, o->n_excluded, b->start, b->start + b->size - 1))
+		return MO_SKIP_EXCLUDED;
 	if (io && io->addresses_hidden && io->n_managed > 0)
 		return MO_SKIP_MANAGED_UNKNOWN;
 	if (managed_name(io, b))

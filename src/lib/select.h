@@ -40,6 +40,21 @@ struct mo_block_range {
 	uint64_t first, last;
 };
 
+/* Physical addresses @first..@last, inclusive (memoffd's ExcludedRanges=). */
+struct mo_addr_range {
+	uint64_t first, last;
+};
+
+/** mo_addr_ranges_overlap() - whether [@first, @last] overlaps one of @ranges. */
+static inline bool mo_addr_ranges_overlap(const struct mo_addr_range *ranges, size_t n, uint64_t first,
+					  uint64_t last)
+{
+	for (size_t i = 0; i < n; i++)
+		if (first <= ranges[i].last && ranges[i].first <= last)
+			return true;
+	return false;
+}
+
 struct mo_select_options {
 	enum mo_action action;      /* offline picks online blocks; online types pick offline blocks */
 	const char *const *zones;   /* allowed zones; NULL/0 = Movable for offline, any for online */
@@ -50,6 +65,9 @@ struct mo_select_options {
 	const struct mo_block_range *ranges;
 	size_t n_ranges;
 	const struct mo_pinmem *pinmem; /* remembered pins (borrowed), or NULL */
+	/* offline: never a block that overlaps one of these (borrowed) */
+	const struct mo_addr_range *excluded;
+	size_t n_excluded;
 };
 
 enum mo_skip {
@@ -60,6 +78,7 @@ enum mo_skip {
 	MO_SKIP_MANAGED,      /* driver-managed memory (virtio-mem, kmem) */
 	MO_SKIP_MANAGED_UNKNOWN, /* /proc/iomem hides addresses while it lists driver-managed memory */
 	MO_SKIP_NODE,         /* on another node */
+	MO_SKIP_EXCLUDED,     /* offline: overlaps an excluded range (mo_select_options.excluded) */
 	_MO_SKIP_MAX,
 };
 

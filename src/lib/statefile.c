@@ -10,9 +10,7 @@
 #include "statefile.h"
 #include "util.h"
 
-#define STATEFILE_MAX (64 * 1024)
-
-int mo_statefile_write(const char *path, const char *text)
+int mo_statefile_write(const char *path, const char *text, mode_t mode, size_t max)
 {
 	_cleanup_free_ char *tmp = NULL, *dir = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
@@ -20,12 +18,14 @@ int mo_statefile_write(const char *path, const char *text)
 	char *slash;
 	int r = 0;
 
+	if (len > max)
+		return -EFBIG;
 	if (asprintf(&tmp, "%s.tmp", path) < 0 || !(dir = strdup(path)))
 		return -ENOMEM;
 	/* Whatever was planted at the temporary name goes; a symlink there is never followed. */
 	if (unlink(tmp) < 0 && errno != ENOENT)
 		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	for (size_t off = 0; off < len && r == 0;) {
@@ -83,5 +83,5 @@ int mo_statefile_read_max(const char *path, size_t max, char **ret, size_t *ret_
 
 int mo_statefile_read(const char *path, char **ret)
 {
-	return mo_statefile_read_max(path, STATEFILE_MAX, ret, NULL);
+	return mo_statefile_read_max(path, MO_STATEFILE_MAX, ret, NULL);
 }

@@ -96,6 +96,17 @@ int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error
 				 "uid %u is not root: access denied", (unsigned) uid);
 }
 
+int bus_check_start(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
+{
+	int r = bus_check_access(msg, m, error);
+
+	if (r < 0)
+		return r;
+	if (m->stopping)
+		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
+	return 0;
+}
+
 int bus_caller_uid(sd_bus_message *msg, uid_t *ret)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;

@@ -28,66 +28,51 @@ static int property_releasable(sd_bus *bus, const char *path, const char *interf
 	return sd_bus_message_append(reply, "t", bytes);
 }
 
+static int append_device(sd_bus_message *reply, size_t i, void *userdata)
+{
+	const struct target_device *d = userdata;
+
+	return sd_bus_message_append(reply, "(st)", d[i].name, d[i].bytes);
+}
+
 static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
 	const struct target_device *d;
 	size_t n = target_devices(m->target, &d);
-	int r;
 
-	r = sd_bus_message_open_container(reply, 'a', "(st)");
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, "(st)", d[i].name, d[i].bytes);
-	if (r < 0)
-		return r;
-	return sd_bus_message_close_container(reply);
+	return bus_append_array(reply, "(st)", n, append_device, (void *) d);
 }
+
+/* SetReleaseTarget's options. */
+struct target_options {
+	uint64_t deadline_usec;   /* 0: none */
+};
+
+static const struct bus_option target_options[] = {
+	{ "deadline", BUS_OPTION_DURATION, BUS_OPTION_NONZERO, offsetof(struct target_options, deadline_usec) },
+	{}
+};
 
 static int method_set_release_target(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
+	struct target_options o = {};
 	_cleanup_free_ char *why = NULL;
-	uint64_t bytes, deadline = 0;
+	uint64_t bytes;
 	int r;
 
-	r = bus_check_access(msg, m, error);
+	r = bus_check_start(msg, m, error);
 	if (r < 0)
 		return r;
-	if (m->stopping)
-		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
 	r = sd_bus_message_read(msg, "t", &bytes);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	r = bus_read_options(msg, target_options, &o, error);
 	if (r < 0)
 		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *key, *sig;
-		char type;
-
-		r = sd_bus_message_read(msg, "s", &key);
-		if (r >= 0)
-			r = sd_bus_message_peek_type(msg, &type, &sig);
-		if (r < 0)
-			return r;
-		if (!streq(key, "deadline"))
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s'", key);
-		if (!streq(sig, "t") && !streq(sig, "s"))
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "option 'deadline' must be "
-						 "microseconds (t) or a duration (s), not of type '%s'", sig);
-		r = bus_read_duration_option(msg, key, sig, &deadline, error);
-		if (r < 0)
-			return r;
-		if (deadline == 0)
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid deadline: zero");
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	r = target_set(m->target, bytes, deadline, &why);
+	r = target_set(m->target, bytes, o.deadline_usec, &why);
 	if (r == -EINVAL)
 		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", strempty(why));
 	if (r < 0)

@@ -8,9 +8,13 @@
  *  - bus.c          setup, the private socket's connections, the emulated
  *                   bus driver, signal emission to every connection;
  *  - bus-access.c   the caller's credentials and the root/AllowedGroup= check;
+ *  - bus-options.c  the a{sv} options of the methods, read from a table;
  *  - bus-manager.c  org.memoff.Manager1 (properties, methods, GetPins' scans);
- *  - bus-job.c      org.memoff.Job1, one object per job.
+ *  - bus-job.c      org.memoff.Job1, one object per job;
+ *  - bus-cloud.c    the release target (SetReleaseTarget and its properties).
  */
+
+#include <stddef.h>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -64,12 +68,47 @@ size_t bus_all_buses(struct bus_state *s, sd_bus **out);
 	     _p < _end && (b = *_p, true); _p++)
 
 /**
- * bus_read_duration_option() - the value of an a{sv} option @key whose
- * variant (signature @sig) is microseconds (t) or a duration text such as
- * "30s" (s). Return: 0, or a negative errno with @error set for bad text.
+ * bus_append_array() - append to @m an array of @n elements of signature
+ * @contents ("(st)"), the i-th appended by @append(@m, i, @userdata).
+ * Return: 0 or a negative errno.
  */
-int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
-			     sd_bus_error *error);
+int bus_append_array(sd_bus_message *m, const char *contents, size_t n,
+		     int (*append)(sd_bus_message *m, size_t i, void *userdata), void *userdata);
+
+/** bus_reply_array() - reply to the call @msg with such an array. Return: as sd_bus_send(). */
+int bus_reply_array(sd_bus_message *msg, const char *contents, size_t n,
+		    int (*append)(sd_bus_message *m, size_t i, void *userdata), void *userdata);
+
+/* What an a{sv} option holds, and the D-Bus types it takes (bus-options.c). */
+enum bus_option_kind {
+	BUS_OPTION_BOOL,        /* b → bool */
+	BUS_OPTION_ZONE,        /* s, a zone name (parse.h) → const char *, valid while the message is */
+	BUS_OPTION_NODE,        /* i, -1 (any) or a node → int */
+	BUS_OPTION_ATTEMPTS,    /* u, up to 1000000 → int */
+	BUS_OPTION_DURATION,    /* t (µs) or s ("30s", parse.h) → uint64_t */
+	BUS_OPTION_SIZE,        /* t (bytes) or s ("1G", parse.h) → uint64_t */
+};
+
+/* Flags of a duration or size option. */
+#define BUS_OPTION_NONZERO (1u << 0)   /* 0 is refused */
+#define BUS_OPTION_FINITE  (1u << 1)   /* UINT64_MAX (infinity) is refused */
+
+/* One option a method takes: its key, what it holds, where in the method's options it goes. */
+struct bus_option {
+	const char *key;
+	enum bus_option_kind kind;
+	unsigned flags;
+	size_t offset;
+};
+
+/**
+ * bus_read_options() - read the a{sv} argument at @msg's read position into
+ * @target, by @table (ended by an entry with a NULL key). A key may come
+ * more than once; the last one counts.
+ * Return: 0, or a negative errno, with @error set (InvalidArgument) for an
+ * unknown key, a value of the wrong type or a bad value, all naming the key.
+ */
+int bus_read_options(sd_bus_message *msg, const struct bus_option *table, void *target, sd_bus_error *error);
 
 /**
  * bus_check_access() - whether the caller of @msg may call a mutating
@@ -77,6 +116,14 @@ int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *s
  * Return: 0, or a negative errno with @error set (AccessDenied).
  */
 int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error);
+
+/**
+ * bus_check_start() - what a method that starts work (a job, a scan, a
+ * release target) checks first: bus_check_access(), then that memoffd is
+ * not stopping.
+ * Return: 0, or a negative errno with @error set (AccessDenied, ShuttingDown).
+ */
+int bus_check_start(sd_bus_message *msg, struct manager *m, sd_bus_error *error);
 
 /** bus_caller_uid() - the effective uid of @msg's sender. Return: 0 or a negative errno. */
 int bus_caller_uid(sd_bus_message *msg, uid_t *ret);
@@ -98,7 +145,7 @@ void bus_manager_abandon_pins(struct bus_state *s);
 int bus_job_add_objects(struct manager *m, sd_bus *bus);
 
 /**
- * bus_job_cancel() - Manager1.CancelJob and Job1.Cancel: check access,
- * cancel @j and reply to @msg.
+ * bus_job_cancel() - Manager1.CancelJob and Job1.Cancel: check access, then
+ * cancel job @id and reply to @msg.
  */
-int bus_job_cancel(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus_error *error);
+int bus_job_cancel(sd_bus_message *msg, struct manager *m, uint32_t id, sd_bus_error *error);

@@ -12,12 +12,18 @@
 #include "pins-json.h"
 #include "util.h"
 
-int bus_job_cancel(sd_bus_message *msg, struct manager *m, struct job *j, sd_bus_error *error)
+int bus_job_cancel(sd_bus_message *msg, struct manager *m, uint32_t id, sd_bus_error *error)
 {
-	int r = bus_check_access(msg, m, error);
+	struct job *j;
+	int r;
 
+	/* access first: a refused caller does not learn which jobs exist */
+	r = bus_check_access(msg, m, error);
 	if (r < 0)
 		return r;
+	j = job_queue_find(m->jobs, id);
+	if (!j)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_JOB, "no job %u", id);
 	r = job_queue_cancel(m->jobs, j);
 	if (r == -EALREADY)
 		return sd_bus_error_setf(error, MO_ERROR_JOB_FINISHED, "job %u has already finished (%s)",
@@ -86,25 +92,22 @@ static int prop_job_blocks(sd_bus *bus, const char *path, const char *iface, con
 	return sd_bus_message_append_array(reply, 't', rec->claims, rec->n_claims * sizeof(uint64_t));
 }
 
+static int append_result(sd_bus_message *reply, size_t i, void *userdata)
+{
+	const struct job_block *b = &((const struct job_record *) userdata)->blocks[i];
+
+	return sd_bus_message_append(reply, "(tsuts)", b->index, strempty(b->outcome), b->attempts, b->usec,
+				     strempty(b->reason));
+}
+
 static int prop_job_results(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	const struct job_record *rec = job_record(userdata);
-	int r;
 
-	r = sd_bus_message_open_container(reply, 'a', "(tsuts)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < rec->n_blocks; i++) {
-		const struct job_block *b = &rec->blocks[i];
-
-		r = sd_bus_message_append(reply, "(tsuts)", b->index, strempty(b->outcome), b->attempts,
-					  b->usec, strempty(b->reason));
-		if (r < 0)
-			return r;
-	}
-	return sd_bus_message_close_container(reply);
+	return bus_append_array(reply, "(tsuts)", rec->n_blocks, append_result, (void *) rec);
 }
+
 static int prop_job_blocked(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -122,7 +125,8 @@ static int prop_job_blocked(sd_bus *bus, const char *path, const char *iface, co
 static int method_job_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct job *j = userdata;
-	return bus_job_cancel(msg, job_userdata(j), j, error);
+
+	return bus_job_cancel(msg, job_userdata(j), job_id(j), error);
 }
 
 #define EC SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE

@@ -80,70 +80,59 @@ static int prop_current_job(sd_bus *bus, const char *path, const char *iface, co
 
 /* ---- Manager1 methods ---- */
 
+/* What ListBlocks reads once for all its entries. */
+struct list_blocks {
+	struct mo_memory *mem;
+	struct mo_iomem io;
+	bool have_io;
+};
+
+static int append_block(sd_bus_message *reply, size_t i, void *userdata)
+{
+	const struct list_blocks *l = userdata;
+	const struct mo_block *b = &l->mem->blocks[i];
+	const struct mo_iomem_range *mr = NULL;
+
+	/* driver-managed memory (virtio-mem, dax kmem) is its driver's: the device field names the driver */
+	if (!b->device && l->have_io)
+		mr = mo_iomem_managed(&l->io, b->start, b->start + b->size - 1);
+	return sd_bus_message_append(reply, "(tttssis)", b->index, b->start, b->size,
+				     b->state_raw[0] ? b->state_raw : mo_state_to_string(b->state),
+				     strempty(b->valid_zones), b->node, b->device ? b->device : mr ? mr->driver : "");
+}
+
 static int method_list_blocks(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(mo_memory_freep) struct mo_memory *mem = NULL;
-	_cleanup_(mo_iomem_done) struct mo_iomem io = {};
-	bool have_io;
+	struct list_blocks l = {};
 	int r;
 
-	r = mo_memory_load(m->root, &mem);
+	r = mo_memory_load(m->root, &l.mem);
 	if (r < 0)
 		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot read the memory blocks: %s", strerror(-r));
-	/* driver-managed memory (virtio-mem, dax kmem) is its driver's: the device field names the driver */
-	have_io = mo_iomem_read(m->root, &io) == 0 && !io.addresses_hidden;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(tttssis)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < mem->n_blocks; i++) {
-		const struct mo_block *b = &mem->blocks[i];
-		const struct mo_iomem_range *mr = NULL;
+	l.have_io = mo_iomem_read(m->root, &l.io) == 0 && !l.io.addresses_hidden;
+	r = bus_reply_array(msg, "(tttssis)", l.mem->n_blocks, append_block, &l);
+	mo_iomem_done(&l.io);
+	mo_memory_free(l.mem);
+	return r;
+}
 
-		if (!b->device && have_io)
-			mr = mo_iomem_managed(&io, b->start, b->start + b->size - 1);
-		r = sd_bus_message_append(reply, "(tttssis)", b->index, b->start, b->size,
-					  b->state_raw[0] ? b->state_raw : mo_state_to_string(b->state),
-					  strempty(b->valid_zones), b->node, b->device ? b->device : mr ? mr->driver : "");
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
-	if (r < 0)
-		return r;
-	return sd_bus_send(NULL, reply, NULL);
+static int append_job(sd_bus_message *reply, size_t i, void *userdata)
+{
+	struct manager *m = userdata;
+	const struct job_record *rec = job_record(job_queue_nth(m->jobs, i));
+	char p[64];
+
+	return sd_bus_message_append(reply, "(ussso)", rec->id, job_kind_to_string(rec->kind),
+				     job_state_to_string(rec->state), job_result_to_string(rec->result),
+				     bus_job_path(rec->id, p, sizeof(p)));
 }
 
 static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	int r;
 
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(ussso)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < job_queue_size(m->jobs); i++) {
-		const struct job_record *rec = job_record(job_queue_nth(m->jobs, i));
-		char p[64];
-
-		r = sd_bus_message_append(reply, "(ussso)", rec->id, job_kind_to_string(rec->kind),
-					  job_state_to_string(rec->state), job_result_to_string(rec->result),
-					  bus_job_path(rec->id, p, sizeof(p)));
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
-	if (r < 0)
-		return r;
-	return sd_bus_send(NULL, reply, NULL);
+	return bus_reply_array(msg, "(ussso)", job_queue_size(m->jobs), append_job, m);
 }
 
 static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -161,116 +150,32 @@ static int method_get_job(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	return sd_bus_reply_method_return(msg, "o", bus_job_path(id, p, sizeof(p)));
 }
 
-int bus_read_duration_option(sd_bus_message *msg, const char *key, const char *sig, uint64_t *ret,
-				sd_bus_error *error)
+#define RO(field) offsetof(struct request_options, field)
+/* The options of Offline, Online and Release (request_build() refuses those a kind does not take). */
+static const struct bus_option request_options[] = {
+	{ "zone",            BUS_OPTION_ZONE,     0,                   RO(zone) },
+	{ "node",            BUS_OPTION_NODE,     0,                   RO(node) },
+	{ "attempt-timeout", BUS_OPTION_DURATION, BUS_OPTION_NONZERO,  RO(attempt_timeout_usec) },
+	{ "deadline",        BUS_OPTION_DURATION, BUS_OPTION_NONZERO,  RO(deadline_usec) },
+	{ "eject-timeout",   BUS_OPTION_DURATION, BUS_OPTION_NONZERO,  RO(eject_timeout_usec) },
+	{ "long-lived",      BUS_OPTION_DURATION, BUS_OPTION_NONZERO,  RO(long_lived_usec) },
+	/* zero is allowed here: no stall detection */
+	{ "stall-grace",     BUS_OPTION_DURATION, BUS_OPTION_FINITE,   RO(stall_grace_usec) },
+	{ "reserve",         BUS_OPTION_SIZE,     0,                   RO(reserve) },
+	{ "max-attempts",    BUS_OPTION_ATTEMPTS, 0,                   RO(max_attempts) },
+	{ "all-or-nothing",  BUS_OPTION_BOOL,     0,                   RO(all_or_nothing) },
+	{ "force",           BUS_OPTION_BOOL,     0,                   RO(force) },
+	{ "dry-run",         BUS_OPTION_BOOL,     0,                   RO(dry_run) },
+	{}
+};
+#undef RO
+
+/* A request refused by request.h: NoSuchBlock for a block that does not exist, else InvalidArgument. */
+static int request_error(int r, const char *why, sd_bus_error *error)
 {
-	const char *s, *why = NULL;
-	int r;
-
-	if (streq(sig, "t"))
-		return sd_bus_message_read(msg, "v", "t", ret);
-	r = sd_bus_message_read(msg, "v", "s", &s);
-	if (r < 0)
-		return r;
-	if (mo_parse_duration(s, ret, &why) < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s': %s", key, s,
-					 strempty(why));
-	return 0;
-}
-
-static int read_options(sd_bus_message *msg, struct request_options *o, sd_bus_error *error)
-{
-	int r;
-
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *key, *sig;
-		char type;
-		int b;
-
-		r = sd_bus_message_read(msg, "s", &key);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_peek_type(msg, &type, &sig);
-		if (r < 0)
-			return r;
-#define WANT(cond, what) \
-		if (!(cond)) \
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, \
-						 "option '%s' must be %s, not of type '%s'", key, what, sig)
-		if (streq(key, "zone")) {
-			WANT(streq(sig, "s"), "a string (s)");
-			r = sd_bus_message_read(msg, "v", "s", &o->zone);
-			if (r >= 0 && !mo_zone_from_string(o->zone))
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid zone '%s'", o->zone);
-		} else if (streq(key, "node")) {
-			int32_t node;
-
-			WANT(streq(sig, "i"), "an int32 (i)");
-			r = sd_bus_message_read(msg, "v", "i", &node);
-			if (r >= 0 && node < -1)
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid node %d", node);
-			o->node = node;
-		} else if (streq(key, "attempt-timeout") || streq(key, "deadline") || streq(key, "eject-timeout") ||
-			   streq(key, "long-lived")) {
-			uint64_t *field = streq(key, "deadline") ? &o->deadline_usec :
-					  streq(key, "eject-timeout") ? &o->eject_timeout_usec :
-					  streq(key, "long-lived") ? &o->long_lived_usec : &o->attempt_timeout_usec;
-
-			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
-			r = bus_read_duration_option(msg, key, sig, field, error);
-			if (r >= 0 && *field == 0)
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: zero", key);
-		} else if (streq(key, "stall-grace")) {
-			/* zero is allowed here: no stall detection */
-			WANT(streq(sig, "t") || streq(sig, "s"), "microseconds (t) or a duration (s)");
-			r = bus_read_duration_option(msg, key, sig, &o->stall_grace_usec, error);
-			if (r >= 0 && o->stall_grace_usec == UINT64_MAX)
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s: infinite", key);
-		} else if (streq(key, "reserve")) {
-			const char *text, *why = NULL;
-
-			WANT(streq(sig, "t") || streq(sig, "s"), "bytes (t) or a size (s)");
-			if (streq(sig, "t"))
-				r = sd_bus_message_read(msg, "v", "t", &o->reserve);
-			else if ((r = sd_bus_message_read(msg, "v", "s", &text)) >= 0 &&
-				 mo_parse_size(text, &o->reserve, &why) < 0)
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid reserve '%s': %s",
-							 text, strempty(why));
-		} else if (streq(key, "max-attempts")) {
-			uint32_t n;
-
-			WANT(streq(sig, "u"), "a uint32 (u)");
-			r = sd_bus_message_read(msg, "v", "u", &n);
-			if (r >= 0 && n > 1000000)
-				return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid max-attempts %u", n);
-			o->max_attempts = (int) n;
-		} else if (streq(key, "all-or-nothing") || streq(key, "force") || streq(key, "dry-run")) {
-			WANT(streq(sig, "b"), "a boolean (b)");
-			r = sd_bus_message_read(msg, "v", "b", &b);
-			if (streq(key, "force"))
-				o->force = b;
-			else if (streq(key, "dry-run"))
-				o->dry_run = b;
-			else
-				o->all_or_nothing = b;
-		} else
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
-						 "unknown option '%s' (known: zone, node, attempt-timeout, deadline, "
-						 "eject-timeout, long-lived, stall-grace, reserve, max-attempts, all-or-nothing, force, "
-						 "dry-run)", key);
-#undef WANT
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
+	return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
 }
 
 /* Offline and Online take (s by, s what, a{sv} options), Release (s size, a{sv} options). */
@@ -285,11 +190,9 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 	uid_t uid;
 	int r;
 
-	r = bus_check_access(msg, m, error);
+	r = bus_check_start(msg, m, error);
 	if (r < 0)
 		return r;
-	if (m->stopping)
-		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
 	if (kind == JOB_RELEASE) {
 		by = "size";
 		r = sd_bus_message_read(msg, "s", &what);
@@ -297,14 +200,12 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 		r = sd_bus_message_read(msg, "ss", &by, &what);
 	if (r < 0)
 		return r;
-	r = read_options(msg, &o, error);
+	r = bus_read_options(msg, request_options, &o, error);
 	if (r < 0)
 		return r;
 	r = request_build(kind, by, what, &o, &m->config, m->block_size, m->root, &p, &text, &why);
-	if (r == -ENOENT)
-		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
 	if (r < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+		return request_error(r, why, error);
 	/* Every job records who asked (bus_check_access() above has read the credentials). */
 	if (bus_caller_uid(msg, &uid) >= 0)
 		p.uid = (uint32_t) uid;
@@ -337,43 +238,15 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
 	return start_job(msg, userdata, JOB_RELEASE, error);
 }
 
-/* GetPins' options: only "kmsg" (b). */
-static int read_pins_options(sd_bus_message *msg, bool *kmsg, sd_bus_error *error)
-{
-	int r;
+/* GetPins' options. */
+struct pins_options {
+	bool kmsg;      /* read the kernel log for the pages' own account */
+};
 
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *key, *sig;
-		char type;
-		int b;
-
-		r = sd_bus_message_read(msg, "s", &key);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_peek_type(msg, &type, &sig);
-		if (r < 0)
-			return r;
-		if (!streq(key, "kmsg"))
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: kmsg)",
-						 key);
-		if (!streq(sig, "b"))
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT,
-						 "option 'kmsg' must be a boolean (b), not of type '%s'", sig);
-		r = sd_bus_message_read(msg, "v", "b", &b);
-		if (r < 0)
-			return r;
-		*kmsg = b;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
-}
+static const struct bus_option pins_options[] = {
+	{ "kmsg", BUS_OPTION_BOOL, 0, offsetof(struct pins_options, kmsg) },
+	{}
+};
 
 static void pins_call_free(struct pins_call *c)
 {
@@ -419,27 +292,23 @@ static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	_cleanup_free_ uint64_t *blocks = NULL;
 	_cleanup_free_ char *why = NULL;
 	const char *by, *what;
+	struct pins_options o = { .kmsg = true };
 	struct pins_call *c;
-	bool kmsg = true;
 	size_t n = 0;
 	int r;
 
-	r = bus_check_access(msg, m, error);
+	r = bus_check_start(msg, m, error);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read(msg, "ss", &by, &what);
 	if (r < 0)
 		return r;
-	r = read_pins_options(msg, &kmsg, error);
+	r = bus_read_options(msg, pins_options, &o, error);
 	if (r < 0)
 		return r;
-	if (m->stopping)
-		return sd_bus_error_set(error, MO_ERROR_SHUTTING_DOWN, "memoffd is stopping");
 	r = request_blocks(by, what, m->block_size, m->root, &blocks, &n, &why);
-	if (r == -ENOENT)
-		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_BLOCK, "%s", strempty(why));
 	if (r < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "%s", why ? why : strerror(-r));
+		return request_error(r, why, error);
 	if (m->bus->n_pins >= MO_BUS_MAX_PIN_SCANS)
 		return sd_bus_error_setf(error, MO_ERROR_BUSY, "%u GetPins calls are being answered; try again later",
 					 m->bus->n_pins);
@@ -448,7 +317,7 @@ static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *er
 		return -ENOMEM;
 	c->m = m;
 	c->msg = sd_bus_message_ref(msg);
-	r = pin_scan_start(m->event, m->root, blocks, n, kmsg, on_pins_done, c, &c->scan);
+	r = pin_scan_start(m->event, m->root, blocks, n, o.kmsg, on_pins_done, c, &c->scan);
 	if (r < 0) {
 		sd_bus_message_unref(c->msg);
 		free(c);
@@ -462,22 +331,13 @@ static int method_get_pins(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_cancel_job(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-	struct manager *m = userdata;
-	struct job *j;
 	uint32_t id;
 	int r;
 
 	r = sd_bus_message_read(msg, "u", &id);
 	if (r < 0)
 		return r;
-	/* access first: a refused caller does not learn which jobs exist */
-	r = bus_check_access(msg, m, error);
-	if (r < 0)
-		return r;
-	j = job_queue_find(m->jobs, id);
-	if (!j)
-		return sd_bus_error_setf(error, MO_ERROR_NO_SUCH_JOB, "no job %u", id);
-	return bus_job_cancel(msg, m, j, error);
+	return bus_job_cancel(msg, userdata, id, error);
 }
 
 static int method_apply_hotplug(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -32,6 +32,33 @@ char *bus_job_path(unsigned id, char *buf, size_t len)
  * Hello and add matches for signals. Answer the few driver calls they make:
  * the connection behaves like a bus on which memoffd is the only peer.
  */
+int bus_append_array(sd_bus_message *m, const char *contents, size_t n,
+		     int (*append)(sd_bus_message *m, size_t i, void *userdata), void *userdata)
+{
+	int r = sd_bus_message_open_container(m, 'a', contents);
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = append(m, i, userdata);
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(m);
+}
+
+int bus_reply_array(sd_bus_message *msg, const char *contents, size_t n,
+		    int (*append)(sd_bus_message *m, size_t i, void *userdata), void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = bus_append_array(reply, contents, n, append, userdata);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
 static struct conn *find_conn(struct bus_state *s, sd_bus *bus)
 {
 	for (struct conn *c = s->conns; c; c = c->next)

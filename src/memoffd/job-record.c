@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "parse.h"
 #include "util.h"
 
 static const char *const kind_names[_JOB_KIND_MAX] = {
@@ -204,17 +205,6 @@ static void put_escaped(struct buf *b, const char *s)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int unescape(const char *s, char **ret)
 {
 	char *out, *o;
@@ -226,13 +216,15 @@ static int unescape(const char *s, char **ret)
 		return -ENOMEM;
 	while (*s) {
 		if (*s == '%') {
-			int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+			/* two hex digits: the byte put_escaped() wrote */
+			char hex[3] = { s[1], s[1] ? s[2] : '\0', '\0' };
+			uint64_t v;
 
-			if (hi < 0 || lo < 0) {
+			if (strlen(hex) != 2 || mo_parse_u64(hex, 16, &v) < 0) {
 				free(out);
 				return -EBADMSG;
 			}
-			*o++ = (char) (hi * 16 + lo);
+			*o++ = (char) v;
 			s += 3;
 		} else
 			*o++ = *s++;
@@ -286,23 +278,6 @@ int job_records_format(const struct job_record *const *recs, size_t n, unsigned 
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t) (*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
 static struct job_record *find(struct job_record *recs, size_t n, uint64_t id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -328,14 +303,14 @@ static int parse_job(char **f, size_t nf, struct job_record *r)
 	uint64_t v[8], id;
 	int k, s, res = JOB_RESULT_NONE;
 
-	if (nf != 14 || parse_u64(f[1], &id) < 0 || id == 0 || id > UINT32_MAX)
+	if (nf != 14 || mo_parse_u64(f[1], 10, &id) < 0 || id == 0 || id > UINT32_MAX)
 		return -EBADMSG;
 	if ((k = lookup(kind_names, _JOB_KIND_MAX, f[2])) < 0 ||
 	    (s = lookup(state_names, _JOB_STATE_MAX, f[3])) < 0 ||
 	    (!streq(f[4], "-") && (res = lookup(result_names, _JOB_RESULT_MAX, f[4])) <= 0))
 		return -EBADMSG;
 	for (int i = 0; i < 7; i++)
-		if (parse_u64(f[5 + i], &v[i]) < 0)
+		if (mo_parse_u64(f[5 + i], 10, &v[i]) < 0)
 			return -EBADMSG;
 	*r = (struct job_record) {
 		.id = (unsigned) id, .uid = JOB_UID_UNKNOWN, .kind = k, .state = s, .result = res,
@@ -357,7 +332,7 @@ static int parse_claim(char **f, size_t nf, struct job_record *recs, size_t n)
 	uint64_t id;
 	char *save = NULL;
 
-	if (nf != 3 || parse_u64(f[1], &id) < 0 || !(r = find(recs, n, id)))
+	if (nf != 3 || mo_parse_u64(f[1], 10, &id) < 0 || !(r = find(recs, n, id)))
 		return -EBADMSG;
 	for (char *w = strtok_r(f[2], ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		if (nb == cap) {
@@ -367,7 +342,7 @@ static int parse_claim(char **f, size_t nf, struct job_record *recs, size_t n)
 				return -ENOMEM;
 			blocks = nbl;
 		}
-		if (parse_u64(w, &blocks[nb]) < 0)
+		if (mo_parse_u64(w, 10, &blocks[nb]) < 0)
 			return -EBADMSG;
 		nb++;
 	}
@@ -379,8 +354,8 @@ static int parse_uid(char **f, size_t nf, struct job_record *recs, size_t n)
 	struct job_record *r;
 	uint64_t id, uid;
 
-	if (nf != 3 || parse_u64(f[1], &id) < 0 || !(r = find(recs, n, id)) ||
-	    parse_u64(f[2], &uid) < 0 || uid >= JOB_UID_UNKNOWN)
+	if (nf != 3 || mo_parse_u64(f[1], 10, &id) < 0 || !(r = find(recs, n, id)) ||
+	    mo_parse_u64(f[2], 10, &uid) < 0 || uid >= JOB_UID_UNKNOWN)
 		return -EBADMSG;
 	r->uid = (uint32_t) uid;
 	return 0;
@@ -392,9 +367,10 @@ static int parse_block(char **f, size_t nf, struct job_record *recs, size_t n)
 	struct job_record *r;
 	uint64_t id, index, attempts, usec;
 
-	if (nf != 7 || parse_u64(f[1], &id) < 0 || !(r = find(recs, n, id)) ||
-	    parse_u64(f[2], &index) < 0 || parse_u64(f[4], &attempts) < 0 || attempts > UINT32_MAX ||
-	    parse_u64(f[5], &usec) < 0 || unescape(f[3], &outcome) < 0 || unescape(f[6], &reason) < 0)
+	if (nf != 7 || mo_parse_u64(f[1], 10, &id) < 0 || !(r = find(recs, n, id)) ||
+	    mo_parse_u64(f[2], 10, &index) < 0 || mo_parse_u64(f[4], 10, &attempts) < 0 ||
+	    attempts > UINT32_MAX || mo_parse_u64(f[5], 10, &usec) < 0 || unescape(f[3], &outcome) < 0 ||
+	    unescape(f[6], &reason) < 0)
 		return -EBADMSG;
 	return job_record_add_block(r, index, outcome, (unsigned) attempts, usec, reason);
 }
@@ -447,7 +423,7 @@ int job_records_parse_n(const char *text, size_t len, struct job_record **ret, s
 		if (streq(f[0], "next")) {
 			uint64_t v;
 
-			if (nf == 2 && parse_u64(f[1], &v) == 0 && v <= UINT32_MAX) {
+			if (nf == 2 && mo_parse_u64(f[1], 10, &v) == 0 && v <= UINT32_MAX) {
 				if (v > next)
 					next = v;
 			} else

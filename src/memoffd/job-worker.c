@@ -33,14 +33,21 @@ struct engine {
 	struct mo_release *rel;           /* release */
 };
 
+/* How a run ended, as its kind tells it. */
+struct engine_end {
+	enum mo_job_stop stop;
+	struct job_report report;         /* its exit code and result; run_engine() adds the job's part */
+	char *message;                    /* the summary (the Message property), or NULL */
+};
+
 struct engine_kind {
 	const char *request;              /* "cannot plan the %s" */
 	const char *run;                  /* "the %s could not run" */
 	/* the options, then the engine planned: 0, or an errno with *error perhaps set */
 	int (*plan)(struct engine *e, char **error);
 	int (*run_it)(struct engine *e);
-	/* after a run that returned 0: the result, its message, the journal, the blocked pages */
-	enum job_result (*result)(struct engine *e, char **message);
+	/* after a run that returned 0: how it ended (@end), the journal, the blocked pages */
+	void (*result)(struct engine *e, struct engine_end *end);
 	/* after any run: the final per-block outcomes */
 	void (*publish)(struct engine *e);
 };
@@ -74,6 +81,47 @@ static struct live_block *live_find(struct shared *s, uint64_t index)
 	return &s->live[s->n_live++];
 }
 
+/* A block's result as the engine reports it on the way (MO_PHASE_RESULT), lock held. */
+static void live_progress(struct shared *s, const struct mo_job_progress *p)
+{
+	struct live_block *lb;
+
+	if (p->phase != MO_PHASE_RESULT || p->block == UINT64_MAX || !(lb = live_find(s, p->block)))
+		return;
+	lb->outcome = p->outcome;
+	lb->outcome_name = NULL;
+	lb->attempts = p->attempt;
+	lb->reason = mo_outcome_to_string(p->outcome);
+	s->blocks_dirty = true;
+}
+
+/* A block's final result, lock held. Return: its live entry, or NULL without memory. */
+static struct live_block *live_final(struct shared *s, const struct mo_block_result *b)
+{
+	struct live_block *lb = live_find(s, b->index);
+
+	if (!lb)
+		return NULL;
+	lb->outcome = b->outcome;
+	lb->attempts = b->attempts;
+	lb->usec = b->usec;
+	lb->reason = b->reason;
+	s->blocks_dirty = true;
+	return lb;
+}
+
+/* The job's progress as the loop publishes it, lock held. */
+static void set_progress(struct shared *s, uint64_t blocks_done, uint64_t blocks_wanted, uint64_t bytes_done,
+			 uint64_t bytes_wanted, uint64_t current)
+{
+	s->progress_dirty = true;
+	s->blocks_done = blocks_done;
+	s->blocks_wanted = blocks_wanted;
+	s->bytes_done = bytes_done;
+	s->bytes_wanted = bytes_wanted;
+	s->current = current;
+}
+
 /* Add @index to the blocks the job works on (called with the lock held). */
 static void plan_add(struct shared *s, uint64_t index)
 {
@@ -100,25 +148,15 @@ static void wake(struct job_queue *q)
 static void on_progress(const struct mo_job_progress *p, void *userdata)
 {
 	struct job *j = userdata;
-	struct live_block *lb;
 
 	mo_joblog_progress(&j->log, p);
 	pthread_mutex_lock(&j->lock);
-	j->sh.progress_dirty = true;
-	j->sh.blocks_done = p->done_blocks;
-	j->sh.blocks_wanted = p->wanted_blocks;
-	j->sh.bytes_done = p->done_bytes;
-	j->sh.bytes_wanted = p->wanted_bytes;
-	j->sh.current = p->phase == MO_PHASE_WAIT ? UINT64_MAX : p->block;
+	set_progress(&j->sh, p->done_blocks, p->wanted_blocks, p->done_bytes, p->wanted_bytes,
+		     p->phase == MO_PHASE_WAIT ? UINT64_MAX : p->block);
 	progress_text_job(p, j->sh.progress);
 	if (p->block != UINT64_MAX)
 		plan_add(&j->sh, p->block);
-	if (p->phase == MO_PHASE_RESULT && p->block != UINT64_MAX && (lb = live_find(&j->sh, p->block))) {
-		lb->outcome = p->outcome;
-		lb->attempts = p->attempt;
-		lb->reason = mo_outcome_to_string(p->outcome);
-		j->sh.blocks_dirty = true;
-	}
+	live_progress(&j->sh, p);
 	pthread_mutex_unlock(&j->lock);
 	wake(j->q);
 }
@@ -243,6 +281,8 @@ static int engine_plan(struct engine *e, char **error)
 	}
 	forensics_hooks(e, &o.hooks);
 	o.pinmem = j->q->pins;
+	o.excluded = p->excluded;
+	o.n_excluded = p->n_excluded;
 	r = mo_job_new(j->q->root, &req, &o, &e->job, error);
 	if (r < 0)
 		return r;
@@ -262,32 +302,17 @@ static int engine_run(struct engine *e)
 	return mo_job_run(e->job);
 }
 
-/* The finished job's report document (the Report property), taken over. */
-static void publish_report(struct job *j, char *report)
-{
-	pthread_mutex_lock(&j->lock);
-	free(j->sh.report);
-	j->sh.report = report;
-	pthread_mutex_unlock(&j->lock);
-}
-
-static enum job_result engine_result(struct engine *e, char **message)
+static void engine_result(struct engine *e, struct engine_end *end)
 {
 	const struct mo_job_result *res = mo_job_result(e->job);
-	const struct job_report rep = {
-		.request = e->j->params.what ?: e->j->rec.request, .force = e->j->params.force,
-		.exit_code = mo_job_exit_code(res),
-		.res = res,
-	};
-	char *report = NULL;
 
-	if (job_report_string(&rep, &report) == 0)
-		publish_report(e->j, report);
-	*message = summary(e->j, res);
+	end->stop = res->stop;
+	end->report.exit_code = mo_job_exit_code(res);
+	end->report.res = res;
+	end->message = summary(e->j, res);
 	mo_joblog_result(&e->j->log, res);
 	if (!res->dry_run)
 		publish_blocked(e->j, e->forensics, res->blocks, res->n_blocks);
-	return map_result(res->stop, mo_job_exit_code(res));
 }
 
 static void engine_publish(struct engine *e)
@@ -296,24 +321,11 @@ static void engine_publish(struct engine *e)
 	struct job *j = e->j;
 
 	pthread_mutex_lock(&j->lock);
-	for (size_t i = 0; i < res->n_blocks; i++) {
-		const struct mo_block_result *b = &res->blocks[i];
-		struct live_block *lb = live_find(&j->sh, b->index);
-
-		if (!lb)
+	for (size_t i = 0; i < res->n_blocks; i++)
+		if (!live_final(&j->sh, &res->blocks[i]))
 			break;
-		lb->outcome = b->outcome;
-		lb->attempts = b->attempts;
-		lb->usec = b->usec;
-		lb->reason = b->reason;
-	}
 	j->sh.blocks_dirty = true;
-	j->sh.progress_dirty = true;
-	j->sh.blocks_done = res->done_blocks;
-	j->sh.blocks_wanted = res->wanted_blocks;
-	j->sh.bytes_done = res->done_bytes;
-	j->sh.bytes_wanted = res->wanted_bytes;
-	j->sh.current = UINT64_MAX;
+	set_progress(&j->sh, res->done_blocks, res->wanted_blocks, res->done_bytes, res->wanted_bytes, UINT64_MAX);
 	pthread_mutex_unlock(&j->lock);
 }
 
@@ -348,29 +360,18 @@ static void on_release_progress(const struct mo_release_progress *p, void *userd
 	const struct mo_job_progress *jp = p->job;
 	const struct mo_release_device_result *d;
 	uint64_t bs = j->q->block_size;
-	struct live_block *lb;
 
 	pthread_mutex_lock(&j->lock);
-	j->sh.progress_dirty = true;
-	j->sh.bytes_done = p->released_bytes;
-	j->sh.bytes_wanted = p->wanted_bytes;
-	j->sh.blocks_done = bs ? p->released_bytes / bs : 0;
-	j->sh.blocks_wanted = bs ? p->wanted_bytes / bs : 0;
-	j->sh.current = jp && jp->phase != MO_PHASE_WAIT ? jp->block : UINT64_MAX;
+	set_progress(&j->sh, bs ? p->released_bytes / bs : 0, bs ? p->wanted_bytes / bs : 0, p->released_bytes,
+		     p->wanted_bytes, jp && jp->phase != MO_PHASE_WAIT ? jp->block : UINT64_MAX);
 	progress_text_release(p, j->sh.progress);
 	/* A device's blocks become the job's when it is tried (overlap checks). */
 	if (p->phase == MO_RELEASE_PHASE_DEVICE && (d = release_device(e, p->device)))
 		for (size_t i = 0; i < d->n_blocks; i++)
 			plan_add(&j->sh, d->blocks[i].index);
-	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp)
+	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp) {
 		mo_joblog_progress(&j->log, jp);
-	if (p->phase == MO_RELEASE_PHASE_BLOCK && jp && jp->phase == MO_PHASE_RESULT && jp->block != UINT64_MAX &&
-	    (lb = live_find(&j->sh, jp->block))) {
-		lb->outcome = jp->outcome;
-		lb->outcome_name = NULL;
-		lb->attempts = jp->attempt;
-		lb->reason = mo_outcome_to_string(jp->outcome);
-		j->sh.blocks_dirty = true;
+		live_progress(&j->sh, jp);
 	}
 	pthread_mutex_unlock(&j->lock);
 	wake(j->q);
@@ -410,6 +411,7 @@ static char *release_summary(const struct mo_release_result *r)
 static void release_publish(struct engine *e)
 {
 	const struct mo_release_result *res = mo_release_result(e->rel);
+	uint64_t done = res->dry_run ? res->planned_bytes : res->released_bytes, bs = res->block_size;
 	struct job *j = e->j;
 
 	pthread_mutex_lock(&j->lock);
@@ -424,13 +426,10 @@ static void release_publish(struct engine *e)
 			char *reason = NULL;
 
 			plan_add(&j->sh, b->index);
-			lb = live_find(&j->sh, b->index);
+			lb = live_final(&j->sh, b);
 			if (!lb)
 				break;
-			lb->outcome = b->outcome;
 			lb->outcome_name = d->outcome == MO_RELEASE_RELEASED ? "released" : NULL;
-			lb->attempts = b->attempts;
-			lb->usec = b->usec;
 			if (d->outcome == MO_RELEASE_RELEASED ?
 			    asprintf(&reason, "%s released (offline, ejected)", d->name) < 0 :
 			    asprintf(&reason, "%s %s: %s", d->name, mo_release_outcome_to_string(d->outcome),
@@ -442,12 +441,8 @@ static void release_publish(struct engine *e)
 		}
 	}
 	j->sh.blocks_dirty = true;
-	j->sh.progress_dirty = true;
-	j->sh.bytes_done = res->dry_run ? res->planned_bytes : res->released_bytes;
-	j->sh.bytes_wanted = res->wanted_bytes;
-	j->sh.blocks_done = res->block_size ? j->sh.bytes_done / res->block_size : 0;
-	j->sh.blocks_wanted = res->block_size ? res->wanted_bytes / res->block_size : 0;
-	j->sh.current = UINT64_MAX;
+	set_progress(&j->sh, bs ? done / bs : 0, bs ? res->wanted_bytes / bs : 0, done, res->wanted_bytes,
+		     UINT64_MAX);
 	pthread_mutex_unlock(&j->lock);
 }
 
@@ -517,6 +512,8 @@ static int release_plan(struct engine *e, char **error)
 		o.eject_timeout_usec = p->eject_timeout_usec;
 	o.device = p->device;
 	o.hold_hotplug_knob = p->hold_hotplug_knob;
+	o.excluded = p->excluded;
+	o.n_excluded = p->n_excluded;
 	o.progress = on_release_progress;
 	o.progress_userdata = e;
 	forensics_hooks(e, &o.hooks.job);
@@ -534,25 +531,19 @@ static int release_run(struct engine *e)
 	return mo_release_run(e->rel);
 }
 
-static enum job_result release_result(struct engine *e, char **message)
+static void release_result(struct engine *e, struct engine_end *end)
 {
 	const struct mo_release_result *res = mo_release_result(e->rel);
-	const struct job_report rep = {
-		.request = e->j->params.what ?: e->j->rec.request, .force = e->j->params.force,
-		.exit_code = mo_release_exit_code(res),
-		.release = res,
-	};
-	char *report = NULL;
 
-	if (job_report_string(&rep, &report) == 0)
-		publish_report(e->j, report);
-	*message = release_summary(res);
+	end->stop = res->stop;
+	end->report.exit_code = mo_release_exit_code(res);
+	end->report.release = res;
+	end->message = release_summary(res);
 	log_release(e->j, res);
 	for (size_t i = 0; !res->dry_run && i < res->n_devices; i++)
 		if (res->devices[i].outcome != MO_RELEASE_RELEASED)
 			publish_blocked(e->j, e->forensics, res->devices[i].blocks, res->devices[i].n_blocks);
 	publish_devices(e->j, res);
-	return map_result(res->stop, mo_release_exit_code(res));
 }
 
 static const struct engine_kind engine_release = {
@@ -644,8 +635,23 @@ static void *run_engine(struct job *j, const struct engine_kind *k)
 		result = JOB_RESULT_FAILED;
 		if (asprintf(&message, "the %s could not run: %s", k->run, strerror(-r)) < 0)
 			message = NULL;
-	} else
-		result = k->result(&e, &message);
+	} else {
+		struct engine_end end = {};
+		char *report = NULL;
+
+		k->result(&e, &end);
+		result = map_result(end.stop, end.report.exit_code);
+		message = end.message;
+		/* the finished job's report document (the Report property) */
+		end.report.request = p->what ?: j->rec.request;
+		end.report.force = p->force;
+		if (job_report_string(&end.report, &report) == 0) {
+			pthread_mutex_lock(&j->lock);
+			free(j->sh.report);
+			j->sh.report = report;
+			pthread_mutex_unlock(&j->lock);
+		}
+	}
 	k->publish(&e);
 
 finish:

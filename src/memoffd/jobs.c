@@ -74,6 +74,9 @@ void job_params_done(struct job_params *p)
 	p->device = NULL;
 	free(p->what);
 	p->what = NULL;
+	free(p->excluded);
+	p->excluded = NULL;
+	p->n_excluded = 0;
 }
 
 static void shared_done(struct shared *s)
@@ -129,7 +132,7 @@ static int persist(struct job_queue *q)
 		recs[i] = &q->jobs[i]->rec;
 	if (job_records_format(recs, q->n_jobs, q->next_id, &text) < 0)
 		return -ENOMEM;
-	r = mo_statefile_write(q->state_path, text);
+	r = mo_statefile_write(q->state_path, text, 0644, MAX_STATE_SIZE);
 	if (r < 0 && mo_ratelimit_below(&q->persist_log, mo_monotonic_usec(), &suppressed))
 		mo_log_warning_errno(r, "Cannot write %s (%u more such failures not logged): %m", q->state_path,
 				     suppressed);

@@ -31,6 +31,7 @@
 #include "job-record.h"
 #include "pins.h"
 #include "root.h"
+#include "select.h"
 
 /* What a request asks for, complete: the manager fills it from the D-Bus call and the config. */
 struct job_params {
@@ -55,6 +56,8 @@ struct job_params {
 	uint64_t stall_grace_usec;   /* offline: end a stalled attempt after this (stall.h); 0: never */
 	bool all_or_nothing, force, dry_run;
 	uint32_t uid;                /* who asked (the caller's credentials), JOB_UID_UNKNOWN */
+	struct mo_addr_range *excluded; /* offline, release: ExcludedRanges= when it was asked (owned) */
+	size_t n_excluded;
 };
 
 void job_params_done(struct job_params *p);

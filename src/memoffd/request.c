@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "block.h"
 #include "eject-request.h"
@@ -30,6 +31,74 @@ static int named_blocks(uint64_t first, uint64_t last, const struct mo_root *roo
 	return 0;
 }
 
+/*
+ * ExcludedRanges= as it is now, for the job (a reload does not change a
+ * job asked for before it); named blocks in one are refused: memoffd never
+ * offlines them.
+ */
+static int take_excluded(const struct mo_config *c, uint64_t block_size, struct job_params *p, char **error)
+{
+	if (c->n_excluded == 0)
+		return 0;
+	p->excluded = malloc(c->n_excluded * sizeof(*p->excluded));
+	if (!p->excluded)
+		return -ENOMEM;
+	memcpy(p->excluded, c->excluded, c->n_excluded * sizeof(*p->excluded));
+	p->n_excluded = c->n_excluded;
+	for (size_t i = 0; i < p->n_blocks; i++) {
+		uint64_t first = p->blocks[i] * block_size, last = first + block_size - 1;
+
+		for (size_t k = 0; k < p->n_excluded; k++)
+			if (mo_addr_ranges_overlap(&p->excluded[k], 1, first, last))
+				return mo_engine_fail(error, -EINVAL, "block %" PRIu64 " (0x%" PRIx64 "-0x%" PRIx64 ") is in "
+					    "ExcludedRanges=0x%" PRIx64 "-0x%" PRIx64 ": memoffd never offlines it",
+					    p->blocks[i], first, last, p->excluded[k].first, p->excluded[k].last);
+	}
+	return 0;
+}
+
+/* " KEY=DURATION" when @usec is not @unset. */
+static void put_duration(FILE *f, const char *key, uint64_t usec, uint64_t unset)
+{
+	char buf[MO_DURATION_MAX];
+
+	if (usec != unset)
+		fprintf(f, " %s=%s", key, mo_format_duration(usec, buf, sizeof(buf)));
+}
+
+/* The request as text, its options in a fixed order: "offline blocks 32-39 zone=Movable deadline=2min". */
+static int request_text(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
+			char **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "%s ", job_kind_to_string(kind));
+	if (streq(by, "blocks") || streq(by, "device"))
+		fprintf(f, "%s ", by);
+	fputs(what, f);
+	if (o->zone)
+		fprintf(f, " zone=%s", o->zone);
+	if (o->node >= 0)
+		fprintf(f, " node=%d", o->node);
+	put_duration(f, "attempt-timeout", o->attempt_timeout_usec, 0);
+	fprintf(f, "%s%s%s", o->all_or_nothing ? " all-or-nothing" : "", o->force ? " force" : "",
+		o->dry_run ? " dry-run" : "");
+	put_duration(f, "deadline", o->deadline_usec, 0);
+	put_duration(f, "eject-timeout", o->eject_timeout_usec, 0);
+	put_duration(f, "stall-grace", o->stall_grace_usec, UINT64_MAX);
+	put_duration(f, "long-lived", o->long_lived_usec, 0);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
 int request_build(enum job_kind kind, const char *by, const char *what, const struct request_options *o,
 		  const struct mo_config *c, uint64_t block_size, const struct mo_root *root,
 		  struct job_params *ret, char **text, char **error)
@@ -37,7 +106,6 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	struct job_params p = { .kind = kind, .node = -1, .uid = JOB_UID_UNKNOWN };
 	const char *why = NULL;
 	uint64_t first, last;
-	char tmo[MO_DURATION_MAX], dl[MO_DURATION_MAX];
 	int r;
 
 	if (kind != JOB_OFFLINE && kind != JOB_ONLINE && kind != JOB_RELEASE)
@@ -91,6 +159,9 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	}
 	p.node = o->node;
 	if (kind == JOB_OFFLINE || kind == JOB_RELEASE) {
+		r = take_excluded(c, block_size, &p, error);
+		if (r < 0)
+			goto fail;
 		p.action = MO_ACTION_OFFLINE;
 		p.zones = c->allowed_zones;
 		if (o->zone) {
@@ -146,69 +217,9 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 	p.force = o->force;
 	p.dry_run = o->dry_run;
 
-	if (text) {
-		if (asprintf(text, "%s %s%s%s%s%s%s%s%s%s%s%s%s%s",
-			     job_kind_to_string(kind), streq(by, "blocks") || streq(by, "device") ? by : "",
-			     streq(by, "blocks") || streq(by, "device") ? " " : "", what,
-			     o->zone ? " zone=" : "", o->zone ? o->zone : "",
-			     o->node >= 0 ? " node=" : "", o->node >= 0 ? (snprintf(dl, sizeof(dl), "%d", o->node), dl) : "",
-			     o->attempt_timeout_usec ? " attempt-timeout=" : "",
-			     o->attempt_timeout_usec ? mo_format_duration(o->attempt_timeout_usec, tmo, sizeof(tmo)) : "",
-			     o->all_or_nothing ? " all-or-nothing" : "",
-			     o->force ? " force" : "",
-			     o->dry_run ? " dry-run" : "",
-			     "") < 0) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		if (o->deadline_usec) {
-			char *t2;
-
-			if (asprintf(&t2, "%s deadline=%s", *text,
-				     mo_format_duration(o->deadline_usec, dl, sizeof(dl))) < 0) {
-				free(*text);
-				r = -ENOMEM;
-				goto fail;
-			}
-			free(*text);
-			*text = t2;
-		}
-		if (o->eject_timeout_usec) {
-			char *t2;
-
-			if (asprintf(&t2, "%s eject-timeout=%s", *text,
-				     mo_format_duration(o->eject_timeout_usec, dl, sizeof(dl))) < 0) {
-				free(*text);
-				r = -ENOMEM;
-				goto fail;
-			}
-			free(*text);
-			*text = t2;
-		}
-		if (o->stall_grace_usec != UINT64_MAX) {
-			char *t2;
-
-			if (asprintf(&t2, "%s stall-grace=%s", *text,
-				     mo_format_duration(o->stall_grace_usec, dl, sizeof(dl))) < 0) {
-				free(*text);
-				r = -ENOMEM;
-				goto fail;
-			}
-			free(*text);
-			*text = t2;
-		}
-		if (o->long_lived_usec) {
-			char *t2;
-
-			if (asprintf(&t2, "%s long-lived=%s", *text,
-				     mo_format_duration(o->long_lived_usec, dl, sizeof(dl))) < 0) {
-				free(*text);
-				r = -ENOMEM;
-				goto fail;
-			}
-			free(*text);
-			*text = t2;
-		}
+	if (text && request_text(kind, by, what, o, text) < 0) {
+		r = -ENOMEM;
+		goto fail;
 	}
 	*ret = p;
 	return 0;

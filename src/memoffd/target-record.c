@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "parse.h"
 #include "util.h"
 
 #define HEADER "memoffd-target 1\n"
@@ -72,21 +73,6 @@ int target_record_format(const struct target_record *t, char **ret)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EBADMSG;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t) (*s - '0')) / 10)
-			return -EBADMSG;
-		v = v * 10 + (uint64_t) (*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
 static int parse_line(char *line, struct target_record *t, unsigned *seen)
 {
 	char *sp = strchr(line, ' '), *value, *sp2;
@@ -101,12 +87,13 @@ static int parse_line(char *line, struct target_record *t, unsigned *seen)
 		if (!sp2)
 			return -EBADMSG;
 		*sp2 = '\0';
-		if (!name_ok(value) || parse_u64(sp2 + 1, &v) < 0 || t->n_devices >= TARGET_RECORD_MAX_DEVICES)
+		if (!name_ok(value) || mo_parse_u64(sp2 + 1, 10, &v) < 0 ||
+		    t->n_devices >= TARGET_RECORD_MAX_DEVICES)
 			return -EBADMSG;
 		/* its bytes are in "released" already */
 		return push_device(t, value, v);
 	}
-	if (parse_u64(value, &v) < 0)
+	if (mo_parse_u64(value, 10, &v) < 0)
 		return -EBADMSG;
 	if (streq(line, "target") && !(*seen & 1)) {
 		t->target = v;

@@ -88,7 +88,7 @@ static int persist(struct target *t)
 	r = target_record_format(&t->rec, &text);
 	if (r < 0)
 		return r;
-	r = mo_statefile_write(t->path, text);
+	r = mo_statefile_write(t->path, text, 0644, MO_STATEFILE_MAX);
 	if (r < 0)
 		mo_log_error_errno(r, "Cannot write %s: %m", t->path);
 	return r;

@@ -27,7 +27,6 @@
 #define MO_ERROR_OVERLAP          "org.memoff.Error.Overlap"
 #define MO_ERROR_NO_SUCH_JOB      "org.memoff.Error.NoSuchJob"
 #define MO_ERROR_NO_SUCH_BLOCK    "org.memoff.Error.NoSuchBlock"
-#define MO_ERROR_NOT_SUPPORTED    "org.memoff.Error.NotSupported"
 #define MO_ERROR_JOB_FINISHED     "org.memoff.Error.JobFinished"
 #define MO_ERROR_SHUTTING_DOWN    "org.memoff.Error.ShuttingDown"
 #define MO_ERROR_CONFIG           "org.memoff.Error.Config"

@@ -25,6 +25,7 @@ static const char *const skip_keys[_MO_SKIP_MAX] = {
 	[MO_SKIP_MANAGED] = "driver_managed",
 	[MO_SKIP_MANAGED_UNKNOWN] = "driver_managed_unknown",
 	[MO_SKIP_NODE] = "node",
+	[MO_SKIP_EXCLUDED] = "excluded",
 };
 
 static uint64_t page_size(void)

@@ -267,10 +267,7 @@ bool mo_config_zone_allowed(const struct mo_config *c, const char *zone)
 
 bool mo_config_excluded(const struct mo_config *c, uint64_t first, uint64_t last)
 {
-	for (size_t i = 0; i < c->n_excluded; i++)
-		if (first <= c->excluded[i].last && c->excluded[i].first <= last)
-			return true;
-	return false;
+	return mo_addr_ranges_overlap(c->excluded, c->n_excluded, first, last);
 }
 
 void mo_config_init(struct mo_config *c)
@@ -336,7 +333,7 @@ static int set_ranges(struct parse_ctx *x, const struct key *k, const char *v)
 		return 0;
 	}
 	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
-		struct mo_config_range *n;
+		struct mo_addr_range *n;
 		const char *why = NULL;
 		uint64_t first, last;
 
@@ -347,7 +344,7 @@ static int set_ranges(struct parse_ctx *x, const struct key *k, const char *v)
 		n = realloc(x->c->excluded, (x->c->n_excluded + 1) * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		n[x->c->n_excluded++] = (struct mo_config_range) { first, last };
+		n[x->c->n_excluded++] = (struct mo_addr_range) { first, last };
 		x->c->excluded = n;
 	}
 	return 0;
@@ -576,7 +573,7 @@ static int copy_key(struct mo_config *dst, const struct mo_config *src, const st
 		dst->reserve_auto = src->reserve_auto;
 		return 0;
 	case K_RANGES: {
-		struct mo_config_range *n = NULL;
+		struct mo_addr_range *n = NULL;
 
 		if (src->n_excluded) {
 			n = malloc(src->n_excluded * sizeof(*n));

@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "parse.h"
+#include "select.h"
 
 #define MO_CONFIG_FILE "memoff/memoffd.conf"  /* under sysconfdir */
 #define MO_CONFIG_DROPIN_RUNTIME "/run/memoff/memoffd.conf.d"
@@ -41,9 +42,6 @@ enum mo_hotplug_policy {
 };
 
 
-struct mo_config_range {
-	uint64_t first, last;      /* physical addresses, inclusive */
-};
 
 struct mo_config {
 	/* [Offline] */
@@ -58,7 +56,7 @@ struct mo_config {
 	uint64_t reserve_bytes;        /* Reserve= (0 with reserve_auto) */
 	bool reserve_auto;             /* Reserve=auto: the headroom guard's default */
 	unsigned allowed_zones;        /* AllowedZones=, MO_ZONE_* bits */
-	struct mo_config_range *excluded; /* ExcludedRanges= */
+	struct mo_addr_range *excluded; /* ExcludedRanges= (select.h) */
 	size_t n_excluded;
 	/* [Forensics] */
 	uint64_t long_lived_usec;      /* LongLivedThreshold= */

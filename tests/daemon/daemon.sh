@@ -170,6 +170,40 @@ expect_error org.memoff.Error.InvalidArgument "GetPins of an unaligned range is 
 expect_error org.memoff.Error.NoSuchBlock "GetPins of a block that does not exist" busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 7 0
 expect_error org.memoff.Error.InvalidArgument "GetPins with an unknown option" busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 1 colour s red
 expect_error org.memoff.Error.InvalidArgument "GetPins with kmsg of the wrong type" busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 1 kmsg s no
+# ---- options: every method's a{sv} is read by one reader, refused with one message ----
+# bad_option METHOD SIGNATURE ARGS... KEY TYPE VALUE MESSAGE: the call with
+# the one option KEY (of TYPE) is refused as InvalidArgument with MESSAGE.
+bad_option() {
+	local n=$# out
+	local args=("${@:1:n-4}") key=${@:n-3:1} type=${@:n-2:1} value=${@:n-1:1} msg=${@:n:1}
+	out=$(SYSTEMD_LOG_LEVEL=debug busctl $PRIV -- call $DEST "${args[@]}" 1 "$key" "$type" "$value" 2>&1 </dev/null)
+	if grep -q "error-name=org.memoff.Error.InvalidArgument" <<<"$out" && grep -qF -- "$msg" <<<"$out"; then
+		ok "${args[0]} $key ($type): $msg"
+	else
+		not_ok "${args[0]} $key ($type): $msg"
+		grep -E "error-name|Call failed" <<<"$out" | sed 's/^/# /'
+	fi
+}
+njobs() { busctl $PRIV call $DEST ListJobs | cut -d' ' -f2; }
+jobs_before=$(njobs)
+for call in "Offline ssa{sv} blocks 9" "Online ssa{sv} blocks 9" "Release sa{sv} 128M" "GetPins ssa{sv} blocks 2" \
+	    "SetReleaseTarget ta{sv} 0"; do
+	# shellcheck disable=SC2086 # the words of $call are the method, its signature, its arguments
+	bad_option $call colour s red "unknown option 'colour' (known: "
+done
+bad_option Offline 'ssa{sv}' blocks 9 deadline b true \
+	"option 'deadline' must be microseconds (t) or a duration (s), not of type 'b'"
+bad_option Online 'ssa{sv}' blocks 9 zone i 4 "option 'zone' must be a string (s), not of type 'i'"
+bad_option Release 'sa{sv}' 128M max-attempts s 3 "option 'max-attempts' must be a uint32 (u), not of type 's'"
+bad_option GetPins 'ssa{sv}' blocks 2 kmsg s no "option 'kmsg' must be a boolean (b), not of type 's'"
+bad_option SetReleaseTarget 'ta{sv}' 0 deadline b true \
+	"option 'deadline' must be microseconds (t) or a duration (s), not of type 'b'"
+bad_option SetReleaseTarget 'ta{sv}' 0 deadline t 0 "invalid deadline: zero"
+bad_option Offline 'ssa{sv}' blocks 9 stall-grace t 18446744073709551615 "invalid stall-grace: infinite"
+bad_option Offline 'ssa{sv}' size 128M node i -2 "invalid node -2"
+bad_option Offline 'ssa{sv}' blocks 9 max-attempts u 1000001 "invalid max-attempts 1000001"
+bad_option Offline 'ssa{sv}' blocks 9 reserve s 1Q "invalid reserve '1Q': "
+check "... and no refused call started a job" test "$(njobs)" = "$jobs_before"
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	expect_error org.memoff.Error.AccessDenied "GetPins as a non-root caller" \
 		as_nobody busctl $PRIV call $DEST GetPins 'ssa{sv}' blocks 2 0
@@ -231,6 +265,28 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 else
 	for _ in 1 2 3 4 5; do ok "# SKIP needs root and setpriv"; done
 fi
+
+# ---- ExcludedRanges= (memoffd.conf(5)): never offlined ----
+# Block 11 (0x58000000-0x5fffffff) is the one a size picks first (free, Movable).
+printf '[Offline]\nExcludedRanges=0x5c000000-0x5c000fff\n' >> "$CONF"
+call Reload >/dev/null
+p=$(call Offline 'ssa{sv}' size 128M 1 deadline s 10s | path_of)
+check "with part of block 11 in ExcludedRanges=, Offline size 128M is done without it" \
+	test "$(wait_job "$p")" = 's "done"' -a "$(state 11)" = online -a "$(state 9)" = offline
+check "... its report counts block 11 as left out: excluded" \
+	python3 -c 'import json,sys; d=json.loads(json.load(sys.stdin)["data"]); sys.exit(d["totals"]["left_out"]["excluded"] != 1)' \
+	<<<"$(busctl $PRIV --json=short get-property org.memoff.Manager1 "$p" org.memoff.Job1 Report)"
+echo online > "$MEM/memory9/state"
+out=$(SYSTEMD_LOG_LEVEL=debug busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 10-11 0 2>&1)
+check "Offline of named blocks in ExcludedRanges= is refused, naming the block and the range" \
+	grep -qF "block 11 (0x58000000-0x5fffffff) is in ExcludedRanges=0x5c000000-0x5c000fff" <<<"$out"
+check "... as InvalidArgument, and block 10 stayed online" \
+	sh -c 'grep -q error-name=org.memoff.Error.InvalidArgument && test "$(cat "$0")" = online' \
+	"$MEM/memory10/state" <<<"$out"
+p=$(call Online 'ssa{sv}' blocks 11 1 dry-run b true | path_of)
+check "... Online of it is not" test "$(wait_job "$p")" = 's "done"'
+sed -i '/^ExcludedRanges=/d' "$CONF"
+call Reload >/dev/null
 
 # ---- config reload ----
 echo "Bogus=1" >> "$CONF"

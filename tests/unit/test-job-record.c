@@ -87,12 +87,14 @@ static void test_damaged(void **state)
 		"job 1 online finished done 1 2 3 1 1 128 128 dup dup\n"    /* duplicate id */
 		"block 1 9 done 1 5 offlined\n"
 		"block 5 9 done 1 5 no-such-job\n"                          /* unknown job */
+		"block 1 9 done 1 5 cut%4\n"                                /* an escape cut short */
+		"block 1 9 done 1 5 not%g0hex\n"                            /* not hex digits */
 		"claim 1 9,x\n"                                             /* bad number */
 		"future-record whatever\n"                                  /* ignored */
 		"job 4 offline queued - 1 0 0 0 1 0 128 truncated\n",       /* too few fields */
 		&out, &n, &next, &bad), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(bad, 5);
+	assert_int_equal(bad, 7);
 	assert_int_equal(next, 3);
 	assert_string_equal(out[0].request, "offline blocks 9");
 	assert_int_equal(out[0].n_blocks, 1);

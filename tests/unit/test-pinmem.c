@@ -142,7 +142,7 @@ static void test_save_load(void **state)
 	fx_write(root, "d/x", "");
 	free(path);
 	assert_true(asprintf(&path, "%s/d", root) > 0);
-	assert_int_equal(mo_pinmem_load(n, path), -EBADF);
+	assert_int_equal(mo_pinmem_load(n, path), -EBADFD);
 	fx_rmroot(root);
 }
 

@@ -528,6 +528,25 @@ static void test_release_free(void **state)
 	assert_true(r->have_headroom);
 }
 
+/* A device with a block in an excluded range is ineligible: the next one goes instead. */
+static void test_release_excluded(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_(mo_release_freep) struct mo_release *rel = NULL;
+	const struct mo_release_result *r;
+	const struct mo_addr_range ex[] = { { 13 * bs() + 4096, 13 * bs() + 8191 } };   /* a page of :02 */
+
+	f->o.excluded = ex;
+	f->o.n_excluded = 1;
+	r = run(f, 4 * bs(), &rel);
+	assert_int_equal(mo_release_exit_code(r), 0);
+	assert_int_equal(r->n_eligible, 2);
+	assert_int_equal(dev(r, "PNP0C80:02")->outcome, MO_RELEASE_INELIGIBLE);
+	assert_non_null(strstr(dev(r, "PNP0C80:02")->reason, "excluded"));
+	assert_int_equal(dev(r, "PNP0C80:01")->outcome, MO_RELEASE_RELEASED);
+	assert_device_online(f, 2);
+}
+
 static void test_release_by_census(void **state)
 {
 	struct fx *f = *state;
@@ -999,6 +1018,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devices_census_and_managed, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_eject_write, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_free, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_excluded, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_by_census, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_around_pin, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_around_stalled_pin, setup, fx_teardown),

@@ -155,6 +155,33 @@ static void test_size_pinned_last(void **state)
 	mo_selection_done(&s);
 }
 
+/* Blocks overlapping an excluded range are never offline candidates, even by a byte; online ignores them. */
+static void test_size_excluded(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bs = PAGES_PER_BLOCK * page_size();
+	const struct mo_addr_range ex[] = {
+		{ 7 * bs + bs - 1, 7 * bs + bs - 1 },     /* the last byte of block 7 */
+		{ 3 * bs - 1, 3 * bs },                    /* the last byte of 2, the first of 3 */
+	};
+	struct mo_select_options o = { .action = MO_ACTION_OFFLINE, .node = -1, .excluded = ex, .n_excluded = 2 };
+	struct mo_selection s;
+	const uint64_t want[] = { 5, 4 }, want_online[] = { 6, 9 };
+
+	assert_false(mo_addr_ranges_overlap(ex, 2, 4 * bs, 5 * bs - 1));
+	assert_true(mo_addr_ranges_overlap(ex, 2, 2 * bs, 3 * bs - 1));
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
+	assert_order(&s, want, ARRAY_SIZE(want));
+	assert_int_equal(s.skipped[MO_SKIP_EXCLUDED], 3);
+	mo_selection_done(&s);
+
+	o.action = MO_ACTION_ONLINE;
+	assert_int_equal(mo_select_size(f->r, f->mem, &f->io, f->cr, &o, 0, &s), 0);
+	assert_order(&s, want_online, ARRAY_SIZE(want_online));
+	assert_int_equal(s.skipped[MO_SKIP_EXCLUDED], 0);
+	mo_selection_done(&s);
+}
+
 static void test_size_node_and_zone(void **state)
 {
 	struct fx *f = *state;
@@ -462,6 +489,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_size_offline_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_pinned_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_excluded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_node_and_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_without_census, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_iomem_hidden, setup, teardown),
