@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "parse.h"
 #include "pinmem.h"
 #include "statefile.h"
 #include "util.h"
@@ -117,17 +118,6 @@ bool mo_pinmem_forget(struct mo_pinmem *m, uint64_t block)
 	return true;
 }
 
-static int parse_u64(const char *s, int base, uint64_t *ret)
-{
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, base);
-	return errno || *end ? -EINVAL : 0;
-}
-
 /* One line, modified in place. Return: 1 added, 0 blank or comment, -EINVAL unreadable, -ENOMEM. */
 static int parse_line(struct mo_pinmem *m, char *line)
 {
@@ -141,11 +131,11 @@ static int parse_line(struct mo_pinmem *m, char *line)
 		return 0;
 	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (k < 3) {
-			if (parse_u64(tok, 10, &v[k++]) < 0)
+			if (mo_parse_u64_span(tok, NULL, 10, &v[k++], NULL) < 0)
 				return -EINVAL;
 			continue;
 		}
-		if (strncmp(tok, "0x", 2) != 0 || parse_u64(tok + 2, 16, &pfns[n]) < 0)
+		if (strncmp(tok, "0x", 2) != 0 || mo_parse_u64_span(tok + 2, NULL, 16, &pfns[n], NULL) < 0)
 			return -EINVAL;
 		if (++n == MO_PINMEM_PFNS_MAX)
 			break;

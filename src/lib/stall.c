@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "parse.h"
 #include "stall.h"
 #include "util.h"
 
@@ -94,11 +95,9 @@ static int parse_field(const char *text, const char *name, uint64_t *ret)
 
 	for (const char *p = text; p && *p; ) {
 		if (strncmp(p, name, len) == 0 && p[len] == ' ') {
-			char *end;
+			const char *end;
 
-			errno = 0;
-			*ret = strtoull(p + len + 1, &end, 10);
-			if (errno || end == p + len + 1 || (*end != '\n' && *end != '\0'))
+			if (mo_parse_u64_span(p + len + 1, NULL, 10, ret, &end) < 0 || (*end != '\n' && *end != '\0'))
 				return -ENODATA;
 			return 0;
 		}
