@@ -121,7 +121,10 @@ int request_build(enum job_kind kind, const char *by, const char *what, const st
 		if (o->all_or_nothing)
 			return mo_engine_fail(error, -EINVAL, "option 'all-or-nothing' does not apply to release "
 				    "(an ejected device cannot be taken back)");
-	} else if (o->eject_timeout_usec)
+	} else if (streq(by, "device"))
+		return mo_engine_fail(error, -EINVAL, "a device is released, not %s: use Release",
+				      job_kind_to_string(kind));
+	else if (o->eject_timeout_usec)
 		return mo_engine_fail(error, -EINVAL, "option 'eject-timeout' applies to release only");
 
 	if (streq(by, "size")) {

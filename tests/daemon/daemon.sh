@@ -126,6 +126,8 @@ expect_error org.memoff.Error.InvalidArgument "a size that is not whole blocks i
 expect_error org.memoff.Error.InvalidArgument "an unaligned range is refused" busctl $PRIV call $DEST Offline 'ssa{sv}' range 0x1000-0x8000000 0
 expect_error org.memoff.Error.NoSuchBlock "a block that does not exist is named" busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 7 0
 expect_error org.memoff.Error.InvalidArgument "an unknown request type is refused" busctl $PRIV call $DEST Online 'ssa{sv}' pages 1 0
+expect_error org.memoff.Error.InvalidArgument "Offline of a device is refused (a device is released)" busctl $PRIV call $DEST Offline 'ssa{sv}' device PNP0C80:00 0
+expect_error org.memoff.Error.InvalidArgument "Online of a device is refused" busctl $PRIV call $DEST Online 'ssa{sv}' device PNP0C80:00 0
 expect_error org.memoff.Error.InvalidArgument "an unknown option is refused" busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 colour s red
 expect_error org.memoff.Error.InvalidArgument "an option of the wrong type is refused" busctl $PRIV call $DEST Offline 'ssa{sv}' blocks 9 1 deadline b true
 expect_error org.memoff.Error.InvalidArgument "an unknown zone is refused" busctl $PRIV call $DEST Online 'ssa{sv}' blocks 9 1 zone s Moveable
