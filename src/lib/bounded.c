@@ -9,7 +9,7 @@
 #include "util.h"
 
 /* How often a waiting caller looks at its cancel flag. */
-#define POLL_USEC (100 * 1000ULL)
+#define POLL_USEC (20 * 1000ULL)
 
 static atomic_uint stuck;
 

@@ -69,6 +69,7 @@ struct scan {
 	struct mo_owners *o;
 	unsigned max_owners;
 	bool exhaustive;
+	const volatile sig_atomic_t *cancel;
 	uint64_t *sorted;      /* the PFNs, sorted, unique (same order as o->pfns) */
 	uint64_t *want;        /* owners wanted per PFN before it counts as done */
 	size_t n_todo;
@@ -528,8 +529,8 @@ static int scan_pid(struct scan *s, pid_t pid)
 
 	snprintf(rel, sizeof(rel), "%d/maps", (int) pid);
 	/* It waits for the process's mmap_lock: bounded, a stuck process is skipped (bounded.h). */
-	r = mo_root_read_file_bounded(s->root, true, rel, MAPS_MAX, MO_BOUNDED_TIMEOUT_USEC, NULL, &maps, NULL);
-	if (r == -ENOMEM)
+	r = mo_root_read_file_bounded(s->root, true, rel, MAPS_MAX, MO_BOUNDED_TIMEOUT_USEC, s->cancel, &maps, NULL);
+	if (r == -ENOMEM || r == -ECANCELED)
 		return r;
 	if (r < 0) {
 		if (r == -EACCES || r == -EPERM)
@@ -641,6 +642,10 @@ static int scan_all(const struct mo_root *root, struct scan *s, unsigned *deferr
 
 		if (!parse_pid(de->d_name, &pid))
 			continue;
+		if (s->cancel && *s->cancel) {
+			r = -ECANCELED;
+			break;
+		}
 		if (mc.n_inos > 0 && !s->exhaustive) {
 			cg = memcg_path_of(s, pid, mc.v2);
 			if (cg && !memcg_match(&mc, cg)) {
@@ -667,7 +672,7 @@ static int scan_all(const struct mo_root *root, struct scan *s, unsigned *deferr
 	memcg_done(&mc);
 	*deferred = (unsigned) n_later;
 	for (size_t i = 0; r == 0 && i < n_later; i++)
-		r = scan_pid(s, later[i]);
+		r = s->cancel && *s->cancel ? -ECANCELED : scan_pid(s, later[i]);
 	return r;
 }
 
@@ -715,6 +720,7 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 		.o = o,
 		.max_owners = opts && opts->max_owners ? opts->max_owners : DEFAULT_MAX_OWNERS,
 		.exhaustive = opts && opts->exhaustive,
+		.cancel = opts ? opts->cancel : NULL,
 		.sorted = sorted,
 		.want = want,
 		.min = sorted[0],

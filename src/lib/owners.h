@@ -42,6 +42,7 @@
  * reservations that can span terabytes) are not scanned.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,9 @@ struct mo_owners_opts {
 	unsigned max_owners;     /* per PFN; 0 means 8 */
 	pid_t pid;               /* only this process; 0 means every process */
 	bool exhaustive;         /* scan every process, never stop early */
+	const volatile sig_atomic_t *cancel; /* borrowed, or NULL: once set, the scan stops at once
+					      * (a stuck /proc/PID/maps read is abandoned) and
+					      * mo_owners_resolve() returns -ECANCELED */
 };
 
 /**
@@ -102,7 +106,7 @@ struct mo_owners_opts {
  *
  * Return: 0 (PFNs with no owner have n_found == 0), -EPERM when pagemap hides
  * PFNs (no CAP_SYS_ADMIN) or no process could be read, -ENOENT without proc/,
- * -ENOMEM.
+ * -ECANCELED when @opts' cancel flag was set, -ENOMEM.
  */
 int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n_pfns,
 		      const struct mo_owners_opts *opts, struct mo_owners **ret);

@@ -446,7 +446,8 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 						.log = ui->log || o->j.verbose || mo_log_get_max_level() >= LOG_DEBUG,
 						.job = ui->log ? ui->log_id : NULL,
 						.stall_grace_usec = o->stall_grace != UINT64_MAX ? o->stall_grace :
-								    MO_STALL_GRACE_USEC };
+								    MO_STALL_GRACE_USEC,
+						.owners.cancel = &ctl_cancel_requested };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			jo.hooks.attempt = mo_forensics_attempt;

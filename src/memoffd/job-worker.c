@@ -616,6 +616,8 @@ static void *run_engine(struct job *j, const struct engine_kind *k)
 			.stall_grace_usec = p->stall_grace_usec,
 			/* what stalled or timed out is remembered; a release ranks devices, not blocks */
 			.pinmem = p->kind == JOB_RELEASE ? NULL : j->q->pins,
+			/* a cancel or a stop abandons an owners scan stuck in a process's maps */
+			.owners.cancel = &j->cancel,
 		};
 
 		if (mo_forensics_new(j->q->root, &fo, &e.forensics) < 0)

@@ -83,4 +83,58 @@ for _ in $(seq 100); do root_answered 2>/dev/null && { ok=1; break; }; sleep 0.1
 check "... and once they are gone, root is answered again" test "$ok" = 1
 check "SIGTERM ends memoffd" stop_daemon
 
+# ---- a process stuck holding its mmap_lock: CancelJob and SIGTERM reach the maps read ----
+# Block 13's writes spin (stuck-write.so) over a page that its census sees in
+# use (kpageflags), so after each timed-out attempt the job looks for the
+# page's owners; every process's /proc/PID/maps is a FIFO, whose open never
+# returns (as a read waiting for a stuck mmap_lock). The helper thread stuck
+# in that open is visible as a task of memoffd blocked in openat (257).
+if [ -f "$SHIM" ]; then
+	/usr/bin/python3 - "$T" <<'PY'
+import os, struct, sys
+t = sys.argv[1]
+with open(t + "/proc/kpageflags", "w+b") as f:
+    f.seek(0x68020 * 8)
+    f.write(struct.pack("<Q", (1 << 12) | (1 << 11) | (1 << 5) | (1 << 3)))  # anon, mmap, lru, uptodate
+    f.truncate(0x78000 * 8)
+for pid in range(4300, 4316):
+    os.makedirs("%s/proc/%d" % (t, pid))
+    open("%s/proc/%d/comm" % (t, pid), "w").write("stuck\n")
+    os.mkfifo("%s/proc/%d/maps" % (t, pid))
+PY
+	printf '[Offline]\nAttemptTimeout=200ms\nBackoffInitial=100ms\nBackoffCap=100ms\n' > "$CONF"
+	MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM"
+	stuck_opens() { grep -l '^257 ' /proc/"$DAEMON_PID"/task/*/syscall 2>/dev/null | wc -l; }
+	wait_stuck() {  # N: until N maps reads are stuck (at most 60 s)
+		for _ in $(seq 600); do [ "$(stuck_opens)" -ge "$1" ] && return 0; sleep 0.1; done
+		return 1
+	}
+	job_prop() {  # PATH NAME: a property of a job, unquoted
+		busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null |
+			sed -n 's/^s "\(.*\)"$/\1/p'
+	}
+	wait_finished() {  # PATH: until the job is finished (at most 60 s)
+		for _ in $(seq 600); do [ "$(job_prop "$1" State)" = finished ] && return 0; sleep 0.1; done
+		return 1
+	}
+	check "memoffd starts with block 13's writes spinning and 16 stuck processes" start_daemon
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | sed -n 's/^o "\(.*\)"$/\1/p')
+	id=${p##*/}
+	check "an offline of block 13 (job ${id:-?}) reaches a stuck maps read" wait_stuck 1
+	call CancelJob u "${id:-0}" >/dev/null
+	check "CancelJob while the job waits in the stuck read: the job finishes" wait_finished "$p"
+	n=$(stuck_opens)
+	check "... without reading another process's maps after the cancel ($n stuck reads; 16 processes)" test "$n" = 1
+	check "... its result is cancelled" eval '[ "$(job_prop "$p" Result)" = cancelled ]'
+
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | sed -n 's/^o "\(.*\)"$/\1/p')
+	id=${p##*/}
+	check "a second offline of block 13 (job ${id:-?}) reaches a stuck maps read" wait_stuck 2
+	check "SIGTERM while the job waits in the stuck read: memoffd ends (within TimeoutStopSec=1min)" stop_daemon
+	check "... and the state file holds the job, cancelled" grep -q "^job ${id:-0} offline finished cancelled " "$STATE"
+	MEMOFFD_ENV=
+else
+	skip "tests/daemon/stuck-write.so was not built: CancelJob and SIGTERM against a stuck maps read"
+fi
+
 plan_done
