@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "engine-hooks.h"
+#include "escape.h"
 
 static int real_attempt(void *userdata, const struct mo_root *root, uint64_t block, enum mo_action action,
 			uint64_t timeout_usec, volatile sig_atomic_t *cancel, struct mo_attempt_result *ret)
@@ -54,10 +55,14 @@ int mo_engine_fail(char **error, int r, const char *fmt, ...)
 	va_list ap;
 
 	if (error) {
+		_cleanup_free_ char *raw = NULL;
+
 		va_start(ap, fmt);
-		if (vasprintf(error, fmt, ap) < 0)
-			*error = NULL;
+		if (vasprintf(&raw, fmt, ap) < 0)
+			raw = NULL;
 		va_end(ap);
+		/* the text echoes requests (D-Bus strings, arguments): no control character in it */
+		*error = raw ? mo_escape_cntrl_dup(raw, false) : NULL;
 	}
 	return r;
 }

@@ -25,7 +25,8 @@ int mo_engine_limits_fill(uint64_t *attempt_timeout_usec, uint64_t *deadline_use
 
 /**
  * mo_engine_fail() - set *@error (when @error is not NULL) to the formatted
- * message, for a request refused with @r.
+ * message (control characters escaped: it echoes requests), for a request
+ * refused with @r.
  * Return: @r.
  */
 int mo_engine_fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);

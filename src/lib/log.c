@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
 
+#include "escape.h"
 #include "log.h"
 #include "parse.h"
 
@@ -211,7 +212,7 @@ _printf_(8, 0)
 static int log_va(int level, int error, const char *message_id, const char *const *fields, const char *file,
 		  int line, const char *func, const char *fmt, va_list ap)
 {
-	char msg[MESSAGE_MAX];
+	char raw[MESSAGE_MAX], msg[MESSAGE_MAX];
 	int saved_errno = errno, r = 0;
 
 	level = LOG_PRI(level);
@@ -219,7 +220,9 @@ static int log_va(int level, int error, const char *message_id, const char *cons
 		return 0;
 	if (error > 0)
 		errno = error;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* one record, one line, no terminal control from whatever the message echoes */
+	mo_escape_cntrl(raw, false, msg, sizeof(msg));
 
 	if (mo_log_get_target() == MO_LOG_TARGET_JOURNAL) {
 		r = write_journal(level, error, message_id, fields, file, line, func, msg);

@@ -7,14 +7,21 @@
 #include "block.h"
 #include "bus-names.h"
 #include "common.h"
+#include "escape.h"
 #include "pinmem.h"
 
 #define PROG "memoffctl"
 
+/* Every error and warning of memoffctl: one line, control characters of what it echoes escaped. */
 static void vmessage(const char *fmt, va_list ap, int errnum)
 {
+	_cleanup_free_ char *raw = NULL, *esc = NULL;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
+	esc = raw ? mo_escape_cntrl_dup(raw, false) : NULL;
 	fputs(PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(esc ? esc : "(out of memory)", stderr);
 	if (errnum)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);

@@ -120,6 +120,20 @@ static bool config_present(const char *path)
 	return access(path, F_OK) == 0 || errno != ENOENT;
 }
 
+/* One record a problem ("FILE:LINE: message" lines): a log record is one line. */
+static void log_config_problems(const char *errors)
+{
+	for (const char *p = strempty(errors); *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (n > 0)
+			mo_log_warning("%.*s", (int) n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
 int manager_reload(struct manager *m, char **errors)
 {
 	struct mo_config c;
@@ -148,10 +162,11 @@ int manager_reload(struct manager *m, char **errors)
 		mo_config_done(&c);
 		goto out;
 	}
-	if (r > 0)
+	if (r > 0) {
 		mo_log_warning("Configuration reloaded from %s with %d problem%s, each ignored (the value in force "
-			       "kept):\n%s", m->config_path, r, r == 1 ? "" : "s", strempty(e));
-	else
+			       "kept):", m->config_path, r, r == 1 ? "" : "s");
+		log_config_problems(e);
+	} else
 		mo_log_info("Configuration reloaded from %s", m->config_path);
 	if (errors)
 		*errors = TAKE_PTR(e);
@@ -339,9 +354,11 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = mo_config_load(m->config_path, NULL, &m->config, &errors);
 	if (r < 0)
 		return mo_log_error_errno(r, "Cannot read the configuration: %m");
-	if (r > 0)
-		mo_log_warning("The configuration has %d problem%s, each ignored (the default kept):\n%s", r,
-			       r == 1 ? "" : "s", strempty(errors));
+	if (r > 0) {
+		mo_log_warning("The configuration has %d problem%s, each ignored (the default kept):", r,
+			       r == 1 ? "" : "s");
+		log_config_problems(errors);
+	}
 
 	r = mo_root_new(o->sysroot, o->procroot, &m->root);
 	if (r < 0)

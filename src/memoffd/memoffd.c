@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "memoffd-conf.h"
+#include "escape.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
@@ -132,7 +133,9 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "memoffd: unexpected argument '%s'\nTry 'memoffd --help'.\n", argv[optind]);
+		_cleanup_free_ char *arg = mo_escape_cntrl_dup(argv[optind], false);
+
+		fprintf(stderr, "memoffd: unexpected argument '%s'\nTry 'memoffd --help'.\n", strempty(arg));
 		return 2;
 	}
 	if (!config && asprintf(&config, "%s/" MO_CONFIG_FILE, MEMOFF_SYSCONFDIR) < 0)

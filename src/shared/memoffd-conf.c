@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "root.h"
 #include "parse.h"
 #include "util.h"
@@ -41,7 +42,7 @@ struct parse_ctx {
 static void add_error(char **errors, const char *fmt, ...) _printf_(2, 3);
 static void add_error(char **errors, const char *fmt, ...)
 {
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = NULL, *esc = NULL;
 	char *joined;
 	va_list ap;
 	int r;
@@ -51,7 +52,9 @@ static void add_error(char **errors, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return;
-	if (asprintf(&joined, "%s%s\n", strempty(*errors), line) < 0)
+	/* the line echoes the file's names and values: no control character from it */
+	esc = mo_escape_cntrl_dup(line, false);
+	if (!esc || asprintf(&joined, "%s%s\n", strempty(*errors), esc) < 0)
 		return;
 	free(*errors);
 	*errors = joined;
