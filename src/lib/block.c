@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "block.h"
+#include "escape.h"
 #include "parse.h"
 #include "util.h"
 
@@ -84,15 +85,28 @@ int mo_block_read_state(const struct mo_root *root, uint64_t index, enum mo_stat
 	return 0;
 }
 
+int mo_block_start(uint64_t index, uint64_t block_size, uint64_t *ret)
+{
+	/* the last byte, index × size + size − 1, must fit too */
+	if (block_size == 0 || index > UINT64_MAX / block_size ||
+	    index * block_size > UINT64_MAX - (block_size - 1))
+		return -EOVERFLOW;
+	*ret = index * block_size;
+	return 0;
+}
+
 int mo_block_read(const struct mo_root *root, uint64_t index, uint64_t block_size, struct mo_block *blk)
 {
 	char dir[64], path[128], buf[256];
 	ssize_t n;
+	int r;
 
 	memset(blk, 0, sizeof(*blk));
 	blk->index = blk->phys_index = index;
 	blk->size = block_size;
-	blk->start = index * block_size;
+	r = mo_block_start(index, block_size, &blk->start);
+	if (r < 0)
+		return r;
 	blk->removable = -1;
 	blk->node = -1;
 	snprintf(dir, sizeof(dir), MO_SYSFS_MEMORY "/memory%" PRIu64, index);
@@ -145,7 +159,43 @@ void mo_memory_free(struct mo_memory *mem)
 	for (size_t i = 0; i < mem->n_blocks; i++)
 		mo_block_done(&mem->blocks[i]);
 	free(mem->blocks);
+	free(mem->skipped);
 	free(mem);
+}
+
+static int add_skip(struct mo_memory *mem, uint64_t index, int error, bool in_state, const char *value)
+{
+	struct mo_block_skip *p = realloc(mem->skipped, (mem->n_skipped + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	mem->skipped = p;
+	p = &p[mem->n_skipped++];
+	*p = (struct mo_block_skip) { .index = index, .error = error, .in_state = in_state };
+	if (value)
+		snprintf(p->value, sizeof(p->value), "%s", value);
+	return 0;
+}
+
+char *mo_block_skip_message(const struct mo_root *root, const struct mo_block_skip *skip)
+{
+	_cleanup_free_ char *raw = NULL;
+	const char *sysroot = root && root->sysroot ? root->sysroot : "/";
+	const char *sep = *sysroot && sysroot[strlen(sysroot) - 1] == '/' ? "" : "/";
+	char why[96];
+	int r;
+
+	if (skip->error == -EBADMSG)
+		snprintf(why, sizeof(why), "invalid value \"%s\" (not online, offline or going-offline)", skip->value);
+	else if (skip->error == -EOVERFLOW)
+		snprintf(why, sizeof(why), "its start (index × block size) does not fit in 64 bits");
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-skip->error));
+	r = asprintf(&raw, "%s%ssys/" MO_SYSFS_MEMORY "/memory%" PRIu64 "%s: %s", sysroot, sep, skip->index,
+		     skip->in_state ? "/state" : "", why);
+	if (r < 0)
+		return NULL;
+	return mo_escape_cntrl_dup(raw, false);
 }
 
 int mo_memory_read_block_size(const struct mo_root *root, uint64_t *ret)
@@ -223,16 +273,25 @@ static int enumerate(const struct mo_root *root, struct mo_memory **ret)
 	mem->blocks = calloc(n_idx ? n_idx : 1, sizeof(*mem->blocks));
 	if (!mem->blocks)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_idx; i++)
-		mem->blocks[i] = (struct mo_block) {
+	for (size_t i = 0; i < n_idx; i++) {
+		uint64_t start;
+
+		/* a crafted memoryN with a huge N: refused, never wrapped onto another block's range */
+		if (mo_block_start(idx[i], mem->block_size, &start) < 0) {
+			r = add_skip(mem, idx[i], -EOVERFLOW, false, NULL);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		mem->blocks[mem->n_blocks++] = (struct mo_block) {
 			.index = idx[i],
 			.phys_index = idx[i],
-			.start = idx[i] * mem->block_size,
+			.start = start,
 			.size = mem->block_size,
 			.removable = -1,
 			.node = -1,
 		};
-	mem->n_blocks = n_idx;
+	}
 	mem->indexes_only = true;
 	*ret = TAKE_PTR(mem);
 	return 0;
@@ -255,13 +314,28 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 	for (size_t i = 0; i < mem->n_blocks; i++) {
 		struct mo_block *b = &mem->blocks[n];
 
-		r = mo_block_read(root, mem->blocks[i].index, mem->block_size, b);
+		uint64_t index = mem->blocks[i].index;
+
+		r = mo_block_read(root, index, mem->block_size, b);
 		if (r == -ENOENT)
 			continue; /* removed while we were reading */
-		if (r < 0) {
-			mem->n_blocks = n; /* the rest hold no allocation yet */
-			return r;
+		if (r == 0 && b->state == MO_STATE_UNKNOWN) {
+			/* not a state the kernel writes (it says ERROR-UNKNOWN-N for a bug of its own) */
+			r = add_skip(mem, index, -EBADMSG, true, b->state_raw);
+			mo_block_done(b);
+			if (r < 0)
+				goto fail;
+			continue;
 		}
+		if (r < 0 && r != -ENOMEM) {
+			/* one unreadable state file does not hide the other blocks */
+			r = add_skip(mem, index, r, true, NULL);
+			if (r < 0)
+				goto fail;
+			continue;
+		}
+		if (r < 0)
+			goto fail;
 		n++;
 		if (b->node >= 0)
 			mem->have_nodes = true;
@@ -270,8 +344,13 @@ int mo_memory_load(const struct mo_root *root, struct mo_memory **ret)
 	}
 	mem->n_blocks = n;
 	mem->indexes_only = false;
+	if (mem->n_skipped > 1)
+		qsort(mem->skipped, mem->n_skipped, sizeof(*mem->skipped), cmp_index);
 	*ret = TAKE_PTR(mem);
 	return 0;
+fail:
+	mem->n_blocks = n; /* the rest hold no allocation yet */
+	return r;
 }
 
 struct mo_block *mo_memory_find(const struct mo_memory *mem, uint64_t index)

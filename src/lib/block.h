@@ -32,6 +32,18 @@ struct mo_block {
 	char *device;          /* owning ACPI device (firmware_node basename), or NULL */
 };
 
+/*
+ * A block left out of the model because its entry is malformed: its state
+ * cannot be read (other than because it vanished) or is not a state the
+ * kernel writes, or its start (index × block size) does not fit in 64 bits.
+ */
+struct mo_block_skip {
+	uint64_t index;
+	int error;             /* negative errno: -EBADMSG (bad value), -EOVERFLOW, or the read's */
+	bool in_state;         /* the state file is at fault (else the memoryN directory itself) */
+	char value[32];        /* for -EBADMSG: what the state file said */
+};
+
 struct mo_memory {
 	uint64_t block_size;
 	char auto_online[32];  /* auto_online_blocks ("" when absent) */
@@ -41,6 +53,8 @@ struct mo_memory {
 	bool have_zones;       /* at least one block has valid_zones */
 	bool indexes_only;     /* mo_memory_enumerate(): only index, start and size are known */
 	bool unlisted;         /* mo_memory_open(): not even the blocks (n_blocks is 0) */
+	struct mo_block_skip *skipped; /* blocks left out, by index (see mo_block_skip_message()) */
+	size_t n_skipped;
 };
 
 #define MO_SYSFS_MEMORY "devices/system/memory"
@@ -50,10 +64,13 @@ struct mo_memory {
  *
  * Blocks that vanish while being read (hot-remove) are left out; gaps in the
  * numbering are fine; missing optional attributes (removable, valid_zones,
- * node links, firmware_node) are recorded as unknown.
+ * node links, firmware_node) are recorded as unknown. A block whose entry is
+ * malformed (struct mo_block_skip) is left out too and recorded in
+ * @skipped, so that one bad entry does not hide the others; the caller warns.
  *
  * Return: 0; -ENOENT when the kernel has no memory-block sysfs at all;
- * -EBADMSG when block_size_bytes is malformed; another negative errno.
+ * -EBADMSG when block_size_bytes is malformed; -ENOMEM; another negative
+ * errno when the directory cannot be listed.
  */
 int mo_memory_load(const struct mo_root *root, struct mo_memory **ret);
 
@@ -101,6 +118,16 @@ void mo_block_done(struct mo_block *blk);
 
 /** mo_block_read_state() - re-read only the state of block @index. */
 int mo_block_read_state(const struct mo_root *root, uint64_t index, enum mo_state *ret);
+
+/**
+ * mo_block_skip_message() - "SYSROOT/sys/devices/system/memory/memory37/state:
+ * invalid value "xyz"" for a block left out (control characters escaped).
+ * Return: a new string (caller frees), or NULL when out of memory.
+ */
+char *mo_block_skip_message(const struct mo_root *root, const struct mo_block_skip *skip);
+
+/** mo_block_start() - @index × @block_size, or -EOVERFLOW when it (or the block's end) does not fit. */
+int mo_block_start(uint64_t index, uint64_t block_size, uint64_t *ret);
 
 /** mo_memory_find() - the block with @index, or NULL. */
 struct mo_block *mo_memory_find(const struct mo_memory *mem, uint64_t index);

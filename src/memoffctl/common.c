@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
 #include <libsmartcols.h>
 #include <stdarg.h>
 
@@ -206,6 +207,13 @@ int ctl_open_memory(const struct ctl_ctx *ctx, bool load, struct mo_root **ret_r
 
 		ctl_error_errno(r, "cannot read memory blocks in %s", strempty(p));
 		return -1;
+	}
+	/* a malformed entry leaves its block out, named (list then exits 64: partly done) */
+	for (size_t i = 0; i < (*ret_mem)->n_skipped; i++) {
+		_cleanup_free_ char *msg = mo_block_skip_message(root, &(*ret_mem)->skipped[i]);
+
+		ctl_error("warning: %s; block %" PRIu64 " not listed", msg ? msg : "(out of memory)",
+			  (*ret_mem)->skipped[i].index);
 	}
 	*ret_root = TAKE_PTR(root);
 	return 0;

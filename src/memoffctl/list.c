@@ -658,7 +658,7 @@ static int verb_list(struct ctl_ctx *ctx, int argc, char *argv[])
 	}
 	if (o.want_summary)
 		print_summary(&o, mem);
-	return CTL_EXIT_OK;
+	return mem->n_skipped > 0 ? CTL_EXIT_PARTIAL : CTL_EXIT_OK;
 }
 
 CTL_VERB(list, "list memory ranges and blocks (lsmem-compatible)");

@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 
+#include "attempt.h"
 #include "block.h"
 #include "iomem.h"
 #include "log.h"
@@ -80,6 +81,29 @@ static int prop_current_job(sd_bus *bus, const char *path, const char *iface, co
 
 /* ---- Manager1 methods ---- */
 
+/*
+ * Blocks whose sysfs entry is malformed are left out of the reply (a(tttssis)
+ * has no room for a warning) and named in the log, as `memoffctl list` names
+ * them. Any caller can call ListBlocks: at most 5 such reports a minute.
+ */
+static void log_skipped_blocks(struct manager *m, const struct mo_memory *mem)
+{
+	static struct mo_ratelimit rl = MO_RATELIMIT_INIT(60 * UINT64_C(1000000), 5);
+	unsigned suppressed = 0;
+
+	if (mem->n_skipped == 0 || !mo_ratelimit_below(&rl, mo_monotonic_usec(), &suppressed))
+		return;
+	for (size_t i = 0; i < mem->n_skipped && i < 8; i++) {
+		_cleanup_free_ char *msg = mo_block_skip_message(m->root, &mem->skipped[i]);
+
+		mo_log_warning("%s; block %" PRIu64 " left out of ListBlocks", msg ? msg : "(out of memory)", mem->skipped[i].index);
+	}
+	if (mem->n_skipped > 8)
+		mo_log_warning("... and %zu more blocks left out of ListBlocks", mem->n_skipped - 8);
+	if (suppressed > 0)
+		mo_log_warning("(%u earlier ListBlocks reports of malformed blocks were not logged)", suppressed);
+}
+
 /* What ListBlocks reads once for all its entries. */
 struct list_blocks {
 	struct mo_memory *mem;
@@ -110,6 +134,7 @@ static int method_list_blocks(sd_bus_message *msg, void *userdata, sd_bus_error 
 	r = mo_memory_load(m->root, &l.mem);
 	if (r < 0)
 		return sd_bus_error_setf(error, MO_ERROR_FAILED, "cannot read the memory blocks: %s", strerror(-r));
+	log_skipped_blocks(m, l.mem);
 	l.have_io = mo_iomem_read(m->root, &l.io) == 0 && !l.io.addresses_hidden;
 	r = bus_reply_array(msg, "(tttssis)", l.mem->n_blocks, append_block, &l);
 	mo_iomem_done(&l.io);

@@ -11,7 +11,7 @@ builddir=${top_builddir:-$(pwd)}
 
 . "$srcdir/tests/lib/fault.sh"
 fault_requires
-plan 16
+plan 18
 fault_scratch
 
 # run [FAULT]: memoffctl list -a -o BLOCK,STATE,ZONES under the shim with
@@ -52,8 +52,9 @@ fault_sane && [ "$rc" -eq 0 ] && has_block 9 && [ "$hit" -ge 1 ]
 point $? "an optional attribute failing with EIO leaves the block listed"
 
 run 'read@*/memory5/state=EIO'
-fault_sane && [ "$rc" -eq 1 ] && printf '%s' "$err" | grep -q 'Input/output error' && [ -z "$out" ]
-point $? "a state read failing with EIO: exit 1, the error named, no partial table"
+fault_sane && [ "$rc" -eq 64 ] && printf '%s' "$err" | grep -q 'memory/memory5/state: Input/output error' &&
+	! has_block 5 && [ "$(rows)" -eq 12 ]
+point $? "a state read failing with EIO: block 5 left out with a warning naming its state file, the rest listed, exit 64"
 
 run 'open@*/devices/system/memory=EACCES'
 fault_sane && [ "$rc" -eq 1 ] && printf '%s' "$err" | grep -q 'devices/system/memory: Permission denied'
@@ -71,14 +72,26 @@ point $? "one read interrupted (EINTR) is retried: every block listed"
 fault_fresh
 rm "$mem/memory5/state" && mkdir "$mem/memory5/state"
 run ""
-fault_sane && [ "$rc" -eq 1 ] && printf '%s' "$err" | grep -q 'Is a directory'
-point $? "a directory where the state file belongs: exit 1 with the reason"
+fault_sane && [ "$rc" -eq 64 ] && printf '%s' "$err" | grep -q "^memoffctl: warning: $mem/memory5/state: Is a directory" &&
+	! has_block 5 && [ "$(rows)" -eq 12 ]
+point $? "a directory where the state file belongs: that file and the reason named, the other 12 listed, exit 64"
 
 fault_fresh
 printf 'bogus\n' >"$mem/memory6/state"
 run ""
-fault_sane && [ "$rc" -eq 0 ] && printf '%s\n' "$out" | awk '$1 == 6 && $2 == "?" { f = 1 } END { exit !f }'
-point $? "a garbage state is shown as unknown (?), not guessed"
+fault_sane && [ "$rc" -eq 64 ] && printf '%s' "$err" | grep -q "^memoffctl: warning: $mem/memory6/state: invalid value \"bogus\"" &&
+	! has_block 6 && [ "$(rows)" -eq 12 ]
+point $? "a garbage state: the block left out, its file and value named, the rest listed, exit 64"
+
+fault_fresh
+mkdir "$mem/memory36028797018963968" && printf 'online\n' >"$mem/memory36028797018963968/state"
+run ""
+fault_sane && [ "$rc" -eq 64 ] && ! has_block 36028797018963968 && [ "$(rows)" -eq 13 ] &&
+	printf '%s' "$err" | grep -q "memory36028797018963968: its start (index × block size) does not fit in 64 bits"
+point $? "memoryN whose start (N × 128M) overflows 64 bits: refused by name, not wrapped onto block 0"
+
+[ -z "$("$ctl" list -a -r -n -o RANGE --sysroot "$T" 2>/dev/null | sort | uniq -d)" ]
+point $? "... and no two blocks share a range (none wrapped onto block 0's)"
 
 fault_fresh
 printf '\0\0\0' >"$mem/memory9/valid_zones"
