@@ -8,6 +8,8 @@
 #   dbus-raw.py SOCKET negotiate-fds    prints the server's answer
 #   dbus-raw.py SOCKET pipeline N       prints "closed" or "still open"
 #   dbus-raw.py SOCKET hold N           prints how many were accepted, holds them until stdin ends
+#   dbus-raw.py SOCKET incomplete N MB  N connections each send all but the last byte of a MB MiB
+#                                       call, print how many got that far, hold until stdin ends
 import os, socket, struct, sys
 
 def pad(b, n):
@@ -80,6 +82,32 @@ def main():
             try:
                 held.append(connect(path, timeout=0.3))
             except (OSError, SystemExit):
+                pass
+        print(len(held), flush=True)
+        sys.stdin.read()
+        return
+    if what == "incomplete":
+        # a message that never finishes arriving: memoffd holds what came of it
+        held = []
+        size = int(sys.argv[4]) << 20
+        chunk = b"\x01" * (1 << 20)
+        for i in range(int(sys.argv[3])):
+            try:
+                s = connect(path, timeout=10)
+                fields = field(b"", 1, "o", "/org/memoff/Manager1")
+                fields = field(fields, 2, "s", "org.memoff.Manager1")
+                fields = field(fields, 3, "s", "ListBlocks")
+                fields = field(fields, 8, "g", "ay")
+                hdr = pad(struct.pack("<cBBBII", b"l", 1, 0, 1, size, i + 1) +
+                          struct.pack("<I", len(fields)) + fields, 8)
+                s.sendall(hdr + struct.pack("<I", size - 4))
+                left = size - 5
+                while left > 0:
+                    n = min(left, len(chunk))
+                    s.sendall(chunk[:n])
+                    left -= n
+                held.append(s)
+            except OSError:
                 pass
         print(len(held), flush=True)
         sys.stdin.read()
