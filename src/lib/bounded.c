@@ -11,20 +11,17 @@
 /* How often a waiting caller looks at its cancel flag. */
 #define POLL_USEC (20 * 1000ULL)
 
-static atomic_uint stuck;
+static atomic_uint stuck, running;
 
 struct request {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned refs;          /* the caller's and the helper's */
 	bool done, abandoned;
-	int dfd;                /* a dup of the root's directory: the helper's own */
-	char *rel;
-	size_t max;
-	/* the result */
-	char *buf;
-	size_t len;
-	int error;
+	mo_bounded_fn fn;
+	void *ctx;              /* the caller's until abandoned, then the helper's to free */
+	void (*free_ctx)(void *ctx);
+	int result;
 };
 
 static void request_unref(struct request *q)
@@ -36,37 +33,22 @@ static void request_unref(struct request *q)
 	pthread_mutex_unlock(&q->lock);
 	if (!last)
 		return;
-	if (q->dfd >= 0)
-		close(q->dfd);
+	if (q->abandoned && q->free_ctx)
+		q->free_ctx(q->ctx);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);
-	free(q->rel);
-	free(q->buf);
 	free(q);
-}
-
-static int read_all(struct request *q, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-
-	fd = openat(q->dfd, q->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	return mo_read_fd_all(fd, q->max, ret, ret_len);
 }
 
 static void *helper(void *userdata)
 {
 	struct request *q = userdata;
-	char *buf = NULL;
-	size_t len = 0;
 	int r;
 
-	r = read_all(q, &buf, &len);
+	r = q->fn(q->ctx);
+	atomic_fetch_sub(&running, 1);
 	pthread_mutex_lock(&q->lock);
-	q->buf = buf;
-	q->len = len;
-	q->error = r;
+	q->result = r;
 	q->done = true;
 	if (q->abandoned)
 		atomic_fetch_sub(&stuck, 1);
@@ -81,6 +63,11 @@ unsigned mo_bounded_stuck(void)
 	return atomic_load(&stuck);
 }
 
+unsigned mo_bounded_running(void)
+{
+	return atomic_load(&running);
+}
+
 static void deadline_in(struct timespec *ts, uint64_t usec)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
@@ -92,11 +79,9 @@ static void deadline_in(struct timespec *ts, uint64_t usec)
 	}
 }
 
-int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
-			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
-			      size_t *ret_len)
+int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), uint64_t timeout_usec,
+		    const volatile sig_atomic_t *cancel)
 {
-	int dfd = proc ? root->proc_fd : root->sys_fd;
 	pthread_condattr_t ca;
 	pthread_attr_t attr;
 	sigset_t all, saved;
@@ -105,40 +90,34 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 	uint64_t waited = 0;
 	int r;
 
-	if (dfd < 0)
-		return -ENOENT;
 	if (atomic_load(&stuck) >= MO_BOUNDED_MAX_STUCK)
 		return -EBUSY;
-	while (*rel == '/')
-		rel++;
+	if (cancel && *cancel)
+		return -ECANCELED;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->refs = 2;
-	q->max = max;
-	q->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	q->rel = strdup(*rel ? rel : ".");
+	q->fn = fn;
+	q->ctx = ctx;
+	q->free_ctx = free_ctx;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (q->dfd < 0 || !q->rel) {
-		r = q->dfd < 0 ? -errno : -ENOMEM;
-		q->refs = 1;
-		request_unref(q);
-		return r;
-	}
 
 	/* The helper takes no signal: the caller's (an attempt's interrupt, SIGTERM) are not for it. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	atomic_fetch_add(&running, 1);
 	r = -pthread_create(&t, &attr, helper, q);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	pthread_attr_destroy(&attr);
 	if (r < 0) {
+		atomic_fetch_sub(&running, 1);
 		q->refs = 1;
 		request_unref(q);
 		return r;
@@ -162,18 +141,143 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 		(void) pthread_cond_timedwait(&q->cond, &q->lock, &ts);
 		waited += slice;
 	}
-	if (q->done) {
-		r = q->error;
-		if (r == 0) {
-			*ret = TAKE_PTR(q->buf);
-			if (ret_len)
-				*ret_len = q->len;
-		}
-	} else {
+	if (q->done)
+		r = q->result;
+	else {
 		q->abandoned = true;
 		atomic_fetch_add(&stuck, 1);
 	}
 	pthread_mutex_unlock(&q->lock);
 	request_unref(q);
+	return r;
+}
+
+/* ---- a whole file ---- */
+
+struct file_read {
+	int dfd;                /* a dup of the root's directory: the helper's own */
+	char *rel;
+	size_t max;
+	char *buf;
+	size_t len;
+};
+
+static void file_read_free(void *p)
+{
+	struct file_read *f = p;
+
+	if (f->dfd >= 0)
+		close(f->dfd);
+	free(f->rel);
+	free(f->buf);
+	free(f);
+}
+
+static int file_read_fn(void *p)
+{
+	struct file_read *f = p;
+	_cleanup_close_ int fd = -1;
+
+	fd = openat(f->dfd, f->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return mo_read_fd_all(fd, f->max, &f->buf, &f->len);
+}
+
+int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
+			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
+			      size_t *ret_len)
+{
+	int dfd = proc ? root->proc_fd : root->sys_fd;
+	struct file_read *f;
+	int r;
+
+	if (dfd < 0)
+		return -ENOENT;
+	while (*rel == '/')
+		rel++;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->max = max;
+	f->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	f->rel = strdup(*rel ? rel : ".");
+	if (f->dfd < 0 || !f->rel) {
+		r = f->dfd < 0 ? -errno : -ENOMEM;
+		file_read_free(f);
+		return r;
+	}
+	r = mo_bounded_call(file_read_fn, f, file_read_free, timeout_usec, cancel);
+	if (r == -ETIMEDOUT || r == -ECANCELED)
+		return r; /* the helper has it now */
+	if (r == 0) {
+		*ret = TAKE_PTR(f->buf);
+		if (ret_len)
+			*ret_len = f->len;
+	}
+	file_read_free(f);
+	return r;
+}
+
+/* ---- an open(2) ---- */
+
+struct open_op {
+	int dfd;
+	char *rel;
+	int flags;
+	int fd;
+};
+
+static void open_free(void *p)
+{
+	struct open_op *o = p;
+
+	if (o->dfd >= 0)
+		close(o->dfd);
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->rel);
+	free(o);
+}
+
+static int open_fn(void *p)
+{
+	struct open_op *o = p;
+
+	o->fd = openat(o->dfd, o->rel, o->flags | O_CLOEXEC | O_NOCTTY);
+	return o->fd < 0 ? -errno : 0;
+}
+
+int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
+			 const volatile sig_atomic_t *cancel)
+{
+	int dfd = proc ? root->proc_fd : root->sys_fd;
+	struct open_op *o;
+	int r;
+
+	if (dfd < 0)
+		return -ENOENT;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS; /* reads only: the write guard lives in mo_root_open() */
+	while (*rel == '/')
+		rel++;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->fd = -1;
+	o->flags = flags;
+	o->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	o->rel = strdup(*rel ? rel : ".");
+	if (o->dfd < 0 || !o->rel) {
+		r = o->dfd < 0 ? -errno : -ENOMEM;
+		open_free(o);
+		return r;
+	}
+	r = mo_bounded_call(open_fn, o, open_free, timeout_usec, cancel);
+	if (r == -ETIMEDOUT || r == -ECANCELED)
+		return r;
+	if (r == 0)
+		r = TAKE_FD(o->fd);
+	open_free(o);
 	return r;
 }

@@ -11,6 +11,14 @@
  * the kernel lets it go) and the caller moves on. At most
  * MO_BOUNDED_MAX_STUCK helpers may be abandoned at once: past that, reads
  * are refused at once (-EBUSY) rather than piling up threads.
+ *
+ * What is bounded and why: maps (read whole) and the open of
+ * /proc/PID/pagemap (a planted FIFO; the kernel's open waits for a process
+ * in execve). The reads of pagemap wait for the mmap_lock too, but a thread
+ * per read or PAGEMAP_SCAN made owner resolution 5 to 6 times slower
+ * (bench/owners-rate), and maps was read under the same lock just before:
+ * they are not bounded. kpageflags, kpagecount and kpagecgroup take no
+ * process's lock, nor do the memory blocks' sysfs attributes.
  */
 
 #include <signal.h>
@@ -42,5 +50,36 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
 			      size_t *ret_len);
 
+/**
+ * mo_root_open_bounded() - open a file under @root for reading within a
+ * bound (a FIFO planted in a tree, or a /proc file whose open waits).
+ * Return: a descriptor; -ETIMEDOUT, -ECANCELED, -EBUSY as above; -EROFS for
+ * anything but O_RDONLY; the open's negative errno; -ENOMEM.
+ */
+int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
+			 const volatile sig_atomic_t *cancel);
+
+/* What a helper runs: 0 or a negative errno, results in @ctx. */
+typedef int (*mo_bounded_fn)(void *ctx);
+
+/**
+ * mo_bounded_call() - run @fn(@ctx) in a helper thread, waiting at most
+ * @timeout_usec (less when *@cancel is set).
+ * @ctx: heap memory that @fn works on, and nothing the caller keeps using
+ *       (an abandoned helper may still be running it)
+ * @free_ctx: frees @ctx once an abandoned helper is done
+ *
+ * Return: @fn's return, when it finished in time (@ctx is still the
+ * caller's); -ETIMEDOUT or -ECANCELED (@ctx is the helper's now: it frees it
+ * with @free_ctx); -EBUSY when MO_BOUNDED_MAX_STUCK helpers are stuck
+ * already, or another negative errno without running @fn (@ctx stays the
+ * caller's).
+ */
+int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), uint64_t timeout_usec,
+		    const volatile sig_atomic_t *cancel);
+
 /** mo_bounded_stuck() - how many helpers are abandoned and still stuck now. */
 unsigned mo_bounded_stuck(void);
+
+/** mo_bounded_running() - how many helpers have not finished their call yet (waited for or abandoned). */
+unsigned mo_bounded_running(void);

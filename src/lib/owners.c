@@ -545,7 +545,9 @@ static int scan_pid(struct scan *s, pid_t pid)
 		return 0; /* a kernel thread, or nothing mapped */
 
 	snprintf(rel, sizeof(rel), "%d/pagemap", (int) pid);
-	pm_fd = mo_root_open(s->root, true, rel, O_RDONLY);
+	pm_fd = mo_root_open_bounded(s->root, true, rel, O_RDONLY, MO_BOUNDED_TIMEOUT_USEC, s->cancel);
+	if (pm_fd == -ENOMEM || pm_fd == -ECANCELED)
+		return pm_fd;
 	if (pm_fd < 0) {
 		if (pm_fd == -EACCES || pm_fd == -EPERM)
 			s->denied++;

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,12 +73,24 @@ static void test_regular(void **state)
 	fx_rmroot(root);
 }
 
+/* Sets the flag once a helper more than those abandoned is running: the caller waits for it. */
+static void *cancel_soon(void *p)
+{
+	volatile sig_atomic_t *cancel = p;
+
+	while (mo_bounded_running() <= mo_bounded_stuck())
+		usleep(1000);
+	*cancel = 1;
+	return NULL;
+}
+
 static void test_stuck(void **state)
 {
 	char *root = fx_mkroot();
 	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
-	volatile sig_atomic_t cancel = 1;
+	volatile sig_atomic_t cancel = 0;
 	char *text = NULL;
+	pthread_t t;
 
 	fx_write(root, "sys/x", "");
 	fifo(root, "proc/7/maps");
@@ -88,6 +101,12 @@ static void test_stuck(void **state)
 	assert_null(text);
 	assert_int_equal(mo_bounded_stuck(), 1);
 	/* a cancel ends the wait, however long the bound */
+	assert_int_equal(pthread_create(&t, NULL, cancel_soon, (void *) &cancel), 0);
+	assert_int_equal(mo_root_read_file_bounded(r, true, "7/maps", 1 << 20, UINT64_MAX, &cancel, &text, NULL),
+			 -ECANCELED);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(mo_bounded_stuck(), 2);
+	/* a cancel already set starts nothing */
 	assert_int_equal(mo_root_read_file_bounded(r, true, "7/maps", 1 << 20, UINT64_MAX, &cancel, &text, NULL),
 			 -ECANCELED);
 	assert_int_equal(mo_bounded_stuck(), 2);
@@ -136,12 +155,60 @@ static void test_owners_skip_stuck(void **state)
 	fx_rmroot(root);
 }
 
+/* A process whose pagemap never opens (a FIFO, standing in for a wait on its mmap_lock) is skipped. */
+static void test_owners_skip_stuck_pagemap(void **state)
+{
+	char *root = fx_mkroot();
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
+	const uint64_t pfns[] = { 0x5000 };
+	volatile sig_atomic_t cancel = 0;
+	struct mo_owners_opts opts = { .exhaustive = true };
+	const struct mo_pfn_owners *p;
+	uint64_t entry = (UINT64_C(1) << 63) | 0x5000;
+	char path[4200];
+	pthread_t t;
+	int fd;
+
+	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+	fx_write(root, "proc/100/comm", "worker\n");
+	fx_write(root, "proc/100/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
+	fx_write(root, "proc/100/pagemap", "");
+	snprintf(path, sizeof(path), "%s/proc/100/pagemap", root);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &entry, sizeof(entry), (off_t) (0x400 * sizeof(entry))), sizeof(entry));
+	close(fd);
+	fx_write(root, "proc/300/comm", "stuck\n");
+	fx_write(root, "proc/300/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
+	fifo(root, "proc/300/pagemap");
+
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_int_equal(mo_owners_resolve(r, pfns, 1, &opts, &o), 0);
+	p = mo_owners_find(o, 0x5000);
+	assert_non_null(p);
+	assert_int_equal(p->n_owners, 1);
+	assert_int_equal(p->owners[0].pid, 100);
+	assert_int_equal(o->procs_skipped, 1);
+	mo_owners_free(TAKE_PTR(o));
+	release_fifo(root, "proc/300/pagemap");
+
+	/* a cancel while it waits there: the scan ends with -ECANCELED, not after the bound */
+	opts.cancel = &cancel;
+	assert_int_equal(pthread_create(&t, NULL, cancel_soon, (void *) &cancel), 0);
+	assert_int_equal(mo_owners_resolve(r, pfns, 1, &opts, &o), -ECANCELED);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	release_fifo(root, "proc/300/pagemap");
+	fx_rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regular),
 		cmocka_unit_test(test_stuck),
 		cmocka_unit_test(test_owners_skip_stuck),
+		cmocka_unit_test(test_owners_skip_stuck_pagemap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
