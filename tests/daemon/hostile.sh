@@ -73,13 +73,13 @@ check "100 busctl calls while jobs churn: none fails ($failed failed)" test "$fa
 # back near idle (b1500a2: ~1 GB during the pipelines, 630 MB after).
 pids=
 for _ in 1 2 3; do
-	asnobody /usr/bin/python3 "$RAW" "$SOCK" pipeline 20000 >/dev/null 2>&1 &
+	as_nobody /usr/bin/python3 "$RAW" "$SOCK" pipeline 20000 >/dev/null 2>&1 &
 	pids="$pids $!"
 done
 # shellcheck disable=SC2086
 wait $pids
 for round in 1 2; do
-	coproc INCOMPLETE { asnobody /usr/bin/python3 "$RAW" "$SOCK" incomplete 8 8; }
+	coproc INCOMPLETE { as_nobody /usr/bin/python3 "$RAW" "$SOCK" incomplete 8 8; }
 	EXTRA_PIDS=$INCOMPLETE_PID
 	read -r -t 120 held <&"${INCOMPLETE[0]}"
 	held_rss=$(rss_kb)
@@ -142,25 +142,17 @@ PY
 		for _ in $(seq 600); do [ "$(stuck_opens)" -ge "$1" ] && return 0; sleep 0.1; done
 		return 1
 	}
-	job_prop() {  # PATH NAME: a property of a job, unquoted
-		busctl $PRIV get-property org.memoff.Manager1 "$1" org.memoff.Job1 "$2" 2>/dev/null |
-			sed -n 's/^s "\(.*\)"$/\1/p'
-	}
-	wait_finished() {  # PATH: until the job is finished (at most 60 s)
-		for _ in $(seq 600); do [ "$(job_prop "$1" State)" = finished ] && return 0; sleep 0.1; done
-		return 1
-	}
 	check "memoffd starts with block 13's writes spinning and 16 stuck processes" start_daemon
-	p=$(call Offline 'ssa{sv}' blocks 13 0 | sed -n 's/^o "\(.*\)"$/\1/p')
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | path_of)
 	id=${p##*/}
 	check "an offline of block 13 (job ${id:-?}) reaches a stuck maps read" wait_stuck 1
 	call CancelJob u "${id:-0}" >/dev/null
-	check "CancelJob while the job waits in the stuck read: the job finishes" wait_finished "$p"
+	check "CancelJob while the job waits in the stuck read: the job finishes" wait_job "$p"
 	n=$(stuck_opens)
 	check "... without reading another process's maps after the cancel ($n stuck reads; 16 processes)" test "$n" = 1
-	check "... its result is cancelled" eval '[ "$(job_prop "$p" Result)" = cancelled ]'
+	check "... its result is cancelled" eval '[ "$(jobprop "$p" Result)" = "s \"cancelled\"" ]'
 
-	p=$(call Offline 'ssa{sv}' blocks 13 0 | sed -n 's/^o "\(.*\)"$/\1/p')
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | path_of)
 	id=${p##*/}
 	check "a second offline of block 13 (job ${id:-?}) reaches a stuck maps read" wait_stuck 2
 	check "SIGTERM while the job waits in the stuck read: memoffd ends (within TimeoutStopSec=1min)" stop_daemon

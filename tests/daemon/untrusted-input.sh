@@ -41,7 +41,7 @@ check "... refusing memory36028797018963968, whose start does not fit in 64 bits
 	grep -qF "$MEM/memory36028797018963968: its start (index × block size) does not fit in 64 bits" "$T/err"
 check "... and no raw control character reaches the terminal" eval '! has_esc "$T/err"'
 
-check "memoffd starts on that tree" memoffd_start
+check "memoffd starts on that tree" start_daemon
 call ListBlocks > "$T/blocks" 2> "$T/err"
 check "ListBlocks answers ($(head -c 200 "$T/err"))" test $? = 0
 check "... with the 11 well-formed blocks" grep -q '^a(tttssis) 11 ' "$T/blocks"
@@ -54,7 +54,7 @@ out=$(call Offline 'ssa{sv}' size "1${ESC}[2J" 0 2>&1)
 check "Offline of size \"1 ESC [2J\": refused, the size escaped in the error ($out)" \
 	eval 'printf "%s" "$out" | grep -qF "invalid size '"'"'1\\x1b[2J'"'"'"'
 check "... and no raw control character in memoffd's log" eval '! has_esc "$LOG"'
-memoffd_stop >/dev/null
+stop_daemon >/dev/null
 
 # ---- control characters in a command-line argument ----
 ctl offline "1${ESC}]0;owned${ESC}\\" --dry-run > /dev/null 2> "$T/err"
@@ -73,9 +73,9 @@ check "memoffd --check-config: the bad value and key are named, escaped ($(head 
 check "... and no raw control character in its output" eval '! grep -q "[[:cntrl:]]" "$T/err"'
 cp "$T/bad.conf" "$CONF"
 : > "$LOG"
-check "memoffd starts with that configuration" memoffd_start
+check "memoffd starts with that configuration" start_daemon
 check "... and logs the problems escaped, each on its line" \
 	eval 'grep -qF "3\\x1b[2Js" "$LOG" && grep -qF "Bell\\x07" "$LOG" && ! grep -q "[[:cntrl:]]" "$LOG"'
-memoffd_stop >/dev/null
+stop_daemon >/dev/null
 
 plan_done
