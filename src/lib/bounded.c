@@ -152,132 +152,105 @@ int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), ui
 	return r;
 }
 
-/* ---- a whole file ---- */
+/* ---- an open, and a whole file ---- */
 
-struct file_read {
+struct at_op {
 	int dfd;                /* a dup of the root's directory: the helper's own */
 	char *rel;
+	int flags;
+	bool read_all;          /* and read it to its end (at most @max bytes) */
 	size_t max;
+	int fd;
 	char *buf;
 	size_t len;
 };
 
-static void file_read_free(void *p)
+static void at_op_free(void *p)
 {
-	struct file_read *f = p;
-
-	if (f->dfd >= 0)
-		close(f->dfd);
-	free(f->rel);
-	free(f->buf);
-	free(f);
-}
-
-static int file_read_fn(void *p)
-{
-	struct file_read *f = p;
-	_cleanup_close_ int fd = -1;
-
-	fd = openat(f->dfd, f->rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	return mo_read_fd_all(fd, f->max, &f->buf, &f->len);
-}
-
-int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
-			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
-			      size_t *ret_len)
-{
-	int dfd = proc ? root->proc_fd : root->sys_fd;
-	struct file_read *f;
-	int r;
-
-	if (dfd < 0)
-		return -ENOENT;
-	while (*rel == '/')
-		rel++;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->max = max;
-	f->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	f->rel = strdup(*rel ? rel : ".");
-	if (f->dfd < 0 || !f->rel) {
-		r = f->dfd < 0 ? -errno : -ENOMEM;
-		file_read_free(f);
-		return r;
-	}
-	r = mo_bounded_call(file_read_fn, f, file_read_free, timeout_usec, cancel);
-	if (r == -ETIMEDOUT || r == -ECANCELED)
-		return r; /* the helper has it now */
-	if (r == 0) {
-		*ret = TAKE_PTR(f->buf);
-		if (ret_len)
-			*ret_len = f->len;
-	}
-	file_read_free(f);
-	return r;
-}
-
-/* ---- an open(2) ---- */
-
-struct open_op {
-	int dfd;
-	char *rel;
-	int flags;
-	int fd;
-};
-
-static void open_free(void *p)
-{
-	struct open_op *o = p;
+	struct at_op *o = p;
 
 	if (o->dfd >= 0)
 		close(o->dfd);
 	if (o->fd >= 0)
 		close(o->fd);
 	free(o->rel);
+	free(o->buf);
 	free(o);
 }
 
-static int open_fn(void *p)
+static int at_op_fn(void *p)
 {
-	struct open_op *o = p;
+	struct at_op *o = p;
 
 	o->fd = openat(o->dfd, o->rel, o->flags | O_CLOEXEC | O_NOCTTY);
-	return o->fd < 0 ? -errno : 0;
+	if (o->fd < 0)
+		return -errno;
+	return o->read_all ? mo_read_fd_all(o->fd, o->max, &o->buf, &o->len) : 0;
 }
 
-int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
-			 const volatile sig_atomic_t *cancel)
+/* Return: as mo_bounded_call(); on 0, *@ret is the finished operation (caller frees with at_op_free()). */
+static int at_op_run(const struct mo_root *root, bool proc, const char *rel, int flags, bool read_all, size_t max,
+		     uint64_t timeout_usec, const volatile sig_atomic_t *cancel, struct at_op **ret)
 {
 	int dfd = proc ? root->proc_fd : root->sys_fd;
-	struct open_op *o;
+	struct at_op *o;
 	int r;
 
 	if (dfd < 0)
 		return -ENOENT;
-	if ((flags & O_ACCMODE) != O_RDONLY)
-		return -EROFS; /* reads only: the write guard lives in mo_root_open() */
 	while (*rel == '/')
 		rel++;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	o->fd = -1;
-	o->flags = flags;
+	*o = (struct at_op) { .fd = -1, .flags = flags, .read_all = read_all, .max = max };
 	o->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	o->rel = strdup(*rel ? rel : ".");
 	if (o->dfd < 0 || !o->rel) {
 		r = o->dfd < 0 ? -errno : -ENOMEM;
-		open_free(o);
+		at_op_free(o);
 		return r;
 	}
-	r = mo_bounded_call(open_fn, o, open_free, timeout_usec, cancel);
+	r = mo_bounded_call(at_op_fn, o, at_op_free, timeout_usec, cancel);
 	if (r == -ETIMEDOUT || r == -ECANCELED)
+		return r; /* the helper has it now */
+	if (r < 0) {
+		at_op_free(o);
 		return r;
-	if (r == 0)
-		r = TAKE_FD(o->fd);
-	open_free(o);
+	}
+	*ret = o;
+	return 0;
+}
+
+int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
+			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
+			      size_t *ret_len)
+{
+	struct at_op *o;
+	int r;
+
+	r = at_op_run(root, proc, rel, O_RDONLY, true, max, timeout_usec, cancel, &o);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(o->buf);
+	if (ret_len)
+		*ret_len = o->len;
+	at_op_free(o);
+	return 0;
+}
+
+int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
+			 const volatile sig_atomic_t *cancel)
+{
+	struct at_op *o;
+	int r;
+
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS; /* reads only: the write guard lives in mo_root_open() */
+	r = at_op_run(root, proc, rel, flags, false, 0, timeout_usec, cancel, &o);
+	if (r < 0)
+		return r;
+	r = TAKE_FD(o->fd);
+	at_op_free(o);
 	return r;
 }

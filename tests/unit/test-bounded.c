@@ -126,31 +126,43 @@ static void test_stuck(void **state)
 	fx_rmroot(root);
 }
 
-/* A process whose maps never reads is skipped; the others are still found. */
-static void test_owners_skip_stuck(void **state)
+/* Process 100, "worker", maps PFN 0x5000 at 0x400000. */
+static void worker_maps_pfn(const char *root)
 {
-	char *root = fx_mkroot();
-	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
-	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
-	const uint64_t pfns[] = { 0x5000 };
-	const struct mo_owners_opts opts = { .exhaustive = true };
-	const struct mo_pfn_owners *p;
-	uint64_t entry = (UINT64_C(1) << 63) | 0x5000;
-
 	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
 	fx_write(root, "proc/100/comm", "worker\n");
 	fx_write(root, "proc/100/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
-	fx_put_u64(root, "proc/100/pagemap", 0x400, entry);
-	fx_write(root, "proc/200/comm", "stuck\n");
-	fifo(root, "proc/200/maps");
+	fx_put_u64(root, "proc/100/pagemap", 0x400, (UINT64_C(1) << 63) | 0x5000);
+}
 
-	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+/* The owners of PFN 0x5000: the worker only, one process skipped. */
+static void assert_worker_only(const struct mo_root *r)
+{
+	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
+	const struct mo_owners_opts opts = { .exhaustive = true };
+	const uint64_t pfns[] = { 0x5000 };
+	const struct mo_pfn_owners *p;
+
 	assert_int_equal(mo_owners_resolve(r, pfns, 1, &opts, &o), 0);
 	p = mo_owners_find(o, 0x5000);
 	assert_non_null(p);
 	assert_int_equal(p->n_owners, 1);
 	assert_int_equal(p->owners[0].pid, 100);
 	assert_int_equal(o->procs_skipped, 1);
+}
+
+/* A process whose maps never reads is skipped; the others are still found. */
+static void test_owners_skip_stuck(void **state)
+{
+	char *root = fx_mkroot();
+	_cleanup_(mo_root_freep) struct mo_root *r = NULL;
+
+	worker_maps_pfn(root);
+	fx_write(root, "proc/200/comm", "stuck\n");
+	fifo(root, "proc/200/maps");
+
+	assert_int_equal(mo_root_new(root, NULL, &r), 0);
+	assert_worker_only(r);
 	release_fifo(root, "proc/200/maps");
 	fx_rmroot(root);
 }
@@ -163,38 +175,19 @@ static void test_owners_skip_stuck_pagemap(void **state)
 	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
 	const uint64_t pfns[] = { 0x5000 };
 	volatile sig_atomic_t cancel = 0;
-	struct mo_owners_opts opts = { .exhaustive = true };
-	const struct mo_pfn_owners *p;
-	uint64_t entry = (UINT64_C(1) << 63) | 0x5000;
-	char path[4200];
+	const struct mo_owners_opts opts = { .exhaustive = true, .cancel = &cancel };
 	pthread_t t;
-	int fd;
 
-	fx_write(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
-	fx_write(root, "proc/100/comm", "worker\n");
-	fx_write(root, "proc/100/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
-	fx_write(root, "proc/100/pagemap", "");
-	snprintf(path, sizeof(path), "%s/proc/100/pagemap", root);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, &entry, sizeof(entry), (off_t) (0x400 * sizeof(entry))), sizeof(entry));
-	close(fd);
+	worker_maps_pfn(root);
 	fx_write(root, "proc/300/comm", "stuck\n");
 	fx_write(root, "proc/300/maps", "00400000-00401000 rw-p 00000000 00:00 0 \n");
 	fifo(root, "proc/300/pagemap");
 
 	assert_int_equal(mo_root_new(root, NULL, &r), 0);
-	assert_int_equal(mo_owners_resolve(r, pfns, 1, &opts, &o), 0);
-	p = mo_owners_find(o, 0x5000);
-	assert_non_null(p);
-	assert_int_equal(p->n_owners, 1);
-	assert_int_equal(p->owners[0].pid, 100);
-	assert_int_equal(o->procs_skipped, 1);
-	mo_owners_free(TAKE_PTR(o));
+	assert_worker_only(r);
 	release_fifo(root, "proc/300/pagemap");
 
 	/* a cancel while it waits there: the scan ends with -ECANCELED, not after the bound */
-	opts.cancel = &cancel;
 	assert_int_equal(pthread_create(&t, NULL, cancel_soon, (void *) &cancel), 0);
 	assert_int_equal(mo_owners_resolve(r, pfns, 1, &opts, &o), -ECANCELED);
 	assert_int_equal(pthread_join(t, NULL), 0);
