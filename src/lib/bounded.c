@@ -226,12 +226,12 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
 			      size_t *ret_len)
 {
-	struct at_op *o;
+	struct at_op *o = NULL;
 	int r;
 
 	r = at_op_run(root, proc, rel, O_RDONLY, true, max, timeout_usec, cancel, &o);
-	if (r < 0)
-		return r;
+	if (r < 0 || !o)
+		return r < 0 ? r : -EIO;
 	*ret = TAKE_PTR(o->buf);
 	if (ret_len)
 		*ret_len = o->len;
@@ -242,14 +242,14 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
 			 const volatile sig_atomic_t *cancel)
 {
-	struct at_op *o;
+	struct at_op *o = NULL;
 	int r;
 
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EROFS; /* reads only: the write guard lives in mo_root_open() */
 	r = at_op_run(root, proc, rel, flags, false, 0, timeout_usec, cancel, &o);
-	if (r < 0)
-		return r;
+	if (r < 0 || !o)
+		return r < 0 ? r : -EIO;
 	r = TAKE_FD(o->fd);
 	at_op_free(o);
 	return r;
