@@ -43,6 +43,7 @@ static void request_unref(struct request *q)
 static void *helper(void *userdata)
 {
 	struct request *q = userdata;
+	bool abandoned;
 	int r;
 
 	r = q->fn(q->ctx);
@@ -50,11 +51,13 @@ static void *helper(void *userdata)
 	pthread_mutex_lock(&q->lock);
 	q->result = r;
 	q->done = true;
-	if (q->abandoned)
-		atomic_fetch_sub(&stuck, 1);
+	abandoned = q->abandoned;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	request_unref(q);
+	/* an abandoned helper counts as stuck until it has freed what it was left */
+	if (abandoned)
+		atomic_fetch_sub(&stuck, 1);
 	return NULL;
 }
 
@@ -92,8 +95,12 @@ int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), ui
 
 	if (atomic_load(&stuck) >= MO_BOUNDED_MAX_STUCK)
 		return -EBUSY;
-	if (cancel && *cancel)
+	if (cancel && *cancel) {
+		/* -ECANCELED gives @ctx away (bounded.h), also when no helper took it */
+		if (free_ctx)
+			free_ctx(ctx);
 		return -ECANCELED;
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;

@@ -70,8 +70,9 @@ typedef int (*mo_bounded_fn)(void *ctx);
  * @free_ctx: frees @ctx once an abandoned helper is done
  *
  * Return: @fn's return, when it finished in time (@ctx is still the
- * caller's); -ETIMEDOUT or -ECANCELED (@ctx is the helper's now: it frees it
- * with @free_ctx); -EBUSY when MO_BOUNDED_MAX_STUCK helpers are stuck
+ * caller's); -ETIMEDOUT or -ECANCELED (@ctx is no longer the caller's: the
+ * helper frees it with @free_ctx, or, when the cancel was set before any
+ * helper started, it is freed at once); -EBUSY when MO_BOUNDED_MAX_STUCK helpers are stuck
  * already, or another negative errno without running @fn (@ctx stays the
  * caller's).
  */
