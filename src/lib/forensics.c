@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The forensics context (forensics.h): the store of the kernel log's page
+ * dumps, what each block's attempts left behind and the blocked-page
+ * tracker's journal records, an observed attempt (mo_forensics_attempt(),
+ * which runs the sampler of forensics-sampler.c beside the write), reports
+ * and read-only scans. What the two files share is forensics-internal.h.
+ */
 #include "config.h"
 
 #include <inttypes.h>
@@ -7,7 +14,7 @@
 
 #include "block.h"
 #include "census.h"
-#include "forensics.h"
+#include "forensics-internal.h"
 #include "kmsg.h"
 #include "kpageflags.h"
 #include "log.h"
@@ -20,10 +27,6 @@
 #define SAMPLE_MAX_USEC (1000 * UINT64_C(1000))
 /* A census must end this long before the attempt's timer fires to count. */
 #define SAMPLE_MARGIN_USEC (10 * UINT64_C(1000))
-/* Stall detection looks at the kernel's progress this often: a quarter of the grace, at least this. */
-#define STALL_TICK_MIN_USEC (20 * UINT64_C(1000))
-/* Once stalled, the write is signalled again this often until it has returned. */
-#define STALL_RESIGNAL_USEC (20 * UINT64_C(1000))
 
 struct block_info {
 	uint64_t block;
@@ -35,32 +38,6 @@ struct block_info {
 struct pending_event {
 	enum mo_blocked_event_type type;
 	struct mo_blocked_group group;
-};
-
-struct mo_forensics {
-	const struct mo_root *root;
-	struct mo_forensics_opts o;
-	uint64_t block_size, page_size;
-	struct mo_blocked_tracker *tracker;
-	struct mo_kmsg_reader *kmsg;     /* "from now", for attempts */
-	struct mo_dump_parser *parser;
-	int kmsg_error;
-	bool kmsg_scanned;               /* the whole buffer was read once (scans) */
-	struct mo_page_dump *dumps;      /* a ring of the newest dumps with a pfn */
-	size_t n_dumps, dumps_next;
-	struct block_info *blocks;
-	size_t n_blocks;
-	struct mo_census_reader *census; /* for scans */
-	int census_error;
-	/* during a tracker pass: the events to log once it has ended */
-	struct pending_event *events;
-	size_t n_events, cap_events;
-	/* during an attempt: what the kernel log says failed in the block */
-	bool att_active;
-	uint64_t att_first, att_n;
-	uint64_t att_kmsg_failed;
-	unsigned att_n_pfns;
-	uint64_t att_pfns[MO_STALL_PFNS_MAX];
 };
 
 /* ---- the dump store ---- */
@@ -102,7 +79,7 @@ static int on_kmsg_event(const struct mo_kmsg_event *ev, void *userdata)
 	return 0;
 }
 
-static void drain_kmsg(struct mo_forensics *f, struct mo_kmsg_reader *k, struct mo_dump_parser *p)
+void forensics_drain_kmsg(struct mo_forensics *f, struct mo_kmsg_reader *k, struct mo_dump_parser *p)
 {
 	struct mo_kmsg_record rec;
 
@@ -409,233 +386,6 @@ void mo_forensics_free(struct mo_forensics *f)
 	free(f);
 }
 
-/* ---- the sampler ---- */
-
-struct sample {
-	struct mo_pin_candidate *v;
-	size_t n, cap;
-	uint64_t in_use;      /* of them, not free (buddy) */
-	uint64_t t;
-};
-
-struct sampler {
-	struct mo_forensics *f;          /* its kernel log is read here while the write runs */
-	struct mo_census_reader *reader;
-	uint64_t first_pfn, n_pfns, period, deadline;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	struct sample cur, last;
-	bool have_last;
-	int error;
-	/* stall detection (tick 0: off) */
-	uint64_t tick;
-	pthread_t writer;
-	volatile sig_atomic_t stop_write;
-	struct mo_stall stall;
-	struct mo_stall_evidence evidence;
-	/* for the debug log (where an attempt's time goes) and the census decision */
-	uint64_t t0, t_first_fail, t_stalled, n_census, census_usec;
-	uint64_t last_success, last_fail, last_kmsg_failed;
-	bool have_counters;
-};
-
-static int sample_cb(uint64_t pfn, uint64_t flags, void *userdata)
-{
-	struct sample *s = userdata;
-
-	/* pages with no flag at all are free-or-unknown (census.h): not blocked pages */
-	if (flags == 0)
-		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct mo_pin_candidate *nv = realloc(s->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
-	s->v[s->n++] = (struct mo_pin_candidate) { .pfn = pfn, .kpageflags = flags, .evidence = MO_PIN_EV_ATTEMPT };
-	if (!(flags & MO_KPF(MO_KPF_BUDDY)))
-		s->in_use++;
-	return 0;
-}
-
-/* One census of the block into s->cur; the blocked set when it ran while the range was isolated. */
-static int take_census(struct sampler *s, uint64_t *in_use)
-{
-	uint64_t t_start, t_end;
-	int r;
-
-	s->cur.n = 0;
-	s->cur.in_use = 0;
-	t_start = mo_monotonic_usec();
-	r = mo_census_pfns(s->reader, s->first_pfn, s->n_pfns, sample_cb, &s->cur);
-	t_end = mo_monotonic_usec();
-	s->n_census++;
-	s->census_usec += t_end - t_start;
-	if (r < 0)
-		return r;
-	*in_use = s->cur.in_use;
-	if (t_end <= s->deadline) {
-		struct sample tmp = s->last;
-
-		pthread_mutex_lock(&s->lock);
-		s->last = s->cur;
-		s->last.t = t_start;
-		s->have_last = true;
-		pthread_mutex_unlock(&s->lock);
-		s->cur = tmp;
-	}
-	return 0;
-}
-
-/*
- * The kernel's progress now: /proc/vmstat's migration counters and the kernel
- * log (cheap), and the census of the block (a read of every page's flags,
- * tens of ms under emulation, taken from the kernel's own migration on a
- * small machine) only while migration is failing, when the pages in use are
- * what tells a slow block from a stalled one. True once the attempt has
- * stalled.
- */
-static int watch(struct sampler *s, bool *ret_stalled)
-{
-	struct mo_stall_sample x = { .t = mo_monotonic_usec() };
-	bool failed_now;
-	int r;
-
-	x.have_vmstat = mo_vmstat_read_migrate(s->f->root, &x.migrate_success, &x.migrate_fail) == 0;
-	drain_kmsg(s->f, s->f->kmsg, s->f->parser);
-	x.kmsg_failed = s->f->att_kmsg_failed;
-	failed_now = (x.have_vmstat && s->have_counters && x.migrate_fail > s->last_fail) ||
-		     x.kmsg_failed > s->last_kmsg_failed;
-	if (s->stall.failing || failed_now) {
-		r = take_census(s, &x.in_use);
-		if (r < 0)
-			return r;
-		x.have_census = true;
-	}
-	if (x.have_vmstat && s->have_counters &&
-	    (x.migrate_success != s->last_success || x.migrate_fail != s->last_fail))
-		mo_log_debug("block %" PRIu64 ": +%" PRIu64 "ms: pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%"
-			     PRIu64 ", %" PRIu64 " failures logged, %" PRIu64 " pages in use",
-			     s->first_pfn / (s->f->block_size / s->f->page_size), (x.t - s->t0) / 1000, x.migrate_success - s->last_success, x.migrate_fail - s->last_fail,
-			     x.kmsg_failed, x.in_use);
-	if (x.have_vmstat) {
-		s->have_counters = true;
-		s->last_success = x.migrate_success;
-		s->last_fail = x.migrate_fail;
-	}
-	s->last_kmsg_failed = x.kmsg_failed;
-	*ret_stalled = mo_stall_feed(&s->stall, &x);
-	if (!s->t_first_fail && (failed_now || s->stall.failing))
-		s->t_first_fail = x.t;
-	return 0;
-}
-
-static void stalled(struct sampler *s)
-{
-	struct mo_stall_evidence *e = &s->evidence;
-	const struct mo_forensics *f = s->f;
-
-	e->grace_usec = s->stall.grace_usec;
-	e->all_failed = s->stall.all_failed;
-	mo_stall_evidence(&s->stall, &e->migrate_success, &e->migrate_fail);
-	e->kmsg_failed = f->att_kmsg_failed;
-	e->n_pfns = 0;
-	for (unsigned i = 0; i < f->att_n_pfns && e->n_pfns < MO_STALL_PFNS_MAX; i++)
-		e->pfns[e->n_pfns++] = f->att_pfns[i];
-	if (s->have_last) {
-		e->n_blocked = s->last.in_use;
-		for (size_t i = 0; i < s->last.n && e->n_pfns < MO_STALL_PFNS_MAX; i++) {
-			bool dup = s->last.v[i].kpageflags & MO_KPF(MO_KPF_BUDDY);
-
-			for (unsigned k = 0; k < e->n_pfns && !dup; k++)
-				dup = e->pfns[k] == s->last.v[i].pfn;
-			if (!dup)
-				e->pfns[e->n_pfns++] = s->last.v[i].pfn;
-		}
-	}
-	s->stop_write = 1;
-}
-
-static void *sampler_main(void *userdata)
-{
-	struct sampler *s = userdata;
-	uint64_t start = mo_monotonic_usec(), next_census, next_tick = start + s->tick;
-	bool is_stalled = false;
-	int r;
-
-	/*
-	 * The census is the blocked set when an attempt times out. With stall
-	 * detection, a stalled attempt takes its own (watch()), so the periodic
-	 * one starts only halfway to the timeout: an attempt that goes well
-	 * pays for none.
-	 */
-	next_census = usec_add(start, s->tick && s->deadline > start ? (s->deadline - start) / 2 : s->period);
-	if (s->tick) {
-		bool ignored;
-
-		r = watch(s, &ignored);   /* the counters before anything moved */
-		if (r < 0) {
-			s->error = r;
-			return NULL;
-		}
-	}
-
-	pthread_mutex_lock(&s->lock);
-	for (;;) {
-		uint64_t wake = s->tick && next_tick < next_census ? next_tick : next_census, t, in_use;
-		struct timespec ts = {
-			.tv_sec = (time_t) (wake / 1000000),
-			.tv_nsec = (long) (wake % 1000000) * 1000,
-		};
-
-		while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
-			;
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		t = mo_monotonic_usec();
-		if (is_stalled) {
-			/* again until the write has returned: one signal may land before it entered the kernel */
-			pthread_kill(s->writer, MO_ATTEMPT_SIGNAL);
-			next_tick = t + STALL_RESIGNAL_USEC;
-			pthread_mutex_lock(&s->lock);
-			continue;
-		}
-		if (t >= next_census) {
-			r = take_census(s, &in_use);
-			if (r < 0) {
-				pthread_mutex_lock(&s->lock);
-				s->error = r;
-				break;
-			}
-			next_census = t + s->period;
-		}
-		if (s->tick && t >= next_tick) {
-			r = watch(s, &is_stalled);
-			if (r < 0) {
-				pthread_mutex_lock(&s->lock);
-				s->error = r;
-				break;
-			}
-			/* once migration fails, look closely: the grace is what matters now */
-			next_tick = t + (s->stall.failing ? STALL_TICK_MIN_USEC : s->tick);
-			if (is_stalled) {
-				s->t_stalled = mo_monotonic_usec();
-				stalled(s);
-				pthread_kill(s->writer, MO_ATTEMPT_SIGNAL);
-				next_tick = t + STALL_RESIGNAL_USEC;
-			}
-		}
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
 static int cmp_candidate_pfn(const void *a, const void *b)
 {
 	uint64_t x = ((const struct mo_pin_candidate *) a)->pfn, y = ((const struct mo_pin_candidate *) b)->pfn;
@@ -720,7 +470,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 		return mo_attempt_run(root, block, action, timeout_usec, cancel, ret);
 
 	/* what the kernel logged before this attempt is not about it, but keep it */
-	drain_kmsg(f, f->kmsg, f->parser);
+	forensics_drain_kmsg(f, f->kmsg, f->parser);
 
 	s.f = f;
 	mo_forensics_block_pfns(f, block, &s.first_pfn, &s.n_pfns);
@@ -753,7 +503,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 			/* the sampler takes no signal: SIGINT must interrupt the write, not a census */
 			sigfillset(&all);
 			pthread_sigmask(SIG_BLOCK, &all, &saved);
-			started = pthread_create(&th, NULL, sampler_main, &s) == 0;
+			started = pthread_create(&th, NULL, forensics_sampler_main, &s) == 0;
 			pthread_sigmask(SIG_SETMASK, &saved, NULL);
 			if (!started)
 				pthread_cond_destroy(&s.cond);
@@ -781,7 +531,7 @@ int mo_forensics_attempt(void *userdata, const struct mo_root *root, uint64_t bl
 	mo_census_reader_free(s.reader);
 
 	t_ret = mo_monotonic_usec();
-	drain_kmsg(f, f->kmsg, f->parser);
+	forensics_drain_kmsg(f, f->kmsg, f->parser);
 	f->att_active = false;
 	if (r >= 0) {
 		if (ret->outcome == MO_OUTCOME_STALLED) {
@@ -822,7 +572,7 @@ int mo_forensics_report(struct mo_forensics *f, uint64_t block, struct mo_pin_re
 	uint64_t first, n, t = mo_monotonic_usec();
 	int r;
 
-	drain_kmsg(f, f->kmsg, f->parser);
+	forensics_drain_kmsg(f, f->kmsg, f->parser);
 	mo_forensics_block_pfns(f, block, &first, &n);
 	r = mo_pin_report_build(f->root, block, first, n, bi ? bi->last : NULL, bi ? bi->n_last : 0, f->dumps,
 				f->n_dumps, f->tracker, &f->o.owners, ret);
@@ -878,7 +628,7 @@ static void scan_kmsg_once(struct mo_forensics *f)
 	}
 	if (mo_dump_parser_new(on_kmsg_event, f, &p) < 0)
 		return;
-	drain_kmsg(f, k, p);
+	forensics_drain_kmsg(f, k, p);
 	(void) mo_dump_parser_flush(p);
 	f->kmsg_error = 0;
 }
@@ -892,7 +642,7 @@ int mo_forensics_scan(struct mo_forensics *f, uint64_t block, struct mo_pin_repo
 
 	mo_forensics_block_pfns(f, block, &first, &n);
 	scan_kmsg_once(f);
-	drain_kmsg(f, f->kmsg, f->parser);
+	forensics_drain_kmsg(f, f->kmsg, f->parser);
 
 	if (!f->census && !f->census_error) {
 		r = mo_census_reader_new(f->root, &f->census);
