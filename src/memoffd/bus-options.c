@@ -13,8 +13,12 @@
 
 #include <stdio.h>
 
+#include "escape.h"
 #include "parse.h"
 #include "util.h"
+
+/* A caller's string as an error may echo it: control characters escaped (escape.h), cut to fit. */
+#define ESC(s) mo_escape_cntrl((s), false, (char[256]) {}, 256)
 
 /* What each kind takes: its D-Bus signatures (one or two), and how a refusal names it. */
 static const struct {
@@ -53,7 +57,7 @@ static int unknown(const struct bus_option *table, const char *key, sd_bus_error
 			break;
 		pos += (size_t) n;
 	}
-	return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: %s)", key, known);
+	return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: %s)", ESC(key), known);
 }
 
 /* A t (a number) or s (text for @parse) variant: microseconds or bytes. */
@@ -70,7 +74,7 @@ static int read_number(sd_bus_message *msg, const struct bus_option *o, const ch
 	if (r < 0)
 		return r;
 	if (parse(s, ret, &why) < 0)
-		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s': %s", o->key, s,
+		return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s': %s", o->key, ESC(s),
 					 strempty(why));
 	return 0;
 }
@@ -95,7 +99,7 @@ static int read_value(sd_bus_message *msg, const struct bus_option *o, const cha
 	case BUS_OPTION_ZONE:
 		r = sd_bus_message_read(msg, "v", "s", &s);
 		if (r >= 0 && !mo_zone_from_string(s))
-			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s'", o->key, s);
+			return sd_bus_error_setf(error, MO_ERROR_INVALID_ARGUMENT, "invalid %s '%s'", o->key, ESC(s));
 		if (r >= 0)
 			*(const char **) field = s;
 		return r;

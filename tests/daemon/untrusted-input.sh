@@ -53,6 +53,12 @@ check "... and memoffd's log names memory5/state" grep -qF "$MEM/memory5/state: 
 out=$(call Offline 'ssa{sv}' size "1${ESC}[2J" 0 2>&1)
 check "Offline of size \"1 ESC [2J\": refused, the size escaped in the error ($out)" \
 	eval 'printf "%s" "$out" | grep -qF "invalid size '"'"'1\\x1b[2J'"'"'"'
+out=$(call Offline 'ssa{sv}' size 1G 1 "zo${ESC}[2Jne" s Movable 2>&1)
+check "an unknown option named with ESC: refused, the name escaped ($out)" \
+	eval 'printf "%s" "$out" | grep -qF "unknown option '"'"'zo\\x1b[2Jne'"'"'"'
+out=$(call Offline 'ssa{sv}' size 1G 1 zone s "Mov${ESC}[2Jable" 2>&1)
+check "a zone with ESC: refused, the value escaped ($out)" \
+	eval 'printf "%s" "$out" | grep -qF "invalid zone '"'"'Mov\\x1b[2Jable'"'"'"'
 check "... and no raw control character in memoffd's log" eval '! has_esc "$LOG"'
 stop_daemon >/dev/null
 
