@@ -147,15 +147,8 @@ int mo_blocked_add(struct mo_blocked_tracker *t, uint64_t block, uint64_t pfn, u
 
 	if (!b || !b->in_pass)
 		return -ENOENT;
-	if (b->pass_n == b->pass_cap) {
-		size_t cap = b->pass_cap ? b->pass_cap * 2 : 256;
-		struct pfn_state *np = realloc(b->pass, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		b->pass = np;
-		b->pass_cap = cap;
-	}
+	if (MO_GROW(b->pass, b->pass_n, b->pass_cap, 256) < 0)
+		return -ENOMEM;
 	b->pass[b->pass_n++] = (struct pfn_state) { .pfn = pfn, .flags = kpageflags, .owner = owner };
 	return 0;
 }

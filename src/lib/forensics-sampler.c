@@ -27,15 +27,8 @@ static int sample_cb(uint64_t pfn, uint64_t flags, void *userdata)
 	/* pages with no flag at all are free-or-unknown (census.h): not blocked pages */
 	if (flags == 0)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct mo_pin_candidate *nv = realloc(s->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
+	if (MO_GROW(s->v, s->n, s->cap, 1024) < 0)
+		return -ENOMEM;
 	s->v[s->n++] = (struct mo_pin_candidate) { .pfn = pfn, .kpageflags = flags, .evidence = MO_PIN_EV_ATTEMPT };
 	if (!(flags & MO_KPF(MO_KPF_BUDDY)))
 		s->in_use++;

@@ -244,15 +244,8 @@ static int collect_first_pfn(const struct mo_blocked_group *g, void *userdata)
 {
 	struct pfn_list *l = userdata;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint64_t *nv = reallocarray(l->v, cap, sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (MO_GROW(l->v, l->n, l->cap, 16) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = g->first_pfn;
 	return 0;
 }
@@ -598,15 +591,8 @@ static int scan_cb(uint64_t pfn, uint64_t flags, void *userdata)
 
 	if (c->only_flags && !ev)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct mo_pin_candidate *nv = realloc(c->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
+	if (MO_GROW(c->v, c->n, c->cap, 256) < 0)
+		return -ENOMEM;
 	c->v[c->n++] = (struct mo_pin_candidate) { .pfn = pfn, .kpageflags = flags,
 						   .evidence = ev | (unsigned) c->evidence };
 	return 0;

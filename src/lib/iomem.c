@@ -58,15 +58,8 @@ static int add_managed(struct mo_iomem *io, struct parse_state *st, uint64_t sta
 		last->end = end;
 		return 0;
 	}
-	if (io->n_managed == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 8;
-		struct mo_iomem_range *m = realloc(io->managed, cap * sizeof(*m));
-
-		if (!m)
-			return -ENOMEM;
-		io->managed = m;
-		st->cap = cap;
-	}
+	if (MO_GROW(io->managed, io->n_managed, st->cap, 8) < 0)
+		return -ENOMEM;
 	last = &io->managed[io->n_managed++];
 	last->start = start; /* NOLINT(clang-analyzer-core.NullDereference): cap > 0 means managed != NULL */
 	last->end = end;

@@ -23,6 +23,28 @@
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
+/*
+ * Room for one element more in an array of @size-byte elements with @n in use
+ * and *@cap allocated: doubles it (to @first the first time). Return: 0;
+ * -ENOMEM with the array unchanged. Use MO_GROW().
+ */
+static inline int mo_grow_(void **p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	np = ncap > *cap ? reallocarray(*p, ncap, size) : NULL;
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+#define MO_GROW(array, n, cap, first) mo_grow_((void **) &(array), &(cap), (n), sizeof(*(array)), (first))
+
 static inline void freep(void *p) { free(*(void **) p); }
 static inline void closep(int *fd) { if (*fd >= 0) { int e = errno; close(*fd); errno = e; } }
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
