@@ -3,8 +3,8 @@
  * Who may call memoffd's mutating methods, and see the owners of blocked
  * pages: uid 0, or a member (primary or supplementary group) of
  * AllowedGroup=. The credentials are the kernel's (SO_PEERCRED and
- * SO_PEERGROUPS peer to peer, the bus driver's on the system bus), never
- * read from /proc. dbus-daemon gives no supplementary groups of a caller:
+ * SO_PEERGROUPS of the peer's own socket, recorded at accept(), on the
+ * private socket; the bus driver's on the system bus), never read from /proc. dbus-daemon gives no supplementary groups of a caller:
  * then membership is judged as dbus-daemon's own <policy group=...> judges
  * it, by the uid's groups in the user database.
  */
@@ -63,37 +63,75 @@ static bool uid_in_group_db(uid_t uid, gid_t gid)
 	return false;
 }
 
+/*
+ * Who sent @msg. On a private connection sd-bus's peer is the relay, that is
+ * memoffd itself: the caller is what the relay's accept() recorded. On the
+ * system bus, the bus driver's word.
+ */
+struct caller {
+	uid_t uid;
+	bool have_gid;
+	gid_t gid;
+	const gid_t *gids;
+	int n_gids;                 /* -1: unknown */
+	sd_bus_creds *creds;        /* what the fields point into, on the system bus */
+};
+
+static void caller_done(struct caller *c)
+{
+	sd_bus_creds_unref(c->creds);
+}
+
+static int caller_of(sd_bus_message *msg, struct manager *m, struct caller *ret)
+{
+	const struct conn *conn = m->bus ? bus_find_conn(m->bus, sd_bus_message_get_bus(msg)) : NULL;
+	int r;
+
+	*ret = (struct caller) { .n_gids = -1 };
+	if (conn) {
+		ret->uid = conn->uid;
+		ret->have_gid = true;
+		ret->gid = conn->gid;
+		ret->gids = conn->groups;
+		ret->n_gids = conn->n_groups;
+		return 0;
+	}
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS,
+				      &ret->creds);
+	if (r < 0)
+		return r;
+	r = sd_bus_creds_get_euid(ret->creds, &ret->uid);
+	if (r < 0)
+		return r;
+	ret->have_gid = sd_bus_creds_get_egid(ret->creds, &ret->gid) >= 0;
+	ret->n_gids = sd_bus_creds_get_supplementary_gids(ret->creds, &ret->gids);
+	return 0;
+}
+
 int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
-	const gid_t *gids = NULL;
-	uid_t uid;
-	gid_t gid;
-	int r, n;
+	_cleanup_(caller_done) struct caller c = {};
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-				      SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &c);
-	if (r < 0 || sd_bus_creds_get_euid(c, &uid) < 0)
+	if (caller_of(msg, m, &c) < 0)
 		return sd_bus_error_set(error, MO_ERROR_ACCESS_DENIED,
 					"cannot tell who is calling: access denied");
-	if (uid == 0)
+	if (c.uid == 0)
 		return 0;
 	if (m->config.allowed_group) {
-		if (sd_bus_creds_get_egid(c, &gid) >= 0 && gid == m->config.allowed_gid)
+		if (c.have_gid && c.gid == m->config.allowed_gid)
 			return 0;
-		n = sd_bus_creds_get_supplementary_gids(c, &gids);
-		for (int i = 0; i < n; i++)
-			if (gids[i] == m->config.allowed_gid)
+		for (int i = 0; i < c.n_gids; i++)
+			if (c.gids[i] == m->config.allowed_gid)
 				return 0;
 		/* no supplementary groups from the bus (dbus-daemon): the user database */
-		if (n < 0 && uid_in_group_db(uid, m->config.allowed_gid))
+		if (c.n_gids < 0 && uid_in_group_db(c.uid, m->config.allowed_gid))
 			return 0;
 		return sd_bus_error_setf(error, MO_ERROR_ACCESS_DENIED,
 					 "uid %u is neither root nor in group %s: access denied",
-					 (unsigned) uid, m->config.allowed_group);
+					 (unsigned) c.uid, m->config.allowed_group);
 	}
 	return sd_bus_error_setf(error, MO_ERROR_ACCESS_DENIED,
-				 "uid %u is not root: access denied", (unsigned) uid);
+				 "uid %u is not root: access denied", (unsigned) c.uid);
 }
 
 int bus_check_start(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
@@ -107,15 +145,15 @@ int bus_check_start(sd_bus_message *msg, struct manager *m, sd_bus_error *error)
 	return 0;
 }
 
-int bus_caller_uid(sd_bus_message *msg, uid_t *ret)
+int bus_caller_uid(sd_bus_message *msg, struct manager *m, uid_t *ret)
 {
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
-	int r;
+	_cleanup_(caller_done) struct caller c = {};
+	int r = caller_of(msg, m, &c);
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &c);
 	if (r < 0)
 		return r;
-	return sd_bus_creds_get_euid(c, ret);
+	*ret = c.uid;
+	return 0;
 }
 
 /*

@@ -23,10 +23,16 @@
 #include "bus.h"
 #include "ratelimit.h"
 
+struct relay;
+
 struct conn {
 	sd_bus *bus;
+	struct relay *relay; /* between the peer's socket and bus (relay.h) */
 	struct manager *m;
-	uid_t uid;          /* the peer, from SO_PEERCRED at accept */
+	uid_t uid;          /* the peer, from SO_PEERCRED at accept: sd-bus sees memoffd as its peer */
+	gid_t gid;
+	gid_t *groups;      /* its supplementary groups, from SO_PEERGROUPS */
+	int n_groups;       /* -1: the kernel did not say */
 	bool ready;         /* may receive signals: its Hello was answered, or it called something else first */
 	bool dead;          /* disconnected by us; freed from the loop (bus_sweep) */
 	struct conn *next;
@@ -59,6 +65,9 @@ struct bus_state {
 	struct mo_ratelimit accept_log;
 	struct uid_log uid_log[MO_BUS_LOG_UIDS];
 };
+
+/** bus_find_conn() - the private connection served by @bus, or NULL (the system bus). */
+struct conn *bus_find_conn(struct bus_state *s, sd_bus *bus);
 
 /** bus_all_buses() - every connection: the system bus (when joined) and the private ones. */
 size_t bus_all_buses(struct bus_state *s, sd_bus **out);
@@ -126,7 +135,7 @@ int bus_check_access(sd_bus_message *msg, struct manager *m, sd_bus_error *error
 int bus_check_start(sd_bus_message *msg, struct manager *m, sd_bus_error *error);
 
 /** bus_caller_uid() - the effective uid of @msg's sender. Return: 0 or a negative errno. */
-int bus_caller_uid(sd_bus_message *msg, uid_t *ret);
+int bus_caller_uid(sd_bus_message *msg, struct manager *m, uid_t *ret);
 
 /**
  * bus_may_see_owners() - whether the caller of the message being processed

@@ -232,7 +232,7 @@ static int start_job(sd_bus_message *msg, struct manager *m, enum job_kind kind,
 	if (r < 0)
 		return request_error(r, why, error);
 	/* Every job records who asked (bus_check_access() above has read the credentials). */
-	if (bus_caller_uid(msg, &uid) >= 0)
+	if (bus_caller_uid(msg, m, &uid) >= 0)
 		p.uid = (uint32_t) uid;
 	p.what = strdup(what);
 	r = p.what ? job_queue_submit(m->jobs, &p, text, m->block_size, &j, &why) : -ENOMEM;

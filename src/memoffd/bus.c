@@ -16,6 +16,7 @@
 #include "log.h"
 #include "attempt.h"
 #include "manager.h"
+#include "relay.h"
 #include "util.h"
 
 char *bus_job_path(unsigned id, char *buf, size_t len)
@@ -59,7 +60,7 @@ int bus_reply_array(sd_bus_message *msg, const char *contents, size_t n,
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-static struct conn *find_conn(struct bus_state *s, sd_bus *bus)
+struct conn *bus_find_conn(struct bus_state *s, sd_bus *bus)
 {
 	for (struct conn *c = s->conns; c; c = c->next)
 		if (c->bus == bus)
@@ -78,7 +79,7 @@ static int driver_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	snprintf(name, sizeof(name), ":1.%u", ++counter);
 	r = sd_bus_reply_method_return(msg, "s", name);
 	/* Signals only after the answer: a bus client takes anything else first as a protocol error. */
-	c = find_conn(m->bus, sd_bus_message_get_bus(msg));
+	c = bus_find_conn(m->bus, sd_bus_message_get_bus(msg));
 	if (c)
 		c->ready = true;
 	return r;
@@ -230,6 +231,15 @@ void bus_manager_changed(struct manager *m, const char *property)
 
 /* ---- connections ---- */
 
+static void conn_free(struct conn *c)
+{
+	/* No flush: a peer that does not read would keep us waiting for ever. */
+	sd_bus_close_unref(c->bus);
+	relay_free(c->relay);
+	free(c->groups);
+	free(c);
+}
+
 static void drop_conn(struct manager *m, sd_bus *bus)
 {
 	struct bus_state *s = m->bus;
@@ -241,9 +251,7 @@ static void drop_conn(struct manager *m, sd_bus *bus)
 			continue;
 		*pc = c->next;
 		s->n_conns--;
-		/* No flush: a peer that does not read would keep us waiting for ever. */
-		sd_bus_close_unref(c->bus);
-		free(c);
+		conn_free(c);
 		return;
 	}
 }
@@ -292,8 +300,7 @@ static int sweep(sd_event_source *src, void *userdata)
 		}
 		*pc = c->next;
 		s->n_conns--;
-		sd_bus_close_unref(c->bus);
-		free(c);
+		conn_free(c);
 	}
 	return sd_event_source_set_enabled(src, SD_EVENT_OFF);
 }
@@ -449,6 +456,41 @@ static void accept_back_off(struct manager *m, int error)
 	(void) sd_event_source_set_enabled(s->accept_retry, SD_EVENT_ONESHOT);
 }
 
+/* The relay of @c has ended: the peer went, or broke the protocol (say so, limited per uid). */
+static void on_relay_end(struct relay *r, int error, const char *why, void *userdata)
+{
+	struct conn *c = userdata;
+	struct bus_state *s = c->m->bus;
+	unsigned suppressed = 0;
+
+	if (error < 0 && uid_log_below(s, c->uid, &suppressed))
+		mo_log_warning("Closing a connection of uid %u on %s: %s (%u such warnings for this uid held back)",
+			       (unsigned) c->uid, s->socket_path, why, suppressed);
+	kill_conn(c->m, c);
+}
+
+/* The peer's supplementary groups (SO_PEERGROUPS), into @c; n_groups -1 when the kernel does not say. */
+static void read_peer_groups(int fd, struct conn *c)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	c->n_groups = -1;
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *g = realloc(c->groups, len ? len : sizeof(gid_t));
+
+		if (!g)
+			return;
+		c->groups = g;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			c->n_groups = (int) (len / sizeof(gid_t));
+			return;
+		}
+		if (errno != ERANGE)
+			return;
+		/* len says how much is needed */
+	}
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct manager *m = userdata;
@@ -457,7 +499,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	struct ucred cred;
 	sd_bus *bus = NULL;
 	struct conn *c;
-	int cfd, r;
+	int cfd, bfd = -1, r;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
@@ -490,15 +532,22 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 		return 0;
 	}
 	c->uid = cred.uid;
+	c->gid = cred.gid;
 	c->m = m;
-	if ((r = sd_bus_new(&bus)) < 0 ||
-	    (r = sd_bus_set_fd(bus, cfd, cfd)) < 0)
+	read_peer_groups(cfd, c);
+	/* sd-bus never reads the peer: the relay does, and bounds what it may make memoffd hold */
+	r = relay_new(m->event, cfd, cred.uid, s->server_id,
+		      cred.uid == 0 ? MO_BUS_MAX_MESSAGE_ROOT : MO_BUS_MAX_MESSAGE, on_relay_end, c, &bfd, &c->relay);
+	cfd = -1;   /* the relay's, or closed */
+	if (r < 0)
 		goto fail;
-	cfd = -1;   /* the bus owns it */
+	if ((r = sd_bus_new(&bus)) < 0 ||
+	    (r = sd_bus_set_fd(bus, bfd, bfd)) < 0)
+		goto fail;
+	bfd = -1;   /* the bus owns it */
 	if ((r = sd_bus_set_server(bus, 1, s->server_id)) < 0 ||
 	    (r = sd_bus_set_anonymous(bus, 1)) < 0 ||
 	    (r = sd_bus_set_description(bus, "private")) < 0 ||
-	    /* No descriptors from peers: each would count against our RLIMIT_NOFILE until the message ends. */
 	    (r = sd_bus_negotiate_fds(bus, 0)) < 0 ||
 	    (r = sd_bus_add_filter(bus, NULL, on_incoming, c)) < 0 ||
 	    (r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
@@ -509,6 +558,17 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	    (r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
 	    (r = sd_bus_start(bus)) < 0)
 		goto fail;
+	/*
+	 * sd-bus made its socket buffers 8 MB: replies the peer does not read
+	 * would pile up there, out of sight of on_incoming()'s limits. Bring them
+	 * down to the relay's size, so they queue in sd-bus, where they count.
+	 */
+	bfd = sd_bus_get_fd(bus);
+	if (bfd >= 0) {
+		(void) setsockopt(bfd, SOL_SOCKET, SO_SNDBUF, &(int) { RELAY_BUFFER }, sizeof(int));
+		(void) setsockopt(bfd, SOL_SOCKET, SO_RCVBUF, &(int) { RELAY_BUFFER }, sizeof(int));
+		bfd = -1;
+	}
 	c->bus = bus;
 	c->next = s->conns;
 	s->conns = c;
@@ -516,10 +576,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	return 0;
 fail:
 	mo_log_warning_errno(r, "Cannot set up a connection on %s: %m", s->socket_path);
-	if (cfd >= 0)
-		close(cfd);
-	sd_bus_flush_close_unref(bus);
-	free(c);
+	if (bfd >= 0)
+		close(bfd);
+	c->bus = bus;
+	conn_free(c);
 	return 0;
 }
 

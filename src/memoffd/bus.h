@@ -8,8 +8,9 @@
  *
  *  - on the system bus, under the name org.memoff.Manager1, when there is one;
  *  - always on a private socket, RUNTIME_DIR/control, where every accepted
- *    connection is a peer-to-peer sd-bus server (no broker): the CLI works
- *    without a bus, and early in boot.
+ *    connection is a peer-to-peer sd-bus server (no broker) behind a relay
+ *    that bounds what the peer may send (relay.h): the CLI works without a
+ *    bus, and early in boot.
  *
  * Mutating methods are allowed to uid 0 and to members of AllowedGroup=;
  * the caller's credentials come from the bus driver or, peer to peer, from
@@ -41,6 +42,14 @@ struct manager;
 #define MO_BUS_MAX_UNSENT 64
 #define MO_BUS_MAX_UNSENT_PER_UID 128
 #define MO_BUS_MAX_UNSENT_TOTAL 1024
+/*
+ * The longest message a peer of the private socket may send: what an
+ * unprivileged peer can make memoffd hold in one message that never finishes
+ * arriving (every call of the API fits in a few KiB). Root's is sd-bus's own
+ * limit.
+ */
+#define MO_BUS_MAX_MESSAGE (1024 * 1024)
+#define MO_BUS_MAX_MESSAGE_ROOT (128 * 1024 * 1024)
 /* GetPins calls answered at the same time, at most (each scans in a thread). */
 #define MO_BUS_MAX_PIN_SCANS 4
 

@@ -10,6 +10,8 @@
 #   dbus-raw.py SOCKET hold N           prints how many were accepted, holds them until stdin ends
 #   dbus-raw.py SOCKET incomplete N MB  N connections each send all but the last byte of a MB MiB
 #                                       call, print how many got that far, hold until stdin ends
+#   dbus-raw.py SOCKET big KIB          one whole call of KIB KiB: prints "answered" when a reply
+#                                       (or an error) comes back, else how it ended
 import os, socket, struct, sys
 
 def pad(b, n):
@@ -36,6 +38,17 @@ def call(serial, member, path="/org/memoff/Manager1", iface="org.memoff.Manager1
     fields = field(fields, 6, "s", dest)
     hdr = struct.pack("<cBBBII", b"l", 1, 0, 1, 0, serial) + struct.pack("<I", len(fields)) + fields
     return pad(hdr, 8)
+
+def bytes_call(serial, size):
+    """The header and the array length of a ListBlocks call whose body is an
+    "ay" of SIZE bytes in all: the caller sends the SIZE - 4 array bytes."""
+    fields = field(b"", 1, "o", "/org/memoff/Manager1")
+    fields = field(fields, 2, "s", "org.memoff.Manager1")
+    fields = field(fields, 3, "s", "ListBlocks")
+    fields = field(fields, 8, "g", "ay")
+    hdr = pad(struct.pack("<cBBBII", b"l", 1, 0, 1, size, serial) +
+              struct.pack("<I", len(fields)) + fields, 8)
+    return hdr + struct.pack("<I", size - 4)
 
 def connect(path, negotiate_fds=False, timeout=None):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,21 +99,27 @@ def main():
         print(len(held), flush=True)
         sys.stdin.read()
         return
+    if what == "big":
+        s = connect(path, timeout=30)
+        size = int(sys.argv[3]) << 10
+        s.sendall(bytes_call(1, size))
+        s.sendall(b"\x01" * (size - 4))
+        try:
+            hdr = s.recv(16, socket.MSG_WAITALL)
+        except OSError as e:
+            print(type(e).__name__)
+            return
+        print("answered" if len(hdr) == 16 and hdr[1] in (2, 3) else "closed")
+        return
     if what == "incomplete":
         # a message that never finishes arriving: memoffd holds what came of it
         held = []
-        size = int(sys.argv[4]) << 20
+        size = int(float(sys.argv[4]) * (1 << 20))
         chunk = b"\x01" * (1 << 20)
         for i in range(int(sys.argv[3])):
             try:
                 s = connect(path, timeout=10)
-                fields = field(b"", 1, "o", "/org/memoff/Manager1")
-                fields = field(fields, 2, "s", "org.memoff.Manager1")
-                fields = field(fields, 3, "s", "ListBlocks")
-                fields = field(fields, 8, "g", "ay")
-                hdr = pad(struct.pack("<cBBBII", b"l", 1, 0, 1, size, i + 1) +
-                          struct.pack("<I", len(fields)) + fields, 8)
-                s.sendall(hdr + struct.pack("<I", size - 4))
+                s.sendall(bytes_call(i + 1, size))
                 left = size - 5
                 while left > 0:
                     n = min(left, len(chunk))
