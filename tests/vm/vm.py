@@ -19,6 +19,7 @@ import atexit
 import base64
 import ctypes
 import io
+import itertools
 import json
 import os
 import re
@@ -107,8 +108,7 @@ class VM:
     """
 
     GRACE = 30  # seconds the host waits past a guest-side timeout
-    ACK_WAIT = 10  # seconds before a command line is sent again
-    SENDS = 3  # times a command line is sent before the channel is lost
+    ACK_WAIT = 10  # seconds before a command line is sent again (until the command's deadline)
 
     def __init__(self, kernel, initrd, mem="1G", slots=4, maxmem="8G", dimms=(),
                  smp=1, append="", memhp="online_movable", qemu=None,
@@ -171,7 +171,7 @@ class VM:
         parts = ["console=ttyS0"]
         if self.memhp:
             parts.append("memhp_default_state=" + self.memhp)
-        parts += ["quiet", "panic=-1"]
+        parts += ["quiet", "panic=-1", "sysrq_always_enabled"]
         if self.append:
             parts.append(self.append)
         return " ".join(parts)
@@ -363,18 +363,21 @@ class VM:
         try:
             # The guest acknowledges a line as soon as it has read it whole;
             # a line that lost bytes is dropped there and sent again here
-            # (the guest runs an id only once).
-            for attempt in range(self.SENDS):
+            # (the guest runs an id only once). A guest that is only slow
+            # (TCG on a loaded host) gets until the command's deadline.
+            sent_at = time.monotonic()
+            for attempt in itertools.count():
                 self._cmd.sendall((b"\n" if attempt else b"") + line)
                 try:
                     self._wait_cmd_marker(ack, min(deadline, time.monotonic() + self.ACK_WAIT),
                                           "the guest to read command %s" % cid)
                     break
                 except GuestTimeout:
+                    if time.monotonic() >= deadline:
+                        raise GuestTimeout("guest never acknowledged command %s" % cid) from None
                     self.resends += 1
-                    self._say("command %s not acknowledged, sending it again" % cid)
-            else:
-                raise GuestTimeout("guest never acknowledged command %s" % cid)
+                    self._say("command %s not acknowledged after %.0f s, sending it again"
+                              % (cid, time.monotonic() - sent_at))
             self._wait_cmd_marker(begin, deadline, "command %s" % cid)
             while True:
                 m = end_re.search(self._cmd_buf)
@@ -383,8 +386,9 @@ class VM:
                 self._recv_cmd(deadline, "command %s" % cid)
         except GuestTimeout as e:
             self._channel_lost = True
-            raise GuestTimeout("guest did not answer %r within %ds (+%ds)"
-                               % (_short(cmd), t, self.GRACE), channel_lost=True) from e
+            raise GuestTimeout("guest did not answer %r within %ds (+%ds)\n%s"
+                               % (_short(cmd), t, self.GRACE, self._stuck_report()),
+                               channel_lost=True) from e
         body = self._cmd_buf[:m.start()]
         self._cmd_buf = self._cmd_buf[m.end():]
         out = base64.b64decode(b"".join(body.split()))
@@ -393,6 +397,20 @@ class VM:
             raise GuestTimeout("guest command timed out after %ds: %r" % (t, _short(cmd)),
                                output=out.decode("utf-8", "replace"))
         return rc, out
+
+    def _stuck_report(self):
+        """What can be learnt of a guest that stopped answering: its
+        blocked tasks and the running CPU's backtrace (SysRq-w and -l on the
+        PS/2 keyboard; the kernel runs with sysrq_always_enabled), in the
+        console's tail."""
+        try:
+            for what in ("w", "l"):   # blocked tasks, then what the CPU is running
+                self.execute("send-key", {"keys": [{"type": "qcode", "data": k}
+                                                   for k in ("alt", "sysrq", what)]}, timeout=5)
+                time.sleep(3)
+        except Exception as e:  # the diagnosis must not hide the timeout
+            return "(no SysRq: %s)" % e
+        return "--- console tail:\n" + self.console_text()[-6000:]
 
     def run(self, cmd, timeout=60):
         """Run a busybox sh script in the guest as root, in /, stdin from
