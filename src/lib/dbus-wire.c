@@ -19,10 +19,10 @@ void mo_sasl_init(struct mo_sasl *s, uid_t uid, const char *guid)
 /* Whether @hex (of @len bytes) spells, in hex of its ASCII digits, the decimal @uid. */
 static bool token_is_uid(const char *hex, size_t len, uid_t uid)
 {
-	char dec[24], want[48];
-	size_t n;
+	char dec[16] = "", want[32] = "";
+	int k = snprintf(dec, sizeof(dec), "%u", (unsigned) uid);
+	size_t n = k > 0 && (size_t) k < sizeof(dec) ? (size_t) k : 0;
 
-	n = (size_t) snprintf(dec, sizeof(dec), "%u", (unsigned) uid);
 	for (size_t i = 0; i < n; i++)
 		snprintf(want + 2 * i, 3, "%02x", (unsigned char) dec[i]);
 	if (len != 2 * n)
@@ -50,10 +50,8 @@ static bool command_is(const char *line, size_t len, const char *word, const cha
 	return true;
 }
 
-static void reply_add(const char *text, char *reply, size_t reply_size, size_t *reply_len)
+static void reply_add(const char *text, size_t n, char *reply, size_t reply_size, size_t *reply_len)
 {
-	size_t n = strlen(text);
-
 	if (*reply_len + n <= reply_size) {
 		memcpy(reply + *reply_len, text, n);
 		*reply_len += n;
@@ -61,6 +59,8 @@ static void reply_add(const char *text, char *reply, size_t reply_size, size_t *
 }
 
 #define REJECTED "REJECTED EXTERNAL ANONYMOUS\r\n"
+/* an answer of the literal @lit */
+#define ANSWER(lit) reply_add(lit, sizeof(lit) - 1, reply, reply_size, reply_len)
 
 /* Whether the response @resp (of @len bytes) to mechanism @mech authenticates the peer. */
 static bool response_ok(const struct mo_sasl *s, enum mo_sasl_mech mech, const char *resp, size_t len)
@@ -77,8 +77,9 @@ static int sasl_line(struct mo_sasl *s, const char *line, size_t len, char *repl
 	char ok[3 + 32 + 3];
 	const char *args;
 	size_t alen;
+	int oklen = snprintf(ok, sizeof(ok), "OK %s\r\n", s->guid);
+	size_t okn = oklen > 0 && (size_t) oklen < sizeof(ok) ? (size_t) oklen : 0;
 
-	snprintf(ok, sizeof(ok), "OK %s\r\n", s->guid);
 	if (command_is(line, len, "BEGIN", &args, &alen)) {
 		if (s->state != MO_SASL_WANT_BEGIN)
 			return -EPROTO;   /* the specification: disconnect */
@@ -88,7 +89,7 @@ static int sasl_line(struct mo_sasl *s, const char *line, size_t len, char *repl
 	if (command_is(line, len, "CANCEL", &args, &alen) || command_is(line, len, "ERROR", &args, &alen)) {
 		s->state = MO_SASL_WANT_AUTH;
 		s->mech = MO_SASL_MECH_NONE;
-		reply_add(REJECTED, reply, reply_size, reply_len);
+		ANSWER(REJECTED);
 		return 0;
 	}
 	if (s->state == MO_SASL_WANT_AUTH && command_is(line, len, "AUTH", &args, &alen)) {
@@ -103,33 +104,33 @@ static int sasl_line(struct mo_sasl *s, const char *line, size_t len, char *repl
 		else if (mlen == 9 && memcmp(args, "ANONYMOUS", 9) == 0)
 			mech = MO_SASL_MECH_ANONYMOUS;
 		if (mech == MO_SASL_MECH_NONE) {
-			reply_add(REJECTED, reply, reply_size, reply_len);
+			ANSWER(REJECTED);
 		} else if (!resp) {
 			s->mech = mech;
 			s->state = MO_SASL_WANT_DATA;
-			reply_add("DATA\r\n", reply, reply_size, reply_len);
+			ANSWER("DATA\r\n");
 		} else if (response_ok(s, mech, resp, rlen)) {
 			s->mech = mech;
 			s->state = MO_SASL_WANT_BEGIN;
-			reply_add(ok, reply, reply_size, reply_len);
+			reply_add(ok, okn, reply, reply_size, reply_len);
 		} else {
-			reply_add(REJECTED, reply, reply_size, reply_len);
+			ANSWER(REJECTED);
 		}
 		return 0;
 	}
 	if (s->state == MO_SASL_WANT_DATA && command_is(line, len, "DATA", &args, &alen)) {
 		if (response_ok(s, s->mech, args, alen)) {
 			s->state = MO_SASL_WANT_BEGIN;
-			reply_add(ok, reply, reply_size, reply_len);
+			reply_add(ok, okn, reply, reply_size, reply_len);
 		} else {
 			s->state = MO_SASL_WANT_AUTH;
 			s->mech = MO_SASL_MECH_NONE;
-			reply_add(REJECTED, reply, reply_size, reply_len);
+			ANSWER(REJECTED);
 		}
 		return 0;
 	}
 	/* NEGOTIATE_UNIX_FD included: no descriptors pass here. */
-	reply_add("ERROR\r\n", reply, reply_size, reply_len);
+	ANSWER("ERROR\r\n");
 	return 0;
 }
 

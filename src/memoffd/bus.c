@@ -538,7 +538,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	/* sd-bus never reads the peer: the relay does, and bounds what it may make memoffd hold */
 	r = relay_new(m->event, cfd, cred.uid, s->server_id,
 		      cred.uid == 0 ? MO_BUS_MAX_MESSAGE_ROOT : MO_BUS_MAX_MESSAGE, on_relay_end, c, &bfd, &c->relay);
-	cfd = -1;   /* the relay's, or closed */
+	/* cfd is the relay's now, or closed */
 	if (r < 0)
 		goto fail;
 	if ((r = sd_bus_new(&bus)) < 0 ||
