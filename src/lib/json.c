@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -81,12 +82,47 @@ void mo_json_escape(FILE *f, const char *s)
 				fputs("\xef\xbf\xbd", f);
 			else if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
+			else if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
+				/* a C1 control (U+0080..U+009F; CSI is U+009B): never raw to a terminal */
+				fprintf(f, "\\u%04x", p[1]);
 			else
 				fwrite(p, 1, n, f);
 		}
 		p += n ? n : 1;
 	}
 	fputc('"', f);
+}
+
+char *mo_json_utf8_dup(const char *s)
+{
+	const unsigned char *p;
+	size_t len = 0;
+	char *d, *o;
+
+	for (p = (const unsigned char *) s; *p;) {
+		size_t n = mo_json_utf8_len(p);
+
+		len += n ? n : 3;
+		p += n ? n : 1;
+	}
+	d = malloc(len + 1);
+	if (!d)
+		return NULL;
+	for (o = d, p = (const unsigned char *) s; *p;) {
+		size_t n = mo_json_utf8_len(p);
+
+		if (n) {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+		}
+	}
+	*o = '\0';
+	return d;
 }
 
 static void indent(struct mo_json *j)

@@ -9,7 +9,12 @@
  * not part of a well-formed UTF-8 sequence (RFC 3629) is replaced by U+FFFD,
  * the replacement character (written as its UTF-8 bytes, so that a reader
  * that writes the text again writes the same bytes), one for each such byte;
- * NULL strings are null.
+ * NULL strings are null. Every control character is escaped: the C0 ones
+ * and DEL as \uXXXX (or \n, \t, \r, \b, \f), and the C1 ones (U+0080..
+ * U+009F, which RFC 8259 lets through raw) as \u0080..\u009f too, so that
+ * a document shown on a terminal can hold no escape sequence (a process
+ * named with ESC [ 2 J stays "\u001b[2J"), and a reader gets the exact
+ * characters back.
  *
  * Every value function takes a key: pass the member name inside an object,
  * NULL inside an array or at the top level.
@@ -59,6 +64,14 @@ size_t mo_json_utf8_len(const unsigned char *p);
  * Return: 0, or -ENOMEM.
  */
 int mo_json_to_string(void (*write)(struct mo_json *j, const void *userdata), const void *userdata, char **ret);
+
+/**
+ * mo_json_utf8_dup() - a copy of @s with each byte that is not part of
+ * well-formed UTF-8 replaced by U+FFFD, as mo_json_escape() writes it: for
+ * text given to another JSON writer (libsmartcols' cells), so that its
+ * document is valid UTF-8 too. Return: the copy (caller frees), or NULL.
+ */
+char *mo_json_utf8_dup(const char *s);
 
 /** mo_json_escape() - write @s as a quoted JSON string to @f. */
 void mo_json_escape(FILE *f, const char *s);

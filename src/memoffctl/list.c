@@ -14,6 +14,7 @@
 #include "common.h"
 #include "format.h"
 #include "iomem.h"
+#include "json.h"
 #include "pinmem.h"
 #include "parse.h"
 #include "pins.h"
@@ -391,6 +392,20 @@ static int add_line(struct libscols_table *tb, const struct list_opts *o,
 
 		if (r < 0)
 			return r;
+		/*
+		 * A table's cells need no escaping: libsmartcols writes each non-printable
+		 * character as \xHH. Its JSON writer escapes C0 controls but passes other
+		 * bytes through: make the text well-formed UTF-8 (json.h's rule), or a
+		 * DEVICE from a crafted tree would make the document invalid.
+		 */
+		if (s && o->json) {
+			char *u = mo_json_utf8_dup(s);
+
+			free(s);
+			if (!u)
+				return -ENOMEM;
+			s = u;
+		}
 		if (s && scols_line_refer_data(ln, i, s) < 0) {
 			free(s);
 			return -ENOMEM;

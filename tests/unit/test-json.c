@@ -73,6 +73,8 @@ static void escapes(struct mo_json *j)
 {
 	mo_json_begin_array(j, NULL);
 	mo_json_string(j, NULL, "a\"b\\c\nd\te\x01\x7f" "é");
+	/* every C1 control too (CSI, U+009B, would drive a terminal), not U+00A0 after them */
+	mo_json_string(j, NULL, "\xc2\x80\xc2\x9b" "2J\xc2\x9f\xc2\xa0");
 	mo_json_end_array(j);
 }
 
@@ -80,7 +82,8 @@ static void test_escapes(void **state)
 {
 	char *s = capture(escapes);
 
-	assert_string_equal(s, "[\n   \"a\\\"b\\\\c\\nd\\te\\u0001\\u007fé\"\n]\n");
+	assert_string_equal(s, "[\n   \"a\\\"b\\\\c\\nd\\te\\u0001\\u007fé\",\n"
+			    "   \"\\u0080\\u009b2J\\u009f\xc2\xa0\"\n]\n");
 	free(s);
 	(void) state;
 }
@@ -107,12 +110,24 @@ static void test_bad_utf8(void **state)
 	(void) state;
 }
 
+/* What mo_json_utf8_dup() gives another JSON writer: the same U+FFFD for each stray byte, the rest as it is. */
+static void test_utf8_dup(void **state)
+{
+	char *s = mo_json_utf8_dup("PNP0C80:\xff\x1b[2J \xc2\x9b é \xe2\x82");
+
+	assert_non_null(s);
+	assert_string_equal(s, "PNP0C80:\xef\xbf\xbd\x1b[2J \xc2\x9b é \xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	(void) state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_bad_utf8),
+		cmocka_unit_test(test_utf8_dup),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
