@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "escape.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +84,35 @@ bool mo_has_cntrl(const char *s, bool keep_newline)
 		if (cntrl_at(p, keep_newline))
 			return true;
 	return false;
+}
+
+int mo_escape_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	/* the format's own final newline; one an argument ends with is escaped */
+	bool newline = *fmt && fmt[strlen(fmt) - 1] == '\n';
+	char *raw = NULL, *esc;
+	int n;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return -ENOMEM;
+	if (newline)
+		raw[strlen(raw) - 1] = '\0';
+	esc = mo_escape_cntrl_dup(raw, false);
+	free(raw);
+	if (!esc)
+		return -ENOMEM;
+	n = fprintf(f, "%s%s", esc, newline ? "\n" : "");
+	free(esc);
+	return n < 0 ? -EIO : n;
+}
+
+int mo_escape_fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = mo_escape_vfprintf(f, fmt, ap);
+	va_end(ap);
+	return r;
 }

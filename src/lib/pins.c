@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 
+#include "escape.h"
 #include "kpageflags.h"
 #include "parse.h"
 #include "pins.h"
@@ -649,7 +650,7 @@ int mo_pin_summary_print(FILE *out, struct mo_pin_report *const *reports, size_t
 	for (size_t i = 0; i < s.n; i++) {
 		char line[1024];
 
-		fprintf(out, "  %s.\n", mo_pin_summary_line_format(&s.lines[i], line, sizeof(line)));
+		mo_escape_fprintf(out, "  %s.\n", mo_pin_summary_line_format(&s.lines[i], line, sizeof(line)));
 		lines++;
 	}
 	mo_pin_summary_done(&s);

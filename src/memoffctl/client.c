@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "client.h"
+#include "escape.h"
 #include "format.h"
 #include "json.h"
 #include "pins-json.h"
@@ -368,9 +369,9 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 			scols_unref_table(tb);
 		}
 	}
-	fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),
-		j->message && *j->message ? j->message :
-		(snprintf(buf, sizeof(buf), "%s of %s", mo_format_size(j->bytes_done, a),
+	mo_escape_fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),
+			  j->message && *j->message ? j->message :
+			  (snprintf(buf, sizeof(buf), "%s of %s", mo_format_size(j->bytes_done, a),
 			  mo_format_size(j->bytes_wanted, b)), buf));
 	/* as memoffctl offline prints them in-process */
 	(void) mo_pin_summary_print(out, j->blocked, j->n_blocked);

@@ -11,6 +11,7 @@
 
 #include "attempt.h"
 #include "client.h"
+#include "escape.h"
 #include "json.h"
 #include "parse.h"
 #include "runner.h"
@@ -48,7 +49,8 @@ static void print_outcome(uint64_t index, const char *action, const char *reason
 	if (quiet)
 		return;
 	if (!json) {
-		printf("memory%" PRIu64 ": %s (%s)\n", index, action ? action : "left as it is", reason);
+		mo_escape_fprintf(stdout, "memory%" PRIu64 ": %s (%s)\n", index, action ? action : "left as it is",
+				  reason);
 		return;
 	}
 	mo_json_init(&j, stdout);

@@ -15,6 +15,7 @@
 #include "block.h"
 #include "client.h"
 #include "common.h"
+#include "escape.h"
 #include "forensics.h"
 #include "format.h"
 #include "job.h"
@@ -271,9 +272,9 @@ static void on_progress(const struct mo_job_progress *p, void *userdata)
 		ctl_progress_clear(&u->line);
 		switch (p->phase) {
 		case MO_PHASE_RESULT:
-			fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
-				p->attempt, mo_outcome_to_string(p->outcome), ctl_usec_str(p->attempt_usec, d),
-				strempty(p->reason));
+			mo_escape_fprintf(stderr, "memoffctl: block %" PRIu64 ": attempt %u: %s after %s: %s", p->block,
+					  p->attempt, mo_outcome_to_string(p->outcome),
+					  ctl_usec_str(p->attempt_usec, d), strempty(p->reason));
 			if (p->outcome == MO_OUTCOME_STALLED) {
 				fprintf(stderr, " (pgmigrate_success +%" PRIu64 ", pgmigrate_fail +%" PRIu64,
 					p->stall.migrate_success, p->stall.migrate_fail);

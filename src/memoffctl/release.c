@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "common.h"
+#include "escape.h"
 #include "forensics.h"
 #include "format.h"
 #include "parse.h"
@@ -129,23 +130,24 @@ static void on_progress(const struct mo_release_progress *p, void *userdata)
 		ctl_progress_clear(&u->line);
 		switch (p->phase) {
 		case MO_RELEASE_PHASE_DEVICE:
-			fprintf(stderr, "memoffctl: %s: try %u: taking its blocks offline\n", p->device, p->attempt);
+			mo_escape_fprintf(stderr, "memoffctl: %s: try %u: taking its blocks offline\n", p->device,
+					  p->attempt);
 			break;
 		case MO_RELEASE_PHASE_BLOCK:
 			if (jp->phase == MO_PHASE_RESULT)
-				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": %s after %s: %s\n", p->device,
-					jp->block, mo_outcome_to_string(jp->outcome), ctl_usec_str(jp->attempt_usec, d),
-					strempty(jp->reason));
+				mo_escape_fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": %s after %s: %s\n",
+						  p->device, jp->block, mo_outcome_to_string(jp->outcome),
+						  ctl_usec_str(jp->attempt_usec, d), strempty(jp->reason));
 			else if (jp->phase == MO_PHASE_ROLLBACK)
-				fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": putting it back online\n", p->device,
-					jp->block);
+				mo_escape_fprintf(stderr, "memoffctl: %s: block %" PRIu64 ": putting it back online\n",
+						  p->device, jp->block);
 			break;
 		case MO_RELEASE_PHASE_EJECT:
-			fprintf(stderr, "memoffctl: %s: every block offline, ejecting\n", p->device);
+			mo_escape_fprintf(stderr, "memoffctl: %s: every block offline, ejecting\n", p->device);
 			break;
 		case MO_RELEASE_PHASE_RESULT:
-			fprintf(stderr, "memoffctl: %s: %s: %s\n", p->device, mo_release_outcome_to_string(p->outcome),
-				strempty(p->reason));
+			mo_escape_fprintf(stderr, "memoffctl: %s: %s: %s\n", p->device,
+					  mo_release_outcome_to_string(p->outcome), strempty(p->reason));
 			break;
 		case MO_RELEASE_PHASE_WAIT:
 			fprintf(stderr, "memoffctl: waiting %s before trying a device again\n",

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <libsmartcols.h>
 
+#include "escape.h"
 #include "format.h"
 #include "pinsout.h"
 #include "report.h"
@@ -265,7 +266,7 @@ static void job_summary(const struct job_report *rep)
 		printf("%s %s of %s (%" PRIu64 " of %" PRIu64 " blocks) in %s", offline ? "Offlined" : "Onlined",
 		       done, want, r->done_blocks, r->wanted_blocks, ctl_usec_str(r->usec, d));
 	if (r->stop != MO_STOP_FINISHED)
-		printf(": %s", r->stop_reason);
+		mo_escape_fprintf(stdout, ": %s", r->stop_reason);
 	fputs(".\n", stdout);
 	if (r->dry_run && r->size_request && r->n_memory_blocks)
 		printf("Examined %zu of %zu blocks (%zu eligible).\n", r->n_examined, r->n_memory_blocks,
@@ -315,13 +316,13 @@ static void job_failure(const struct job_report *rep)
 	mo_format_size(r->done_bytes, done);
 	mo_format_size(r->wanted_bytes, want);
 	if (r->size_request && r->n_candidates == 0) {
-		fprintf(stderr, "memoffctl: %s %s: no eligible block (", verb, strempty(rep->request));
+		mo_escape_fprintf(stderr, "memoffctl: %s %s: no eligible block (", verb, strempty(rep->request));
 		print_skipped(stderr, r);
 		fputs(")\n", stderr);
 		return;
 	}
-	fprintf(stderr, "memoffctl: %s%s %s of %s: %s\n", r->dry_run ? "the plan would " : "", verb, done, want,
-		r->stop == MO_STOP_FINISHED ? "not every block could be done" : r->stop_reason);
+	mo_escape_fprintf(stderr, "memoffctl: %s%s %s of %s: %s\n", r->dry_run ? "the plan would " : "", verb, done,
+			  want, r->stop == MO_STOP_FINISHED ? "not every block could be done" : r->stop_reason);
 }
 
 /* ---- a release's summary ---- */
@@ -339,7 +340,7 @@ static void print_ineligible(FILE *f, const struct mo_release_result *r)
 			fputs("; ...", f);
 			break;
 		}
-		fprintf(f, "; %s: %s", d->name, d->reason);
+		mo_escape_fprintf(f, "; %s: %s", d->name, d->reason);
 	}
 }
 
@@ -357,7 +358,7 @@ static void release_summary(const struct job_report *rep)
 	else
 		printf("Released %s of %s (%u device%s) in %s", a, b, n, n == 1 ? "" : "s", ctl_usec_str(r->usec, d));
 	if (r->stop != MO_STOP_FINISHED)
-		printf(": %s", r->stop_reason);
+		mo_escape_fprintf(stdout, ": %s", r->stop_reason);
 	fputs(".\n", stdout);
 	if (got > r->wanted_bytes)
 		printf("Whole devices only: %s more than asked.\n", mo_format_size(got - r->wanted_bytes, a));
@@ -379,15 +380,15 @@ static void release_failure(const struct job_report *rep)
 
 	mo_format_size(r->dry_run ? r->planned_bytes : r->released_bytes, a);
 	mo_format_size(r->wanted_bytes, b);
-	fprintf(stderr, "memoffctl: release %s: %s%s of %s: %s\n", strempty(rep->request),
-		r->dry_run ? "the plan would release " : "released ", a, b,
-		r->stop == MO_STOP_FINISHED ? "not every device could be released" : r->stop_reason);
+	mo_escape_fprintf(stderr, "memoffctl: release %s: %s%s of %s: %s\n", strempty(rep->request),
+			  r->dry_run ? "the plan would release " : "released ", a, b,
+			  r->stop == MO_STOP_FINISHED ? "not every device could be released" : r->stop_reason);
 	for (size_t i = 0; i < r->n_devices; i++) {
 		const struct mo_release_device_result *d = &r->devices[i];
 
 		if (touched(d) && d->outcome != MO_RELEASE_RELEASED && d->outcome != MO_RELEASE_PLANNED)
-			fprintf(stderr, "memoffctl: %s: %s: %s\n", d->name, mo_release_outcome_to_string(d->outcome),
-				d->reason);
+			mo_escape_fprintf(stderr, "memoffctl: %s: %s: %s\n", d->name,
+					  mo_release_outcome_to_string(d->outcome), d->reason);
 	}
 }
 

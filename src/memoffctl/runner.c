@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "client.h"
+#include "escape.h"
 #include "format.h"
 #include "job.h"
 #include "report.h"
@@ -224,9 +225,10 @@ void ctl_progress_draw(struct ctl_progress *p, uint64_t done_bytes, uint64_t wan
 
 	if (!p->tty)
 		return;
-	fprintf(stderr, "\r\033[K%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)%s%s", p->verb,
-		mo_format_size(done_bytes, done), mo_format_size(wanted_bytes, want), done_blocks, wanted_blocks,
-		detail && *detail ? ", " : "", strempty(detail));
+	fputs("\r\033[K", stderr);
+	mo_escape_fprintf(stderr, "%s %s of %s (%" PRIu64 "/%" PRIu64 " blocks)%s%s", p->verb,
+			  mo_format_size(done_bytes, done), mo_format_size(wanted_bytes, want), done_blocks,
+			  wanted_blocks, detail && *detail ? ", " : "", strempty(detail));
 	fflush(stderr);
 	p->line = true;
 }

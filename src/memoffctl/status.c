@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "client.h"
+#include "escape.h"
 #include "json.h"
 #include "verbs.h"
 
@@ -44,9 +45,9 @@ static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
 	(void) get_string(bus, "HotplugPolicy", &policy);
 	(void) get_string(bus, "AutoOnlineBlocks", &autoonline);
 	if (!json) {
-		printf("memoffd %s: %s\n", strempty(version), strempty(state));
-		printf("hotplug policy: %s (kernel auto_online_blocks: %s)\n", strempty(policy),
-		       autoonline && *autoonline ? autoonline : "unknown");
+		mo_escape_fprintf(stdout, "memoffd %s: %s\n", strempty(version), strempty(state));
+		mo_escape_fprintf(stdout, "hotplug policy: %s (kernel auto_online_blocks: %s)\n", strempty(policy),
+				  autoonline && *autoonline ? autoonline : "unknown");
 	}
 	r = sd_bus_call_method(bus, MO_BUS_NAME, MO_BUS_PATH, MO_BUS_INTERFACE, "ListJobs", &e, &reply, NULL);
 	if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "(ussso)") >= 0) {
@@ -64,8 +65,9 @@ static int verb_status(struct ctl_ctx *ctx, int argc, char *argv[])
 				running++;
 				if (ctl_client_get_job(bus, path, &j) >= 0) {
 					if (!json)
-						printf("running: job %u (%s): %" PRIu64 " of %" PRIu64 " blocks\n",
-						       j.id, strempty(j.request), j.blocks_done, j.blocks_wanted);
+						mo_escape_fprintf(stdout, "running: job %u (%s): %" PRIu64 " of %" PRIu64
+								  " blocks\n", j.id, strempty(j.request), j.blocks_done,
+								  j.blocks_wanted);
 					else if (!current)
 						current = j.id;
 					ctl_job_info_done(&j);

@@ -8,6 +8,7 @@
 
 #include "attempt.h"
 #include "client.h"
+#include "escape.h"
 #include "format.h"
 #include "json.h"
 #include "parse.h"
@@ -156,11 +157,11 @@ static void print_state(const struct state *s, bool waited, bool timed_out)
 	if (s->target == 0) {
 		printf("release target: none\n");
 	} else {
-		printf("release target: %s, released %s%s", mo_format_size(s->target, a),
-		       mo_format_size(s->released, b), s->n ? " (" : "");
-		for (size_t i = 0; i < s->n; i++)
-			printf("%s%s", i ? ", " : "", s->devices[i]);
-		printf("%s: %s\n", s->n ? ")" : "", s->state);
+		mo_escape_fprintf(stdout, "release target: %s, released %s%s", mo_format_size(s->target, a),
+				  mo_format_size(s->released, b), s->n ? " (" : "");
+				  for (size_t i = 0; i < s->n; i++)
+				  mo_escape_fprintf(stdout, "%s%s", i ? ", " : "", s->devices[i]);
+				  mo_escape_fprintf(stdout, "%s: %s\n", s->n ? ")" : "", s->state);
 	}
 	if (s->have_releasable)
 		printf("releasable now: %s\n", mo_format_size(s->releasable, a));
@@ -180,8 +181,8 @@ static int on_blocked(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	char a[MO_FORMAT_SIZE_MAX];
 
 	if (!s->json && sd_bus_message_read(m, "sts", &device, &bytes, &summary) >= 0)
-		fprintf(stderr, "memoffctl: %s (%s) not released yet: %s\n", device, mo_format_size(bytes, a),
-			summary);
+		mo_escape_fprintf(stderr, "memoffctl: %s (%s) not released yet: %s\n", device, mo_format_size(bytes, a),
+				  summary);
 	return 0;
 }
 

@@ -50,12 +50,33 @@ static void test_dup(void **state)
 	assert_true(mo_has_cntrl("x\n", false));
 }
 
+/* Human output echoing outside text: each control character of it escaped, the line's own newline kept. */
+static void test_fprintf(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void) state;
+	assert_non_null(f);
+	assert_int_equal(mo_escape_fprintf(f, "comm %s[%d]\n", "pin\033[2J\nfake\xc2\x9b", 42), 36);
+	mo_escape_fprintf(f, "; %s: %s", "a\tb", "×");
+	mo_escape_fprintf(f, ".\n");
+	/* a newline that ends an argument, not the format, is escaped */
+	mo_escape_fprintf(f, "reason: %s", "x\n");
+	mo_escape_fprintf(f, "%s", "");
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "comm pin\\x1b[2J\\x0afake\\xc2\\x9b[42]\n; a\\x09b: ×.\nreason: x\\x0a");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_fprintf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
