@@ -31,14 +31,11 @@ daemon_copy_tree "$T"
 #   block 3: 0x18040 anonymous, mapped by no process (unmapped: a pipe buffer);
 #            0x18041 anonymous, mapped by pinner at 0x10000000, logged by the kernel
 #   block 13 (its writes spin): 0x68020 anonymous, mapped by pinner at 0x10001000
-python3 - "$T" <<'PY'
-import os, struct, sys
+python3 - "$T" "$top_srcdir/tests/lib" <<'PY'
+import os, sys
 t = sys.argv[1]
-def put(path, off, val):
-    with open(path, "r+b" if os.path.exists(path) else "w+b") as f:
-        f.seek(off * 8)
-        f.write(struct.pack("<Q", val))
-KPF = {"lru": 1 << 5, "slab": 1 << 7, "mmap": 1 << 11, "anon": 1 << 12, "uptodate": 1 << 3}
+sys.path.insert(0, sys.argv[2])
+from fakeproc import KPF, put
 kpf = t + "/proc/kpageflags"
 for pfn in range(0x10010, 0x10013):
     put(kpf, pfn, KPF["slab"])

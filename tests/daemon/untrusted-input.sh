@@ -97,14 +97,12 @@ stop_daemon >/dev/null
 # mapped by pid 4242, whose name, cgroup and mapped file hold control
 # characters (written as the kernel shows them: comm and cgroup raw, a newline
 # in a file name as \012 in maps).
-python3 - "$T" <<'PY'
-import os, struct, sys
+python3 - "$T" "$top_srcdir/tests/lib" <<'PY'
+import os, sys
 t = sys.argv[1]
-def put(path, off, val):
-    with open(path, "r+b" if os.path.exists(path) else "w+b") as f:
-        f.seek(off * 8)
-        f.write(struct.pack("<Q", val))
-put(t + "/proc/kpageflags", 0x18040, (1 << 12) | (1 << 11) | (1 << 5) | (1 << 3))  # anon mmap lru uptodate
+sys.path.insert(0, sys.argv[2])
+from fakeproc import KPF, put
+put(t + "/proc/kpageflags", 0x18040, KPF["anon"] | KPF["mmap"] | KPF["lru"] | KPF["uptodate"])
 with open(t + "/proc/kpageflags", "r+b") as f:
     f.truncate(0x78000 * 8)
 pid = t + "/proc/4242"
