@@ -11,54 +11,145 @@
 /* How often a waiting caller looks at its cancel flag. */
 #define POLL_USEC (20 * 1000ULL)
 
-static atomic_uint stuck, running;
+static atomic_uint stuck, running, threads;
 
-struct request {
+/* One helper thread and what it shares with its caller. */
+struct helper {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned refs;          /* the caller's and the helper's */
-	bool done, abandoned;
+	pthread_cond_t wake;    /* the thread waits here for a call, or its end */
+	pthread_cond_t done;    /* the caller waits here for the call's end */
+	unsigned refs;          /* the caller's (the worker's) and the thread's */
+	pthread_t thread;
+	bool busy;              /* a call was handed over and has not finished */
+	bool abandoned;         /* the caller gave up on it: the thread frees ctx and ends */
+	bool quit;              /* the worker is freed: end when idle */
 	mo_bounded_fn fn;
-	void *ctx;              /* the caller's until abandoned, then the helper's to free */
+	void *ctx;              /* the caller's until abandoned, then the thread's to free */
 	void (*free_ctx)(void *ctx);
 	int result;
 };
 
-static void request_unref(struct request *q)
+struct mo_bounded_worker {
+	struct helper *h;       /* NULL: no thread yet, or the last one was abandoned */
+};
+
+static void helper_unref(struct helper *h)
 {
 	bool last;
 
-	pthread_mutex_lock(&q->lock);
-	last = --q->refs == 0;
-	pthread_mutex_unlock(&q->lock);
+	pthread_mutex_lock(&h->lock);
+	last = --h->refs == 0;
+	pthread_mutex_unlock(&h->lock);
 	if (!last)
 		return;
-	if (q->abandoned && q->free_ctx)
-		q->free_ctx(q->ctx);
-	pthread_cond_destroy(&q->cond);
-	pthread_mutex_destroy(&q->lock);
-	free(q);
+	pthread_cond_destroy(&h->wake);
+	pthread_cond_destroy(&h->done);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
 }
 
-static void *helper(void *userdata)
+static void *helper_main(void *userdata)
 {
-	struct request *q = userdata;
-	bool abandoned;
-	int r;
+	struct helper *h = userdata;
+	bool abandoned = false;
 
-	r = q->fn(q->ctx);
-	atomic_fetch_sub(&running, 1);
-	pthread_mutex_lock(&q->lock);
-	q->result = r;
-	q->done = true;
-	abandoned = q->abandoned;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-	request_unref(q);
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		mo_bounded_fn fn;
+		void *ctx;
+		int r;
+
+		while (!h->busy && !h->quit)
+			pthread_cond_wait(&h->wake, &h->lock);
+		if (!h->busy)
+			break;
+		fn = h->fn;
+		ctx = h->ctx;
+		pthread_mutex_unlock(&h->lock);
+		r = fn(ctx);
+		atomic_fetch_sub(&running, 1);
+		pthread_mutex_lock(&h->lock);
+		h->result = r;
+		h->busy = false;
+		if (h->abandoned) {
+			abandoned = true;
+			break;
+		}
+		pthread_cond_signal(&h->done);
+	}
+	pthread_mutex_unlock(&h->lock);
 	/* an abandoned helper counts as stuck until it has freed what it was left */
+	if (abandoned && h->free_ctx)
+		h->free_ctx(h->ctx);
+	helper_unref(h);
 	if (abandoned)
 		atomic_fetch_sub(&stuck, 1);
+	atomic_fetch_sub(&threads, 1);
 	return NULL;
+}
+
+static int helper_start(struct helper **ret)
+{
+	pthread_condattr_t ca;
+	sigset_t all, saved;
+	struct helper *h;
+	int r;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->refs = 2;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->done, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&h->wake, NULL);
+
+	/* The helper takes no signal: the caller's (an attempt's interrupt, SIGTERM) are not for it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	atomic_fetch_add(&threads, 1);
+	r = -pthread_create(&h->thread, NULL, helper_main, h);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (r < 0) {
+		atomic_fetch_sub(&threads, 1);
+		h->refs = 1;
+		helper_unref(h);
+		return r;
+	}
+	*ret = h;
+	return 0;
+}
+
+/* End an idle helper and wait for it. */
+static void helper_stop(struct helper *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->quit = true;
+	pthread_cond_signal(&h->wake);
+	pthread_mutex_unlock(&h->lock);
+	(void) pthread_join(h->thread, NULL);
+	helper_unref(h);
+}
+
+int mo_bounded_worker_new(struct mo_bounded_worker **ret)
+{
+	struct mo_bounded_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	*ret = w;
+	return 0;
+}
+
+void mo_bounded_worker_free(struct mo_bounded_worker *w)
+{
+	if (!w)
+		return;
+	if (w->h)
+		helper_stop(w->h);
+	free(w);
 }
 
 unsigned mo_bounded_stuck(void)
@@ -69,6 +160,11 @@ unsigned mo_bounded_stuck(void)
 unsigned mo_bounded_running(void)
 {
 	return atomic_load(&running);
+}
+
+unsigned mo_bounded_threads(void)
+{
+	return atomic_load(&threads);
 }
 
 static void deadline_in(struct timespec *ts, uint64_t usec)
@@ -82,16 +178,13 @@ static void deadline_in(struct timespec *ts, uint64_t usec)
 	}
 }
 
-int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), uint64_t timeout_usec,
-		    const volatile sig_atomic_t *cancel)
+/* Hand @fn(@ctx) to @w's thread (started when it has none) and wait for it, as mo_bounded_call(). */
+static int worker_call(struct mo_bounded_worker *w, mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx),
+		       uint64_t timeout_usec, const volatile sig_atomic_t *cancel)
 {
-	pthread_condattr_t ca;
-	pthread_attr_t attr;
-	sigset_t all, saved;
-	struct request *q;
-	pthread_t t;
+	struct helper *h;
 	uint64_t waited = 0;
-	int r;
+	int r = -ETIMEDOUT;
 
 	if (atomic_load(&stuck) >= MO_BOUNDED_MAX_STUCK)
 		return -EBUSY;
@@ -101,37 +194,21 @@ int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), ui
 			free_ctx(ctx);
 		return -ECANCELED;
 	}
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		return -ENOMEM;
-	q->refs = 2;
-	q->fn = fn;
-	q->ctx = ctx;
-	q->free_ctx = free_ctx;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cond, &ca);
-	pthread_condattr_destroy(&ca);
-
-	/* The helper takes no signal: the caller's (an attempt's interrupt, SIGTERM) are not for it. */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	atomic_fetch_add(&running, 1);
-	r = -pthread_create(&t, &attr, helper, q);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	pthread_attr_destroy(&attr);
-	if (r < 0) {
-		atomic_fetch_sub(&running, 1);
-		q->refs = 1;
-		request_unref(q);
-		return r;
+	if (!w->h) {
+		r = helper_start(&w->h);
+		if (r < 0)
+			return r;
 	}
+	h = w->h;
 
-	pthread_mutex_lock(&q->lock);
-	while (!q->done) {
+	pthread_mutex_lock(&h->lock);
+	h->fn = fn;
+	h->ctx = ctx;
+	h->free_ctx = free_ctx;
+	h->busy = true;
+	atomic_fetch_add(&running, 1);
+	pthread_cond_signal(&h->wake);
+	while (h->busy) {
 		struct timespec ts;
 		uint64_t slice;
 
@@ -145,17 +222,36 @@ int mo_bounded_call(mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx), ui
 		}
 		slice = timeout_usec - waited < POLL_USEC ? timeout_usec - waited : POLL_USEC;
 		deadline_in(&ts, slice);
-		(void) pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+		(void) pthread_cond_timedwait(&h->done, &h->lock, &ts);
 		waited += slice;
 	}
-	if (q->done)
-		r = q->result;
-	else {
-		q->abandoned = true;
-		atomic_fetch_add(&stuck, 1);
+	if (!h->busy) {
+		r = h->result;
+		pthread_mutex_unlock(&h->lock);
+		return r;
 	}
-	pthread_mutex_unlock(&q->lock);
-	request_unref(q);
+	/* abandoned: the thread is on its own now, and the worker starts another next time */
+	h->abandoned = true;
+	atomic_fetch_add(&stuck, 1);
+	pthread_mutex_unlock(&h->lock);
+	(void) pthread_detach(h->thread);
+	w->h = NULL;
+	helper_unref(h);
+	return r;
+}
+
+int mo_bounded_call(struct mo_bounded_worker *w, mo_bounded_fn fn, void *ctx, void (*free_ctx)(void *ctx),
+		    uint64_t timeout_usec, const volatile sig_atomic_t *cancel)
+{
+	struct mo_bounded_worker once = {};
+	int r;
+
+	if (w)
+		return worker_call(w, fn, ctx, free_ctx, timeout_usec, cancel);
+	/* a thread for this call only */
+	r = worker_call(&once, fn, ctx, free_ctx, timeout_usec, cancel);
+	if (once.h)
+		helper_stop(once.h);
 	return r;
 }
 
@@ -196,8 +292,8 @@ static int at_op_fn(void *p)
 }
 
 /* Return: as mo_bounded_call(); on 0, *@ret is the finished operation (caller frees with at_op_free()). */
-static int at_op_run(const struct mo_root *root, bool proc, const char *rel, int flags, bool read_all, size_t max,
-		     uint64_t timeout_usec, const volatile sig_atomic_t *cancel, struct at_op **ret)
+static int at_op_run(struct mo_bounded_worker *w, const struct mo_root *root, bool proc, const char *rel, int flags,
+		     bool read_all, size_t max, uint64_t timeout_usec, const volatile sig_atomic_t *cancel, struct at_op **ret)
 {
 	int dfd = proc ? root->proc_fd : root->sys_fd;
 	struct at_op *o;
@@ -218,7 +314,7 @@ static int at_op_run(const struct mo_root *root, bool proc, const char *rel, int
 		at_op_free(o);
 		return r;
 	}
-	r = mo_bounded_call(at_op_fn, o, at_op_free, timeout_usec, cancel);
+	r = mo_bounded_call(w, at_op_fn, o, at_op_free, timeout_usec, cancel);
 	if (r == -ETIMEDOUT || r == -ECANCELED)
 		return r; /* the helper has it now */
 	if (r < 0) {
@@ -229,14 +325,14 @@ static int at_op_run(const struct mo_root *root, bool proc, const char *rel, int
 	return 0;
 }
 
-int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char *rel, size_t max,
-			      uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
+int mo_root_read_file_bounded(struct mo_bounded_worker *w, const struct mo_root *root, bool proc, const char *rel,
+			      size_t max, uint64_t timeout_usec, const volatile sig_atomic_t *cancel, char **ret,
 			      size_t *ret_len)
 {
 	struct at_op *o = NULL;
 	int r;
 
-	r = at_op_run(root, proc, rel, O_RDONLY, true, max, timeout_usec, cancel, &o);
+	r = at_op_run(w, root, proc, rel, O_RDONLY, true, max, timeout_usec, cancel, &o);
 	if (r < 0 || !o)
 		return r < 0 ? r : -EIO;
 	*ret = TAKE_PTR(o->buf);
@@ -246,15 +342,15 @@ int mo_root_read_file_bounded(const struct mo_root *root, bool proc, const char 
 	return 0;
 }
 
-int mo_root_open_bounded(const struct mo_root *root, bool proc, const char *rel, int flags, uint64_t timeout_usec,
-			 const volatile sig_atomic_t *cancel)
+int mo_root_open_bounded(struct mo_bounded_worker *w, const struct mo_root *root, bool proc, const char *rel,
+			 int flags, uint64_t timeout_usec, const volatile sig_atomic_t *cancel)
 {
 	struct at_op *o = NULL;
 	int r;
 
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EROFS; /* reads only: the write guard lives in mo_root_open() */
-	r = at_op_run(root, proc, rel, flags, false, 0, timeout_usec, cancel, &o);
+	r = at_op_run(w, root, proc, rel, flags, false, 0, timeout_usec, cancel, &o);
 	if (r < 0 || !o)
 		return r < 0 ? r : -EIO;
 	r = TAKE_FD(o->fd);

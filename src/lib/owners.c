@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "kpageflags.h"
@@ -11,38 +10,14 @@
 #include "owners.h"
 #include "bounded.h"
 #include "maps.h"
+#include "pagemap.h"
 #include "parse.h"
 #include "util.h"
 
-#define PM_PRESENT (UINT64_C(1) << 63)
-#define PM_SWAP (UINT64_C(1) << 62)
-#define PM_FILE (UINT64_C(1) << 61)
-#define PM_EXCLUSIVE (UINT64_C(1) << 56)
-#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
-
-/*
- * PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h): the present ranges of a
- * mapping without reading a pagemap word per page. Older kernels have no
- * ioctl on pagemap (ENOTTY): every page's word is read then.
- */
-#define MO_PAGEMAP_SCAN _IOWR('f', 16, struct mo_pm_scan_arg)
-#define MO_PAGE_IS_PRESENT (UINT64_C(1) << 3)
-#define MO_PAGE_IS_PFNZERO (UINT64_C(1) << 5)
-
-struct mo_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mo_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define SCAN_REGIONS 512
-
 #define DEFAULT_MAX_OWNERS 8
 #define MAPS_MAX (256u << 20)     /* a maps file longer than this is skipped */
-#define PAGEMAP_CHUNK 8192        /* entries a read: 64 KiB, 32 MiB of address space */
+#define CGROUP_MAX (1u << 20)     /* /proc/PID/cgroup: a line a hierarchy */
+#define COMM_MAX 64               /* /proc/PID/comm: 16 bytes and a newline */
 #define BITMAP_MAX_SPAN (UINT64_C(1) << 24)
 
 /*
@@ -77,11 +52,11 @@ struct scan {
 	uint64_t *bitmap;      /* over [min, max], or NULL */
 	bool want_anon, want_other; /* kinds of pages looked for: anonymous, or not */
 	bool no_pagemap_scan;  /* the kernel has no PAGEMAP_SCAN */
-	struct mo_page_region regions[SCAN_REGIONS];
 	long page_size;
 	bool saw_present, saw_pfn;
 	unsigned denied;
-	uint64_t buf[PAGEMAP_CHUNK];
+	struct mo_bounded_worker *worker; /* runs every read of a process's files (bounded.h) */
+	struct mo_pagemap_walk *walk; /* its pagemap's (NULL after a step was abandoned) */
 	/* the process being scanned */
 	pid_t pid;
 	char comm[17];
@@ -131,26 +106,31 @@ void mo_owners_free(struct mo_owners *o)
 	free(o);
 }
 
-/* Read a whole procfs file relative to proc/ into a NUL-terminated buffer. */
-static int read_proc_file(const struct mo_root *root, const char *rel, char **ret, size_t *ret_len)
+/* Read a whole file of a process (relative to proc/), within the bound (bounded.h). */
+static int read_proc_file(const struct scan *s, const char *rel, size_t max, char **ret)
 {
-	return mo_root_read_all(root, true, rel, SIZE_MAX, ret, ret_len);
+	return mo_root_read_file_bounded(s->worker, s->root, true, rel, max, MO_BOUNDED_TIMEOUT_USEC, s->cancel, ret,
+					 NULL);
 }
 
 static void read_comm(struct scan *s)
 {
-	char rel[64], buf[64];
-	ssize_t n;
+	_cleanup_free_ char *text = NULL;
+	char rel[64];
+	size_t n;
 
 	if (s->have_comm)
 		return;
 	s->have_comm = true;
 	snprintf(rel, sizeof(rel), "%d/comm", (int) s->pid);
-	n = mo_root_read(s->root, true, rel, buf, sizeof(buf));
-	if (n < 0)
+	if (read_proc_file(s, rel, COMM_MAX, &text) < 0) {
 		snprintf(s->comm, sizeof(s->comm), "?");
-	else
-		snprintf(s->comm, sizeof(s->comm), "%.16s", buf);
+		return;
+	}
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	snprintf(s->comm, sizeof(s->comm), "%.*s", (int) n, text);
 }
 
 /* The cgroup paths in a /proc/PID/cgroup: lines "ID:CONTROLLERS:PATH". */
@@ -168,7 +148,7 @@ static int read_proc_cgroups(const struct scan *s, pid_t pid, char **text, struc
 
 	*c = (struct proc_cgroups) {};
 	snprintf(rel, sizeof(rel), "%d/cgroup", (int) pid);
-	r = read_proc_file(s->root, rel, text, NULL);
+	r = read_proc_file(s, rel, CGROUP_MAX, text);
 	if (r < 0)
 		return r;
 	for (line = strtok_r(*text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -232,8 +212,8 @@ static int add_owner(struct scan *s, size_t idx, const struct mo_mapping *r, uin
 		.vaddr = vaddr,
 		.kind = mo_owners_classify_mapping(r->path, r->shared),
 		.file_offset = r->offset + (vaddr - r->start),
-		.exclusive = entry & PM_EXCLUSIVE,
-		.file_shared = entry & PM_FILE,
+		.exclusive = entry & MO_PM_EXCLUSIVE,
+		.file_shared = entry & MO_PM_FILE,
 	};
 	memcpy(w->comm, s->comm, sizeof(w->comm));
 	w->mapping = strdup(*r->path ? r->path : "[anon]");
@@ -277,106 +257,72 @@ static ssize_t find_index(const struct scan *s, uint64_t pfn)
 	return -1;
 }
 
-/* Pages @first..@last of @r. Return 1 when every PFN has all its owners (stop), 0 to go on, < 0 on error. */
-static int scan_pages(struct scan *s, int pm_fd, const struct mo_mapping *r, uint64_t first, uint64_t last)
+static void walk_free(void *p)
 {
-	uint64_t ps = (uint64_t) s->page_size;
+	mo_pagemap_walk_free(p);
+}
 
-	for (uint64_t page = first; page <= last;) {
-		uint64_t want = last - page + 1;
-		ssize_t n;
-		size_t got;
+/*
+ * The mappings @ranges of the process in s->pid, whose pagemap is @fd
+ * (taken), a bounded step at a time. Return: 1 when every PFN has all its
+ * owners (stop), 0 to go on; -ETIMEDOUT or -EBUSY when the process is stuck
+ * (bounded.h); -ECANCELED; -ENOMEM or another negative errno.
+ */
+static int scan_mappings(struct scan *s, int fd, const struct mo_mapping *ranges, size_t n_ranges)
+{
+	int r;
 
-		if (want > PAGEMAP_CHUNK)
-			want = PAGEMAP_CHUNK;
-		n = pread(pm_fd, s->buf, want * sizeof(uint64_t), (off_t) (page * sizeof(uint64_t)));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0; /* the process is going away: skip the rest of it */
+	if (!s->walk) {
+		r = mo_pagemap_walk_new(s->page_size, &s->walk);
+		if (r < 0) {
+			close(fd);
+			return r;
 		}
-		got = (size_t) n / sizeof(uint64_t);
-		if (got == 0)
-			return 0;
-		for (size_t i = 0; i < got; i++) {
-			uint64_t e = s->buf[i], pfn;
-			ssize_t idx;
-			int k;
+	}
+	mo_pagemap_walk_reset(s->walk, fd, s->min, s->max);
+	s->walk->no_scan = s->no_pagemap_scan;
+	for (size_t i = 0; i < n_ranges; i++) {
+		/* a mapping that cannot hold the kinds of page looked for */
+		if (!s->want_anon && mo_mapping_anon_only(&ranges[i]))
+			continue;
+		if (!s->want_other && ranges[i].shared)
+			continue;
+		r = mo_pagemap_walk_add(s->walk, ranges[i].start, ranges[i].end, (uint32_t) i);
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		const struct mo_pagemap_walk *w;
 
-			if (!(e & PM_PRESENT))
-				continue;
-			s->saw_present = true;
-			pfn = e & PM_PFN_MASK;
-			if (pfn == 0)
-				continue;
-			s->saw_pfn = true;
+		r = mo_bounded_call(s->worker, mo_pagemap_walk_step, s->walk, walk_free, MO_BOUNDED_TIMEOUT_USEC,
+				    s->cancel);
+		if (r == -ETIMEDOUT || r == -ECANCELED)
+			s->walk = NULL; /* its helper frees it */
+		if (r < 0)
+			return r;
+		w = s->walk;
+		s->no_pagemap_scan = w->no_scan;
+		s->saw_present |= w->saw_present;
+		s->saw_pfn |= w->saw_pfn;
+		for (size_t i = 0; i < w->n_hits; i++) {
+			const struct mo_pagemap_hit *h = &w->hits[i];
+			uint64_t pfn = h->entry & MO_PM_PFN_MASK;
+			ssize_t idx;
+
 			if (!maybe_target(s, pfn))
 				continue;
 			idx = find_index(s, pfn);
 			if (idx < 0)
 				continue;
-			k = add_owner(s, (size_t) idx, r, (page + i) * ps, e);
-			if (k < 0)
-				return k;
+			r = add_owner(s, (size_t) idx, &ranges[h->range], h->vaddr, h->entry);
+			if (r < 0)
+				return r;
 			if (s->n_todo == 0 && !s->exhaustive)
 				return 1;
 		}
-		page += got;
+		if (w->done)
+			return 0;
 	}
-	return 0;
-}
-
-/*
- * One mapping: with PAGEMAP_SCAN, only its present pages (not the zero
- * page); else every page. Return as scan_pages().
- */
-static int scan_range(struct scan *s, int pm_fd, const struct mo_mapping *r)
-{
-	uint64_t ps = (uint64_t) s->page_size;
-	struct mo_pm_scan_arg arg;
-
-	if (s->no_pagemap_scan)
-		return scan_pages(s, pm_fd, r, r->start / ps, (r->end - 1) / ps);
-
-	arg = (struct mo_pm_scan_arg) {
-		.size = sizeof(arg),
-		.start = r->start,
-		.end = r->end,
-		.vec = (uint64_t) (uintptr_t) s->regions,
-		.vec_len = SCAN_REGIONS,
-		.category_mask = MO_PAGE_IS_PRESENT | MO_PAGE_IS_PFNZERO,
-		.category_inverted = MO_PAGE_IS_PFNZERO,
-		.return_mask = MO_PAGE_IS_PRESENT,
-	};
-	while (arg.start < arg.end) {
-		long n = ioctl(pm_fd, MO_PAGEMAP_SCAN, &arg);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP) {
-				/* before 6.7: read the words of every page */
-				s->no_pagemap_scan = true;
-				return scan_pages(s, pm_fd, r, arg.start / ps, (r->end - 1) / ps);
-			}
-			return 0; /* the process is going away */
-		}
-		for (long i = 0; i < n; i++) {
-			const struct mo_page_region *g = &s->regions[i];
-			int k;
-
-			if (g->end <= g->start)
-				continue;
-			s->saw_present = true;
-			k = scan_pages(s, pm_fd, r, g->start / ps, (g->end - 1) / ps);
-			if (k != 0)
-				return k;
-		}
-		if (arg.walk_end <= arg.start)
-			break;
-		arg.start = arg.walk_end;
-	}
-	return 0;
 }
 
 /* The memory cgroup path of a process (v2: "0::/path"; v1: the memory controller's line). */
@@ -529,7 +475,8 @@ static int scan_pid(struct scan *s, pid_t pid)
 
 	snprintf(rel, sizeof(rel), "%d/maps", (int) pid);
 	/* It waits for the process's mmap_lock: bounded, a stuck process is skipped (bounded.h). */
-	r = mo_root_read_file_bounded(s->root, true, rel, MAPS_MAX, MO_BOUNDED_TIMEOUT_USEC, s->cancel, &maps, NULL);
+	r = mo_root_read_file_bounded(s->worker, s->root, true, rel, MAPS_MAX, MO_BOUNDED_TIMEOUT_USEC, s->cancel, &maps,
+				      NULL);
 	if (r == -ENOMEM || r == -ECANCELED)
 		return r;
 	if (r < 0) {
@@ -545,7 +492,7 @@ static int scan_pid(struct scan *s, pid_t pid)
 		return 0; /* a kernel thread, or nothing mapped */
 
 	snprintf(rel, sizeof(rel), "%d/pagemap", (int) pid);
-	pm_fd = mo_root_open_bounded(s->root, true, rel, O_RDONLY, MO_BOUNDED_TIMEOUT_USEC, s->cancel);
+	pm_fd = mo_root_open_bounded(s->worker, s->root, true, rel, O_RDONLY, MO_BOUNDED_TIMEOUT_USEC, s->cancel);
 	if (pm_fd == -ENOMEM || pm_fd == -ECANCELED)
 		return pm_fd;
 	if (pm_fd < 0) {
@@ -554,18 +501,18 @@ static int scan_pid(struct scan *s, pid_t pid)
 		s->o->procs_skipped++;
 		return 0;
 	}
-	s->o->procs_scanned++;
-	for (size_t i = 0; i < n_ranges; i++) {
-		/* a mapping that cannot hold the kinds of page looked for */
-		if (!s->want_anon && mo_mapping_anon_only(&ranges[i]))
-			continue;
-		if (!s->want_other && ranges[i].shared)
-			continue;
-		r = scan_range(s, pm_fd, &ranges[i]);
-		if (r != 0)
-			return r;
+	r = scan_mappings(s, TAKE_FD(pm_fd), ranges, n_ranges);
+	if (s->walk)
+		mo_pagemap_walk_reset(s->walk, -1, 0, 0); /* its descriptor closed */
+	if (r == -ENOMEM || r == -ECANCELED)
+		return r;
+	if (r < 0) {
+		/* stuck (bounded.h): what was found stays, the rest of the process is skipped */
+		s->o->procs_skipped++;
+		return 0;
 	}
-	return 0;
+	s->o->procs_scanned++;
+	return r;
 }
 
 /* A /proc entry that is a process: "1", "4242", not "0", "01" or "self". */
@@ -684,6 +631,7 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 	_cleanup_(mo_owners_freep) struct mo_owners *o = NULL;
 	_cleanup_free_ uint64_t *sorted = NULL, *want = NULL, *bitmap = NULL;
 	_cleanup_free_ struct scan *s = NULL;
+	_cleanup_(mo_bounded_worker_freep) struct mo_bounded_worker *worker = NULL;
 	size_t n = 0;
 	int r = 0;
 
@@ -691,7 +639,7 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 		return -ENOENT;
 	o = calloc(1, sizeof(*o));
 	s = calloc(1, sizeof(*s));
-	if (!o || !s)
+	if (!o || !s || mo_bounded_worker_new(&worker) < 0)
 		return -ENOMEM;
 	if (n_pfns > 0) {
 		sorted = malloc(n_pfns * sizeof(*sorted));
@@ -728,6 +676,7 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 		.min = sorted[0],
 		.max = sorted[n - 1],
 		.page_size = sysconf(_SC_PAGESIZE),
+		.worker = worker,
 	};
 	for (size_t i = 0; i < n; i++) {
 		/* kpagecount says how many mappings to look for; unknown: one */
@@ -773,6 +722,7 @@ int mo_owners_resolve(const struct mo_root *root, const uint64_t *pfns, size_t n
 	}
 	free(s->cgroup);
 	s->cgroup = NULL;
+	mo_pagemap_walk_free(TAKE_PTR(s->walk));
 	if (r < 0)
 		return r;
 	o->stopped_early = r > 0;

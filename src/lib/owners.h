@@ -40,6 +40,13 @@
  * Kernel threads (no maps) and processes that exit during the scan are
  * skipped. Mappings with no access at all ("---p", address-space
  * reservations that can span terabytes) are not scanned.
+ *
+ * Every read of a process's files (maps, pagemap, comm, cgroup) can wait for
+ * that process (its mmap_lock): each is bounded (bounded.h), on one helper
+ * thread for the whole scan, and a process that is stuck is skipped after
+ * the bound, keeping the owners found in it so far. The walk over pagemap is
+ * pagemap.h's, a bounded step at a time; between steps the scan matches the
+ * hits and stops as soon as every PFN has its owners.
  */
 
 #include <signal.h>
@@ -81,7 +88,7 @@ struct mo_owners {
 	size_t n;                /* distinct PFNs asked about */
 	struct mo_pfn_owners *pfns; /* sorted by pfn */
 	unsigned procs_scanned;  /* processes whose pagemap was read */
-	unsigned procs_skipped;  /* vanished or not accessible */
+	unsigned procs_skipped;  /* vanished, not accessible, or stuck (bounded.h) */
 	unsigned procs_deferred; /* in other memory cgroups than the pages: set aside, read only while a
 				  * page still lacked an owner after the others */
 	bool stopped_early;      /* every PFN had all its owners before the last process */
@@ -92,7 +99,7 @@ struct mo_owners_opts {
 	pid_t pid;               /* only this process; 0 means every process */
 	bool exhaustive;         /* scan every process, never stop early */
 	const volatile sig_atomic_t *cancel; /* borrowed, or NULL: once set, the scan stops at once
-					      * (a stuck /proc/PID/maps read is abandoned) and
+					      * (a stuck read of a process's files is abandoned) and
 					      * mo_owners_resolve() returns -ECANCELED */
 };
 
