@@ -192,4 +192,92 @@ else
 	skip "tests/daemon/stuck-write.so was not built: CancelJob and SIGTERM against a stuck maps read"
 fi
 
+# ---- a process stuck holding its mmap_lock: its pagemap reads, its cgroup and comm ----
+# Processes 4401 and 4402 map block 13's page (0x68020) at 0x10000000, but
+# every pread() of their pagemap blocks for ever (the fault shim's "stuck":
+# a killable wait, as for a process that holds its mmap_lock; memoffd's
+# helper threads block every signal). GetPins looks them up (the kernel log
+# names the page), and so does an offline of block 13 after each timed-out
+# attempt.
+FAULT_SHIM=$top_builddir/tests/fault/shim.so
+if [ -f "$SHIM" ] && [ -f "$FAULT_SHIM" ]; then
+	rm -rf "$T"/proc/43[0-9][0-9]
+	# /proc/kpageflags as above: 0x68020 anonymous, mapped
+	/usr/bin/python3 - "$T" "$top_srcdir/tests/lib" <<'PY'
+import os, sys
+t = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from fakeproc import put
+for pid in (4401, 4402, 4403):
+    os.makedirs("%s/proc/%d" % (t, pid))
+    open("%s/proc/%d/maps" % (t, pid), "w").write("10000000-10001000 rw-p 00000000 00:00 0 \n")
+    put("%s/proc/%d/pagemap" % (t, pid), 0x10000, (1 << 63) | 0x68020)
+    if pid == 4403:
+        # its pagemap reads, but its cgroup and comm are FIFOs that nobody writes
+        os.mkfifo("%s/proc/%d/cgroup" % (t, pid))
+        os.mkfifo("%s/proc/%d/comm" % (t, pid))
+    else:
+        open("%s/proc/%d/comm" % (t, pid), "w").write("stuck\n")
+os.rename(t + "/proc/4403", t + "/proc.4403")
+# the kernel log says the page failed to migrate: GetPins looks for its owners
+os.makedirs(t + "/dev", exist_ok=True)
+open(t + "/dev/kmsg", "w").write(
+    "4,100,5000000,-;migrating pfn 68020 failed ret:1\n"
+    "4,101,5000010,-;page:(____ptrval____) refcount:3 mapcount:1 mapping:0000000000000000 index:0x10000 pfn:0x68020\n"
+    "4,102,5000020,-;anon flags: 0x1fffffc0080014(uptodate|lru|swapbacked|node=0|zone=3)\n"
+    "4,103,5000030,-;page dumped because: migration failure\n")
+PY
+	printf '[Offline]\nAttemptTimeout=200ms\nBackoffInitial=100ms\nBackoffCap=100ms\n' > "$CONF"
+	FAULTS=$T/faults.log
+	: > "$FAULTS"
+	MEMOFFD_ENV="MEMOFF_TEST_STUCK_BLOCKS=13 LD_PRELOAD=$SHIM:$FAULT_SHIM MEMOFF_FAULT=read@*/proc/440[12]/pagemap=stuck MEMOFF_FAULT_LOG=$FAULTS"
+	stuck_reads() { grep -c 'pagemap stuck$' "$FAULTS"; }
+	wait_reads() {  # N: until N pagemap reads have got stuck (at most 60 s)
+		for _ in $(seq 600); do [ "$(stuck_reads)" -ge "$1" ] && return 0; sleep 0.1; done
+		return 1
+	}
+	getpins13() { busctl $PRIV --json=short call $DEST GetPins 'ssa{sv}' blocks 13 0; }
+	check "memoffd starts with two processes whose pagemap reads never return" start_daemon
+	# four at once: as many as memoffd answers at a time (b1500a2: Busy for ever after four)
+	pids=
+	for i in 1 2 3 4; do
+		getpins13 > "$T/pins.$i" 2>&1 &
+		pids="$pids $!"
+	done
+	failed=0
+	for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+	check "four GetPins of block 13 at once are all answered ($failed failed; $(stuck_reads) pagemap reads stuck)" \
+		test "$failed" = 0 -a "$(stuck_reads)" -ge 4
+	check "... and a fifth after them too (not Busy)" getpins13
+
+	n=$(stuck_reads)
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | path_of)
+	id=${p##*/}
+	check "an offline of block 13 (job ${id:-?}) reaches a stuck pagemap read" wait_reads $((n + 1))
+	call CancelJob u "${id:-0}" >/dev/null
+	check "CancelJob while the job waits in the stuck pagemap read: the job finishes" wait_job "$p"
+	check "... its result is cancelled" eval '[ "$(jobprop "$p" Result)" = "s \"cancelled\"" ]'
+
+	n=$(stuck_reads)
+	p=$(call Offline 'ssa{sv}' blocks 13 0 | path_of)
+	id=${p##*/}
+	check "a second offline of block 13 (job ${id:-?}) reaches a stuck pagemap read" wait_reads $((n + 1))
+	check "SIGTERM while the job waits in the stuck pagemap read: memoffd ends (within TimeoutStopSec=1min)" stop_daemon
+	check "... and the state file holds the job, cancelled" grep -q "^job ${id:-0} offline finished cancelled " "$STATE"
+
+	rm -rf "$T"/proc/440[12]
+	mv "$T/proc.4403" "$T/proc/4403"
+	MEMOFFD_ENV=
+	check "memoffd starts with a process whose cgroup and comm never read" start_daemon
+	# shellcheck disable=SC2016
+	owner='import json, sys
+d = json.loads(json.load(sys.stdin)["data"][0])
+sys.exit(0 if any(g["owner_pid"] == 4403 for b in d["blocks"] for g in b["groups"]) else 1)'
+	check "GetPins of block 13 is answered, naming process 4403 as the page's owner" \
+		eval 'getpins13 | python3 -c "$owner"'
+	check "SIGTERM ends memoffd" stop_daemon
+else
+	skip "tests/daemon/stuck-write.so or tests/fault/shim.so was not built: stuck pagemap, cgroup and comm reads"
+fi
+
 plan_done

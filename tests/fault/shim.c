@@ -9,7 +9,7 @@
  *
  *   OP      open    any open()/openat() of a matching path
  *           openw   an open for writing
- *           read    read() from a descriptor of a matching path
+ *           read    read() or pread() from a descriptor of a matching path
  *           write   write() to one
  *   GLOB    fnmatch(3) pattern on the absolute path ('*' also matches '/'),
  *           e.g. "* /memory9/state" without the blank
@@ -17,6 +17,10 @@
  *           ENOENT ENODEV EAGAIN ENXIO EROFS; or
  *           hang    block until a signal is caught, then fail with EINTR
  *                   (what offline_pages() does with a pinned page)
+ *           stuck   block with the caller's signal mask: a killable wait
+ *                   in the kernel (a read of /proc/PID/pagemap while the
+ *                   process is stuck holding its mmap_lock); a thread
+ *                   that blocks every signal never comes back
  *           remove  remove the directory holding the file (a block that
  *                   was hot-removed), then fail with ENOENT
  *   COUNT   fail this many matching calls, then let them through
@@ -41,6 +45,7 @@
 #include <fnmatch.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,7 +55,7 @@
 #include <unistd.h>
 
 enum op { OP_OPEN, OP_OPENW, OP_READ, OP_WRITE };
-enum { ACT_HANG = -1, ACT_REMOVE = -2 };
+enum { ACT_HANG = -1, ACT_REMOVE = -2, ACT_STUCK = -3 };
 
 struct rule {
 	enum op op;
@@ -72,7 +77,7 @@ static const struct {
 	{ "EBUSY", EBUSY }, { "EINTR", EINTR }, { "EINVAL", EINVAL }, { "EPERM", EPERM },
 	{ "ENOMEM", ENOMEM }, { "EIO", EIO }, { "EACCES", EACCES }, { "ENOENT", ENOENT },
 	{ "ENODEV", ENODEV }, { "EAGAIN", EAGAIN }, { "ENXIO", ENXIO }, { "EROFS", EROFS },
-	{ "hang", ACT_HANG }, { "remove", ACT_REMOVE },
+	{ "hang", ACT_HANG }, { "remove", ACT_REMOVE }, { "stuck", ACT_STUCK },
 };
 
 static const char *const op_names[] = { "open", "openw", "read", "write" };
@@ -185,6 +190,14 @@ static bool inject(enum op op, const char *path)
 
 			sigemptyset(&none);
 			sigsuspend(&none);
+			errno = EINTR;
+			return true;
+		}
+		if (ru->action == ACT_STUCK) {
+			sigset_t mask;
+
+			pthread_sigmask(SIG_SETMASK, NULL, &mask);
+			sigsuspend(&mask);
 			errno = EINTR;
 			return true;
 		}
@@ -388,6 +401,29 @@ ssize_t read(int fd, void *buf, size_t n)
 	if (have_op[OP_READ] && fd_path(fd, path, sizeof(path)) && inject(OP_READ, path))
 		return -1;
 	return real(fd, buf, n);
+}
+
+/* pread() and pread64(): @name is the C library's. */
+static ssize_t pread_faults(const char *name, int fd, void *buf, size_t n, off64_t offset)
+{
+	ssize_t (*real)(int, void *, size_t, off64_t) = (ssize_t (*)(int, void *, size_t, off64_t)) dlsym(RTLD_NEXT, name);
+	char path[PATH_MAX];
+
+	if (n_rules < 0)
+		load_rules();
+	if (have_op[OP_READ] && fd_path(fd, path, sizeof(path)) && inject(OP_READ, path))
+		return -1;
+	return real(fd, buf, n, offset);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t offset)
+{
+	return pread_faults("pread", fd, buf, n, offset);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t offset)
+{
+	return pread_faults("pread64", fd, buf, n, offset);
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
