@@ -11,6 +11,13 @@
 /* How often a waiting caller looks at its cancel flag. */
 #define POLL_USEC (20 * 1000ULL)
 
+/*
+ * How long each side of a hand-over watches for the other before it goes to
+ * sleep: a call of a scan takes microseconds, and a wake-up of a sleeping
+ * thread costs tens of them (two a call).
+ */
+#define SPIN_NSEC (30 * 1000L)
+
 static atomic_uint stuck, running, threads;
 
 /* One helper thread and what it shares with its caller. */
@@ -20,7 +27,7 @@ struct helper {
 	pthread_cond_t done;    /* the caller waits here for the call's end */
 	unsigned refs;          /* the caller's (the worker's) and the thread's */
 	pthread_t thread;
-	bool busy;              /* a call was handed over and has not finished */
+	atomic_bool busy;       /* a call was handed over and has not finished (set under @lock) */
 	bool abandoned;         /* the caller gave up on it: the thread frees ctx and ends */
 	bool quit;              /* the worker is freed: end when idle */
 	mo_bounded_fn fn;
@@ -48,6 +55,22 @@ static void helper_unref(struct helper *h)
 	free(h);
 }
 
+/* Whether *@flag reads @want within SPIN_NSEC (then the other side need not be woken). */
+static bool spin_until(atomic_bool *flag, bool want)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (int i = 0; i < 64; i++)
+			if (atomic_load_explicit(flag, memory_order_acquire) == want)
+				return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >= SPIN_NSEC)
+			return false;
+	}
+}
+
 static void *helper_main(void *userdata)
 {
 	struct helper *h = userdata;
@@ -59,6 +82,12 @@ static void *helper_main(void *userdata)
 		void *ctx;
 		int r;
 
+		if (!h->busy && !h->quit) {
+			/* the next call usually comes at once */
+			pthread_mutex_unlock(&h->lock);
+			(void) spin_until(&h->busy, true);
+			pthread_mutex_lock(&h->lock);
+		}
 		while (!h->busy && !h->quit)
 			pthread_cond_wait(&h->wake, &h->lock);
 		if (!h->busy)
@@ -208,6 +237,12 @@ static int worker_call(struct mo_bounded_worker *w, mo_bounded_fn fn, void *ctx,
 	h->busy = true;
 	atomic_fetch_add(&running, 1);
 	pthread_cond_signal(&h->wake);
+	if (!(cancel && *cancel)) {
+		/* most calls take microseconds */
+		pthread_mutex_unlock(&h->lock);
+		(void) spin_until(&h->busy, false);
+		pthread_mutex_lock(&h->lock);
+	}
 	while (h->busy) {
 		struct timespec ts;
 		uint64_t slice;

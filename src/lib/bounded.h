@@ -16,8 +16,9 @@
  * A helper thread costs a thread creation; a scan that makes thousands of
  * such calls (a pagemap read per mapping) hands them all to one persistent
  * helper, a struct mo_bounded_worker, which starts a new thread only when
- * the last one was abandoned. A hand-over is a wake-up of the helper and
- * one of the caller.
+ * the last one was abandoned. Each side of a hand-over watches for the
+ * other for a few tens of microseconds before it sleeps (a wake-up costs
+ * about as much), so that a stream of short calls costs no wake-ups.
  *
  * What is bounded and why (owners.c): per process, the reads of maps,
  * cgroup and comm, the open of pagemap (a planted FIFO; the kernel's open
