@@ -35,7 +35,7 @@ python3 - "$T" "$top_srcdir/tests/lib" <<'PY'
 import os, sys
 t = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
-from fakeproc import KPF, put
+from fakeproc import KPF, migration_failure, put
 kpf = t + "/proc/kpageflags"
 for pfn in range(0x10010, 0x10013):
     put(kpf, pfn, KPF["slab"])
@@ -51,12 +51,7 @@ open(pid + "/cgroup", "w").write("0::/user.slice/pin.scope\n")
 open(pid + "/maps", "w").write("10000000-10002000 rw-p 00000000 00:00 0 \n")
 put(pid + "/pagemap", 0x10000, (1 << 63) | 0x18041)
 put(pid + "/pagemap", 0x10001, (1 << 63) | 0x68020)
-os.makedirs(t + "/dev")
-open(t + "/dev/kmsg", "w").write(
-    "4,100,5000000,-;migrating pfn 18041 failed ret:1\n"
-    "4,101,5000010,-;page:(____ptrval____) refcount:3 mapcount:1 mapping:0000000000000000 index:0x10000 pfn:0x18041\n"
-    "4,102,5000020,-;anon flags: 0x1fffffc0080014(uptodate|lru|swapbacked|node=0|zone=3)\n"
-    "4,103,5000030,-;page dumped because: migration failure\n")
+migration_failure(t, 0x18041)
 PY
 MEM=$T/sys/devices/system/memory
 CONF=$T/memoffd.conf

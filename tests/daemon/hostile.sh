@@ -207,7 +207,7 @@ if [ -f "$SHIM" ] && [ -f "$FAULT_SHIM" ]; then
 import os, sys
 t = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
-from fakeproc import put
+from fakeproc import migration_failure, put
 for pid in (4401, 4402, 4403):
     os.makedirs("%s/proc/%d" % (t, pid))
     open("%s/proc/%d/maps" % (t, pid), "w").write("10000000-10001000 rw-p 00000000 00:00 0 \n")
@@ -220,12 +220,7 @@ for pid in (4401, 4402, 4403):
         open("%s/proc/%d/comm" % (t, pid), "w").write("stuck\n")
 os.rename(t + "/proc/4403", t + "/proc.4403")
 # the kernel log says the page failed to migrate: GetPins looks for its owners
-os.makedirs(t + "/dev", exist_ok=True)
-open(t + "/dev/kmsg", "w").write(
-    "4,100,5000000,-;migrating pfn 68020 failed ret:1\n"
-    "4,101,5000010,-;page:(____ptrval____) refcount:3 mapcount:1 mapping:0000000000000000 index:0x10000 pfn:0x68020\n"
-    "4,102,5000020,-;anon flags: 0x1fffffc0080014(uptodate|lru|swapbacked|node=0|zone=3)\n"
-    "4,103,5000030,-;page dumped because: migration failure\n")
+migration_failure(t, 0x68020)
 PY
 	printf '[Offline]\nAttemptTimeout=200ms\nBackoffInitial=100ms\nBackoffCap=100ms\n' > "$CONF"
 	FAULTS=$T/faults.log

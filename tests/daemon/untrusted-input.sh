@@ -101,7 +101,7 @@ python3 - "$T" "$top_srcdir/tests/lib" <<'PY'
 import os, sys
 t = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
-from fakeproc import KPF, put
+from fakeproc import KPF, migration_failure, put
 put(t + "/proc/kpageflags", 0x18040, KPF["anon"] | KPF["mmap"] | KPF["lru"] | KPF["uptodate"])
 with open(t + "/proc/kpageflags", "r+b") as f:
     f.truncate(0x78000 * 8)
@@ -111,12 +111,7 @@ open(pid + "/comm", "wb").write(b"pin\x1b[2J\nfake\xc2\x9b\n")
 open(pid + "/cgroup", "wb").write(b"0::/user.slice/a\x1b]0;owned\x07\xc2\x9b.scope\n")
 open(pid + "/maps", "wb").write(b"10000000-10002000 rw-p 00000000 08:01 1234 /tmp/ev\x1b[31mil\xc2\x9b\\012x\n")
 put(pid + "/pagemap", 0x10000, (1 << 63) | 0x18040)
-os.makedirs(t + "/dev", exist_ok=True)
-open(t + "/dev/kmsg", "w").write(
-    "4,100,5000000,-;migrating pfn 18040 failed ret:1\n"
-    "4,101,5000010,-;page:(____ptrval____) refcount:3 mapcount:1 mapping:0000000000000000 index:0x10000 pfn:0x18040\n"
-    "4,102,5000020,-;anon flags: 0x1fffffc0080014(uptodate|lru|swapbacked|node=0|zone=3)\n"
-    "4,103,5000030,-;page dumped because: migration failure\n")
+migration_failure(t, 0x18040)
 # a DIMM whose name holds ESC and a byte that is not UTF-8
 os.makedirs(t + "/sys/devices/LNXSYSTM:00/PNP0C80:\xff\x1b[2J".encode("latin-1").decode("utf-8", "surrogateescape"))
 os.symlink(b"../../../../LNXSYSTM:00/PNP0C80:\xff\x1b[2J", (t + "/sys/devices/system/memory/memory3/firmware_node").encode())
