@@ -27,6 +27,7 @@ struct relay {
 	int bus_fd;                   /* our end of the socketpair sd-bus serves */
 	sd_event_source *peer_src;
 	sd_event_source *bus_src;
+	sd_event_source *handshake_timer;
 	struct mo_sasl sasl;          /* the peer's handshake, answered here */
 	size_t sasl_len;              /* bytes of the handshake read, not yet consumed */
 	uint8_t sasl_in[1024];
@@ -47,6 +48,9 @@ struct relay {
  * it), with the trace "memoffd", and starts at once: sd-bus's "OK" is read
  * and dropped before anything it says is passed on.
  */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char bus_handshake[] = "\0AUTH ANONYMOUS 6d656d6f666664\r\nBEGIN\r\n";
 
 static void relay_end(struct relay *r, int error, const char *why)
@@ -56,6 +60,7 @@ static void relay_end(struct relay *r, int error, const char *why)
 	r->ended = true;
 	(void) sd_event_source_set_enabled(r->peer_src, SD_EVENT_OFF);
 	(void) sd_event_source_set_enabled(r->bus_src, SD_EVENT_OFF);
+	(void) sd_event_source_set_enabled(r->handshake_timer, SD_EVENT_OFF);
 	r->end(r, error, why, r->userdata);
 }
 
@@ -123,6 +128,8 @@ static int handshake(struct relay *r)
 	}
 	memmove(r->sasl_in, r->sasl_in + used, r->sasl_len - (size_t) used);
 	r->sasl_len -= (size_t) used;
+	if (r->sasl.state == MO_SASL_DONE)
+		(void) sd_event_source_set_enabled(r->handshake_timer, SD_EVENT_OFF);
 	if (r->sasl.state == MO_SASL_DONE && r->sasl_len > 0) {
 		/* to_bus holds at most our own short handshake now: the rest of sasl_in fits */
 		size_t n = r->sasl_len;
@@ -256,6 +263,16 @@ static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
+static int on_handshake_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct relay *r = userdata;
+
+	if (r->sasl.state != MO_SASL_DONE)
+		relay_end(r, -ETIMEDOUT,
+			  "it did not finish the D-Bus authentication within " STR(RELAY_HANDSHAKE_SEC) " s");
+	return 0;
+}
+
 int relay_new(sd_event *event, int peer_fd, uid_t uid, sd_id128_t server_id, uint64_t max_message,
 	      relay_end_t end, void *userdata, int *ret_bus_fd, struct relay **ret)
 {
@@ -284,12 +301,16 @@ int relay_new(sd_event *event, int peer_fd, uid_t uid, sd_id128_t server_id, uin
 	e = sd_event_add_io(event, &r->peer_src, peer_fd, EPOLLIN, on_peer, r);
 	if (e >= 0)
 		e = sd_event_add_io(event, &r->bus_src, r->bus_fd, EPOLLIN | EPOLLOUT, on_bus, r);
+	if (e >= 0)
+		e = sd_event_add_time_relative(event, &r->handshake_timer, CLOCK_MONOTONIC, RELAY_HANDSHAKE_SEC * 1000000ULL, 0,
+					       on_handshake_timeout, r);
 	if (e < 0) {
 		close(sp[1]);
 		goto fail;
 	}
 	(void) sd_event_source_set_description(r->peer_src, "relay-peer");
 	(void) sd_event_source_set_description(r->bus_src, "relay-bus");
+	(void) sd_event_source_set_description(r->handshake_timer, "relay-handshake");
 	*ret_bus_fd = sp[1];
 	*ret = r;
 	return 0;
@@ -304,6 +325,7 @@ struct relay *relay_free(struct relay *r)
 		return NULL;
 	sd_event_source_disable_unref(r->peer_src);
 	sd_event_source_disable_unref(r->bus_src);
+	sd_event_source_disable_unref(r->handshake_timer);
 	if (r->peer_fd >= 0)
 		close(r->peer_fd);
 	if (r->bus_fd >= 0)

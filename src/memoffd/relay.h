@@ -14,6 +14,7 @@
  *    end sd-bus serves, and refuses (closes the connection) as soon as a
  *    message's fixed header says it is longer than the peer may send;
  *  - it reads no descriptors (the kernel discards any sent);
+ *  - it gives the handshake RELAY_HANDSHAKE_SEC seconds to end;
  *  - it holds at most RELAY_BUFFER bytes each way and reads no more while they
  *    wait: a peer that sends faster than memoffd reads, or reads slower than
  *    memoffd answers, is held back by its socket, not by memoffd's memory.
@@ -29,6 +30,8 @@
 #include <systemd/sd-id128.h>
 
 #define RELAY_BUFFER (64 * 1024)
+/* A peer that has not finished the handshake after this long is closed (sd-bus set such a limit too). */
+#define RELAY_HANDSHAKE_SEC 30
 
 struct relay;
 

@@ -10,9 +10,11 @@
 #   dbus-raw.py SOCKET hold N           prints how many were accepted, holds them until stdin ends
 #   dbus-raw.py SOCKET incomplete N MB  N connections each send all but the last byte of a MB MiB
 #                                       call, print how many got that far, hold until stdin ends
+#   dbus-raw.py SOCKET silent           starts the handshake and never ends it: prints "closed after
+#                                       N s" when memoffd closes the connection (waits 120 s at most)
 #   dbus-raw.py SOCKET big KIB          one whole call of KIB KiB: prints "answered" when a reply
 #                                       (or an error) comes back, else how it ended
-import os, socket, struct, sys
+import os, socket, struct, sys, time
 
 def pad(b, n):
     return b + b"\0" * ((-len(b)) % n)
@@ -98,6 +100,22 @@ def main():
                 pass
         print(len(held), flush=True)
         sys.stdin.read()
+        return
+    if what == "silent":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.sendall(b"\0AUTH EXTERNAL")   # and no end of line, ever
+        s.settimeout(120)
+        start = time.monotonic()
+        try:
+            while s.recv(4096):
+                pass
+        except socket.timeout:
+            print("still open")
+            return
+        except ConnectionResetError:
+            pass
+        print("closed after %d s" % (time.monotonic() - start))
         return
     if what == "big":
         s = connect(path, timeout=30)

@@ -28,6 +28,10 @@ check "memoffd starts" start_daemon
 idle_fds=$(fds)
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 idle_rss=$(rss_kb)
+# A peer (uid 4243) that starts the handshake and never ends it, from now
+# on; checked before the first restart (memoffd closes it after 30 s).
+setpriv --reuid=4243 --regid=4243 --clear-groups -- /usr/bin/python3 "$RAW" "$SOCK" silent > "$T/silent.out" 2>&1 &
+SILENT_PID=$!
 
 # ---- descriptor passing: refused on the private socket ----
 out=$(as_nobody /usr/bin/python3 "$RAW" "$SOCK" negotiate-fds 2>&1)
@@ -127,6 +131,11 @@ else
 fi
 
 sleep 0.5
+wait "$SILENT_PID"
+silent=$(cat "$T/silent.out")
+check "a peer that never ends the D-Bus handshake is closed ($silent; the limit is 30 s)" \
+	eval 'case "$silent" in "closed after "*) true ;; *) false ;; esac'
+check "... saying why in the log" grep -q "Closing a connection of uid 4243 .*did not finish the D-Bus authentication" "$LOG"
 now_fds=$(fds)
 check "the descriptors are back to idle ($idle_fds at start, $now_fds now)" test "$now_fds" -le $((idle_fds + 2))
 check "SIGTERM ends memoffd" stop_daemon
