@@ -36,6 +36,9 @@ struct relay {
 	char bus_line[128];
 	struct mo_dbus_frame frame;   /* where the peer's messages end */
 	uint64_t max_message;
+	bool peer_eof;                /* the peer sent all it will: pass it on, then end sd-bus's input */
+	bool bus_shut;                /* ... done (shutdown(SHUT_WR) on our end) */
+	bool peer_dead;               /* ... and it reads no more either: sd-bus's answers are dropped */
 	bool ended;
 	relay_end_t end;
 	void *userdata;
@@ -155,8 +158,14 @@ static int peer_read(struct relay *r)
 	}
 	k = read_some(r->peer_fd, r->to_bus.data + r->to_bus.len, RELAY_BUFFER - r->to_bus.len);
 	if (k < 0) {
-		relay_end(r, 0, NULL);
-		return -1;
+		/*
+		 * The peer is gone, but what it sent is sd-bus's to carry out
+		 * (a call that expects no reply, from a client that exits at
+		 * once): pass it on and end sd-bus's input; sd-bus reads it,
+		 * then the end, and disconnects (bus.c drops the connection).
+		 */
+		r->peer_eof = true;
+		return 0;
 	}
 	return take_messages(r, r->to_bus.data + r->to_bus.len, (size_t) k);
 }
@@ -172,7 +181,7 @@ static int bus_read(struct relay *r)
 			relay_end(r, 0, NULL);
 			return -1;
 		}
-		r->to_peer.len += (size_t) k;
+		r->to_peer.len = r->peer_dead ? 0 : r->to_peer.len + (size_t) k;
 		return 0;
 	}
 	k = read_some(r->bus_fd, r->bus_line + r->bus_line_len, sizeof(r->bus_line) - r->bus_line_len);
@@ -212,13 +221,22 @@ static void update(struct relay *r)
 
 	if (r->ended)
 		return;
-	if (r->sasl.state != MO_SASL_DONE) {
+	if (r->peer_eof && r->to_bus.len == 0 && !r->bus_shut) {
+		if (shutdown(r->bus_fd, SHUT_WR) < 0) {
+			relay_end(r, 0, NULL);
+			return;
+		}
+		r->bus_shut = true;
+	}
+	if (r->peer_eof) {
+		/* nothing more to read from the peer */
+	} else if (r->sasl.state != MO_SASL_DONE) {
 		if (r->sasl_len < sizeof(r->sasl_in) && RELAY_BUFFER - r->to_peer.len >= MO_SASL_REPLY_MAX)
 			peer |= EPOLLIN;
 	} else if (r->to_bus.len < RELAY_BUFFER) {
 		peer |= EPOLLIN;
 	}
-	if (r->to_peer.len > 0)
+	if (r->to_peer.len > 0 && !r->peer_dead)
 		peer |= EPOLLOUT;
 	if (r->to_peer.len < RELAY_BUFFER)
 		bus |= EPOLLIN;
@@ -237,8 +255,13 @@ static int on_peer(sd_event_source *src, int fd, uint32_t revents, void *userdat
 	struct relay *r = userdata;
 
 	if ((revents & EPOLLOUT) && flush(r->peer_fd, &r->to_peer) < 0) {
-		relay_end(r, 0, NULL);
-		return 0;
+		if (!r->peer_eof) {
+			relay_end(r, 0, NULL);
+			return 0;
+		}
+		/* gone both ways: sd-bus still carries out what the peer sent, and ends on its own */
+		r->peer_dead = true;
+		r->to_peer.len = 0;
 	}
 	/* answers went out: handshake lines that waited for room can be answered now */
 	if (handshake(r) < 0)
