@@ -372,7 +372,7 @@ void ctl_job_print(FILE *out, const struct ctl_job_info *j, bool json)
 	mo_escape_fprintf(out, "job %u (%s): %s: %s\n", j->id, strempty(j->request), strempty(j->result),
 			  j->message && *j->message ? j->message :
 			  (snprintf(buf, sizeof(buf), "%s of %s", mo_format_size(j->bytes_done, a),
-			  mo_format_size(j->bytes_wanted, b)), buf));
+				    mo_format_size(j->bytes_wanted, b)), buf));
 	/* as memoffctl offline prints them in-process */
 	(void) mo_pin_summary_print(out, j->blocked, j->n_blocked);
 	pinsout_notes(out, j->blocked, j->n_blocked, true);

@@ -159,9 +159,9 @@ static void print_state(const struct state *s, bool waited, bool timed_out)
 	} else {
 		mo_escape_fprintf(stdout, "release target: %s, released %s%s", mo_format_size(s->target, a),
 				  mo_format_size(s->released, b), s->n ? " (" : "");
-				  for (size_t i = 0; i < s->n; i++)
-				  mo_escape_fprintf(stdout, "%s%s", i ? ", " : "", s->devices[i]);
-				  mo_escape_fprintf(stdout, "%s: %s\n", s->n ? ")" : "", s->state);
+		for (size_t i = 0; i < s->n; i++)
+			mo_escape_fprintf(stdout, "%s%s", i ? ", " : "", s->devices[i]);
+		mo_escape_fprintf(stdout, "%s: %s\n", s->n ? ")" : "", s->state);
 	}
 	if (s->have_releasable)
 		printf("releasable now: %s\n", mo_format_size(s->releasable, a));
