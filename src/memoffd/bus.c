@@ -421,11 +421,16 @@ static int on_accept_retry(sd_event_source *src, uint64_t usec, void *userdata)
 	return sd_event_source_set_enabled(m->bus->listen_source, SD_EVENT_ON);
 }
 
+static bool resource_shortage(int error)
+{
+	return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
 /*
- * accept() failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM):
- * the connection stays in the backlog and the socket stays readable, so
- * trying again at once would spin. Stop listening for a while (100 ms,
- * doubling to 5 s), and say so at most 3 times a minute.
+ * A connection could not be taken for want of a resource (resource_shortage()):
+ * it stays in the backlog and the socket stays readable, so trying again at
+ * once would spin. Stop listening for a while (100 ms, doubling to 5 s), and
+ * say so at most 3 times a minute.
  */
 static void accept_back_off(struct manager *m, int error)
 {
@@ -499,11 +504,24 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	struct ucred cred;
 	sd_bus *bus = NULL;
 	struct conn *c;
-	int cfd, bfd = -1, r;
+	_cleanup_close_ int relay_fd = -1, bus_fd = -1;
+	int cfd, sp[2], r;
 
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/*
+	 * A connection takes three descriptors: the peer's, and a socketpair
+	 * between the relay and sd-bus. The pair is made first, so that without
+	 * room for it the connection waits in the backlog, as it does when
+	 * accept() itself finds no descriptor, instead of being taken and dropped.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0)
+		cfd = -1;
+	else {
+		relay_fd = sp[0];
+		bus_fd = sp[1];
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	}
 	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+		if (resource_shortage(errno))
 			accept_back_off(m, errno);
 		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
 			 mo_ratelimit_below(&s->accept_log, mo_monotonic_usec(), &suppressed))
@@ -536,15 +554,15 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	c->m = m;
 	read_peer_groups(cfd, c);
 	/* sd-bus never reads the peer: the relay does, and bounds what it may make memoffd hold */
-	r = relay_new(m->event, cfd, cred.uid, s->server_id,
-		      cred.uid == 0 ? MO_BUS_MAX_MESSAGE_ROOT : MO_BUS_MAX_MESSAGE, on_relay_end, c, &bfd, &c->relay);
-	/* cfd is the relay's now, or closed */
+	r = relay_new(m->event, cfd, TAKE_FD(relay_fd), cred.uid, s->server_id,
+		      cred.uid == 0 ? MO_BUS_MAX_MESSAGE_ROOT : MO_BUS_MAX_MESSAGE, on_relay_end, c, &c->relay);
+	/* cfd and relay_fd are the relay's now, or closed */
 	if (r < 0)
 		goto fail;
 	if ((r = sd_bus_new(&bus)) < 0 ||
-	    (r = sd_bus_set_fd(bus, bfd, bfd)) < 0)
+	    (r = sd_bus_set_fd(bus, bus_fd, bus_fd)) < 0)
 		goto fail;
-	bfd = -1;   /* the bus owns it */
+	bus_fd = -1;   /* the bus owns it */
 	if ((r = sd_bus_set_server(bus, 1, s->server_id)) < 0 ||
 	    (r = sd_bus_set_anonymous(bus, 1)) < 0 ||
 	    (r = sd_bus_set_description(bus, "private")) < 0 ||
@@ -563,11 +581,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	 * would pile up there, out of sight of on_incoming()'s limits. Bring them
 	 * down to the relay's size, so they queue in sd-bus, where they count.
 	 */
-	bfd = sd_bus_get_fd(bus);
-	if (bfd >= 0) {
-		(void) setsockopt(bfd, SOL_SOCKET, SO_SNDBUF, &(int) { RELAY_BUFFER }, sizeof(int));
-		(void) setsockopt(bfd, SOL_SOCKET, SO_RCVBUF, &(int) { RELAY_BUFFER }, sizeof(int));
-		bfd = -1;
+	r = sd_bus_get_fd(bus);
+	if (r >= 0) {
+		(void) setsockopt(r, SOL_SOCKET, SO_SNDBUF, &(int) { RELAY_BUFFER }, sizeof(int));
+		(void) setsockopt(r, SOL_SOCKET, SO_RCVBUF, &(int) { RELAY_BUFFER }, sizeof(int));
 	}
 	c->bus = bus;
 	c->next = s->conns;
@@ -575,9 +592,12 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	s->n_conns++;
 	return 0;
 fail:
-	mo_log_warning_errno(r, "Cannot set up a connection on %s: %m", s->socket_path);
-	if (bfd >= 0)
-		close(bfd);
+	/* the peer is gone with its connection; a shortage pauses accepting as above */
+	if (resource_shortage(-r))
+		accept_back_off(m, -r);
+	else if (mo_ratelimit_below(&s->accept_log, mo_monotonic_usec(), &suppressed))
+		mo_log_warning_errno(r, "Cannot set up a connection on %s (%u such failures not logged): %m",
+				     s->socket_path, suppressed);
 	c->bus = bus;
 	conn_free(c);
 	return 0;

@@ -296,31 +296,27 @@ static int on_handshake_timeout(sd_event_source *src, uint64_t usec, void *userd
 	return 0;
 }
 
-int relay_new(sd_event *event, int peer_fd, uid_t uid, sd_id128_t server_id, uint64_t max_message,
-	      relay_end_t end, void *userdata, int *ret_bus_fd, struct relay **ret)
+int relay_new(sd_event *event, int peer_fd, int bus_fd, uid_t uid, sd_id128_t server_id, uint64_t max_message,
+	      relay_end_t end, void *userdata, struct relay **ret)
 {
 	char guid[SD_ID128_STRING_MAX];
 	struct relay *r;
-	int sp[2], e;
+	int e;
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		close(peer_fd);
+		close(bus_fd);
 		return -ENOMEM;
 	}
 	r->peer_fd = peer_fd;
-	r->bus_fd = -1;
+	r->bus_fd = bus_fd;
 	r->max_message = max_message;
 	r->end = end;
 	r->userdata = userdata;
 	mo_sasl_init(&r->sasl, uid, sd_id128_to_string(server_id, guid));
 	memcpy(r->to_bus.data, bus_handshake, sizeof(bus_handshake) - 1);
 	r->to_bus.len = sizeof(bus_handshake) - 1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) {
-		e = -errno;
-		goto fail;
-	}
-	r->bus_fd = sp[0];
 	e = sd_event_add_io(event, &r->peer_src, peer_fd, EPOLLIN, on_peer, r);
 	if (e >= 0)
 		e = sd_event_add_io(event, &r->bus_src, r->bus_fd, EPOLLIN | EPOLLOUT, on_bus, r);
@@ -328,18 +324,14 @@ int relay_new(sd_event *event, int peer_fd, uid_t uid, sd_id128_t server_id, uin
 		e = sd_event_add_time_relative(event, &r->handshake_timer, CLOCK_MONOTONIC, RELAY_HANDSHAKE_SEC * 1000000ULL, 0,
 					       on_handshake_timeout, r);
 	if (e < 0) {
-		close(sp[1]);
-		goto fail;
+		relay_free(r);
+		return e;
 	}
 	(void) sd_event_source_set_description(r->peer_src, "relay-peer");
 	(void) sd_event_source_set_description(r->bus_src, "relay-bus");
 	(void) sd_event_source_set_description(r->handshake_timer, "relay-handshake");
-	*ret_bus_fd = sp[1];
 	*ret = r;
 	return 0;
-fail:
-	relay_free(r);
-	return e;
 }
 
 struct relay *relay_free(struct relay *r)

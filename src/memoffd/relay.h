@@ -44,14 +44,15 @@ struct relay;
 typedef void (*relay_end_t)(struct relay *r, int error, const char *why, void *userdata);
 
 /**
- * relay_new() - relay @peer_fd (taken over, closed on error too), whose
- * kernel-given uid is @uid, letting it send messages of at most @max_message
- * bytes. *@ret_bus_fd is the end sd-bus is to serve (server mode, anonymous
- * authentication allowed); the relay authenticates there by itself.
+ * relay_new() - relay between @peer_fd, whose kernel-given uid is @uid, and
+ * @bus_fd, one end of a socketpair whose other end sd-bus serves (server
+ * mode, anonymous authentication allowed; the relay authenticates there by
+ * itself). Both descriptors are taken over, and closed on error too. The peer
+ * may send messages of at most @max_message bytes.
  * Return: 0 or a negative errno.
  */
-int relay_new(sd_event *event, int peer_fd, uid_t uid, sd_id128_t server_id, uint64_t max_message,
-	      relay_end_t end, void *userdata, int *ret_bus_fd, struct relay **ret);
+int relay_new(sd_event *event, int peer_fd, int bus_fd, uid_t uid, sd_id128_t server_id, uint64_t max_message,
+	      relay_end_t end, void *userdata, struct relay **ret);
 
 /** relay_free() - close both ends and free @r (NULL is fine). Return: NULL. */
 struct relay *relay_free(struct relay *r);
