@@ -562,7 +562,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	if ((r = sd_bus_new(&bus)) < 0 ||
 	    (r = sd_bus_set_fd(bus, bus_fd, bus_fd)) < 0)
 		goto fail;
-	bus_fd = -1;   /* the bus owns it */
+	(void) TAKE_FD(bus_fd);   /* the bus owns it */
 	if ((r = sd_bus_set_server(bus, 1, s->server_id)) < 0 ||
 	    (r = sd_bus_set_anonymous(bus, 1)) < 0 ||
 	    (r = sd_bus_set_description(bus, "private")) < 0 ||
