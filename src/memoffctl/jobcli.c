@@ -32,7 +32,6 @@
 enum {
 	OPT_ALL_OR_NOTHING = CTL_OPT_JOB_FIRST,
 	OPT_MAX_ATTEMPTS,
-	OPT_STALL_GRACE,
 };
 
 #define MAX_ZONES 8
@@ -47,7 +46,6 @@ struct opts {
 	unsigned max_attempts;
 	bool have_max_attempts;
 	bool all_or_nothing;
-	uint64_t stall_grace;        /* UINT64_MAX: not given */
 	struct ctl_job_opts j;       /* the options every job verb takes (runner.h) */
 };
 
@@ -138,7 +136,6 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		{ "zone",            required_argument, NULL, 'z' },
 		{ "max-attempts",    required_argument, NULL, OPT_MAX_ATTEMPTS },
 		{ "all-or-nothing",  no_argument,       NULL, OPT_ALL_OR_NOTHING },
-		{ "stall-grace",     required_argument, NULL, OPT_STALL_GRACE },
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -150,7 +147,6 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 		CTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *why = NULL;
 	int c, r;
 
 	while ((c = ctl_job_getopt(ctx, argc, argv, "bz:" CTL_JOB_SHORTOPTS,
@@ -171,13 +167,6 @@ static int parse_args(struct ctl_ctx *ctx, int argc, char *argv[], struct opts *
 			break;
 		case OPT_ALL_OR_NOTHING:
 			o->all_or_nothing = true;
-			break;
-		case OPT_STALL_GRACE:
-			if (mo_parse_duration(optarg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
-				*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", optarg,
-							    why ? why : "must be finite (0 turns stall detection off)");
-				return -1;
-			}
 			break;
 		default:
 			*ret_exit = ctl_usage_error("unexpected option");
@@ -379,7 +368,6 @@ static int run_on_daemon(sd_bus *bus, const struct opts *o, struct ctl_progress 
 	cr.zone = o->n_zones ? o->zones[0] : NULL;
 	cr.max_attempts = o->have_max_attempts ? (int) o->max_attempts : -1;
 	cr.all_or_nothing = o->all_or_nothing;
-	cr.stall_grace_usec = o->stall_grace;
 	return ctl_runner_daemon_job(bus, &cr, &o->j, line, o->arg);
 }
 
@@ -446,7 +434,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 		struct mo_forensics_opts fo = { .long_lived_usec = o->j.long_lived,
 						.log = ui->log || o->j.verbose || mo_log_get_max_level() >= LOG_DEBUG,
 						.job = ui->log ? ui->log_id : NULL,
-						.stall_grace_usec = o->stall_grace != UINT64_MAX ? o->stall_grace :
+						.stall_grace_usec = o->j.stall_grace != UINT64_MAX ? o->j.stall_grace :
 								    MO_STALL_GRACE_USEC,
 						.owners.cancel = &ctl_cancel_requested };
 
@@ -491,7 +479,7 @@ static int run_here(struct ctl_ctx *ctx, const struct opts *o, struct ui *ui)
 int jobcli_run(struct ctl_ctx *ctx, int argc, char *argv[], bool offline)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	struct opts o = { .offline = offline, .stall_grace = UINT64_MAX, .j = CTL_JOB_OPTS_INIT };
+	struct opts o = { .offline = offline, .j = CTL_JOB_OPTS_INIT };
 	struct ui ui = {};
 	bool named;
 	int ex;

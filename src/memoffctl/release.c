@@ -40,7 +40,7 @@ struct opts {
 
 static void release_help(FILE *out)
 {
-	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX];
+	char d1[MO_DURATION_MAX], d2[MO_DURATION_MAX], d3[MO_DURATION_MAX], d4[MO_DURATION_MAX];
 
 	ctl_help_begin(out, "memoffctl release [options] <size>",
 		       "Free <size> as whole hot-pluggable memory devices (ACPI DIMMs) and eject them,\n"
@@ -62,6 +62,8 @@ static void release_help(FILE *out)
 			"256M and 5%% of RAM)");
 	ctl_help_option(out, "    --force", "skip the headroom guard");
 	ctl_help_option(out, "    --long-lived <duration>", "as for offline (default: 30s)");
+	ctl_help_option(out, "    --stall-grace <duration>", "as for offline; 0 = off (default: %s; through\n"
+			"memoffd its StallGrace=)", mo_format_duration(MO_STALL_GRACE_USEC, d4, sizeof(d4)));
 	ctl_help_job_report(out, "print every attempt, and every block in the table");
 	ctl_help_end(out, "Exit status: 0 all released, 1 nothing released, 64 partly released, 2 usage error.");
 }
@@ -240,7 +242,8 @@ static int verb_release(struct ctl_ctx *ctx, int argc, char *argv[])
 		 * pages are logged to stderr as they are found.
 		 */
 		const struct mo_forensics_opts fo = { .long_lived_usec = o.j.long_lived, .log = o.j.verbose,
-						      .stall_grace_usec = MO_STALL_GRACE_USEC };
+						      .stall_grace_usec = o.j.stall_grace != UINT64_MAX ?
+									  o.j.stall_grace : MO_STALL_GRACE_USEC };
 
 		if (mo_forensics_new(root, &fo, &forensics) == 0) {
 			ro.hooks.job.attempt = mo_forensics_attempt;

@@ -71,6 +71,14 @@ int ctl_job_opt(int c, const char *arg, struct ctl_job_opts *o, int *ret_exit)
 		return duration_opt("deadline", arg, true, &o->deadline, ret_exit) < 0 ? -1 : 1;
 	case CTL_OPT_LONG_LIVED:
 		return duration_opt("long-lived threshold", arg, false, &o->long_lived, ret_exit) < 0 ? -1 : 1;
+	case CTL_OPT_STALL_GRACE:
+		/* 0 is allowed: no stall detection */
+		if (mo_parse_duration(arg, &o->stall_grace, &why) < 0 || o->stall_grace == UINT64_MAX) {
+			*ret_exit = ctl_usage_error("invalid stall grace '%s': %s", arg,
+						    why ? why : "must be finite (0 turns stall detection off)");
+			return -1;
+		}
+		return 1;
 	case CTL_OPT_RESERVE:
 		if (mo_parse_size(arg, &o->reserve, &why) < 0) {
 			*ret_exit = ctl_usage_error("invalid reserve '%s': %s", arg, strempty(why));
@@ -161,6 +169,7 @@ void ctl_job_opts_request(const struct ctl_job_opts *o, struct ctl_client_reques
 	cr->deadline_usec = o->deadline;
 	cr->reserve = o->reserve;   /* MO_JOB_RESERVE_DEFAULT (UINT64_MAX): the daemon's Reserve= */
 	cr->long_lived_usec = o->long_lived;
+	cr->stall_grace_usec = o->stall_grace;
 	cr->force = o->force;
 }
 

@@ -9,7 +9,8 @@
  *    in-process reads it, and so does the wait for a daemon's job, which
  *    then cancels the job and goes on waiting for its report;
  *  - the engine options every job verb takes (--attempt-timeout,
- *    --deadline, --reserve, --force, --long-lived, --dry-run, -J, -q, -v, -n)
+ *    --deadline, --reserve, --force, --long-lived, --stall-grace, --dry-run,
+ *    -J, -q, -v, -n)
  *    and their parsing;
  *  - the one "daemon, else in-process" decision: connect once, or say that
  *    the job runs here;
@@ -46,6 +47,7 @@ enum {
 	CTL_OPT_FORCE,
 	CTL_OPT_DRY_RUN,
 	CTL_OPT_LONG_LIVED,
+	CTL_OPT_STALL_GRACE,
 	/* a job verb numbers its own long-only options from here on */
 	CTL_OPT_JOB_FIRST = CTL_OPT_VERB_FIRST + 0x40,
 };
@@ -59,10 +61,11 @@ struct ctl_job_opts {
 	uint64_t deadline;            /* 0: the default */
 	uint64_t reserve;             /* MO_JOB_RESERVE_DEFAULT: the default */
 	uint64_t long_lived;          /* 0: the default */
+	uint64_t stall_grace;         /* UINT64_MAX: the default; 0: no stall detection */
 	bool force, dry_run, json, quiet, verbose;
 };
 
-#define CTL_JOB_OPTS_INIT { .node = -1, .reserve = MO_JOB_RESERVE_DEFAULT }
+#define CTL_JOB_OPTS_INIT { .node = -1, .reserve = MO_JOB_RESERVE_DEFAULT, .stall_grace = UINT64_MAX }
 
 /* The long options every job verb takes; a verb's struct option array lists them first. */
 #define CTL_JOB_LONGOPTS                                                          \
@@ -78,7 +81,8 @@ struct ctl_job_opts {
 #define CTL_JOB_TAKE_LONGOPTS                                                     \
 	{ "reserve",         required_argument, NULL, CTL_OPT_RESERVE },          \
 	{ "force",           no_argument,       NULL, CTL_OPT_FORCE },            \
-	{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED }
+	{ "long-lived",      required_argument, NULL, CTL_OPT_LONG_LIVED },       \
+	{ "stall-grace",     required_argument, NULL, CTL_OPT_STALL_GRACE }
 
 /* The short options of CTL_JOB_LONGOPTS, for a verb's short option string. */
 #define CTL_JOB_SHORTOPTS "n:Jqv"

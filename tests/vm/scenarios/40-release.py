@@ -8,9 +8,11 @@ DEVICE_DELETED for that DIMM (and for no other); query-memory-devices no
 longer lists it, its blocks are gone from the guest, d3 stays. Then a page
 of the last free DIMM is pinned too: a release with every DIMM pinned exits 1
 with a clear message, puts every block it took back online, and nothing is
-deleted. With one pin dropped, a release of 1G frees the DIMM it can and
-exits 64 (partly done). Finally, when memoffd is in the image, the last DIMM
-goes through the daemon (a `release` job) once its pin is gone.
+deleted; with --stall-grace 0 its attempts run to --attempt-timeout instead
+of stalling. With one pin dropped, a release of 1G frees the DIMM it can and
+exits 64 (partly done). Finally, when memoffd is in the image, a release job
+of the pinned last DIMM stalls, or with --stall-grace 0 times out, and the
+DIMM goes through the daemon once its pin is gone.
 
 The raw behaviour this improves on: a host `device_del` of a DIMM holding a
 pinned page never completes, the guest kernel spinning in offline_pages()
@@ -120,6 +122,13 @@ def run(t, vm):
     t.ok(reasons and not any("timed out" in r for r in reasons),
          "... whose attempts stalled (stall detection in-process) rather than running to --attempt-timeout",
          "\n".join(reasons))
+    # --stall-grace 0: no stall detection, so the attempts run to --attempt-timeout
+    rc, text = vm.run("memoffctl release 512M --stall-grace 0 --attempt-timeout 1s --deadline 60s --max-tries 1 "
+                      "> /tmp/rel.out 2> /tmp/rel.err; echo rc=$?; cat /tmp/rel.err", timeout=180)
+    t.match(r"^rc=1$", text, "release 512M --stall-grace 0 with every DIMM pinned exits 1")
+    reasons = re.findall(r"^memoffctl: PNP0C80:\w+: busy: block \d+: (.*)$", text, re.M)
+    t.ok(len(reasons) == 2 and all("timed out" in r for r in reasons),
+         "... and with stall detection off, both DIMMs' attempts ran to --attempt-timeout", "\n".join(reasons))
     now = vm.blocks()
     t.ok(all(now.get(b, {}).get("state") == "online" and now[b]["zones"] == "Movable"
              for d in left for b in blocks_of[d]),
@@ -150,6 +159,14 @@ def run(t, vm):
         return
     dpid = vm.spawn("memoffd -v", "memoffd")
     vm.wait_output("/tmp/memoffd.out", r"Ready:", timeout=60)
+    # d3 still pinned: the job's attempts stall, unless --stall-grace 0 turns that off
+    for grace, timed_out, how in (("", False, "stalled (memoffd's StallGrace=), not timed out"),
+                                  ("--stall-grace 0 ", True, "ran to --attempt-timeout (--stall-grace 0)")):
+        rc, text = vm.run("memoffctl release 512M %s--attempt-timeout 2s --deadline 60s --max-tries 1 "
+                          "> /tmp/rel.out 2> /tmp/rel.err; echo rc=$?; cat /tmp/rel.err" % grace, timeout=180)
+        reasons = re.findall(r"^memoffctl: PNP0C80:\w+: busy: block \d+: (.*)$", text, re.M)
+        t.ok(re.search(r"^rc=1$", text, re.M) and len(reasons) == 1 and ("timed out" in reasons[0]) == timed_out,
+             "through memoffd, release 512M %swith d3 pinned exits 1, its attempt %s" % (grace, how), text)
     vm.kill(p3)
     time.sleep(1)
     since = len(vm.events)
