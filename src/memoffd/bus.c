@@ -505,7 +505,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	sd_bus *bus = NULL;
 	struct conn *c;
 	_cleanup_close_ int relay_fd = -1, bus_fd = -1;
-	int cfd, sp[2], r;
+	int cfd, sp[2], bus_end, r;
 
 	/*
 	 * A connection takes three descriptors: the peer's, and a socketpair
@@ -581,10 +581,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	 * would pile up there, out of sight of on_incoming()'s limits. Bring them
 	 * down to the relay's size, so they queue in sd-bus, where they count.
 	 */
-	r = sd_bus_get_fd(bus);
-	if (r >= 0) {
-		(void) setsockopt(r, SOL_SOCKET, SO_SNDBUF, &(int) { RELAY_BUFFER }, sizeof(int));
-		(void) setsockopt(r, SOL_SOCKET, SO_RCVBUF, &(int) { RELAY_BUFFER }, sizeof(int));
+	bus_end = sd_bus_get_fd(bus);
+	if (bus_end >= 0) {
+		(void) setsockopt(bus_end, SOL_SOCKET, SO_SNDBUF, &(int) { RELAY_BUFFER }, sizeof(int));
+		(void) setsockopt(bus_end, SOL_SOCKET, SO_RCVBUF, &(int) { RELAY_BUFFER }, sizeof(int));
 	}
 	c->bus = bus;
 	c->next = s->conns;
