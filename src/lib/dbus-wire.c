@@ -6,6 +6,7 @@
  */
 #include "dbus-wire.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,21 +178,23 @@ ssize_t mo_sasl_feed(struct mo_sasl *s, const void *buf, size_t n, char *reply, 
 	return (ssize_t) used;
 }
 
+/* The 32-bit number at @p, in the message's byte order. */
+static uint32_t u32_at(const uint8_t *p, bool little)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return little ? le32toh(v) : be32toh(v);
+}
+
 int64_t mo_dbus_message_size(const uint8_t hdr[MO_DBUS_FIXED_HEADER])
 {
 	uint32_t body, fields;
 
 	if ((hdr[0] != 'l' && hdr[0] != 'B') || hdr[3] != 1)
 		return -EBADMSG;
-	if (hdr[0] == 'l') {
-		body = (uint32_t) hdr[4] | (uint32_t) hdr[5] << 8 | (uint32_t) hdr[6] << 16 | (uint32_t) hdr[7] << 24;
-		fields = (uint32_t) hdr[12] | (uint32_t) hdr[13] << 8 | (uint32_t) hdr[14] << 16 |
-			 (uint32_t) hdr[15] << 24;
-	} else {
-		body = (uint32_t) hdr[4] << 24 | (uint32_t) hdr[5] << 16 | (uint32_t) hdr[6] << 8 | (uint32_t) hdr[7];
-		fields = (uint32_t) hdr[12] << 24 | (uint32_t) hdr[13] << 16 | (uint32_t) hdr[14] << 8 |
-			 (uint32_t) hdr[15];
-	}
+	body = u32_at(hdr + 4, hdr[0] == 'l');
+	fields = u32_at(hdr + 12, hdr[0] == 'l');
 	/* the fields end the header, padded to 8; the body follows */
 	return (int64_t) (((uint64_t) MO_DBUS_FIXED_HEADER + fields + 7) & ~UINT64_C(7)) + body;
 }
