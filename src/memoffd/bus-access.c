@@ -4,9 +4,10 @@
  * pages: uid 0, or a member (primary or supplementary group) of
  * AllowedGroup=. The credentials are the kernel's (SO_PEERCRED and
  * SO_PEERGROUPS of the peer's own socket, recorded at accept(), on the
- * private socket; the bus driver's on the system bus), never read from /proc. dbus-daemon gives no supplementary groups of a caller:
- * then membership is judged as dbus-daemon's own <policy group=...> judges
- * it, by the uid's groups in the user database.
+ * private socket; the bus driver's on the system bus), never read from
+ * /proc. dbus-daemon gives no supplementary groups of a caller: then
+ * membership is judged as dbus-daemon's own <policy group=...> judges it, by
+ * the uid's groups in the user database.
  */
 #include "bus-internal.h"
 
